@@ -1,0 +1,71 @@
+"""Entry point: builds the Typer application and maps errors to exit statuses.
+
+Exit statuses: 0 success; 2 bad input (one line on stderr naming file and field); 1 internal error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+import typer
+
+from trimtab import __version__
+from trimtab.errors import BadInputError, TrimtabError
+
+COMMAND_MODULES = (
+    "trimtab.cli.plan",
+)
+"""Modules that each define ``register(app)``; kept light at import time (heavy imports inside commands)."""
+
+app = typer.Typer(
+    name="trimtab",
+    help="Keeps a crypto portfolio on its target allocation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"trimtab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """trimtab: valuation, tolerance bands, rebalance plans, backtests and a live loop."""
+
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line; never shows a traceback for bad input."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except BadInputError as exc:
+        print(str(exc), file=sys.stderr)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except TrimtabError as exc:
+        print(f"trimtab: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # an internal error: say so plainly, exit 1
+        print(f"trimtab: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(0)

@@ -1,0 +1,151 @@
+"""A rebalance plan: the classes against their bands, the trades, their costs and the margin after them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from trimtab.domain.instruments import InstrumentKind
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One order the plan asks for.
+
+    ``amount`` is positive, in the instrument's units (coins for spot and linear derivatives, contracts
+    for inverse ones); ``notional`` is positive, in the base currency, at ``price``. ``reduce_only``
+    marks a trade that only shrinks an existing derivative position.
+    """
+
+    class_name: str
+    symbol: str
+    instrument: InstrumentKind
+    side: Side
+    amount: float
+    notional: float
+    price: float
+    venue: str = "default"
+    reduce_only: bool = False
+    reason: str = ""
+
+    def signed_amount(self) -> float:
+        return self.amount if self.side is Side.BUY else -self.amount
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "class": self.class_name,
+            "symbol": self.symbol,
+            "instrument": self.instrument.value,
+            "side": self.side.value,
+            "amount": self.amount,
+            "notional": self.notional,
+            "venue": self.venue,
+            "price": self.price,
+            "reduce_only": self.reduce_only,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClassReport:
+    """A class against its band, before trading, and the goal the planner aimed at."""
+
+    name: str
+    target: float
+    lower: float
+    upper: float
+    weight: float
+    net_exposure: float
+    breached: bool
+    goal: float
+    cash: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "target": self.target,
+            "lower": self.lower,
+            "upper": self.upper,
+            "weight": self.weight,
+            "net_exposure": self.net_exposure,
+            "breached": self.breached,
+            "goal": self.goal,
+            "cash": self.cash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CostEstimate:
+    """Expected costs of a plan, in the base currency.
+
+    ``funding_per_day`` is what the derivative book after the plan pays per day at the snapshot's
+    funding rates (negative when it receives).
+    """
+
+    fees: float = 0.0
+    slippage: float = 0.0
+    funding_per_day: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fees": self.fees, "slippage": self.slippage, "funding_per_day": self.funding_per_day}
+
+
+@dataclass(frozen=True, slots=True)
+class MarginReport:
+    """Margin after the plan: initial margin, free collateral, the required buffer and leverage."""
+
+    initial: float
+    free_collateral: float
+    required: float
+    maintenance: float
+    gross_leverage: float
+    ok: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "initial": self.initial,
+            "free_collateral": self.free_collateral,
+            "ok": self.ok,
+            "required": self.required,
+            "maintenance": self.maintenance,
+            "gross_leverage": self.gross_leverage,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the planner proposes; ``to_dict`` gives the contract's JSON shape."""
+
+    base_currency: str
+    equity: float
+    triggered: bool
+    classes: tuple[ClassReport, ...]
+    trades: tuple[Trade, ...]
+    post_trade: dict[str, float]
+    costs: CostEstimate
+    margin: MarginReport
+    notes: tuple[str, ...] = ()
+    trigger_reason: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "base_currency": self.base_currency,
+            "equity": self.equity,
+            "triggered": self.triggered,
+            "trigger_reason": self.trigger_reason,
+            "classes": [c.to_dict() for c in self.classes],
+            "trades": [t.to_dict() for t in self.trades],
+            "post_trade": dict(self.post_trade),
+            "costs": self.costs.to_dict(),
+            "margin": self.margin.to_dict(),
+            "notes": list(self.notes),
+        }
+        out.update(self.extra)
+        return out

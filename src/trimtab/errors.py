@@ -1,0 +1,45 @@
+"""One error hierarchy for the whole project.
+
+Three families, because each calls for a different reaction:
+
+* :class:`BadInputError`: the user's input is wrong (a file, a flag, a price); fix it and run again.
+  The command line exits with status 2.
+* :class:`RetryableError`: a passing fault (network, rate limit, maintenance); the same call may work later.
+* :class:`NeedsHumanError`: a definitive refusal that retrying cannot fix (insufficient funds, a position
+  mode that differs from the configuration, a halted account).
+"""
+
+from __future__ import annotations
+
+
+class TrimtabError(Exception):
+    """Root of every error trimtab raises on purpose."""
+
+
+class BadInputError(TrimtabError):
+    """Input that cannot be used: names the source (a file or flag), the field and what is wrong.
+
+    Parameters
+    ----------
+    source:
+        The file name (as the user gave it, e.g. ``policy.toml``) or the flag (``--at``).
+    field:
+        The path of the offending field, e.g. ``class[2].target``; empty when the whole source is wrong.
+    message:
+        What is wrong, e.g. ``must be between 0 and 1``.
+    """
+
+    def __init__(self, source: str, field: str, message: str) -> None:
+        self.source = source
+        self.field = field
+        self.message = message
+        where = f"{source}: {field}" if field else source
+        super().__init__(f"{where}: {message}")
+
+
+class RetryableError(TrimtabError):
+    """A passing fault: network trouble, a rate limit, maintenance. Reads may be retried with backoff."""
+
+
+class NeedsHumanError(TrimtabError):
+    """A definitive refusal that no retry fixes; a person has to look."""

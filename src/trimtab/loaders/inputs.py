@@ -1,0 +1,109 @@
+"""Loading the three inputs of ``plan`` together, with the checks that need more than one file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from trimtab.domain.instruments import InstrumentKind
+from trimtab.domain.market import MarketSnapshot
+from trimtab.domain.portfolio import Portfolio
+from trimtab.errors import BadInputError
+from trimtab.loaders.market import load_market
+from trimtab.loaders.policy import load_policy
+from trimtab.loaders.portfolio import load_portfolio
+from trimtab.policy.config import Policy
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    portfolio: Portfolio
+    policy: Policy
+    market: MarketSnapshot
+
+
+def load_plan_inputs(portfolio_path: Path | str, policy_path: Path | str, market_path: Path | str) -> PlanInputs:
+    """Load and cross-check a portfolio, a policy and a market snapshot.
+
+    Raises
+    ------
+    BadInputError
+        On the first problem found, naming the file and the field.
+    """
+    policy = load_policy(policy_path)
+    portfolio, _ = load_portfolio(portfolio_path)
+    market = load_market(market_path)
+    check_consistency(
+        portfolio, policy, market, Path(portfolio_path).name, Path(policy_path).name, Path(market_path).name
+    )
+    return PlanInputs(portfolio, policy, market)
+
+
+def check_consistency(
+    portfolio: Portfolio,
+    policy: Policy,
+    market: MarketSnapshot,
+    portfolio_name: str = "portfolio",
+    policy_name: str = "policy",
+    market_name: str = "market",
+) -> None:
+    """The checks that span files: currencies, prices, classes and quotes all line up."""
+    base = policy.base_currency
+    if portfolio.base_currency != base:
+        raise BadInputError(
+            portfolio_name,
+            "base_currency",
+            f"{portfolio.base_currency!r} differs from {policy_name}'s {base!r}",
+        )
+    if base in market.prices and abs(market.prices[base] - 1.0) > 1e-12:
+        raise BadInputError(market_name, f"prices.{base}", "the base currency's own price must be 1")
+    class_of = {asset: c.name for c in policy.classes for asset in c.assets}
+    hedges = {c.hedge: c.name for c in policy.classes if c.hedge}
+    for index, holding in enumerate(portfolio.spot):
+        if holding.asset not in class_of:
+            raise BadInputError(
+                portfolio_name, f"spot[{index}].asset", f"{holding.asset} belongs to no class of {policy_name}"
+            )
+        if holding.asset != base and holding.asset not in market.prices:
+            raise BadInputError(market_name, f"prices.{holding.asset}", f"missing ({portfolio_name} holds it)")
+    for index, position in enumerate(portfolio.derivatives):
+        instrument = position.instrument
+        if instrument.base not in class_of and position.symbol not in hedges:
+            raise BadInputError(
+                portfolio_name,
+                f"derivatives[{index}].symbol",
+                f"{position.symbol} counts toward no class of {policy_name} (its base asset "
+                f"{instrument.base} is in none and no class hedges with it)",
+            )
+        quote = market.derivatives.get(position.symbol)
+        if quote is None:
+            raise BadInputError(market_name, f'derivatives."{position.symbol}"', f"missing ({portfolio_name} holds it)")
+        if instrument.kind is InstrumentKind.OPTION:
+            if quote.iv is None:
+                raise BadInputError(market_name, f'derivatives."{position.symbol}".iv', "required for an option")
+            if instrument.base not in market.prices and instrument.base != base:
+                raise BadInputError(
+                    market_name, f"prices.{instrument.base}", f"missing (the option {position.symbol} needs it)"
+                )
+        if instrument.is_inverse and instrument.base not in market.prices:
+            raise BadInputError(
+                market_name, f"prices.{instrument.base}", f"missing (the inverse {position.symbol} settles in it)"
+            )
+    trades_hedges = policy.rebalance.instrument != "spot" or policy.strategy.kind != "fixed"
+    for index, cls in enumerate(policy.classes):
+        if cls.hedge and trades_hedges and cls.hedge not in market.derivatives:
+            raise BadInputError(
+                market_name,
+                f'derivatives."{cls.hedge}"',
+                f"missing ({policy_name} class[{index}].hedge may trade it)",
+            )
+        if cls.cash or cls.target == 0:
+            continue
+        for asset in cls.assets:
+            if asset != base and asset not in market.prices:
+                raise BadInputError(
+                    market_name, f"prices.{asset}", f"missing ({policy_name} class[{index}] may buy it)"
+                )
+    index_hedge = getattr(policy.strategy, "index_hedge", None)
+    if index_hedge and index_hedge not in market.derivatives:
+        raise BadInputError(market_name, f'derivatives."{index_hedge}"', f"missing ({policy_name} strategy uses it)")

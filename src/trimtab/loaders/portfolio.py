@@ -1,0 +1,84 @@
+"""The portfolio file: spot holdings per venue and derivative positions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+
+from trimtab.domain.instruments import InstrumentKind, parse_symbol
+from trimtab.domain.portfolio import DEFAULT_VENUE, DerivativePosition, Portfolio, SpotHolding
+from trimtab.loaders.files import read_document
+from trimtab.loaders.validation import validate
+from trimtab.policy.config import StrictModel
+
+
+def _asset(value: str) -> str:
+    text = value.strip()
+    if not text or "/" in text or ":" in text:
+        raise ValueError(f"{value!r} is not an asset code such as 'BTC'")
+    return text.upper()
+
+
+class SpotEntry(StrictModel):
+    asset: str
+    amount: float = Field(ge=0)
+    venue: str = Field(default=DEFAULT_VENUE, min_length=1)
+
+    _asset = field_validator("asset")(_asset)
+
+
+class DerivativeEntry(StrictModel):
+    symbol: str
+    amount: float
+    entry_price: float | None = Field(default=None, gt=0)
+    leverage: float = Field(default=1.0, gt=0, le=200)
+    venue: str = Field(default=DEFAULT_VENUE, min_length=1)
+
+    @field_validator("symbol")
+    @classmethod
+    def _symbol(cls, value: str) -> str:
+        if not parse_symbol(value).is_derivative:
+            raise ValueError(f"{value!r} is spot; list spot holdings under [[spot]]")
+        return value
+
+    @field_validator("amount")
+    @classmethod
+    def _amount(cls, value: float) -> float:
+        if value == 0:
+            raise ValueError("must not be zero (negative = short)")
+        return value
+
+    @model_validator(mode="after")
+    def _entry(self) -> DerivativeEntry:
+        kind = parse_symbol(self.symbol).kind
+        if kind is not InstrumentKind.OPTION and self.entry_price is None:
+            raise ValueError("entry_price: required for a perpetual or future")
+        return self
+
+
+class PortfolioFile(StrictModel):
+    base_currency: str
+    spot: list[SpotEntry] = []
+    derivatives: list[DerivativeEntry] = []
+
+    _base = field_validator("base_currency")(_asset)
+
+    def to_portfolio(self) -> Portfolio:
+        positions = []
+        for d in self.derivatives:
+            instrument = parse_symbol(d.symbol)
+            entry = d.entry_price if d.entry_price is not None else 0.0
+            positions.append(DerivativePosition(instrument, d.amount, entry, d.leverage, d.venue))
+        return Portfolio(
+            base_currency=self.base_currency,
+            spot=tuple(SpotHolding(s.asset, s.amount, s.venue) for s in self.spot),
+            derivatives=tuple(positions),
+        )
+
+
+def load_portfolio(path: Path | str) -> tuple[Portfolio, PortfolioFile]:
+    """Read and validate a portfolio file; raises BadInputError naming file and field."""
+    document = read_document(path)
+    parsed = validate(PortfolioFile, document, Path(path).name)
+    return parsed.to_portfolio(), parsed

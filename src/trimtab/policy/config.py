@@ -1,0 +1,324 @@
+"""The policy file's schema: typed, frozen, rejecting unknown keys.
+
+The same schema reads TOML and JSON (the loaders pick by suffix). Every error names the field's path.
+``Policy.asset_classes()`` turns the configuration into the core's :class:`~trimtab.domain.AssetClass`
+values. ``Policy.model_json_schema()`` exports a JSON Schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from trimtab.domain.classes import AssetClass
+from trimtab.domain.instruments import InstrumentKind, parse_symbol
+from trimtab.policy.durations import parse_duration
+
+TARGET_SUM_TOLERANCE = 1e-6
+
+
+class StrictModel(BaseModel):
+    """Frozen, rejects unknown keys, NaN and infinities."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
+
+
+def _check_duration(value: str | None) -> str | None:
+    if value is not None:
+        parse_duration(value)
+    return value
+
+
+def _check_asset(value: str) -> str:
+    text = value.strip()
+    if not text or "/" in text or ":" in text:
+        raise ValueError(f"{value!r} is not an asset code such as 'BTC'")
+    return text.upper()
+
+
+class ClassConfig(StrictModel):
+    """One ``[[class]]`` table."""
+
+    name: str = Field(min_length=1)
+    assets: list[str] = Field(min_length=1)
+    target: float
+    band: float | None = None
+    band_relative: float | None = None
+    weights: dict[str, float] | None = None
+    hedge: str | None = None
+    cash: bool = False
+
+    @field_validator("assets")
+    @classmethod
+    def _assets(cls, value: list[str]) -> list[str]:
+        assets = [_check_asset(a) for a in value]
+        if len(set(assets)) != len(assets):
+            raise ValueError("an asset is listed twice")
+        return assets
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError("must be between 0 and 1")
+        return value
+
+    @field_validator("band", "band_relative")
+    @classmethod
+    def _band(cls, value: float | None) -> float | None:
+        if value is not None and not 0.0 < value < 1.0:
+            raise ValueError("must be between 0 and 1 (exclusive)")
+        return value
+
+    @field_validator("hedge")
+    @classmethod
+    def _hedge(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        instrument = parse_symbol(value)
+        if instrument.kind not in (InstrumentKind.PERP, InstrumentKind.FUTURE):
+            raise ValueError(f"{value!r} must be a perpetual or a dated future")
+        return value
+
+    @model_validator(mode="after")
+    def _band_and_weights(self) -> ClassConfig:
+        if (self.band is None) == (self.band_relative is None):
+            raise ValueError("give exactly one of 'band' and 'band_relative'")
+        if self.weights is not None:
+            keys = {_check_asset(k) for k in self.weights}
+            if keys != set(self.assets):
+                raise ValueError("weights: must name exactly the class's assets")
+            if any(not (w > 0 and math.isfinite(w)) for w in self.weights.values()):
+                raise ValueError("weights: must be positive numbers")
+        return self
+
+    def split(self) -> dict[str, float]:
+        """The class's split among its assets, normalised to sum to 1."""
+        if self.weights is None:
+            return {a: 1.0 / len(self.assets) for a in self.assets}
+        total = sum(self.weights.values())
+        return {_check_asset(k): v / total for k, v in self.weights.items()}
+
+
+class AdaptiveConfig(StrictModel):
+    """``[trigger.adaptive]``: bands that scale with volatility over ``reference_vol``."""
+
+    lookback: str = "30d"
+    reference_vol: float = Field(gt=0)
+    min_band: float = Field(default=0.01, gt=0, lt=1)
+    max_band: float = Field(default=0.15, gt=0, lt=1)
+
+    _lookback = field_validator("lookback")(_check_duration)
+
+    @model_validator(mode="after")
+    def _order(self) -> AdaptiveConfig:
+        if self.min_band > self.max_band:
+            raise ValueError("min_band must not exceed max_band")
+        return self
+
+    @property
+    def lookback_period(self) -> timedelta:
+        return parse_duration(self.lookback)
+
+
+TriggerKind = Literal["threshold", "calendar", "hybrid", "any", "all"]
+
+
+class TriggerConfig(StrictModel):
+    """``[trigger]``: when to rebalance.
+
+    ``threshold`` fires on a breach; ``calendar`` every ``every``; ``hybrid`` checks every ``every`` and
+    fires only on a breach; ``any`` / ``all`` combine the triggers listed in ``of``.
+    """
+
+    kind: TriggerKind = "threshold"
+    every: str | None = None
+    adaptive: AdaptiveConfig | None = None
+    of: list[TriggerConfig] | None = None
+
+    _every = field_validator("every")(_check_duration)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TriggerConfig:
+        if self.kind in ("calendar", "hybrid") and self.every is None:
+            raise ValueError(f"a {self.kind} trigger needs 'every' (e.g. '7d')")
+        if self.kind == "threshold" and self.every is not None:
+            raise ValueError("a threshold trigger takes no 'every' (use kind = 'hybrid')")
+        if self.kind in ("any", "all"):
+            if not self.of:
+                raise ValueError(f"an '{self.kind}' trigger needs a non-empty 'of' list")
+        elif self.of is not None:
+            raise ValueError("'of' is only for kind = 'any' or 'all'")
+        return self
+
+    @property
+    def period(self) -> timedelta | None:
+        return parse_duration(self.every) if self.every is not None else None
+
+
+class RebalanceConfig(StrictModel):
+    """``[rebalance]``: what a rebalance does and the limits it respects."""
+
+    scope: Literal["all", "breached"] = "all"
+    to: Literal["target", "band-edge"] = "target"
+    instrument: Literal["spot", "perp", "auto"] = "spot"
+    min_notional: float = Field(default=10.0, ge=0)
+    max_leverage: float = Field(default=3.0, gt=0)
+    margin_buffer: float = Field(default=0.5, ge=0)
+    hedge_leverage: float = Field(default=1.0, gt=0)
+
+
+class CostsConfig(StrictModel):
+    """``[costs]``: the cost model the planner and the backtester share."""
+
+    taker_fee: float = Field(default=0.0010, ge=0, lt=0.1)
+    maker_fee: float = Field(default=0.0002, gt=-0.01, lt=0.1)
+    slippage_bps: float = Field(default=5.0, ge=0, lt=10000)
+    funding_horizon_days: float = Field(default=7.0, ge=0)
+
+    @property
+    def slippage(self) -> float:
+        """Slippage as a fraction of notional."""
+        return self.slippage_bps / 10000.0
+
+
+class FixedStrategy(StrictModel):
+    """The policy's own targets."""
+
+    kind: Literal["fixed"] = "fixed"
+
+
+class CoreSatelliteStrategy(StrictModel):
+    """Core and satellite sleeves; the core's excess over its sleeve target is hedged with an index perp."""
+
+    kind: Literal["core-satellite"]
+    core: list[str] = Field(min_length=1)
+    satellite: list[str] = Field(min_length=1)
+    index_hedge: str
+
+    @field_validator("index_hedge")
+    @classmethod
+    def _hedge(cls, value: str) -> str:
+        if parse_symbol(value).kind is not InstrumentKind.PERP:
+            raise ValueError(f"{value!r} must be a perpetual")
+        return value
+
+
+class BetaNeutralStrategy(StrictModel):
+    """A long leg hedged by a short leg sized by beta (given, or estimated over ``lookback``)."""
+
+    kind: Literal["beta-neutral"]
+    long: str
+    short: str
+    beta: float | None = Field(default=None, gt=0)
+    lookback: str = "90d"
+
+    _lookback = field_validator("lookback")(_check_duration)
+
+
+class CppiStrategy(StrictModel):
+    """Constant-proportion portfolio insurance: risky exposure = multiplier x (equity - floor)."""
+
+    kind: Literal["cppi"]
+    multiplier: float = Field(gt=0)
+    floor: float = Field(gt=0, lt=1)
+    ratchet: bool = False
+    risky: list[str] | None = None
+    peak_equity: float | None = Field(default=None, gt=0)
+
+
+class DeltaTargetStrategy(StrictModel):
+    """A net delta goal per class, as a fraction of equity (0 = delta-neutral)."""
+
+    kind: Literal["delta-target"]
+    deltas: dict[str, float] = Field(min_length=1)
+
+
+StrategyConfig = Annotated[
+    FixedStrategy | CoreSatelliteStrategy | BetaNeutralStrategy | CppiStrategy | DeltaTargetStrategy,
+    Field(discriminator="kind"),
+]
+
+
+class Policy(StrictModel):
+    """A whole policy file."""
+
+    base_currency: str
+    classes: list[ClassConfig] = Field(alias="class", min_length=2)
+    trigger: TriggerConfig = TriggerConfig()
+    rebalance: RebalanceConfig = RebalanceConfig()
+    costs: CostsConfig = CostsConfig()
+    strategy: StrategyConfig = FixedStrategy()
+
+    _base = field_validator("base_currency")(_check_asset)
+
+    @model_validator(mode="after")
+    def _whole(self) -> Policy:
+        names = [c.name for c in self.classes]
+        if len(set(names)) != len(names):
+            raise ValueError("class: two classes share a name")
+        seen: dict[str, str] = {}
+        for c in self.classes:
+            for asset in c.assets:
+                if asset in seen:
+                    raise ValueError(f"class: asset {asset} is in both {seen[asset]} and {c.name}")
+                seen[asset] = c.name
+        cash = [c.name for c in self.classes if c.cash]
+        if len(cash) != 1:
+            raise ValueError(f"class: exactly one class must have cash = true (found {len(cash)})")
+        total = sum(c.target for c in self.classes)
+        if abs(total - 1.0) > TARGET_SUM_TOLERANCE:
+            raise ValueError(f"class: targets must sum to 1 (they sum to {total:.6g})")
+        self._check_strategy(set(names), cash[0])
+        return self
+
+    def _check_strategy(self, names: set[str], cash: str) -> None:
+        strategy = self.strategy
+        referenced: list[str] = []
+        if isinstance(strategy, CoreSatelliteStrategy):
+            referenced = strategy.core + strategy.satellite
+            if set(strategy.core) & set(strategy.satellite):
+                raise ValueError("strategy: a class cannot be both core and satellite")
+        elif isinstance(strategy, BetaNeutralStrategy):
+            referenced = [strategy.long, strategy.short]
+            if strategy.long == strategy.short:
+                raise ValueError("strategy: long and short must be different classes")
+        elif isinstance(strategy, CppiStrategy):
+            referenced = strategy.risky or []
+        elif isinstance(strategy, DeltaTargetStrategy):
+            referenced = list(strategy.deltas)
+        for name in referenced:
+            if name not in names:
+                raise ValueError(f"strategy: {name!r} is not a class of this policy")
+            if name == cash:
+                raise ValueError(f"strategy: {name!r} is the cash class")
+
+    def asset_classes(self) -> tuple[AssetClass, ...]:
+        """The classes as core values, in file order."""
+        return tuple(
+            AssetClass(
+                name=c.name,
+                assets=tuple(c.assets),
+                target=c.target,
+                weights=c.split(),
+                band=c.band,
+                band_relative=c.band_relative,
+                hedge=c.hedge,
+                cash=c.cash,
+            )
+            for c in self.classes
+        )
+
+    @property
+    def cash_class(self) -> ClassConfig:
+        return next(c for c in self.classes if c.cash)
+
+    def config_hash(self) -> str:
+        """SHA-256 of the canonical JSON form; a run records it to say which policy it used."""
+        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
