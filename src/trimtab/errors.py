@@ -43,3 +43,38 @@ class RetryableError(TrimtabError):
 
 class NeedsHumanError(TrimtabError):
     """A definitive refusal that no retry fixes; a person has to look."""
+
+
+class AmbiguousOrderError(RetryableError):
+    """A create may or may not have reached the venue (timeout, 5xx or disconnect after sending).
+
+    Resolve it by looking the order up by its client order id; never resend blindly.
+    """
+
+    def __init__(self, message: str, client_order_id: str | None = None) -> None:
+        self.client_order_id = client_order_id
+        super().__init__(message)
+
+
+class RateLimitedError(RetryableError):
+    """The venue asked us to slow down; ``retry_after`` is the wait in seconds it asked for (if any)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class VenueUnavailableError(RetryableError):
+    """The venue cannot be reached or is in maintenance."""
+
+
+class OrderRejectedError(NeedsHumanError):
+    """The venue (or the pre-send check) refused an order for good: insufficient funds, minimum, invalid."""
+
+
+class PositionModeError(NeedsHumanError):
+    """The account's position mode (one-way or hedge) differs from the configured one."""
+
+
+class AuthenticationError(NeedsHumanError):
+    """The venue refused the API key: wrong, expired, or without the needed permission."""
