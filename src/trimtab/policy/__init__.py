@@ -1,0 +1,6 @@
+"""Pure policy layer: the policy file's schema, tolerance bands, triggers and target models.
+
+Modules: ``config`` (the typed policy file), ``bands`` (fixed and volatility-adaptive bands), ``triggers``
+(threshold, calendar, hybrid, any / all), ``targets`` (fixed, core-satellite, beta-neutral, CPPI,
+delta-target).
+"""

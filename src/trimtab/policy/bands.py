@@ -1,0 +1,146 @@
+"""Tolerance bands around each class's target, fixed or scaled by volatility.
+
+A band is a target weight and an absolute half-width. A class is *breached* when its weight lies
+strictly farther than the half-width from the target (``|weight - target| > half_width``), so a weight
+sitting exactly on an edge is inside.
+
+Adaptive bands (``[trigger.adaptive]``) widen in volatile markets and narrow in calm ones::
+
+    half_width = clip(fixed_half_width x class_vol / reference_vol, min_band, max_band)
+
+where ``class_vol`` is the average of the class's asset volatilities weighted by the class's split,
+over the assets whose volatility is known. The cash class and any class without a known volatility
+keep their fixed band.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from trimtab.domain.classes import AssetClass
+from trimtab.policy.config import AdaptiveConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A tolerance band: ``target`` +/- ``half_width`` (both in weight, i.e. fractions of equity)."""
+
+    target: float
+    half_width: float
+
+    @property
+    def lower(self) -> float:
+        """``target - half_width``; not clipped at zero (a short leg's band may lie below it)."""
+        return self.target - self.half_width
+
+    @property
+    def upper(self) -> float:
+        """``target + half_width``."""
+        return self.target + self.half_width
+
+    def breached(self, weight: float) -> bool:
+        """Whether ``weight`` lies strictly outside the band (an edge is still inside)."""
+        return abs(weight - self.target) > self.half_width
+
+    def contains(self, weight: float, tolerance: float = 0.0) -> bool:
+        """Whether ``weight`` lies inside the band widened by ``tolerance`` on each side."""
+        return abs(weight - self.target) <= self.half_width + tolerance
+
+
+def class_volatility(asset_class: AssetClass, volatility: Mapping[str, float]) -> float | None:
+    """The class's volatility: its assets' volatilities weighted by the class split.
+
+    Only the assets with a known volatility count (their split weights are renormalised).
+
+    Returns
+    -------
+    float or None
+        The weighted volatility, or None when no asset of the class has one.
+    """
+    known = [(asset_class.weights.get(a, 0.0), volatility[a]) for a in asset_class.assets if a in volatility]
+    total = sum(w for w, _ in known)
+    if not known or total <= 0.0:
+        return None
+    return sum(w * v for w, v in known) / total
+
+
+def adaptive_half_width(fixed_half_width: float, vol: float, adaptive: AdaptiveConfig) -> float:
+    """``fixed_half_width x vol / reference_vol``, clipped to ``[min_band, max_band]``."""
+    scaled = fixed_half_width * vol / adaptive.reference_vol
+    return min(max(scaled, adaptive.min_band), adaptive.max_band)
+
+
+def class_bands(
+    classes: Sequence[AssetClass],
+    targets: Mapping[str, float],
+    adaptive: AdaptiveConfig | None,
+    volatility: Mapping[str, float],
+) -> dict[str, Band]:
+    """The band of every class, around the targets a target model chose.
+
+    Parameters
+    ----------
+    classes:
+        The policy's classes (``Policy.asset_classes()``).
+    targets:
+        Class name -> target weight (a :class:`~trimtab.policy.targets.TargetSet`'s ``targets``); a class
+        missing from it keeps its policy target.
+    adaptive:
+        The ``[trigger.adaptive]`` settings, or None for fixed bands.
+    volatility:
+        Asset -> annualised volatility (the snapshot's, or realised volatility in a backtest).
+
+    Returns
+    -------
+    dict[str, Band]
+        Class name -> band, in the classes' order. The half-width is the class's ``band``, or
+        ``|target| x band_relative``; with ``adaptive`` it is scaled by volatility (see the module).
+    """
+    bands: dict[str, Band] = {}
+    for asset_class in classes:
+        target = targets.get(asset_class.name, asset_class.target)
+        half_width = asset_class.half_width_around(target)
+        if adaptive is not None and not asset_class.cash:
+            vol = class_volatility(asset_class, volatility)
+            if vol is not None:
+                half_width = adaptive_half_width(half_width, vol, adaptive)
+        bands[asset_class.name] = Band(target=target, half_width=half_width)
+    return bands
+
+
+def realised_volatility(closes: Sequence[float], periods_per_year: float) -> float:
+    """Annualised volatility of a price series: sample stdev of log returns x sqrt(periods_per_year).
+
+    The caller picks the lookback window (e.g. the last 30 days of closes).
+
+    Parameters
+    ----------
+    closes:
+        Consecutive closing prices, oldest first, all positive.
+    periods_per_year:
+        Bars per year (365 for daily bars, 8760 for hourly ones).
+
+    Returns
+    -------
+    float
+        The annualised volatility (0.65 = 65 %).
+
+    Raises
+    ------
+    ValueError
+        With fewer than three closes (two returns), a non-positive or non-finite close, or a
+        non-positive ``periods_per_year``.
+    """
+    if periods_per_year <= 0 or not math.isfinite(periods_per_year):
+        raise ValueError("periods_per_year must be a positive number")
+    prices = np.asarray(closes, dtype=float)
+    if prices.size < 3:
+        raise ValueError("realised volatility needs at least three closes")
+    if not np.all(np.isfinite(prices)) or np.any(prices <= 0.0):
+        raise ValueError("closes must be positive finite prices")
+    returns = np.diff(np.log(prices))
+    return float(np.std(returns, ddof=1) * math.sqrt(periods_per_year))

@@ -1,0 +1,72 @@
+"""What every target model shares: its inputs, its answer and the cash remainder."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from trimtab.domain.classes import AssetClass
+from trimtab.valuation.model import Valuation
+
+
+@dataclass(frozen=True, slots=True)
+class TargetContext:
+    """State a target model needs that the valuation does not hold; the backtest or live loop keeps it.
+
+    ``peak_equity`` is the highest equity seen so far (CPPI's ratchet, or its reference equity).
+    ``betas`` maps a beta-neutral strategy's long class name to its beta estimated from history.
+    """
+
+    peak_equity: float | None = None
+    betas: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSet:
+    """The goal weights a target model chose, and how to reach them.
+
+    ``targets`` holds every class, the cash class included (1 minus the others); a weight may be negative
+    (a short leg). ``instruments`` overrides ``[rebalance] instrument`` per class (``"spot"`` or
+    ``"perp"``); ``hedges`` overrides the class's hedge symbol. ``notes`` explain the choice.
+    """
+
+    targets: dict[str, float]
+    instruments: dict[str, str] = field(default_factory=dict)
+    hedges: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+class TargetModel(Protocol):
+    """Chooses the class targets for this valuation."""
+
+    def targets(self, valuation: Valuation, context: TargetContext) -> TargetSet:
+        """The target set for ``valuation``."""
+        ...
+
+
+def cash_class_name(classes: Sequence[AssetClass]) -> str:
+    """The name of the cash class.
+
+    Raises
+    ------
+    ValueError
+        If no class is the cash class.
+    """
+    for asset_class in classes:
+        if asset_class.cash:
+            return asset_class.name
+    raise ValueError("the policy has no cash class")
+
+
+def with_cash_remainder(classes: Sequence[AssetClass], targets: Mapping[str, float]) -> dict[str, float]:
+    """Every class's target in the classes' order; the cash class gets ``1 - sum(others)``.
+
+    A non-cash class missing from ``targets`` keeps its policy target.
+    """
+    cash = cash_class_name(classes)
+    out = {c.name: float(targets.get(c.name, c.target)) for c in classes if not c.cash}
+    result: dict[str, float] = {}
+    for asset_class in classes:
+        result[asset_class.name] = 1.0 - sum(out.values()) if asset_class.name == cash else out[asset_class.name]
+    return result
