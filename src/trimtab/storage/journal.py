@@ -1,0 +1,520 @@
+"""The journal repository: plans, intents, orders, fills, valuation snapshots and decisions.
+
+The execution writes an order row (status ``pending``, with its client order id) in its own committed
+transaction before the request leaves; every later change is another small transaction. Fills are keyed by
+``(venue, trade_id)``: a fill seen twice is applied once, and a fill that would take an order past its
+amount is refused (:class:`OverfillError`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from trimtab.errors import NeedsHumanError
+from trimtab.storage.database import Store
+from trimtab.storage.models import DecisionRow, FillRow, IntentRow, OrderRow, PlanRow, SnapshotRow
+
+OPEN_STATUSES = ("pending", "sent", "ambiguous", "new", "open", "partially_filled")
+"""Order statuses that are not settled: the loop must resolve these with the venue before trading."""
+FINAL_STATUSES = ("filled", "canceled", "rejected", "expired", "lost", "unsent")
+OVERFILL_TOLERANCE = 1e-9
+"""Relative slack for float rounding when checking that fills do not exceed an order's amount."""
+
+
+class OverfillError(NeedsHumanError):
+    """A fill would take an order past its amount: the venue and the journal disagree; a person must look."""
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """A timestamp as timezone-aware UTC (SQLite returns naive datetimes)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """An order as the journal knows it."""
+
+    client_order_id: str
+    plan_id: str
+    intent_id: int | None
+    venue: str
+    symbol: str
+    side: str
+    order_type: str
+    amount: float
+    price: float | None
+    reduce_only: bool
+    filled: float
+    average_price: float | None
+    fee: float
+    status: str
+    venue_order_id: str | None
+    misses: int
+    first_miss_at: datetime | None
+    last_error: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def notional(self) -> float:
+        return self.amount * (self.price or self.average_price or 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``orders`` command's JSON row."""
+        return {
+            "client_order_id": self.client_order_id,
+            "symbol": self.symbol,
+            "side": self.side,
+            "amount": self.amount,
+            "filled": self.filled,
+            "average_price": self.average_price,
+            "fee": self.fee,
+            "status": self.status,
+            "venue": self.venue,
+            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
+            "type": self.order_type,
+            "price": self.price,
+            "reduce_only": self.reduce_only,
+            "plan_id": self.plan_id,
+        }
+
+
+@dataclass(frozen=True)
+class IntentRecord:
+    """One leg of a plan."""
+
+    id: int
+    plan_id: str
+    leg: int
+    class_name: str
+    symbol: str
+    side: str
+    amount: float
+    reduce_only: bool
+    reference_price: float
+    algo: str
+    status: str
+
+
+@dataclass(frozen=True)
+class FillRecord:
+    trade_id: str
+    client_order_id: str
+    symbol: str
+    side: str
+    amount: float
+    price: float
+    fee: float
+    timestamp: datetime
+
+
+def _order(row: OrderRow) -> OrderRecord:
+    return OrderRecord(
+        client_order_id=row.client_order_id,
+        plan_id=row.plan_id,
+        intent_id=row.intent_id,
+        venue=row.venue,
+        symbol=row.symbol,
+        side=row.side,
+        order_type=row.order_type,
+        amount=row.amount,
+        price=row.price,
+        reduce_only=row.reduce_only,
+        filled=row.filled,
+        average_price=row.average_price,
+        fee=row.fee,
+        status=row.status,
+        venue_order_id=row.venue_order_id,
+        misses=row.misses,
+        first_miss_at=utc(row.first_miss_at),
+        last_error=row.last_error,
+        created_at=utc(row.created_at) or datetime.min.replace(tzinfo=UTC),
+        updated_at=utc(row.updated_at) or datetime.min.replace(tzinfo=UTC),
+    )
+
+
+def _intent(row: IntentRow) -> IntentRecord:
+    return IntentRecord(
+        row.id,
+        row.plan_id,
+        row.leg,
+        row.class_name,
+        row.symbol,
+        row.side,
+        row.amount,
+        row.reduce_only,
+        row.reference_price,
+        row.algo,
+        row.status,
+    )
+
+
+class Journal:
+    """Reads and writes the journal of one store; every method is one transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- plans ---------------------------------------------------------------------------------------
+    def save_plan(
+        self,
+        plan_id: str,
+        *,
+        created_at: datetime,
+        cycle: int,
+        venue: str,
+        equity: float,
+        triggered: bool,
+        reason: str,
+        status: str,
+        payload: dict[str, Any],
+        policy_hash: str = "",
+    ) -> None:
+        with self.store.transaction() as session:
+            session.add(
+                PlanRow(
+                    id=plan_id,
+                    created_at=created_at,
+                    cycle=cycle,
+                    venue=venue,
+                    equity=equity,
+                    triggered=triggered,
+                    reason=reason,
+                    status=status,
+                    payload=payload,
+                    policy_hash=policy_hash,
+                )
+            )
+
+    def set_plan_status(self, plan_id: str, status: str) -> None:
+        with self.store.transaction() as session:
+            row = session.get(PlanRow, plan_id)
+            if row is None:
+                raise KeyError(plan_id)
+            row.status = status
+
+    def plan(self, plan_id: str) -> dict[str, Any] | None:
+        """A plan row as a dict (``id``, ``status``, ``created_at``, ``payload`` ...), or None."""
+        with self.store.transaction() as session:
+            row = session.get(PlanRow, plan_id)
+            return None if row is None else _plan_dict(row)
+
+    def plans(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Plans, oldest first, optionally only those with ``status``."""
+        with self.store.transaction() as session:
+            query = select(PlanRow).order_by(PlanRow.created_at, PlanRow.id)
+            if status is not None:
+                query = query.where(PlanRow.status == status)
+            return [_plan_dict(row) for row in session.scalars(query)]
+
+    # -- intents and orders --------------------------------------------------------------------------
+    def add_intent(
+        self,
+        *,
+        plan_id: str,
+        leg: int,
+        class_name: str,
+        symbol: str,
+        side: str,
+        amount: float,
+        reduce_only: bool,
+        reference_price: float,
+        algo: str,
+        created_at: datetime,
+    ) -> IntentRecord:
+        with self.store.transaction() as session:
+            row = IntentRow(
+                plan_id=plan_id,
+                leg=leg,
+                class_name=class_name,
+                symbol=symbol,
+                side=side,
+                amount=amount,
+                reduce_only=reduce_only,
+                reference_price=reference_price,
+                algo=algo,
+                status="open",
+                created_at=created_at,
+            )
+            session.add(row)
+            session.flush()
+            return _intent(row)
+
+    def set_intent_status(self, intent_id: int, status: str) -> None:
+        with self.store.transaction() as session:
+            row = session.get(IntentRow, intent_id)
+            if row is not None:
+                row.status = status
+
+    def intents(self, plan_id: str | None = None, status: str | None = None) -> list[IntentRecord]:
+        with self.store.transaction() as session:
+            query = select(IntentRow).order_by(IntentRow.id)
+            if plan_id is not None:
+                query = query.where(IntentRow.plan_id == plan_id)
+            if status is not None:
+                query = query.where(IntentRow.status == status)
+            return [_intent(row) for row in session.scalars(query)]
+
+    def add_order(
+        self,
+        *,
+        client_order_id: str,
+        plan_id: str,
+        intent_id: int | None,
+        venue: str,
+        symbol: str,
+        side: str,
+        order_type: str,
+        amount: float,
+        price: float | None,
+        reduce_only: bool,
+        created_at: datetime,
+    ) -> OrderRecord:
+        """Journal an order (status ``pending``) before its request leaves; commits on return."""
+        with self.store.transaction() as session:
+            row = OrderRow(
+                client_order_id=client_order_id,
+                plan_id=plan_id,
+                intent_id=intent_id,
+                venue=venue,
+                symbol=symbol,
+                side=side,
+                order_type=order_type,
+                amount=amount,
+                price=price,
+                reduce_only=reduce_only,
+                filled=0.0,
+                average_price=None,
+                fee=0.0,
+                status="pending",
+                venue_order_id=None,
+                misses=0,
+                first_miss_at=None,
+                last_error="",
+                created_at=created_at,
+                updated_at=created_at,
+            )
+            session.add(row)
+            session.flush()
+            return _order(row)
+
+    def update_order(self, client_order_id: str, now: datetime, **changes: Any) -> OrderRecord:
+        """Change an order's fields (status, venue_order_id, misses, last_error ...) in one transaction."""
+        allowed = {"status", "venue_order_id", "misses", "first_miss_at", "last_error", "price", "filled"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"cannot change {sorted(unknown)} of an order")
+        with self.store.transaction() as session:
+            row = session.scalars(select(OrderRow).where(OrderRow.client_order_id == client_order_id)).one()
+            for name, value in changes.items():
+                setattr(row, name, value)
+            row.updated_at = now
+            return _order(row)
+
+    def order(self, client_order_id: str) -> OrderRecord | None:
+        with self.store.transaction() as session:
+            row = session.scalars(select(OrderRow).where(OrderRow.client_order_id == client_order_id)).first()
+            return None if row is None else _order(row)
+
+    def orders(self, *, open_only: bool = False, plan_id: str | None = None) -> list[OrderRecord]:
+        """Orders, oldest first (the ``orders`` command's order: newest last)."""
+        with self.store.transaction() as session:
+            query = select(OrderRow).order_by(OrderRow.id)
+            if open_only:
+                query = query.where(OrderRow.status.in_(OPEN_STATUSES))
+            if plan_id is not None:
+                query = query.where(OrderRow.plan_id == plan_id)
+            return [_order(row) for row in session.scalars(query)]
+
+    def orders_of_intent(self, intent_id: int) -> list[OrderRecord]:
+        with self.store.transaction() as session:
+            query = select(OrderRow).where(OrderRow.intent_id == intent_id).order_by(OrderRow.id)
+            return [_order(row) for row in session.scalars(query)]
+
+    def orders_since(self, since: datetime) -> list[OrderRecord]:
+        """Orders created at or after ``since`` (for the per-day caps)."""
+        with self.store.transaction() as session:
+            query = select(OrderRow).where(OrderRow.created_at >= since).order_by(OrderRow.id)
+            return [_order(row) for row in session.scalars(query)]
+
+    # -- fills ---------------------------------------------------------------------------------------
+    def apply_fill(
+        self,
+        *,
+        venue: str,
+        trade_id: str,
+        client_order_id: str,
+        amount: float,
+        price: float,
+        fee: float,
+        fee_currency: str,
+        timestamp: datetime,
+    ) -> bool:
+        """Record a fill once and roll it into its order's filled amount, average price and fee.
+
+        Returns
+        -------
+        bool
+            True when the fill was new, False when its ``(venue, trade_id)`` was already applied.
+
+        Raises
+        ------
+        OverfillError
+            If the fill would take the order past its amount (nothing is written).
+        KeyError
+            If no order has ``client_order_id``.
+        """
+        with self.store.transaction() as session:
+            seen = session.scalars(
+                select(FillRow.id).where(FillRow.venue == venue, FillRow.trade_id == trade_id)
+            ).first()
+            if seen is not None:
+                return False
+            order = session.scalars(select(OrderRow).where(OrderRow.client_order_id == client_order_id)).first()
+            if order is None:
+                raise KeyError(client_order_id)
+            filled = order.filled + amount
+            if filled > order.amount * (1.0 + OVERFILL_TOLERANCE) + 1e-12:
+                raise OverfillError(
+                    f"fill {trade_id} of {amount:g} would take order {client_order_id} to {filled:g} "
+                    f"of {order.amount:g}; refused"
+                )
+            previous_value = (order.average_price or 0.0) * order.filled
+            order.filled = filled
+            order.average_price = (previous_value + amount * price) / filled if filled > 0 else None
+            order.fee = order.fee + fee
+            order.updated_at = timestamp
+            session.add(
+                FillRow(
+                    venue=venue,
+                    trade_id=trade_id,
+                    client_order_id=client_order_id,
+                    symbol=order.symbol,
+                    side=order.side,
+                    amount=amount,
+                    price=price,
+                    fee=fee,
+                    fee_currency=fee_currency,
+                    timestamp=timestamp,
+                )
+            )
+            return True
+
+    def fills(self, client_order_id: str | None = None) -> list[FillRecord]:
+        with self.store.transaction() as session:
+            query = select(FillRow).order_by(FillRow.id)
+            if client_order_id is not None:
+                query = query.where(FillRow.client_order_id == client_order_id)
+            return [
+                FillRecord(
+                    r.trade_id,
+                    r.client_order_id,
+                    r.symbol,
+                    r.side,
+                    r.amount,
+                    r.price,
+                    r.fee,
+                    utc(r.timestamp) or r.timestamp,
+                )
+                for r in session.scalars(query)
+            ]
+
+    def known_trade_ids(self, venue: str) -> set[str]:
+        with self.store.transaction() as session:
+            return set(session.scalars(select(FillRow.trade_id).where(FillRow.venue == venue)))
+
+    # -- snapshots and decisions ---------------------------------------------------------------------
+    def save_snapshot(
+        self, *, timestamp: datetime, cycle: int, equity: float, halted: bool, payload: dict[str, Any]
+    ) -> None:
+        with self.store.transaction() as session:
+            session.add(SnapshotRow(timestamp=timestamp, cycle=cycle, equity=equity, halted=halted, payload=payload))
+
+    def last_snapshot(self) -> dict[str, Any] | None:
+        """The newest valuation: ``timestamp``, ``cycle``, ``equity``, ``halted`` and its ``payload``."""
+        with self.store.transaction() as session:
+            row = session.scalars(select(SnapshotRow).order_by(SnapshotRow.id.desc())).first()
+            if row is None:
+                return None
+            return {
+                "timestamp": utc(row.timestamp),
+                "cycle": row.cycle,
+                "equity": row.equity,
+                "halted": row.halted,
+                "payload": row.payload,
+            }
+
+    def snapshots(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Valuations, oldest first (the newest ``limit`` when given)."""
+        with self.store.transaction() as session:
+            query = select(SnapshotRow).order_by(SnapshotRow.id.desc())
+            if limit is not None:
+                query = query.limit(limit)
+            rows = list(session.scalars(query))
+            return [
+                {
+                    "timestamp": utc(r.timestamp),
+                    "cycle": r.cycle,
+                    "equity": r.equity,
+                    "halted": r.halted,
+                    "payload": r.payload,
+                }
+                for r in reversed(rows)
+            ]
+
+    def add_decision(
+        self, *, timestamp: datetime, cycle: int, kind: str, reason: str, payload: dict[str, Any] | None = None
+    ) -> None:
+        with self.store.transaction() as session:
+            session.add(DecisionRow(timestamp=timestamp, cycle=cycle, kind=kind, reason=reason, payload=payload or {}))
+
+    def decisions(self, kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        with self.store.transaction() as session:
+            query = select(DecisionRow).order_by(DecisionRow.id)
+            if kinds is not None:
+                query = query.where(DecisionRow.kind.in_(list(kinds)))
+            return [
+                {
+                    "timestamp": utc(r.timestamp),
+                    "cycle": r.cycle,
+                    "kind": r.kind,
+                    "reason": r.reason,
+                    "payload": r.payload,
+                }
+                for r in session.scalars(query)
+            ]
+
+    def last_cycle(self) -> int:
+        """The highest cycle number recorded in snapshots or decisions (0 when none)."""
+        with self.store.transaction() as session:
+            a = session.scalar(select(func.max(SnapshotRow.cycle))) or 0
+            b = session.scalar(select(func.max(DecisionRow.cycle))) or 0
+            return max(int(a), int(b))
+
+
+def _plan_dict(row: PlanRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "created_at": utc(row.created_at),
+        "cycle": row.cycle,
+        "venue": row.venue,
+        "equity": row.equity,
+        "triggered": row.triggered,
+        "reason": row.reason,
+        "status": row.status,
+        "policy_hash": row.policy_hash,
+        "payload": row.payload,
+    }

@@ -1,0 +1,80 @@
+"""Key-value loop state: the halt flag, the last rebalance, the peak equity, the paper account.
+
+Values are JSON documents. :meth:`StateStore.update` reads and writes one key in a single transaction, so
+a change made by the paper venue (its whole account) lands entirely or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from trimtab.storage.database import Store
+from trimtab.storage.models import StateRow
+
+HALTED = "halted"
+LAST_REBALANCE = "last_rebalance"
+LAST_CHECK = "last_check"
+PEAK_EQUITY = "peak_equity"
+PAPER_ACCOUNT = "paper_account"
+
+
+class StateStore:
+    """Typed access to the ``state`` table of one store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, key: str, default: Any = None) -> Any:
+        with self.store.transaction() as session:
+            row = session.get(StateRow, key)
+            return default if row is None else row.value
+
+    def set(self, key: str, value: Any) -> None:
+        with self.store.transaction() as session:
+            row = session.get(StateRow, key)
+            now = datetime.now(UTC)
+            if row is None:
+                session.add(StateRow(key=key, value=value, updated_at=now))
+            else:
+                row.value = value
+                row.updated_at = now
+
+    def update(self, key: str, change: Callable[[Any], Any], default: Any = None) -> Any:
+        """Apply ``change`` to the stored value (or ``default``) and store its result, atomically."""
+        with self.store.transaction() as session:
+            row = session.get(StateRow, key, with_for_update=True)
+            new = change(default if row is None else row.value)
+            now = datetime.now(UTC)
+            if row is None:
+                session.add(StateRow(key=key, value=new, updated_at=now))
+            else:
+                row.value = new
+                row.updated_at = now
+            return new
+
+    def keys(self) -> list[str]:
+        with self.store.transaction() as session:
+            return list(session.scalars(select(StateRow.key)))
+
+    # -- typed helpers ---------------------------------------------------------------------------------
+    def halted(self) -> tuple[bool, str]:
+        """Whether new orders are halted, and why."""
+        value = self.get(HALTED) or {}
+        return bool(value.get("halted", False)), str(value.get("reason", ""))
+
+    def set_halted(self, halted: bool, reason: str = "") -> None:
+        self.set(HALTED, {"halted": halted, "reason": reason})
+
+    def get_time(self, key: str) -> datetime | None:
+        value = self.get(key)
+        if not value:
+            return None
+        moment = datetime.fromisoformat(str(value))
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    def set_time(self, key: str, moment: datetime) -> None:
+        self.set(key, moment.astimezone(UTC).isoformat())

@@ -1,0 +1,90 @@
+"""The journal on PostgreSQL (127.0.0.1:5432, database ``test``), each test in its own schema."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from trimtab.storage import open_store
+from trimtab.storage.journal import Journal, OverfillError
+from trimtab.storage.state import StateStore
+
+pytestmark = pytest.mark.postgres
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def _server_url() -> str | None:
+    for user in ("postgres", "root"):
+        url = f"postgresql+psycopg://{user}@127.0.0.1:5432/test"
+        try:
+            engine = sa.create_engine(url, connect_args={"connect_timeout": 2})
+            with engine.connect() as connection:
+                connection.execute(sa.text("select 1"))
+            engine.dispose()
+            return url
+        except Exception:
+            continue
+    return None
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    base = _server_url()
+    if base is None:
+        pytest.skip("no PostgreSQL answers on 127.0.0.1:5432 (database 'test', user postgres or root)")
+    schema = f"tt_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{base}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_the_journal_migrates_and_round_trips_on_postgres(pg_url: str) -> None:
+    store = open_store(pg_url)
+    journal = Journal(store)
+    journal.save_plan(
+        "p1",
+        created_at=NOW,
+        cycle=1,
+        venue="paper",
+        equity=1.0,
+        triggered=True,
+        reason="",
+        status="done",
+        payload={"x": 1},
+    )
+    journal.add_order(
+        client_order_id="tt-p1-0-0",
+        plan_id="p1",
+        intent_id=None,
+        venue="paper",
+        symbol="BTC/USDT",
+        side="buy",
+        order_type="market",
+        amount=1.0,
+        price=None,
+        reduce_only=False,
+        created_at=NOW,
+    )
+    kwargs = {"venue": "paper", "client_order_id": "tt-p1-0-0", "fee_currency": "USDT", "timestamp": NOW}
+    assert journal.apply_fill(trade_id="a", amount=0.6, price=10.0, fee=0.01, **kwargs)
+    assert not journal.apply_fill(trade_id="a", amount=0.6, price=10.0, fee=0.01, **kwargs)
+    with pytest.raises(OverfillError):
+        journal.apply_fill(trade_id="b", amount=0.6, price=10.0, fee=0.01, **kwargs)
+    order = journal.order("tt-p1-0-0")
+    assert order is not None and order.filled == pytest.approx(0.6) and order.created_at == NOW
+    state = StateStore(store)
+    state.set_halted(True, "test")
+    assert state.halted() == (True, "test")
+    store.close()
+    # Reopening runs the migrations again as a no-op.
+    assert Journal(open_store(pg_url)).order("tt-p1-0-0") is not None
