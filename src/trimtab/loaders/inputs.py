@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,10 +14,13 @@ from trimtab.loaders.market import load_market
 from trimtab.loaders.policy import load_policy
 from trimtab.loaders.portfolio import load_portfolio
 from trimtab.policy.config import Policy
+from trimtab.valuation.valuate import valuate
 
 
 @dataclass(frozen=True)
 class PlanInputs:
+    """The three validated inputs of a plan."""
+
     portfolio: Portfolio
     policy: Policy
     market: MarketSnapshot
@@ -33,10 +37,38 @@ def load_plan_inputs(portfolio_path: Path | str, policy_path: Path | str, market
     policy = load_policy(policy_path)
     portfolio, _ = load_portfolio(portfolio_path)
     market = load_market(market_path)
-    check_consistency(
-        portfolio, policy, market, Path(portfolio_path).name, Path(policy_path).name, Path(market_path).name
-    )
+    names = Path(portfolio_path).name, Path(policy_path).name, Path(market_path).name
+    check_consistency(portfolio, policy, market, *names)
+    check_equity(portfolio, policy, market, names[0], names[2])
     return PlanInputs(portfolio, policy, market)
+
+
+def check_equity(
+    portfolio: Portfolio,
+    policy: Policy,
+    market: MarketSnapshot,
+    portfolio_name: str = "portfolio",
+    market_name: str = "market",
+) -> None:
+    """A plan needs a positive, finite equity: weights are fractions of it.
+
+    Raises
+    ------
+    BadInputError
+        If a value overflows to infinity, or the equity is zero or negative.
+    """
+    valuation = valuate(portfolio, market, policy.asset_classes())
+    numbers = [valuation.equity, valuation.gross_exposure, valuation.initial_margin, valuation.funding_per_day]
+    numbers += list(valuation.asset_exposure.values())
+    if not all(math.isfinite(number) for number in numbers):
+        raise BadInputError(portfolio_name, "", f"its values at {market_name}'s prices are too large to compute")
+    if valuation.equity <= 0:
+        raise BadInputError(
+            portfolio_name,
+            "",
+            f"its equity at {market_name}'s prices is {valuation.equity:g} {portfolio.base_currency}; "
+            "a plan needs a positive equity",
+        )
 
 
 def check_consistency(

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
 from trimtab.domain.instruments import parse_symbol
 from trimtab.domain.market import DerivativeQuote, MarketRules, MarketSnapshot
+from trimtab.errors import BadInputError
 from trimtab.loaders.files import read_document
 from trimtab.loaders.validation import validate
 from trimtab.policy.config import StrictModel
 
+PositiveNumber = Annotated[float, Field(gt=0)]
+
 
 class QuoteEntry(StrictModel):
+    """One derivative's quote: mark price, funding and (options) implied volatility."""
+
     mark: float = Field(gt=0)
     funding_rate: float = Field(default=0.0, gt=-1, lt=1)
     funding_interval_hours: float = Field(default=8.0, gt=0, le=24 * 30)
@@ -22,55 +28,56 @@ class QuoteEntry(StrictModel):
 
 
 class RulesEntry(StrictModel):
+    """A venue's rules for one market (lot size, minimums, contract size)."""
+
     amount_step: float = Field(default=0.0, ge=0)
     min_amount: float = Field(default=0.0, ge=0)
     min_notional: float = Field(default=0.0, ge=0)
     contract_size: float = Field(default=1.0, gt=0)
 
 
+def parse_timestamp(value: object) -> datetime:
+    """A snapshot time from TOML (a datetime value) or JSON (an ISO 8601 string); naive means UTC.
+
+    Raises
+    ------
+    ValueError
+        If the value is neither, or is a date without a time.
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO 8601 time such as 2026-11-21T00:00:00Z") from None
+    if not isinstance(value, datetime):
+        kind = "a date without a time" if isinstance(value, date) else "not a time"
+        raise ValueError(f"must be a time such as 2026-11-21T00:00:00Z ({kind})")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class MarketFile(StrictModel):
+    """The whole snapshot file."""
+
     timestamp: datetime
-    prices: dict[str, float]
+    prices: dict[str, PositiveNumber]
     derivatives: dict[str, QuoteEntry] = {}
-    volatility: dict[str, float] = {}
+    volatility: dict[str, PositiveNumber] = {}
     markets: dict[str, RulesEntry] = {}
 
-    @field_validator("timestamp")
+    @field_validator("timestamp", mode="before")
     @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-    @field_validator("prices", "volatility")
-    @classmethod
-    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for asset, number in value.items():
-            if not number > 0:
-                raise ValueError(f"{asset}: must be a positive number")
-            code = asset.strip().upper()
-            if not code or "/" in code or ":" in code:
-                raise ValueError(f"{asset!r} is not an asset code such as 'BTC'")
-            out[code] = number
-        return out
-
-    @field_validator("derivatives", "markets")
-    @classmethod
-    def _symbols(cls, value: dict[str, object]) -> dict[str, object]:
-        for symbol in value:
-            parse_symbol(symbol)
-        return value
+    def _timestamp(cls, value: Any) -> datetime:
+        return parse_timestamp(value)
 
     def to_snapshot(self) -> MarketSnapshot:
         return MarketSnapshot(
             timestamp=self.timestamp,
-            prices=dict(self.prices),
+            prices=_asset_keys(self.prices),
             derivatives={
                 s: DerivativeQuote(q.mark, q.funding_rate, q.funding_interval_hours, q.iv)
                 for s, q in self.derivatives.items()
             },
-            volatility=dict(self.volatility),
+            volatility=_asset_keys(self.volatility),
             markets={
                 s: MarketRules(r.amount_step, r.min_amount, r.min_notional, r.contract_size)
                 for s, r in self.markets.items()
@@ -78,7 +85,48 @@ class MarketFile(StrictModel):
         )
 
 
+def _asset_keys(values: dict[str, float]) -> dict[str, float]:
+    return {asset.strip().upper(): number for asset, number in values.items()}
+
+
+def _check_keys(parsed: MarketFile, source: str) -> None:
+    """Asset codes in ``prices``/``volatility``, ccxt symbols in ``derivatives``/``markets``."""
+    for section in ("prices", "volatility"):
+        seen: dict[str, str] = {}
+        for asset in getattr(parsed, section):
+            code = asset.strip().upper()
+            if not code or "/" in code or ":" in code:
+                raise BadInputError(source, f'{section}."{asset}"', "is not an asset code such as 'BTC'")
+            if code in seen:
+                raise BadInputError(source, f"{section}.{asset}", f"repeats {seen[code]!r} (codes ignore case)")
+            seen[code] = asset
+    for section in ("derivatives", "markets"):
+        for symbol in getattr(parsed, section):
+            try:
+                instrument = parse_symbol(symbol)
+            except ValueError as exc:
+                raise BadInputError(source, f'{section}."{symbol}"', str(exc)) from None
+            if section == "derivatives" and not instrument.is_derivative:
+                raise BadInputError(
+                    source, f'derivatives."{symbol}"', "is a spot market; its price belongs under 'prices'"
+                )
+
+
 def load_market(path: Path | str) -> MarketSnapshot:
-    """Read and validate a market snapshot file; raises BadInputError naming file and field."""
+    """Read and validate a market snapshot file.
+
+    Returns
+    -------
+    MarketSnapshot
+        Prices keyed by upper-case asset code, quotes and rules keyed by ccxt symbol, time in UTC.
+
+    Raises
+    ------
+    BadInputError
+        Naming the file and the field of the first problem.
+    """
+    source = Path(path).name
     document = read_document(path)
-    return validate(MarketFile, document, Path(path).name).to_snapshot()
+    parsed = validate(MarketFile, document, source)
+    _check_keys(parsed, source)
+    return parsed.to_snapshot()

@@ -4,12 +4,44 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trimtab.errors import BadInputError
 from trimtab.loaders.files import read_document
 from trimtab.loaders.validation import validate
-from trimtab.policy.config import Policy
+from trimtab.policy.config import DeltaTargetStrategy, Policy
 
 
 def load_policy(path: Path | str) -> Policy:
-    """Read and validate a policy file; raises BadInputError naming file and field."""
+    """Read and validate a policy file.
+
+    Returns
+    -------
+    Policy
+        The validated, frozen policy.
+
+    Raises
+    ------
+    BadInputError
+        Naming the file and the field of the first problem.
+    """
+    source = Path(path).name
     document = read_document(path)
-    return validate(Policy, document, Path(path).name)
+    if "classes" in document:
+        # The schema's Python name would be accepted by pydantic; the file format has only [[class]].
+        raise BadInputError(source, "classes", "unknown key (asset classes are [[class]] tables)")
+    policy = validate(Policy, document, source)
+    _check_sense(policy, source)
+    return policy
+
+
+def _check_sense(policy: Policy, source: str) -> None:
+    """Values the schema admits but no policy can reach."""
+    strategy = policy.strategy
+    if isinstance(strategy, DeltaTargetStrategy):
+        limit = policy.rebalance.max_leverage
+        for name, delta in strategy.deltas.items():
+            if abs(delta) > limit:
+                raise BadInputError(
+                    source,
+                    f"strategy.deltas.{name}",
+                    f"a net delta of {delta:g} x equity exceeds rebalance.max_leverage ({limit:g})",
+                )

@@ -1,8 +1,13 @@
-"""Turning pydantic's validation errors into one :class:`BadInputError` that names file and field."""
+"""Turning pydantic's validation errors into one :class:`BadInputError` that names file and field.
+
+Files are validated in pydantic's *strict* mode: a number must be written as a number (``true`` or
+``"0.5"`` is not silently read as one), a flag as ``true``/``false``. Field paths name the keys as the
+user wrote them and count list positions from 0 (``class[2].target`` is the third class).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -19,51 +24,83 @@ _MESSAGES = {
     "float_parsing": "must be a number",
     "int_type": "must be a whole number",
     "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
     "bool_type": "must be true or false",
     "bool_parsing": "must be true or false",
     "string_type": "must be a string",
+    "string_too_short": "must not be empty",
     "list_type": "must be a list",
     "dict_type": "must be a table",
     "model_type": "must be a table",
     "model_attributes_type": "must be a table",
+    "dataclass_type": "must be a table",
     "too_short": "must not be empty",
     "literal_error": "is not one of the allowed values",
     "union_tag_invalid": "is not a known kind",
     "union_tag_not_found": "needs a 'kind'",
+    "datetime_type": "must be a time such as 2026-11-21T00:00:00Z",
+    "datetime_parsing": "must be a time such as 2026-11-21T00:00:00Z",
+    "datetime_from_date_parsing": "must be a time such as 2026-11-21T00:00:00Z",
 }
 
+_INTERNAL_PARTS = {"function-after", "function-before", "function-wrap", "function-plain"}
 
-def field_path(loc: Sequence[int | str]) -> str:
-    """Render a pydantic location as ``class[2].target`` (list positions count from 0)."""
+
+def field_path(loc: Sequence[int | str], document: Any = None) -> str:
+    """Render a pydantic location as ``class[2].target`` (list positions count from 0).
+
+    Parameters
+    ----------
+    loc:
+        The ``loc`` of a pydantic error.
+    document:
+        The validated input. When given, location parts that are not keys of the input (a tagged
+        union's tag such as ``cppi`` in ``strategy.cppi.floor``) are left out, except the last part,
+        which may name a missing key.
+
+    Returns
+    -------
+    str
+        The path, keys with dots or slashes quoted: ``derivatives."BTC/USDT:USDT".mark``.
+    """
     out = ""
-    for part in loc:
+    node: Any = document
+    walk = document is not None
+    last = len(loc) - 1
+    for position, part in enumerate(loc):
         if isinstance(part, int):
             out += f"[{part}]"
-        else:
-            text = str(part)
-            if text in {"function-after", "function-before", "function-wrap"} or text.startswith("tagged-"):
-                continue
-            if out and not _plain(text):
-                out += f'."{text}"' if "." in text or "/" in text or ":" in text else f".{text}"
+            if walk:
+                node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+                walk = node is not None
+            continue
+        text = str(part)
+        if text in _INTERNAL_PARTS or text.startswith("tagged-"):
+            continue
+        if walk:
+            if isinstance(node, Mapping) and text in node:
+                node = node[text]
+            elif isinstance(node, Mapping) and position != last:
+                continue  # a pydantic-internal step (a union's tag): not something the user wrote
             else:
-                out += f".{text}" if out else text
+                walk = False
+        quoted = f'"{text}"' if not _plain(text) else text
+        out += f".{quoted}" if out else quoted
     return out
 
 
 def _plain(text: str) -> bool:
-    return text.replace("_", "").replace("-", "").isalnum()
+    return bool(text) and text.replace("_", "").replace("-", "").isalnum()
 
 
-def describe(error: dict[str, Any]) -> str:
+def describe(error: Mapping[str, Any]) -> str:
+    """One short sentence for one pydantic error (without the field's path)."""
     kind = str(error.get("type", ""))
-    if kind in _MESSAGES:
-        message = _MESSAGES[kind]
-        if kind == "literal_error":
-            expected = (error.get("ctx") or {}).get("expected")
-            if expected:
-                message = f"must be one of {expected}"
-        return message
     ctx = error.get("ctx") or {}
+    if kind == "literal_error" and ctx.get("expected"):
+        return f"must be one of {ctx['expected']}"
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
     if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
         words = {
             "greater_than": "greater than",
@@ -79,10 +116,34 @@ def describe(error: dict[str, Any]) -> str:
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
-def validate(model: type[ModelT], data: Any, source: str) -> ModelT:
-    """Validate ``data`` against ``model``; raise one BadInputError naming ``source`` and the field."""
+def validate(model: type[ModelT], data: Any, source: str, *, strict: bool = True) -> ModelT:
+    """Validate ``data`` against ``model``.
+
+    Parameters
+    ----------
+    model:
+        The pydantic model of the file.
+    data:
+        The parsed document.
+    source:
+        The file's name as the user gave it, for the message.
+    strict:
+        Validate in pydantic's strict mode (no string-to-number or bool-to-number coercion).
+
+    Returns
+    -------
+    ModelT
+        The validated model.
+
+    Raises
+    ------
+    BadInputError
+        For the first error, naming ``source`` and the field.
+    """
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=strict)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise BadInputError(source, field_path(first["loc"]), describe(dict(first))) from None
+        raise BadInputError(source, field_path(first["loc"], data), describe(first)) from None
+    except RecursionError:
+        raise BadInputError(source, "", "is nested too deeply") from None
