@@ -1,0 +1,286 @@
+"""Loading the history a backtest replays: the bars every asset shares, with funding, marks and DVOL.
+
+The rule for bars: a backtest sees only the timestamps at which *every* requested asset has a candle in
+the chosen timeframe, within ``[start, end]``. Missing candles are reported in ``gaps`` and never filled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import reduce
+from pathlib import Path
+
+import numpy as np
+
+from trimtab.errors import BadInputError
+from trimtab.feed.cache import cache_folder, load_table
+from trimtab.feed.gaps import describe_gaps, find_gaps
+from trimtab.feed.layout import DataFile, file_name, is_calendar_timeframe, scan, timeframe_seconds
+from trimtab.feed.table import NS_PER_SECOND, Table, format_ns, to_ns
+
+_DVOL_PERCENT = 100.0
+
+
+@dataclass(frozen=True, eq=False)
+class FundingSeries:
+    """Funding settlements of one perpetual: ``times`` (int64 ns UTC) and ``rates`` (per 8h settlement)."""
+
+    times: np.ndarray
+    rates: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class MarketHistory:
+    """Aligned history for a set of assets, priced in ``quote``.
+
+    ``timestamps`` are the bars' open times (as in the files), so ``close[i]`` is the price at
+    ``timestamps[i] + bar_seconds``. Price arrays are float64 ``(T, N)``, C-contiguous, with columns in
+    the order of ``assets``; an asset equal to ``quote`` has a constant close of 1.0 and zero volume.
+    ``funding``, ``marks`` and ``implied_vol`` are raw series on their own grids, kept from the last row
+    at or before the first bar through the last bar's close; ``perp_close`` is aligned to ``timestamps``
+    (NaN where the perpetual has no candle).
+    """
+
+    timeframe: str
+    assets: tuple[str, ...]
+    timestamps: np.ndarray
+    close: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    volume: np.ndarray
+    funding: dict[str, FundingSeries] = field(default_factory=dict)
+    marks: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    perp_close: dict[str, np.ndarray] = field(default_factory=dict)
+    implied_vol: tuple[np.ndarray, np.ndarray] | None = None
+    quote: str = "USDT"
+    gaps: list[str] = field(default_factory=list)
+
+    @property
+    def bar_seconds(self) -> int:
+        """The length of one bar in seconds."""
+        return timeframe_seconds(self.timeframe)
+
+    def index_of(self, asset: str) -> int:
+        """The column of ``asset`` in the price arrays; raises ValueError if absent."""
+        return self.assets.index(asset)
+
+
+def load_history(
+    data_dir: Path,
+    assets: Sequence[str],
+    *,
+    quote: str = "USDT",
+    timeframe: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    use_cache: bool = True,
+) -> MarketHistory:
+    """Load the shared bars of ``assets`` from a data folder.
+
+    Parameters
+    ----------
+    data_dir:
+        A folder in the layout of :mod:`trimtab.feed.layout`.
+    assets:
+        Asset codes (``BTC``, ``USDC``); an asset equal to ``quote`` is priced at 1.0 without a file.
+    quote:
+        The quote currency of the spot files to read.
+    timeframe:
+        ``1d``, ``1h``...; ``None`` picks the finest timeframe that every asset has.
+    start, end:
+        Inclusive bounds on the bars' open times (UTC; naive datetimes are taken as UTC).
+    use_cache:
+        Read parsed files from the Parquet cache (see :mod:`trimtab.feed.cache`).
+
+    Returns
+    -------
+    MarketHistory
+        The aligned history; ``gaps`` lists missing bars inside the window.
+
+    Raises
+    ------
+    BadInputError
+        If the folder is missing, an asset has no file (naming the file looked for), a file is malformed
+        (naming file and line), or the assets share no bar within the window.
+    """
+    data_dir = Path(data_dir)
+    files = scan(data_dir)
+    ordered = tuple(dict.fromkeys(assets))
+    priced = [asset for asset in ordered if asset != quote]
+    if not priced:
+        raise BadInputError("assets", "", f"need at least one asset besides the quote currency {quote}")
+    chosen = _choose_timeframe(files, priced, quote, timeframe)
+    step_ns = timeframe_seconds(chosen) * NS_PER_SECOND
+    first_ns = to_ns(start) if start is not None else np.iinfo(np.int64).min
+    last_ns = to_ns(end) if end is not None else np.iinfo(np.int64).max
+    if first_ns > last_ns:
+        raise BadInputError("--start", "", "must not be after --end")
+    cache_dir = cache_folder(data_dir) if use_cache else None
+
+    tables: dict[str, Table] = {}
+    gaps: list[str] = []
+    for asset in priced:
+        path = _path_of(files, "spot", asset, quote, chosen)
+        assert path is not None  # _choose_timeframe guarantees it
+        table = load_table(path, "spot", cache_dir).between(first_ns, last_ns)
+        tables[asset] = table
+        if not is_calendar_timeframe(chosen):
+            seconds = timeframe_seconds(chosen)
+            gaps += describe_gaps(f"{asset} {chosen}", find_gaps(table.times, seconds), seconds)
+
+    shared = reduce(np.intersect1d, [table.times for table in tables.values()])
+    if shared.shape[0] == 0:
+        window = _window_text(start, end)
+        raise BadInputError("--data", "", f"{', '.join(priced)} share no {chosen} bar{window} in {data_dir.name}")
+    timestamps = np.ascontiguousarray(shared, dtype=np.int64)
+
+    shape = (timestamps.shape[0], len(ordered))
+    close, high, low = np.ones(shape), np.ones(shape), np.ones(shape)
+    volume = np.zeros(shape)
+    for column, asset in enumerate(ordered):
+        if asset == quote:
+            continue
+        table = tables[asset]
+        rows = np.searchsorted(table.times, timestamps)
+        close[:, column] = table.column("close")[rows]
+        high[:, column] = table.column("high")[rows]
+        low[:, column] = table.column("low")[rows]
+        volume[:, column] = table.column("volume")[rows]
+
+    window_first, window_last = int(timestamps[0]), int(timestamps[-1]) + step_ns
+    funding: dict[str, FundingSeries] = {}
+    marks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    perp_close: dict[str, np.ndarray] = {}
+    for asset in priced:
+        funding_file = _first_of(files, "funding", asset, quote)
+        if funding_file is not None:
+            table = _asof_window(load_table(funding_file.path, "funding", cache_dir), window_first, window_last)
+            funding[asset] = FundingSeries(table.times, table.column("funding_rate"))
+            gaps += describe_gaps(
+                f"{asset} funding {funding_file.timeframe}",
+                find_gaps(table.times, timeframe_seconds(funding_file.timeframe)),
+                timeframe_seconds(funding_file.timeframe),
+            )
+        mark_file = _first_of(files, "mark", asset, quote)
+        if mark_file is not None:
+            table = _asof_window(load_table(mark_file.path, "mark", cache_dir), window_first, window_last)
+            marks[asset] = (table.times, table.column("open"))
+        aligned = _perp_close(files, asset, quote, chosen, timestamps, cache_dir)
+        if aligned is not None:
+            perp_close[asset] = aligned
+
+    return MarketHistory(
+        timeframe=chosen,
+        assets=ordered,
+        timestamps=timestamps,
+        close=np.ascontiguousarray(close),
+        high=np.ascontiguousarray(high),
+        low=np.ascontiguousarray(low),
+        volume=np.ascontiguousarray(volume),
+        funding=funding,
+        marks=marks,
+        perp_close=perp_close,
+        implied_vol=_implied_vol(files, ordered, window_first, window_last, cache_dir),
+        quote=quote,
+        gaps=gaps,
+    )
+
+
+def _choose_timeframe(files: list[DataFile], assets: list[str], quote: str, timeframe: str | None) -> str:
+    if timeframe is not None:
+        try:
+            timeframe_seconds(timeframe)
+        except ValueError as exc:
+            raise BadInputError("--timeframe", "", str(exc)) from None
+        for asset in assets:
+            if _path_of(files, "spot", asset, quote, timeframe) is None:
+                raise _missing(asset, quote, timeframe)
+        return timeframe
+    available = {
+        asset: {f.timeframe for f in files if f.kind == "spot" and f.base == asset and f.quote == quote}
+        for asset in assets
+    }
+    for asset, timeframes in available.items():
+        if not timeframes:
+            others = [tf for tfs in available.values() for tf in tfs]
+            guess = min(others, key=timeframe_seconds) if others else "1d"
+            raise _missing(asset, quote, guess)
+    common = set.intersection(*available.values())
+    if not common:
+        listed = "; ".join(
+            f"{asset}: {', '.join(sorted(tfs, key=timeframe_seconds))}" for asset, tfs in available.items()
+        )
+        raise BadInputError("--data", "", f"no timeframe that every asset has ({listed})")
+    return min(common, key=timeframe_seconds)
+
+
+def _missing(asset: str, quote: str, timeframe: str) -> BadInputError:
+    wanted = file_name("spot", asset, quote, timeframe)
+    return BadInputError("--data", "", f"no price history for {asset}: looked for {wanted}")
+
+
+def _path_of(files: list[DataFile], kind: str, asset: str, quote: str, timeframe: str) -> Path | None:
+    matches = [f.path for f in files if (f.kind, f.base, f.quote, f.timeframe) == (kind, asset, quote, timeframe)]
+    # .csv.gz sorts before .csv, and the gzip copy is the canonical one
+    return sorted(matches, key=lambda path: (not path.name.endswith(".gz"), path.name))[0] if matches else None
+
+
+def _first_of(files: list[DataFile], kind: str, asset: str, quote: str) -> DataFile | None:
+    matches = [f for f in files if (f.kind, f.base, f.quote) == (kind, asset, quote)]
+    return min(matches, key=lambda f: (timeframe_seconds(f.timeframe), not f.name.endswith(".gz"))) if matches else None
+
+
+def _asof_window(table: Table, first_ns: int, last_ns: int) -> Table:
+    """Rows in ``[first_ns, last_ns]`` plus the last row before ``first_ns`` (the value in force then)."""
+    lo = max(int(np.searchsorted(table.times, first_ns, side="right")) - 1, 0)
+    hi = int(np.searchsorted(table.times, last_ns, side="right"))
+    return Table(table.times[lo:hi], {name: values[lo:hi] for name, values in table.columns.items()})
+
+
+def _perp_close(
+    files: list[DataFile], asset: str, quote: str, timeframe: str, timestamps: np.ndarray, cache_dir: Path | None
+) -> np.ndarray | None:
+    """Perpetual closes at the bars' closes; a finer perp series is sampled at its last sub-bar."""
+    step = timeframe_seconds(timeframe)
+    candidates = [
+        f
+        for f in files
+        if (f.kind, f.base, f.quote) == ("perp", asset, quote)
+        and not is_calendar_timeframe(f.timeframe)
+        and step % timeframe_seconds(f.timeframe) == 0
+    ]
+    if not candidates or is_calendar_timeframe(timeframe):
+        return None
+    source = max(candidates, key=lambda f: (timeframe_seconds(f.timeframe), f.name.endswith(".gz")))
+    table = load_table(source.path, "perp", cache_dir)
+    # the sub-bar that closes when the bar closes opens one sub-step before the bar's end
+    offset = (step - timeframe_seconds(source.timeframe)) * NS_PER_SECOND
+    wanted = timestamps + offset
+    rows = np.searchsorted(table.times, wanted)
+    rows_clipped = np.minimum(rows, max(len(table) - 1, 0))
+    hit = (rows < len(table)) & (table.times[rows_clipped] == wanted) if len(table) else np.zeros(len(wanted), bool)
+    aligned = np.full(timestamps.shape[0], np.nan)
+    if len(table):
+        aligned[hit] = table.column("close")[rows_clipped[hit]]
+    return aligned
+
+
+def _implied_vol(
+    files: list[DataFile], assets: tuple[str, ...], first_ns: int, last_ns: int, cache_dir: Path | None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    for asset in assets:
+        match = next((f for f in files if f.kind == "iv" and f.base == asset), None)
+        if match is not None:
+            table = _asof_window(load_table(match.path, "iv", cache_dir), first_ns, last_ns)
+            return table.times, table.column("dvol") / _DVOL_PERCENT
+    return None
+
+
+def _window_text(start: datetime | None, end: datetime | None) -> str:
+    if start is None and end is None:
+        return ""
+    low = format_ns(to_ns(start)) if start is not None else "the beginning"
+    high = format_ns(to_ns(end)) if end is not None else "the end"
+    return f" between {low} and {high}"

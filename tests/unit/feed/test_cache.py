@@ -1,0 +1,87 @@
+"""The Parquet cache: a second load reads Parquet, a changed file is parsed again, a read-only cache is skipped."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trimtab.feed import cache as cache_module
+from trimtab.feed import load_history
+from trimtab.feed.cache import cache_folder, load_table
+
+from .conftest import T0, DataFolder
+
+
+def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    calls: list[Path] = []
+    real = cache_module.read_table
+
+    def counting(path: Path, kind: str):  # type: ignore[no-untyped-def]
+        calls.append(path)
+        return real(path, kind)
+
+    monkeypatch.setattr(cache_module, "read_table", counting)
+    return calls
+
+
+def test_a_second_load_hits_the_cache(data_folder: DataFolder, monkeypatch: pytest.MonkeyPatch) -> None:
+    data_folder.spot("BTC", "1d", T0, [1.0, 2.0, 3.0])
+    parses = _count_parses(monkeypatch)
+
+    first = load_history(data_folder.root, ["BTC"])
+    second = load_history(data_folder.root, ["BTC"])
+
+    assert len(parses) == 1
+    np.testing.assert_array_equal(first.close, second.close)
+    np.testing.assert_array_equal(first.timestamps, second.timestamps)
+    assert len(list(cache_folder(data_folder.root).glob("*.parquet"))) == 1
+
+
+def test_a_changed_file_is_parsed_again(data_folder: DataFolder, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = data_folder.spot("BTC", "1d", T0, [1.0, 2.0, 3.0])
+    parses = _count_parses(monkeypatch)
+    load_history(data_folder.root, ["BTC"])
+
+    data_folder.spot("BTC", "1d", T0, [5.0, 6.0, 7.0, 8.0])
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    history = load_history(data_folder.root, ["BTC"])
+
+    assert len(parses) == 2
+    np.testing.assert_allclose(history.close[:, 0], [5.0, 6.0, 7.0, 8.0])
+
+
+def test_the_cache_defaults_to_a_hidden_folder_in_the_data_folder(
+    data_folder: DataFolder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRIMTAB_CACHE_DIR")
+    data_folder.spot("BTC", "1d", T0, [1.0, 2.0])
+
+    load_history(data_folder.root, ["BTC"])
+
+    assert cache_folder(data_folder.root) == data_folder.root / ".cache"
+    assert len(list((data_folder.root / ".cache").glob("*.parquet"))) == 1
+
+
+def test_an_unwritable_cache_is_skipped_silently(data_folder: DataFolder, tmp_path: Path) -> None:
+    path = data_folder.spot("BTC", "1d", T0, [1.0, 2.0])
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+
+    table = load_table(path, "spot", blocker / "cache")
+
+    np.testing.assert_allclose(table.column("close"), [1.0, 2.0])
+
+
+def test_a_corrupt_cached_copy_is_ignored(data_folder: DataFolder, monkeypatch: pytest.MonkeyPatch) -> None:
+    data_folder.spot("BTC", "1d", T0, [1.0, 2.0])
+    load_history(data_folder.root, ["BTC"])
+    for cached in cache_folder(data_folder.root).glob("*.parquet"):
+        cached.write_bytes(b"not parquet")
+
+    history = load_history(data_folder.root, ["BTC"])
+
+    np.testing.assert_allclose(history.close[:, 0], [1.0, 2.0])
