@@ -1,0 +1,307 @@
+"""A local HTTP server on 127.0.0.1 that answers like Binance (spot and USD-M), with scriptable faults.
+
+ccxt's real ``binance`` and ``binanceusdm`` classes trade against it once their ``urls['api']`` point here
+(:meth:`FakeExchange.ccxt_urls`). Signed endpoints require the ``X-MBX-APIKEY`` header to carry the
+configured key; the HMAC signature itself is not verified.
+
+Faults (:class:`Fault`) are consumed in the order they were added, by the first request they match:
+
+==================  ==========================================================================
+``timeout``         process the request (``accept=True``: the exchange accepted it), then hold
+                    the answer for ``delay`` seconds so the client times out
+``drop``            process the request, then close the connection without an answer
+``http_error``      answer ``status`` (5xx) with a plain-text body, after processing if ``accept``
+``rate_limit``      answer 429 with ``Retry-After: retry_after`` and Binance's code -1003
+``reject``          answer 400 with Binance's ``code`` and ``message`` (e.g. -1013 NOTIONAL)
+``fill_first``      fill the order named by the request before handling it (a cancel racing a fill)
+==================  ==========================================================================
+
+Beside those: :meth:`FakeExchange.maintenance` (every request answers 503 "System is under maintenance."
+for a while), ``engine.invisible_for`` (new orders cannot be queried for that many seconds) and
+``duplicate_trades`` (trade lists repeat every trade, as a replayed event stream would).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
+
+from trimtab.testing.fake_exchange.binance_api import ROUTES, Params
+from trimtab.testing.fake_exchange.engine import Engine, ExchangeRejectError, Family, MarketSpec
+
+FaultKind = Literal["timeout", "drop", "http_error", "rate_limit", "reject", "fill_first"]
+
+_PUBLIC_PATHS = frozenset(
+    {
+        "/api/v3/exchangeInfo",
+        "/api/v3/time",
+        "/api/v3/ping",
+        "/api/v3/ticker/24hr",
+        "/api/v3/ticker/bookTicker",
+        "/dapi/v1/exchangeInfo",
+        "/fapi/v1/exchangeInfo",
+        "/fapi/v1/time",
+        "/fapi/v1/ping",
+        "/fapi/v1/ticker/24hr",
+        "/fapi/v1/ticker/bookTicker",
+        "/fapi/v1/premiumIndex",
+        "/fapi/v1/fundingInfo",
+    }
+)
+_HOSTS = ("https://api.binance.com", "https://fapi.binance.com", "https://dapi.binance.com")
+
+
+@dataclass
+class Fault:
+    """One scripted misbehaviour; see the module docstring for the kinds."""
+
+    kind: FaultKind
+    method: str | None = None
+    path: str | None = None
+    times: int = 1
+    accept: bool = True
+    delay: float = 1.0
+    status: int = 500
+    retry_after: float = 1.0
+    code: int = -1013
+    message: str = "Filter failure: NOTIONAL"
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.times > 0 and self.method in (None, method) and (self.path is None or path.endswith(self.path))
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """A request the fake received (signature and timestamp left out)."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    api_key: str | None
+    at: float = field(default_factory=time.monotonic)
+
+
+def default_engine() -> Engine:
+    """An account with spot BTC/USDT and ETH/USDT, their USD-M perpetuals, and funded wallets."""
+    engine = Engine()
+    families: tuple[Family, ...] = ("spot", "usdm")
+    for fam in families:
+        step = "0.00001" if fam == "spot" else "0.001"
+        engine.add_market(MarketSpec(fam, "BTCUSDT", "BTC", "USDT", 60000.0, amount_step=step, min_amount=step))
+        engine.add_market(
+            MarketSpec(
+                fam,
+                "ETHUSDT",
+                "ETH",
+                "USDT",
+                3000.0,
+                amount_step="0.0001" if fam == "spot" else "0.001",
+                min_amount="0.0001" if fam == "spot" else "0.001",
+                funding_rate=-0.00005,
+            )
+        )
+    engine.spot_balances.update({"USDT": 100_000.0, "BTC": 1.0, "ETH": 10.0})
+    engine.futures_wallet["USDT"] = 50_000.0
+    return engine
+
+
+def market_id(symbol: str) -> tuple[Family, str]:
+    """The fake's family and market id of a ccxt unified symbol (``BTC/USDT:USDT`` -> ``("usdm", "BTCUSDT")``)."""
+    pair, _, settle = symbol.partition(":")
+    base, _, quote = pair.partition("/")
+    return ("usdm" if settle else "spot"), f"{base}{quote}"
+
+
+class FakeExchange:
+    """The server, its engine, its faults and the requests it received.
+
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`.
+    """
+
+    def __init__(self, engine: Engine | None = None, api_key: str = "fake-api-key") -> None:
+        self.engine = engine or default_engine()
+        self.api_key = api_key
+        self.faults: list[Fault] = []
+        self.requests: list[RecordedRequest] = []
+        self.duplicate_trades = False
+        self._maintenance_until = 0.0
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------- lifecycle
+    def start(self) -> FakeExchange:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeExchange:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the fake exchange is not running")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    # ------------------------------------------------------------- scripting
+    def add_fault(self, fault: Fault) -> None:
+        with self._lock:
+            self.faults.append(fault)
+
+    def maintenance(self, seconds: float) -> None:
+        """Answer every request with 503 "System is under maintenance." for ``seconds``."""
+        self._maintenance_until = time.monotonic() + seconds
+
+    def set_price(self, symbol: str, price: float) -> None:
+        """Move a market (ccxt unified symbol); resting orders the book now crosses fill."""
+        self.engine.set_price(*market_id(symbol), price)
+
+    def fill(self, symbol: str, client_order_id: str, amount: float | None = None, price: float | None = None) -> None:
+        """Fill a resting order, fully or by ``amount``."""
+        self.engine.fill(market_id(symbol)[0], client_order_id, amount, price)
+
+    def count(self, method: str, path: str) -> int:
+        """How many requests with this method reached a path ending in ``path``."""
+        return sum(1 for r in self.requests if r.method == method and r.path.endswith(path))
+
+    def orders_with_client_id(self, client_order_id: str) -> int:
+        """How many exchange orders carry this client id (a duplicate check)."""
+        return sum(1 for o in self.engine.orders if o.client_order_id == client_order_id)
+
+    def ccxt_urls(self, exchange_id: str) -> dict[str, Any]:
+        """The ``urls`` override that points a ccxt Binance client at this server."""
+        import ccxt
+
+        api = dict(getattr(ccxt, exchange_id)().urls["api"])
+        for key, value in api.items():
+            if isinstance(value, str):
+                local = value
+                for host in _HOSTS:
+                    local = local.replace(host, self.url)
+                api[key] = local
+        return {"api": api}
+
+    # ------------------------------------------------------------- serving
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.matches(method, path):
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def _handle(self, method: str, path: str, params: Params, api_key: str | None) -> tuple[int, Any, dict[str, str]]:
+        route = ROUTES.get((method, path))
+        if route is None:
+            return 404, {"code": -1, "msg": f"no route {method} {path}"}, {}
+        if path not in _PUBLIC_PATHS:
+            if api_key is None:
+                return 401, {"code": -2014, "msg": "API-key format invalid."}, {}
+            if api_key != self.api_key:
+                return 401, {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}, {}
+        try:
+            with self.engine._lock:
+                body = route(self.engine, params)
+        except ExchangeRejectError as reject:
+            return reject.status, {"code": reject.code, "msg": reject.message}, {}
+        if self.duplicate_trades and path.endswith(("myTrades", "userTrades")) and isinstance(body, list):
+            body = [row for row in body for _ in range(2)]
+        return 200, body, {}
+
+
+def _make_handler(fake: FakeExchange) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read fake.requests instead
+            return
+
+        def do_GET(self) -> None:
+            self._serve("GET")
+
+        def do_POST(self) -> None:
+            self._serve("POST")
+
+        def do_DELETE(self) -> None:
+            self._serve("DELETE")
+
+        def do_PUT(self) -> None:
+            self._serve("PUT")
+
+        def _serve(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            params = dict(parse_qsl(parts.query, keep_blank_values=True))
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                params.update(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+            api_key = self.headers.get("X-MBX-APIKEY")
+            recorded = {k: v for k, v in params.items() if k not in ("signature", "timestamp", "recvWindow")}
+            fake.requests.append(RecordedRequest(method, parts.path, recorded, api_key))
+            if time.monotonic() < fake._maintenance_until:
+                self._answer(503, {"code": 1, "msg": "System is under maintenance."})
+                return
+            fault = fake._take_fault(method, parts.path)
+            if fault is None:
+                self._answer(*fake._handle(method, parts.path, params, api_key))
+                return
+            self._apply(fault, method, parts.path, params, api_key)
+
+        def _apply(self, fault: Fault, method: str, path: str, params: Params, api_key: str | None) -> None:
+            if fault.kind == "rate_limit":
+                self._answer(
+                    429, {"code": -1003, "msg": "Too many requests."}, {"Retry-After": f"{fault.retry_after:g}"}
+                )
+            elif fault.kind == "reject":
+                self._answer(400, {"code": fault.code, "msg": fault.message})
+            elif fault.kind == "fill_first":
+                family: Family = "usdm" if path.startswith("/fapi") else "spot"
+                client_id = params.get("origClientOrderId")
+                if client_id is not None:
+                    fake.engine.fill(family, client_id)
+                self._answer(*fake._handle(method, path, params, api_key))
+            else:
+                answer = fake._handle(method, path, params, api_key) if fault.accept else None
+                if fault.kind == "timeout":
+                    time.sleep(fault.delay)
+                    if answer is not None:
+                        self._answer(*answer)
+                elif fault.kind == "drop":
+                    self.close_connection = True
+                    self.connection.close()
+                else:  # http_error
+                    self._answer(fault.status, "Internal Server Error")
+
+        def _answer(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+            payload = (body if isinstance(body, str) else json.dumps(body)).encode()
+            try:
+                self.send_response(status)
+                content_type = "text/plain" if isinstance(body, str) else "application/json"
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout fault)
+                self.close_connection = True
+
+    return Handler
