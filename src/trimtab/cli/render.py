@@ -1,0 +1,155 @@
+"""Rich tables for a rebalance plan: classes against their bands, trades, costs, margin and notes.
+
+Imported only inside the commands that print tables, so that ``rich`` stays off the start-up path.
+"""
+
+from __future__ import annotations
+
+from typing import IO
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from trimtab.domain.plan import ClassReport, Plan, Trade
+
+MIN_WIDTH = 110
+"""Columns used when the output is not a terminal (a pipe or a file), so tables are not squeezed."""
+
+
+def percent(weight: float) -> str:
+    """A weight as a percentage with two decimals: ``0.58`` -> ``58.00 %``."""
+    return f"{weight * 100:.2f} %"
+
+
+def money(value: float, currency: str = "") -> str:
+    """An amount of money with thousands separators and two decimals."""
+    text = f"{value:,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
+def amount(value: float) -> str:
+    """An instrument amount with up to 8 significant digits, without exponent for ordinary sizes."""
+    text = f"{value:.8g}"
+    if "e" in text and 1e-8 <= abs(value) < 1e15:
+        text = f"{value:.10f}".rstrip("0").rstrip(".")
+    return text
+
+
+def band_marker(report: ClassReport) -> Text:
+    """``above band`` / ``below band`` in red for a breached class, ``ok`` otherwise."""
+    if not report.breached:
+        return Text("ok", style="green")
+    side = "above" if report.weight > report.upper else "below"
+    return Text(f"{side} band", style="bold red")
+
+
+def classes_table(plan: Plan) -> Table:
+    """One row per class: target, band, weight, breach marker, goal, weight after trading, net exposure."""
+    table = Table(title=f"Classes (money in {plan.base_currency})", title_justify="left", expand=False)
+    table.add_column("Class", style="bold")
+    table.add_column("Target", justify="right")
+    table.add_column("Band", justify="right")
+    table.add_column("Weight", justify="right")
+    table.add_column("Status")
+    table.add_column("Goal", justify="right")
+    table.add_column("After", justify="right")
+    table.add_column("Net exposure", justify="right")
+    for report in plan.classes:
+        name = f"{report.name} (cash)" if report.cash else report.name
+        after = plan.post_trade.get(report.name)
+        table.add_row(
+            name,
+            percent(report.target),
+            f"{percent(report.lower)} – {percent(report.upper)}",
+            percent(report.weight),
+            band_marker(report),
+            percent(report.goal),
+            percent(after) if after is not None else "",
+            money(report.net_exposure),
+        )
+    return table
+
+
+def trades_table(plan: Plan) -> Table:
+    """One row per trade, in the order the plan lists them."""
+    table = Table(title=f"Trades (money in {plan.base_currency})", title_justify="left", expand=False)
+    table.add_column("Class", style="bold")
+    table.add_column("Side")
+    table.add_column("Amount", justify="right")
+    table.add_column("Symbol")
+    table.add_column("Instrument")
+    table.add_column("Notional", justify="right")
+    table.add_column("Price", justify="right")
+    table.add_column("Venue")
+    table.add_column("Why")
+    for trade in plan.trades:
+        table.add_row(
+            trade.class_name,
+            _side(trade),
+            amount(trade.amount),
+            trade.symbol,
+            trade.instrument.value + (" (reduce-only)" if trade.reduce_only else ""),
+            money(trade.notional),
+            money(trade.price),
+            trade.venue,
+            trade.reason,
+        )
+    return table
+
+
+def _side(trade: Trade) -> Text:
+    return Text(trade.side.value, style="green" if trade.side.value == "buy" else "red")
+
+
+def costs_and_margin_table(plan: Plan) -> Table:
+    """Expected costs of the trades and the margin the book needs after them."""
+    currency = plan.base_currency
+    costs, margin = plan.costs, plan.margin
+    table = Table(title="Costs and margin", title_justify="left", show_header=False, expand=False)
+    table.add_column("What")
+    table.add_column("Value", justify="right")
+    table.add_row("Fees", money(costs.fees, currency))
+    table.add_row("Slippage", money(costs.slippage, currency))
+    table.add_row("Funding per day (after)", money(costs.funding_per_day, currency))
+    table.add_row("Initial margin (after)", money(margin.initial, currency))
+    table.add_row("Free collateral (after)", money(margin.free_collateral, currency))
+    table.add_row("Required free collateral", money(margin.required, currency))
+    table.add_row("Gross leverage (after)", f"{margin.gross_leverage:.2f} x")
+    table.add_row("Margin check", Text("ok", style="green") if margin.ok else Text("FAILS", style="bold red"))
+    return table
+
+
+def plan_renderables(plan: Plan) -> list[RenderableType]:
+    """Everything ``trimtab plan --format table`` prints, top to bottom."""
+    headline = Text.assemble(
+        ("Equity ", "bold"),
+        money(plan.equity, plan.base_currency),
+        "   ",
+        ("Triggered: ", "bold"),
+        ("yes", "bold red") if plan.triggered else ("no", "green"),
+    )
+    parts: list[RenderableType] = [headline]
+    if plan.trigger_reason:
+        parts.append(Text(f"Trigger: {plan.trigger_reason}"))
+    parts.append(classes_table(plan))
+    if plan.trades:
+        parts.append(trades_table(plan))
+    else:
+        parts.append(Text("No trades.", style="italic"))
+    parts.append(costs_and_margin_table(plan))
+    if plan.notes:
+        parts.append(Text("Notes", style="bold"))
+        parts.extend(Text(f"- {note}") for note in plan.notes)
+    return parts
+
+
+def print_plan(plan: Plan, file: IO[str] | None = None) -> None:
+    """Print the plan as tables to ``file`` (standard output by default).
+
+    A terminal keeps its own width; other outputs get at least :data:`MIN_WIDTH` columns.
+    """
+    console = Console(file=file, highlight=False)
+    if not console.is_terminal and console.width < MIN_WIDTH:
+        console = Console(file=file, highlight=False, width=MIN_WIDTH)
+    console.print(Group(*plan_renderables(plan)))
