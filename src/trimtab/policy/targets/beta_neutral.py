@@ -48,7 +48,8 @@ def estimate_beta(long_returns: Sequence[float], short_returns: Sequence[float])
         raise ValueError("returns must be finite numbers")
     short_centred = short_arr - short_arr.mean()
     variance = float(np.dot(short_centred, short_centred))
-    if variance <= 0.0:
+    # Relative to the raw second moment, so a constant series that rounding leaves a hair off zero counts as one.
+    if variance <= 1e-12 * float(np.dot(short_arr, short_arr)) or variance == 0.0:
         raise ValueError("the short leg's returns do not vary: beta is undefined")
     covariance = float(np.dot(long_arr - long_arr.mean(), short_centred))
     return covariance / variance
