@@ -279,24 +279,52 @@ class Policy(StrictModel):
 
     def _check_strategy(self, names: set[str], cash: str) -> None:
         strategy = self.strategy
-        referenced: list[str] = []
+        referenced: list[tuple[str, str]] = []  # (field path, class name)
         if isinstance(strategy, CoreSatelliteStrategy):
-            referenced = strategy.core + strategy.satellite
+            referenced = [("strategy.core", n) for n in strategy.core]
+            referenced += [("strategy.satellite", n) for n in strategy.satellite]
             if set(strategy.core) & set(strategy.satellite):
                 raise ValueError("strategy: a class cannot be both core and satellite")
         elif isinstance(strategy, BetaNeutralStrategy):
-            referenced = [strategy.long, strategy.short]
+            referenced = [("strategy.long", strategy.long), ("strategy.short", strategy.short)]
             if strategy.long == strategy.short:
                 raise ValueError("strategy: long and short must be different classes")
         elif isinstance(strategy, CppiStrategy):
-            referenced = strategy.risky or []
+            if strategy.risky is not None and not strategy.risky:
+                raise ValueError("strategy.risky: must not be empty (leave it out to mean every non-cash class)")
+            referenced = [("strategy.risky", n) for n in strategy.risky or []]
         elif isinstance(strategy, DeltaTargetStrategy):
-            referenced = list(strategy.deltas)
-        for name in referenced:
+            referenced = [(f"strategy.deltas.{n}", n) for n in strategy.deltas]
+        for path, name in referenced:
             if name not in names:
-                raise ValueError(f"strategy: {name!r} is not a class of this policy")
+                raise ValueError(f"{path}: {name!r} is not a class of this policy")
             if name == cash:
-                raise ValueError(f"strategy: {name!r} is the cash class")
+                raise ValueError(f"{path}: {name!r} is the cash class")
+        self._check_strategy_instruments()
+
+    def _check_strategy_instruments(self) -> None:
+        """The derivatives a strategy trades must exist and count toward the right classes."""
+        strategy = self.strategy
+        by_name = {c.name: c for c in self.classes}
+        if isinstance(strategy, BetaNeutralStrategy) and by_name[strategy.short].hedge is None:
+            raise ValueError(f"strategy.short: class {strategy.short!r} needs a 'hedge' perpetual to go short with")
+        if isinstance(strategy, DeltaTargetStrategy):
+            for name in strategy.deltas:
+                if by_name[name].hedge is None:
+                    raise ValueError(f"strategy.deltas.{name}: class {name!r} needs a 'hedge' perpetual")
+        if isinstance(strategy, CoreSatelliteStrategy):
+            # The valuation counts a derivative toward the class listing its base asset, else the class
+            # whose hedge it is: that class must be a core class, or the hedge would move another class.
+            base = parse_symbol(strategy.index_hedge).base
+            owner = next((c.name for c in self.classes if base in c.assets), None)
+            if owner is None:
+                owner = next((c.name for c in self.classes if c.hedge == strategy.index_hedge), None)
+            if owner not in strategy.core:
+                where = f"counts toward {owner!r}" if owner else "counts toward no class"
+                raise ValueError(
+                    f"strategy.index_hedge: {strategy.index_hedge} {where}; list its base asset in a core class "
+                    "or make it the 'hedge' of a core class"
+                )
 
     def asset_classes(self) -> tuple[AssetClass, ...]:
         """The classes as core values, in file order."""
