@@ -1,0 +1,120 @@
+"""Where the paper venue's prices come from: one fixed snapshot, or history replayed bar by bar.
+
+A feed answers :meth:`PriceFeed.snapshot` (the market now). :class:`ReplayFeed` also moves forward one bar at
+a time with :meth:`ReplayFeed.advance`, so a paper run over history sees exactly the closes a backtest sees:
+bar ``i``'s snapshot is stamped at the bar's close (its open time plus one bar).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import numpy as np
+
+from trimtab.domain.market import DerivativeQuote, MarketSnapshot
+from trimtab.errors import BadInputError
+from trimtab.feed.history import MarketHistory
+
+NS_PER_SECOND = 1_000_000_000
+
+
+class PriceFeed(Protocol):
+    """The market as the paper venue sees it."""
+
+    def snapshot(self) -> MarketSnapshot:
+        """Prices, marks and funding rates now."""
+        ...
+
+    @property
+    def replaying(self) -> bool:
+        """True when time is the feed's (history), False when it is the wall clock's (a fixed snapshot)."""
+        ...
+
+
+class FixedFeed:
+    """One snapshot whose prices never move (``--market M``); time is the clock's."""
+
+    replaying = False
+
+    def __init__(self, market: MarketSnapshot) -> None:
+        self.market = market
+
+    def snapshot(self) -> MarketSnapshot:
+        return self.market
+
+
+def _at(ns: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)
+
+
+class ReplayFeed:
+    """History replayed one bar at a time (``--data D --at T``).
+
+    Parameters
+    ----------
+    history:
+        Aligned bars from :func:`trimtab.feed.history.load_history`.
+    perps:
+        Perpetual symbols (``BTC/USDT:USDT``) to quote: their mark is the perpetual's close where the history
+        has one, else the spot close; their funding rate the last settlement at or before the bar's close.
+    start:
+        The first bar to replay: the first bar whose open time is at or after ``start`` (None: the first).
+    """
+
+    replaying = True
+
+    def __init__(self, history: MarketHistory, perps: tuple[str, ...] = (), start: datetime | None = None) -> None:
+        self.history = history
+        self.perps = perps
+        self.index = 0
+        if start is not None:
+            self.seek(start)
+
+    def seek(self, moment: datetime) -> None:
+        """Move to the first bar whose open time is at or after ``moment``."""
+        ns = int(moment.astimezone(UTC).timestamp()) * NS_PER_SECOND
+        index = int(np.searchsorted(self.history.timestamps, ns, side="left"))
+        if index >= len(self.history.timestamps):
+            raise BadInputError("--at", "", f"{moment.isoformat()} is after the last bar of the data")
+        self.index = index
+
+    def seek_close(self, moment: datetime) -> None:
+        """Move to the bar that closes at ``moment`` (a replay resumed from its stored position)."""
+        self.seek(moment - timedelta(seconds=self.history.bar_seconds))
+
+    @property
+    def at_end(self) -> bool:
+        return self.index >= len(self.history.timestamps) - 1
+
+    def advance(self) -> bool:
+        """Move to the next bar; False (and no move) at the last one."""
+        if self.at_end:
+            return False
+        self.index += 1
+        return True
+
+    def close_time(self, index: int | None = None) -> datetime:
+        row = self.index if index is None else index
+        return _at(int(self.history.timestamps[row]) + self.history.bar_seconds * NS_PER_SECOND)
+
+    def snapshot(self) -> MarketSnapshot:
+        history, row = self.history, self.index
+        prices = {asset: float(history.close[row, col]) for col, asset in enumerate(history.assets)}
+        close_ns = int(history.timestamps[row]) + history.bar_seconds * NS_PER_SECOND
+        derivatives: dict[str, DerivativeQuote] = {}
+        for symbol in self.perps:
+            asset = symbol.split("/")[0]
+            mark = prices.get(asset, float("nan"))
+            perp_close = history.perp_close.get(asset)
+            if perp_close is not None and math.isfinite(float(perp_close[row])):
+                mark = float(perp_close[row])
+            rate = 0.0
+            series = history.funding.get(asset)
+            if series is not None and len(series.times):
+                at = int(np.searchsorted(series.times, close_ns, side="right")) - 1
+                if at >= 0:
+                    rate = float(series.rates[at])
+            derivatives[symbol] = DerivativeQuote(mark=mark, funding_rate=rate, funding_interval_hours=8.0)
+        return MarketSnapshot(timestamp=_at(close_ns), prices=prices, derivatives=derivatives)

@@ -1,0 +1,609 @@
+"""The paper venue: the backtest's simulated exchange running on a price feed, behind the Venue port.
+
+Balances, positions, fees, slippage, funding and liquidation are :mod:`trimtab.venues.simulation`'s
+(:class:`~trimtab.venues.simulation.SimulatedAccount` and its reality models), so a paper run and a backtest
+of the same policy over the same bars give the same numbers. On top of that account this module adds what
+an exchange has and a backtest does not: orders with client ids, a book with a spread and finite depth at
+the touch, resting limit orders, partial fills, trade ids, and reduce-only.
+
+Matching rules (deterministic; run at the start of every call, i.e. as time passes):
+
+* The touch is ``reference x (1 -/+ half_spread)`` where the reference is the spot close or the perp's
+  mark and the half-spread is the slippage model's fraction for a zero-size order.
+* A market order fills in full at once, as a taker, at the slippage model's price.
+* A limit order that crosses the touch fills at once as a taker, up to ``touch_depth`` (quote notional);
+  what is left rests. A resting order priced at or through its own side's touch (a buy at or above the
+  bid) fills up to ``touch_depth`` more at its limit price, as a maker, at each later call.
+* Funding is settled on the perpetual's funding grid (every ``funding_interval_hours`` from 00:00 UTC) at
+  the snapshot's rate and mark; a position whose mark reaches its liquidation price is closed there.
+
+The account is saved in the ``--state`` store (key ``paper_account``) after every change, in one
+transaction, so a crash leaves the account either before or after an order, never half-way. The paper
+venue never calls a private exchange endpoint: it makes no network call at all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from trimtab.domain.instruments import InstrumentKind, parse_symbol
+from trimtab.domain.market import MarketRules, MarketSnapshot
+from trimtab.domain.plan import Side
+from trimtab.domain.portfolio import Portfolio
+from trimtab.errors import OrderRejectedError
+from trimtab.venues.paper.feed import PriceFeed
+from trimtab.venues.ports import (
+    Fill,
+    OrderRequest,
+    OrderState,
+    OrderStatus,
+    OrderType,
+    Ticker,
+    VenueMarket,
+    VenuePosition,
+)
+from trimtab.venues.simulation import Liquidity, PerpPosition, RealityModels, SimulatedAccount
+from trimtab.venues.simulation.slippage import BarConditions
+
+PAPER_ACCOUNT_KEY = "paper_account"
+DEFAULT_TOUCH_DEPTH = 250_000.0
+"""Quote notional available at the touch per matching step (a liquid major's top of book)."""
+_EPS = 1e-12
+
+
+class AccountStore:
+    """Where the paper account is kept: anything with ``get(key)`` and ``set(key, value)`` (a StateStore)."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...  # pragma: no cover - protocol
+
+    def set(self, key: str, value: Any) -> None: ...  # pragma: no cover - protocol
+
+
+class MemoryStore(AccountStore):
+    """A store that forgets on exit (tests, one-off runs)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class PaperVenue:
+    """A simulated exchange account on a price feed (spot and linear perpetuals and futures).
+
+    Parameters
+    ----------
+    feed:
+        The prices (:class:`~trimtab.venues.paper.feed.FixedFeed` or :class:`~trimtab.venues.paper.feed.ReplayFeed`).
+    base_currency:
+        The quote of every market and the currency fees and PnL are paid in.
+    models:
+        Fees, slippage, funding and margin (usually ``RealityModels.from_costs(policy.costs)``).
+    store:
+        Where the account lives (a :class:`~trimtab.storage.state.StateStore` for ``--state``).
+    initial:
+        The balances and positions of a new account (read on the first start only).
+    clock:
+        The time for a fixed feed; a replaying feed's time is its bar's close.
+    touch_depth:
+        Quote notional a limit order can fill per matching step.
+    """
+
+    def __init__(
+        self,
+        feed: PriceFeed,
+        *,
+        base_currency: str,
+        models: RealityModels | None = None,
+        store: AccountStore | Any | None = None,
+        initial: Portfolio | None = None,
+        clock: Callable[[], datetime] | None = None,
+        touch_depth: float = DEFAULT_TOUCH_DEPTH,
+        name: str = "paper",
+    ) -> None:
+        self.name = name
+        self.feed = feed
+        self.base_currency = base_currency
+        self.models = models or RealityModels()
+        self.store = store if store is not None else MemoryStore()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.touch_depth = touch_depth
+        document = self.store.get(PAPER_ACCOUNT_KEY)
+        if document is None:
+            self._new_account(initial)
+        else:
+            self._load(document)
+
+    # -- persistence ---------------------------------------------------------------------------------
+    def _new_account(self, initial: Portfolio | None) -> None:
+        portfolio = initial or Portfolio(self.base_currency)
+        self.account = SimulatedAccount.from_portfolio(portfolio, self.models)
+        self.account.balances = {a: v for a, v in self.account.balances.items() if v != 0.0}
+        self.leverage: dict[str, float] = {p.symbol: p.leverage for p in portfolio.derivatives}
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.trades: list[dict[str, Any]] = []
+        self.order_seq = 0
+        self.trade_seq = 0
+        self.funding_at: datetime = self._now()
+        self._save()
+
+    def _load(self, document: dict[str, Any]) -> None:
+        account = SimulatedAccount(document["base_currency"], self.models, dict(document["balances"]))
+        for symbol, p in document["positions"].items():
+            account.positions[symbol] = PerpPosition(
+                parse_symbol(symbol), p["amount"], p["entry_price"], p.get("leverage", 1.0)
+            )
+        account.fees_paid = document.get("fees_paid", 0.0)
+        account.funding_paid = document.get("funding_paid", 0.0)
+        account.slippage_paid = document.get("slippage_paid", 0.0)
+        self.account = account
+        self.leverage = dict(document.get("leverage", {}))
+        self.orders = dict(document["orders"])
+        self.trades = list(document["trades"])
+        self.order_seq = int(document["order_seq"])
+        self.trade_seq = int(document["trade_seq"])
+        self.funding_at = _time(document.get("funding_at")) or self._now()
+
+    def document(self) -> dict[str, Any]:
+        """The account as the JSON document kept in the store."""
+        return {
+            "base_currency": self.account.base_currency,
+            "balances": dict(self.account.balances),
+            "positions": {
+                s: {"amount": p.amount, "entry_price": p.entry_price, "leverage": p.leverage}
+                for s, p in self.account.positions.items()
+            },
+            "leverage": dict(self.leverage),
+            "orders": self.orders,
+            "trades": self.trades,
+            "order_seq": self.order_seq,
+            "trade_seq": self.trade_seq,
+            "funding_at": _iso(self.funding_at),
+            "fees_paid": self.account.fees_paid,
+            "funding_paid": self.account.funding_paid,
+            "slippage_paid": self.account.slippage_paid,
+        }
+
+    def _save(self) -> None:
+        self.store.set(PAPER_ACCOUNT_KEY, self.document())
+
+    # -- prices and time -----------------------------------------------------------------------------
+    def _now(self) -> datetime:
+        if self.feed.replaying:
+            return self.feed.snapshot().timestamp
+        return self.clock()
+
+    def _half_spread(self) -> float:
+        return self.models.slippage.fraction(0.0, BarConditions())
+
+    def _reference(self, symbol: str, market: MarketSnapshot) -> float:
+        instrument = parse_symbol(symbol)
+        if instrument.kind is InstrumentKind.SPOT:
+            if instrument.quote != self.base_currency:
+                raise OrderRejectedError(f"{symbol}: the paper venue quotes every market in {self.base_currency}")
+            price = market.prices.get(instrument.base)
+        else:
+            quote = market.derivatives.get(symbol)
+            price = None if quote is None else quote.mark
+        if price is None or not (price > 0 and math.isfinite(price)):
+            raise OrderRejectedError(f"{symbol}: the paper venue has no price for it")
+        return float(price)
+
+    def _touch(self, symbol: str, market: MarketSnapshot) -> tuple[float, float, float]:
+        reference = self._reference(symbol, market)
+        half = self._half_spread()
+        return reference * (1.0 - half), reference * (1.0 + half), reference
+
+    # -- the port --------------------------------------------------------------------------------------
+    def load_markets(self) -> dict[str, VenueMarket]:
+        market = self.feed.snapshot()
+        out: dict[str, VenueMarket] = {}
+        for asset in market.prices:
+            if asset == self.base_currency:
+                continue
+            symbol = f"{asset}/{self.base_currency}"
+            out[symbol] = VenueMarket(symbol, parse_symbol(symbol), market.rules(symbol) or MarketRules())
+        for symbol in market.derivatives:
+            instrument = parse_symbol(symbol)
+            if instrument.kind in (InstrumentKind.PERP, InstrumentKind.FUTURE) and instrument.is_linear:
+                out[symbol] = VenueMarket(symbol, instrument, market.rules(symbol) or MarketRules())
+        return out
+
+    def fetch_balances(self) -> dict[str, float]:
+        self._sync()
+        return {asset: amount for asset, amount in self.account.balances.items() if abs(amount) > _EPS}
+
+    def fetch_positions(self) -> list[VenuePosition]:
+        self._sync()
+        market = self.feed.snapshot()
+        out = []
+        for symbol, p in self.account.positions.items():
+            if abs(p.amount) <= _EPS or p.instrument.kind is InstrumentKind.OPTION:
+                continue
+            quote = market.derivatives.get(symbol)
+            liquidation = self.models.margin.liquidation_price(p.entry_price, p.leverage, p.amount > 0)
+            out.append(
+                VenuePosition(
+                    symbol, p.amount, p.entry_price, p.leverage, None if quote is None else quote.mark, liquidation
+                )
+            )
+        return out
+
+    def fetch_tickers(self, symbols: Sequence[str]) -> dict[str, Ticker]:
+        market = self.feed.snapshot()
+        now = self._now()
+        out: dict[str, Ticker] = {}
+        for symbol in symbols:
+            try:
+                bid, ask, reference = self._touch(symbol, market)
+            except OrderRejectedError:
+                continue
+            quote = market.derivatives.get(symbol)
+            out[symbol] = Ticker(symbol, bid, ask, reference, None if quote is None else quote.mark, now)
+        return out
+
+    def fetch_funding_rates(self, symbols: Sequence[str]) -> dict[str, tuple[float, float]]:
+        market = self.feed.snapshot()
+        return {
+            s: (market.derivatives[s].funding_rate, market.derivatives[s].funding_interval_hours)
+            for s in symbols
+            if s in market.derivatives
+        }
+
+    def set_leverage(self, symbol: str, leverage: float) -> None:
+        if not leverage > 0:
+            raise OrderRejectedError(f"{symbol}: leverage must be positive")
+        self.leverage[symbol] = float(leverage)
+        self._save()
+
+    def create_order(self, request: OrderRequest) -> OrderState:
+        self._sync()
+        if request.client_order_id in self.orders:
+            raise OrderRejectedError(f"duplicate client order id {request.client_order_id}")
+        markets = self.load_markets()
+        if request.symbol not in markets:
+            raise OrderRejectedError(f"{request.symbol}: not a market of the paper venue")
+        if not (request.amount > 0 and math.isfinite(request.amount)):
+            raise OrderRejectedError(f"{request.symbol}: the amount must be positive")
+        rules = markets[request.symbol].rules
+        if request.amount < rules.min_amount:
+            raise OrderRejectedError(f"{request.symbol}: {request.amount:g} is below the minimum {rules.min_amount:g}")
+        if request.type is OrderType.LIMIT and not (request.price is not None and request.price > 0):
+            raise OrderRejectedError(f"{request.symbol}: a limit order needs a positive price")
+        market = self.feed.snapshot()
+        bid, ask, reference = self._touch(request.symbol, market)
+        amount = self._reduce_only_amount(request)
+        signed = amount if request.side is Side.BUY else -amount
+        crosses = request.type is OrderType.MARKET or (
+            request.price is not None
+            and (
+                (request.side is Side.BUY and request.price >= ask)
+                or (request.side is Side.SELL and request.price <= bid)
+            )
+        )
+        if request.post_only and crosses:
+            raise OrderRejectedError(f"{request.symbol}: a post-only order would take liquidity")
+        worst = ask if request.side is Side.BUY else bid
+        price_for_funds = worst if request.type is OrderType.MARKET else float(request.price or worst)
+        self._check_funds(request.symbol, signed, price_for_funds, reference)
+        self.order_seq += 1
+        now = self._now()
+        order: dict[str, Any] = {
+            "client_order_id": request.client_order_id,
+            "exchange_order_id": f"P{self.order_seq}",
+            "symbol": request.symbol,
+            "side": request.side.value,
+            "type": request.type.value,
+            "amount": amount,
+            "price": request.price,
+            "filled": 0.0,
+            "cost": 0.0,
+            "fee": 0.0,
+            "status": OrderStatus.OPEN.value,
+            "reduce_only": request.reduce_only,
+            "timestamp": _iso(now),
+        }
+        self.orders[request.client_order_id] = order
+        if request.type is OrderType.MARKET:
+            self._execute(order, amount, reference, Liquidity.TAKER, None, now)
+            order["status"] = OrderStatus.FILLED.value
+        elif crosses:
+            # A marketable limit takes what the touch offers, never worse than its limit.
+            take = min(amount, self.touch_depth / worst)
+            self._execute(order, take, reference, Liquidity.TAKER, None, now)
+        self._settle_status(order)
+        self._save()
+        return self._state(order)
+
+    def cancel_order(self, client_order_id: str, symbol: str) -> OrderState:
+        self._sync()
+        order = self.orders.get(client_order_id)
+        if order is None or order["symbol"] != symbol:
+            raise OrderRejectedError(f"order {client_order_id} not found on {symbol}")
+        if OrderStatus(order["status"]).is_open:
+            order["status"] = OrderStatus.CANCELED.value
+            self._save()
+        return self._state(order)
+
+    def fetch_order(self, client_order_id: str, symbol: str) -> OrderState | None:
+        self._sync()
+        order = self.orders.get(client_order_id)
+        if order is None or order["symbol"] != symbol:
+            return None
+        return self._state(order)
+
+    def fetch_open_orders(self, symbol: str | None = None) -> list[OrderState]:
+        self._sync()
+        return [
+            self._state(o)
+            for o in self.orders.values()
+            if OrderStatus(o["status"]).is_open and (symbol is None or o["symbol"] == symbol)
+        ]
+
+    def fetch_fills(self, symbol: str, since: datetime | None = None) -> list[Fill]:
+        self._sync()
+        out = []
+        for t in self.trades:
+            moment = _time(t["timestamp"]) or self._now()
+            if t["symbol"] != symbol or (since is not None and moment < since):
+                continue
+            out.append(
+                Fill(
+                    t["trade_id"],
+                    t["client_order_id"],
+                    t["exchange_order_id"],
+                    t["symbol"],
+                    Side(t["side"]),
+                    t["amount"],
+                    t["price"],
+                    t["fee"],
+                    self.base_currency,
+                    moment,
+                )
+            )
+        return out
+
+    def close(self) -> None:
+        """Nothing to release: the account is saved after every change."""
+
+    # -- views used by the run loop and the tests -------------------------------------------------------
+    def portfolio(self) -> Portfolio:
+        """The account as a core portfolio (venue name ``paper``)."""
+        return self.account.to_portfolio()
+
+    def equity(self) -> float:
+        market = self.feed.snapshot()
+        marks = {s: q.mark for s, q in market.derivatives.items()}
+        return self.account.equity(market.prices, marks)
+
+    # -- internals -----------------------------------------------------------------------------------
+    def _reduce_only_amount(self, request: OrderRequest) -> float:
+        if not request.reduce_only:
+            return request.amount
+        position = self.account.positions.get(request.symbol)
+        held = 0.0 if position is None else position.amount
+        reduces = (held > _EPS and request.side is Side.SELL) or (held < -_EPS and request.side is Side.BUY)
+        if not reduces:
+            raise OrderRejectedError(f"{request.symbol}: reduce-only order would not reduce the position ({held:g})")
+        return min(request.amount, abs(held))
+
+    def _reserved(self) -> tuple[dict[str, float], float]:
+        """Assets locked by resting orders: per asset for spot sells, and quote for buys and new margin."""
+        assets: dict[str, float] = {}
+        quote = 0.0
+        for o in self.orders.values():
+            if not OrderStatus(o["status"]).is_open:
+                continue
+            remaining = o["amount"] - o["filled"]
+            instrument = parse_symbol(o["symbol"])
+            price = float(o["price"] or 0.0)
+            if instrument.kind is InstrumentKind.SPOT:
+                if o["side"] == "sell":
+                    assets[instrument.base] = assets.get(instrument.base, 0.0) + remaining
+                else:
+                    quote += remaining * price * (1.0 + self.models.fees.taker)
+            elif not o["reduce_only"]:
+                quote += remaining * price / self.leverage.get(o["symbol"], 1.0)
+        return assets, quote
+
+    def _check_funds(self, symbol: str, signed: float, price: float, reference: float) -> None:
+        instrument = parse_symbol(symbol)
+        locked_assets, locked_quote = self._reserved()
+        cash = self.account.cash - locked_quote
+        fee = abs(signed) * price * self.models.fees.taker
+        if instrument.kind is InstrumentKind.SPOT:
+            if signed > 0:
+                cost = signed * price + fee
+                if cost > cash * (1.0 + 1e-9) + 1e-9:
+                    raise OrderRejectedError(f"insufficient funds: {symbol} buy needs {cost:.2f}, {cash:.2f} free")
+            else:
+                free = self.account.balances.get(instrument.base, 0.0) - locked_assets.get(instrument.base, 0.0)
+                if -signed > free * (1.0 + 1e-9) + 1e-12:
+                    raise OrderRejectedError(f"insufficient funds: {symbol} sell of {-signed:g}, {free:g} free")
+            return
+        position = self.account.positions.get(symbol)
+        held = 0.0 if position is None else position.amount
+        grows = max(abs(held + signed) - abs(held), 0.0)
+        if grows <= 0.0:
+            return
+        market = self.feed.snapshot()
+        marks = {s: q.mark for s, q in market.derivatives.items()}
+        unrealised = sum(
+            p.amount * (marks.get(s, p.entry_price) - p.entry_price)
+            for s, p in self.account.positions.items()
+            if p.instrument.kind is not InstrumentKind.OPTION
+        )
+        used = sum(
+            self.models.margin.initial_margin(p.amount, p.entry_price, p.leverage)
+            for p in self.account.positions.values()
+            if p.instrument.kind is not InstrumentKind.OPTION
+        )
+        free = cash + unrealised - used
+        needed = self.models.margin.initial_margin(grows, reference, self.leverage.get(symbol, 1.0)) + fee
+        if needed > free + 1e-9:
+            raise OrderRejectedError(f"insufficient margin: {symbol} needs {needed:.2f}, {free:.2f} free")
+
+    def _execute(
+        self,
+        order: dict[str, Any],
+        amount: float,
+        reference: float,
+        liquidity: Liquidity,
+        limit_price: float | None,
+        now: datetime,
+    ) -> None:
+        if amount <= _EPS:
+            return
+        signed = amount if order["side"] == "buy" else -amount
+        leverage = self.leverage.get(order["symbol"], 1.0)
+        if limit_price is None:
+            report = self.account.fill(order["symbol"], signed, reference, leverage=leverage, liquidity=liquidity)
+        else:
+            report = self.account.fill(
+                order["symbol"], signed, limit_price, leverage=leverage, liquidity=liquidity, slippage_fraction=0.0
+            )
+        self.trade_seq += 1
+        order["filled"] += report.amount
+        order["cost"] += report.notional
+        order["fee"] += report.fee
+        self.trades.append(
+            {
+                "trade_id": f"T{self.trade_seq}",
+                "client_order_id": order["client_order_id"],
+                "exchange_order_id": order["exchange_order_id"],
+                "symbol": order["symbol"],
+                "side": order["side"],
+                "amount": report.amount,
+                "price": report.price,
+                "fee": report.fee,
+                "liquidity": liquidity.value,
+                "timestamp": _iso(now),
+            }
+        )
+
+    @staticmethod
+    def _settle_status(order: dict[str, Any]) -> None:
+        if OrderStatus(order["status"]).is_final:
+            return
+        if order["filled"] >= order["amount"] * (1.0 - 1e-12):
+            order["status"] = OrderStatus.FILLED.value
+        elif order["filled"] > 0:
+            order["status"] = OrderStatus.PARTIALLY_FILLED.value
+
+    def _sync(self) -> None:
+        """Let time pass: settle funding, liquidate, and match resting orders against the touch."""
+        market = self.feed.snapshot()
+        now = self._now()
+        changed = self._settle_funding(market, now)
+        changed = self._liquidate(market, now) or changed
+        for order in self.orders.values():
+            if not OrderStatus(order["status"]).is_open or order["type"] != OrderType.LIMIT.value:
+                continue
+            try:
+                bid, ask, _ = self._touch(order["symbol"], market)
+            except OrderRejectedError:
+                continue
+            price = float(order["price"])
+            at_touch = price >= bid if order["side"] == "buy" else price <= ask
+            if not at_touch:
+                continue
+            remaining = order["amount"] - order["filled"]
+            if order["reduce_only"]:
+                position = self.account.positions.get(order["symbol"])
+                remaining = min(remaining, 0.0 if position is None else abs(position.amount))
+                if remaining <= _EPS:
+                    order["status"] = OrderStatus.CANCELED.value
+                    changed = True
+                    continue
+            take = min(remaining, self.touch_depth / price)
+            self._execute(order, take, price, Liquidity.MAKER, price, now)
+            self._settle_status(order)
+            changed = True
+        if changed:
+            self._save()
+
+    def _settle_funding(self, market: MarketSnapshot, now: datetime) -> bool:
+        if now <= self.funding_at:
+            return False
+        changed = False
+        for symbol, position in list(self.account.positions.items()):
+            quote = market.derivatives.get(symbol)
+            if quote is None or position.instrument.kind is not InstrumentKind.PERP:
+                continue
+            for _stamp in _stamps(self.funding_at, now, quote.funding_interval_hours):
+                self.account.accrue_funding(symbol, quote.funding_rate, quote.mark)
+                changed = True
+        self.funding_at = now
+        return changed
+
+    def _liquidate(self, market: MarketSnapshot, now: datetime) -> bool:
+        adverse = {s: (q.mark, q.mark) for s, q in market.derivatives.items() if s in self.account.positions}
+        if not adverse:
+            return False
+        before = self.account.fees_paid
+        liquidations = self.account.check_liquidations(adverse)
+        for liquidation in liquidations:
+            self.trade_seq += 1
+            self.trades.append(
+                {
+                    "trade_id": f"L{self.trade_seq}",
+                    "client_order_id": None,
+                    "exchange_order_id": f"liquidation-{self.trade_seq}",
+                    "symbol": liquidation.symbol,
+                    "side": "sell" if liquidation.amount > 0 else "buy",
+                    "amount": abs(liquidation.amount),
+                    "price": liquidation.price,
+                    "fee": liquidation.fee,
+                    "liquidity": "taker",
+                    "timestamp": _iso(now),
+                }
+            )
+        return bool(liquidations) or self.account.fees_paid != before
+
+    def _state(self, order: dict[str, Any]) -> OrderState:
+        filled = float(order["filled"])
+        return OrderState(
+            client_order_id=order["client_order_id"],
+            exchange_order_id=order["exchange_order_id"],
+            symbol=order["symbol"],
+            side=Side(order["side"]),
+            type=OrderType(order["type"]),
+            amount=float(order["amount"]),
+            price=order["price"],
+            filled=filled,
+            average_price=order["cost"] / filled if filled > 0 else None,
+            fee=float(order["fee"]),
+            fee_currency=self.base_currency,
+            status=OrderStatus(order["status"]),
+            timestamp=_time(order["timestamp"]),
+        )
+
+
+def _stamps(after: datetime, until: datetime, interval_hours: float) -> list[datetime]:
+    """Funding stamps on the grid of ``interval_hours`` from midnight UTC, in ``(after, until]``."""
+    step = timedelta(hours=interval_hours)
+    midnight = after.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    stamp = midnight + step * math.floor((after - midnight) / step + 1.0)
+    out = []
+    while stamp <= until:
+        out.append(stamp)
+        stamp += step
+    return out
