@@ -1,0 +1,149 @@
+"""Performance figures of an equity curve, as the contract names them.
+
+Conventions
+-----------
+* Returns are simple returns from bar to bar; annualisation uses the median bar spacing and years of
+  365 days (crypto trades every day).
+* ``total_return`` and ``cagr`` are measured from the starting capital, so the fees of the initial
+  purchase count against the strategy.
+* ``volatility`` is the annualised standard deviation of bar returns (ddof 1); ``sharpe`` and
+  ``sortino`` assume a zero risk-free rate; the sortino denominator is the root mean square of the
+  negative returns (zeros elsewhere).
+* ``max_drawdown`` is a positive fraction (0.35 = the curve fell 35 % below its running peak);
+  ``calmar`` = cagr / max_drawdown.
+* ``turnover`` = notional traded by rebalances (the initial purchase excluded) / mean equity.
+* ``tracking_error`` = root mean square over the bars of the Euclidean distance between the class
+  weights and their targets, ``sqrt(mean_t sum_c (w[t, c] - target[t, c])**2)``.
+* ``time_outside_bands`` = fraction of bars at which some class closed outside its band (after that
+  bar's trades).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+NANOSECONDS_PER_YEAR = 365.0 * 86400.0 * 1e9
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class RunTotals:
+    """Counts and sums the curve alone does not show."""
+
+    rebalances: int = 0
+    traded_notional: float = 0.0
+    fees: float = 0.0
+    slippage: float = 0.0
+    funding: float = 0.0
+    liquidations: int = 0
+
+
+def periods_per_year(timestamps: npt.NDArray[np.int64]) -> float:
+    """Bars per year from the median spacing of ``timestamps`` (int64 nanoseconds); 365 for one bar."""
+    if timestamps.shape[0] < 2:
+        return 365.0
+    spacing = float(np.median(np.diff(timestamps)))
+    return NANOSECONDS_PER_YEAR / spacing if spacing > 0 else 365.0
+
+
+def compute_metrics(
+    equity: FloatArray,
+    timestamps: npt.NDArray[np.int64],
+    capital: float,
+    totals: RunTotals,
+    weights: FloatArray | None = None,
+    targets: FloatArray | None = None,
+    band_lower: FloatArray | None = None,
+    band_upper: FloatArray | None = None,
+) -> dict[str, float]:
+    """The contract's metrics and a few more for one equity curve.
+
+    Parameters
+    ----------
+    equity:
+        Equity at each bar's close, shape (T,).
+    timestamps:
+        Bar times, int64 nanoseconds, shape (T,).
+    capital:
+        The starting capital, before the initial purchase.
+    totals:
+        Rebalance count, traded notional and cost sums of the run.
+    weights, targets, band_lower, band_upper:
+        Class weights, goal weights and bands per bar, shape (T, C); tracking error and time outside
+        the bands are 0 when they are not given.
+
+    Returns
+    -------
+    dict[str, float]
+        ``final_equity, total_return, cagr, volatility, sharpe, sortino, max_drawdown, calmar,
+        rebalances, turnover, fees, slippage, funding, liquidations, tracking_error,
+        time_outside_bands``.
+    """
+    equity = np.asarray(equity, dtype=np.float64)
+    bars = equity.shape[0]
+    final = float(equity[-1]) if bars else capital
+    total_return = final / capital - 1.0
+    years = (float(timestamps[-1] - timestamps[0]) / NANOSECONDS_PER_YEAR) if bars > 1 else 0.0
+    if years > 0 and final > 0:
+        cagr = (final / capital) ** (1.0 / years) - 1.0
+    elif years > 0:
+        cagr = -1.0
+    else:
+        cagr = 0.0
+
+    ppy = periods_per_year(timestamps)
+    returns = np.diff(equity) / equity[:-1] if bars > 1 else np.zeros(0)
+    returns = returns[np.isfinite(returns)]
+    volatility = sharpe = sortino = 0.0
+    if returns.shape[0] > 1:
+        std = float(np.std(returns, ddof=1))
+        mean = float(np.mean(returns))
+        volatility = std * math.sqrt(ppy)
+        sharpe = mean / std * math.sqrt(ppy) if std > 0 else 0.0
+        downside = float(np.sqrt(np.mean(np.minimum(returns, 0.0) ** 2)))
+        sortino = mean / downside * math.sqrt(ppy) if downside > 0 else 0.0
+
+    max_drawdown = 0.0
+    if bars:
+        peaks = np.maximum.accumulate(equity)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            drawdowns = np.where(peaks > 0, 1.0 - equity / peaks, 0.0)
+        max_drawdown = float(np.max(drawdowns))
+    calmar = cagr / max_drawdown if max_drawdown > 0 else 0.0
+    mean_equity = float(np.mean(equity)) if bars else capital
+    turnover = totals.traded_notional / mean_equity if mean_equity > 0 else 0.0
+
+    tracking_error = 0.0
+    outside = 0.0
+    if weights is not None and targets is not None and weights.shape[0]:
+        distance = np.sum((weights - targets) ** 2, axis=1)
+        tracking_error = float(np.sqrt(np.mean(distance)))
+    if weights is not None and band_lower is not None and band_upper is not None and weights.shape[0]:
+        # A tiny tolerance keeps a class sitting exactly on its band edge (band-edge rebalancing) inside.
+        tolerance = 1e-12
+        breached = (weights < band_lower - tolerance) | (weights > band_upper + tolerance)
+        outside = float(np.mean(np.any(breached, axis=1)))
+
+    return {
+        "final_equity": final,
+        "total_return": total_return,
+        "cagr": cagr,
+        "volatility": volatility,
+        "sharpe": sharpe,
+        "sortino": sortino,
+        "max_drawdown": max_drawdown,
+        "calmar": calmar,
+        "rebalances": totals.rebalances,
+        "turnover": turnover,
+        "fees": totals.fees,
+        "slippage": totals.slippage,
+        "funding": totals.funding,
+        "liquidations": totals.liquidations,
+        "tracking_error": tracking_error,
+        "time_outside_bands": outside,
+    }

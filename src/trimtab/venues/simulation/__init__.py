@@ -1,0 +1,29 @@
+"""Reality models of a simulated exchange, shared by the backtester and the paper venue.
+
+Fees (:mod:`.fees`), slippage (:mod:`.slippage`), funding (:mod:`.funding`), margin and liquidation
+(:mod:`.margin`) are small swappable objects; :class:`SimulatedAccount` (:mod:`.account`) holds the
+balances and positions they act on.
+"""
+
+from trimtab.venues.simulation.account import FillReport, PerpPosition, SimulatedAccount
+from trimtab.venues.simulation.fees import FeeModel, Liquidity
+from trimtab.venues.simulation.funding import FundingModel, funding_stamps
+from trimtab.venues.simulation.margin import Liquidation, MarginModel
+from trimtab.venues.simulation.models import RealityModels
+from trimtab.venues.simulation.slippage import ConstantSlippage, SlippageModel, SquareRootImpact
+
+__all__ = [
+    "ConstantSlippage",
+    "FeeModel",
+    "FillReport",
+    "FundingModel",
+    "Liquidation",
+    "Liquidity",
+    "MarginModel",
+    "PerpPosition",
+    "RealityModels",
+    "SimulatedAccount",
+    "SlippageModel",
+    "SquareRootImpact",
+    "funding_stamps",
+]

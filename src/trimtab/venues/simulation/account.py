@@ -1,0 +1,232 @@
+"""A simulated exchange account: spot balances, derivative positions, and the fills that change them.
+
+Conventions
+-----------
+* Every fill is a market order at ``reference_price x (1 +/- slippage)`` (buys pay more, sells get
+  less); the fee is charged on the filled value and paid from the base-currency balance.
+* Spot: the asset's balance changes by the amount and the base currency by ``-(amount x fill price)``.
+* Linear perpetuals and futures (quote = base currency): opening posts no cash (the margin is a
+  reservation, checked by :class:`~trimtab.venues.simulation.margin.MarginModel`); the entry price is
+  the amount-weighted average of the fills that grew the position; reducing or flipping realises
+  ``closed amount x (fill price - entry)`` into the base currency.
+* Options are bought and sold for their premium (``amount x price`` in the base currency).
+* Balances may go slightly negative (fees of a fully invested account); the account does not refuse
+  orders, the planner's guards are responsible for that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from trimtab.domain.instruments import Instrument, InstrumentKind, parse_symbol
+from trimtab.domain.portfolio import DerivativePosition, Portfolio, SpotHolding
+from trimtab.venues.simulation.fees import Liquidity
+from trimtab.venues.simulation.margin import Liquidation
+from trimtab.venues.simulation.models import RealityModels
+from trimtab.venues.simulation.slippage import BarConditions
+
+_ZERO = 1e-12
+
+
+@dataclass(slots=True)
+class PerpPosition:
+    """A derivative position held in the simulated account (signed ``amount``)."""
+
+    instrument: Instrument
+    amount: float
+    entry_price: float
+    leverage: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class FillReport:
+    """One simulated execution: ``notional`` = |amount| x ``price`` at the fill price."""
+
+    symbol: str
+    side: str
+    amount: float
+    price: float
+    notional: float
+    fee: float
+    slippage: float
+    realised_pnl: float = 0.0
+
+
+@dataclass
+class SimulatedAccount:
+    """Balances and positions of one simulated account, valued in ``base_currency``."""
+
+    base_currency: str
+    models: RealityModels = field(default_factory=RealityModels)
+    balances: dict[str, float] = field(default_factory=dict)
+    positions: dict[str, PerpPosition] = field(default_factory=dict)
+    fees_paid: float = 0.0
+    slippage_paid: float = 0.0
+    funding_paid: float = 0.0
+
+    @classmethod
+    def from_portfolio(cls, portfolio: Portfolio, models: RealityModels | None = None) -> SimulatedAccount:
+        """An account holding what ``portfolio`` holds (venues merged)."""
+        account = cls(portfolio.base_currency, models or RealityModels(), dict(portfolio.spot_totals))
+        for p in portfolio.derivatives:
+            account.positions[p.symbol] = PerpPosition(p.instrument, p.amount, p.entry_price, p.leverage)
+        return account
+
+    @property
+    def cash(self) -> float:
+        """The base-currency balance."""
+        return self.balances.get(self.base_currency, 0.0)
+
+    def deposit(self, asset: str, amount: float) -> None:
+        """Credit ``amount`` of ``asset`` (negative to debit)."""
+        self.balances[asset] = self.balances.get(asset, 0.0) + amount
+
+    def to_portfolio(self) -> Portfolio:
+        """The account as the core's :class:`~trimtab.domain.portfolio.Portfolio`."""
+        spot = tuple(SpotHolding(asset, amount) for asset, amount in self.balances.items())
+        derivatives = tuple(
+            DerivativePosition(p.instrument, p.amount, p.entry_price, p.leverage)
+            for p in self.positions.values()
+            if abs(p.amount) > _ZERO
+        )
+        return Portfolio(self.base_currency, spot, derivatives)
+
+    def fill(
+        self,
+        symbol: str,
+        signed_amount: float,
+        reference_price: float,
+        *,
+        bar: BarConditions | None = None,
+        leverage: float = 1.0,
+        liquidity: Liquidity = Liquidity.TAKER,
+        slippage_fraction: float | None = None,
+    ) -> FillReport:
+        """Execute a market order of ``signed_amount`` (positive buys) against ``reference_price``.
+
+        Parameters
+        ----------
+        symbol:
+            A ccxt symbol; spot trades the base asset against the base currency.
+        signed_amount:
+            Coins (spot and linear derivatives) or option units; positive buys, negative sells.
+        reference_price:
+            The price before slippage, in the base currency (the bar's close or the mark).
+        bar:
+            The bar's volume and volatility, for volume-dependent slippage.
+        leverage:
+            The leverage of a new derivative position (ignored for spot).
+        liquidity:
+            Taker for market orders (the backtest's fills), maker for resting limit orders.
+        slippage_fraction:
+            Overrides the slippage model (the paper venue fills limit orders at their price with 0).
+
+        Returns
+        -------
+        FillReport
+            Fill price, notional at that price, fee, slippage cost and any realised PnL.
+        """
+        instrument = parse_symbol(symbol)
+        notional_reference = abs(signed_amount) * reference_price
+        if slippage_fraction is None:
+            slippage_fraction = self.models.slippage.fraction(notional_reference, bar or BarConditions())
+        direction = 1.0 if signed_amount > 0 else -1.0
+        price = reference_price * (1.0 + direction * slippage_fraction)
+        notional = abs(signed_amount) * price
+        fee = self.models.fees.fee(notional, liquidity)
+        slippage = abs(signed_amount) * abs(price - reference_price)
+        realised = 0.0
+        if instrument.kind is InstrumentKind.SPOT:
+            self.deposit(instrument.base, signed_amount)
+            self.deposit(self.base_currency, -signed_amount * price)
+        elif instrument.kind is InstrumentKind.OPTION:
+            self._change_position(instrument, signed_amount, price, leverage)
+            self.deposit(self.base_currency, -signed_amount * price)
+        else:
+            realised = self._change_position(instrument, signed_amount, price, leverage)
+            self.deposit(self.base_currency, realised)
+        self.deposit(self.base_currency, -fee)
+        self.fees_paid += fee
+        self.slippage_paid += slippage
+        side = "buy" if signed_amount > 0 else "sell"
+        return FillReport(symbol, side, abs(signed_amount), price, notional, fee, slippage, realised)
+
+    def _change_position(self, instrument: Instrument, delta: float, price: float, leverage: float) -> float:
+        """Apply ``delta`` to a position at ``price``; returns the PnL realised by the reduced part."""
+        position = self.positions.get(instrument.symbol)
+        if position is None or abs(position.amount) <= _ZERO:
+            self.positions[instrument.symbol] = PerpPosition(instrument, delta, price, leverage)
+            return 0.0
+        old = position.amount
+        realised = 0.0
+        if old * delta > 0:
+            total = old + delta
+            position.entry_price = (old * position.entry_price + delta * price) / total
+            position.amount = total
+            return 0.0
+        closed = min(abs(delta), abs(old)) * (1.0 if old > 0 else -1.0)
+        if instrument.kind is not InstrumentKind.OPTION:
+            realised = closed * (price - position.entry_price)
+        remaining = old + delta
+        if abs(remaining) <= _ZERO:
+            del self.positions[instrument.symbol]
+        elif remaining * old > 0:
+            position.amount = remaining
+        else:
+            self.positions[instrument.symbol] = PerpPosition(instrument, remaining, price, leverage)
+        return realised
+
+    def accrue_funding(self, symbol: str, rate: float, mark: float) -> float:
+        """Settle one funding stamp on ``symbol``; returns what the account paid (negative: received)."""
+        position = self.positions.get(symbol)
+        if position is None or position.instrument.kind is not InstrumentKind.PERP:
+            return 0.0
+        payment = self.models.funding.payment(position.amount, mark, rate)
+        self.deposit(self.base_currency, -payment)
+        self.funding_paid += payment
+        return payment
+
+    def check_liquidations(self, adverse_prices: Mapping[str, tuple[float, float]]) -> list[Liquidation]:
+        """Liquidate every position whose maintenance margin the bar broke.
+
+        Parameters
+        ----------
+        adverse_prices:
+            Symbol -> (low, high) of the bar (the mark's, or the close twice when only that is known).
+
+        Returns
+        -------
+        list[Liquidation]
+            The positions closed, at their liquidation price, paying the taker fee.
+        """
+        out: list[Liquidation] = []
+        margin = self.models.margin
+        for symbol, position in list(self.positions.items()):
+            if position.instrument.kind not in (InstrumentKind.PERP, InstrumentKind.FUTURE):
+                continue
+            if symbol not in adverse_prices:
+                continue
+            low, high = adverse_prices[symbol]
+            long = position.amount > 0
+            adverse = low if long else high
+            if not margin.breached(position.amount, position.entry_price, position.leverage, adverse):
+                continue
+            price = margin.liquidation_price(position.entry_price, position.leverage, long)
+            amount, entry = position.amount, position.entry_price
+            report = self.fill(symbol, -amount, price, slippage_fraction=0.0)
+            out.append(Liquidation(symbol, amount, entry, price, report.realised_pnl, report.fee))
+        return out
+
+    def equity(self, prices: Mapping[str, float], marks: Mapping[str, float]) -> float:
+        """Spot at ``prices`` + unrealised PnL of futures and perpetuals + options at ``marks``."""
+        total = 0.0
+        for asset, amount in self.balances.items():
+            total += amount * (1.0 if asset == self.base_currency else prices[asset])
+        for symbol, p in self.positions.items():
+            mark = marks[symbol]
+            if p.instrument.kind is InstrumentKind.OPTION:
+                total += p.amount * mark
+            else:
+                total += p.amount * (mark - p.entry_price)
+        return total
