@@ -62,13 +62,13 @@ def _policy(classes: list[dict[str, Any]] | None = None, **sections: Any) -> Pol
     return Policy.model_validate({"base_currency": "USDT", "class": classes, **sections})
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def valuation_of() -> ValuationFactory:
     """Build a valuation from class weights (the cash class is ``STABLE`` unless told)."""
     return _valuation
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_policy() -> PolicyFactory:
     """Build a validated policy; keyword arguments become top-level sections (``strategy={...}``)."""
     return _policy
