@@ -1,0 +1,12 @@
+"""The planner (pure): from a valuation and a policy to a rebalance plan.
+
+Goals and scope (:mod:`~trimtab.planner.goals`), the cost model and the ``auto`` instrument choice
+(:mod:`~trimtab.planner.costs`), sizing into spot and derivative orders (:mod:`~trimtab.planner.sizing`),
+lot sizes and minimums (:mod:`~trimtab.planner.rounding`), the margin guard (:mod:`~trimtab.planner.guard`)
+and the reference fill model (:mod:`~trimtab.planner.apply`); :func:`make_plan` ties them together.
+"""
+
+from trimtab.planner.apply import apply_plan, apply_trades
+from trimtab.planner.engine import PlanContext, make_plan
+
+__all__ = ["PlanContext", "apply_plan", "apply_trades", "make_plan"]

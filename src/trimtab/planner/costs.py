@@ -1,0 +1,146 @@
+"""The cost model the planner prices trades with, and the ``auto`` choice between spot and a hedge.
+
+Fees, slippage and funding are separate model objects so that a venue or a backtest can swap one
+without touching the others. Every figure is in the base currency.
+
+``auto`` compares, per class, for a signed change of exposure ``n`` (positive = buy):
+
+* spot: ``|n| x (taker + slippage)``;
+* hedge: ``|n| x (taker + slippage)`` to open, the same again to close, plus the funding the new position
+  pays over ``funding_horizon_days``: ``n x funding_rate x 24 / interval_hours x days``. Positive funding
+  means longs pay shorts, so a short hedge *receives* it (a negative cost).
+
+The hedge is chosen only when it is strictly cheaper; a tie goes to spot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from trimtab.domain.market import DerivativeQuote
+from trimtab.policy.config import CostsConfig
+
+Route = Literal["spot", "hedge"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeeModel:
+    """Exchange fees as a fraction of notional; the planner prices every order as a taker."""
+
+    taker: float
+    maker: float = 0.0
+
+    def fee(self, notional: float) -> float:
+        """The taker fee on ``|notional|``."""
+        return self.taker * abs(notional)
+
+
+@dataclass(frozen=True, slots=True)
+class SlippageModel:
+    """A linear slippage estimate: ``bps / 1e4`` of notional."""
+
+    bps: float
+
+    def cost(self, notional: float) -> float:
+        """The expected slippage on ``|notional|``."""
+        return self.bps / 10000.0 * abs(notional)
+
+
+@dataclass(frozen=True, slots=True)
+class FundingModel:
+    """Funding a position pays over a holding horizon at the snapshot's rate."""
+
+    horizon_days: float
+
+    def cost(self, signed_notional: float, quote: DerivativeQuote) -> float:
+        """Funding paid over the horizon by a position of ``signed_notional`` (negative = received)."""
+        return signed_notional * quote.funding_per_day * self.horizon_days
+
+
+@dataclass(frozen=True, slots=True)
+class CostModel:
+    """Fees, slippage and funding together."""
+
+    fees: FeeModel
+    slippage: SlippageModel
+    funding: FundingModel
+
+    @classmethod
+    def from_config(cls, costs: CostsConfig) -> CostModel:
+        """The model a policy's ``[costs]`` table describes."""
+        return cls(
+            FeeModel(costs.taker_fee, costs.maker_fee),
+            SlippageModel(costs.slippage_bps),
+            FundingModel(costs.funding_horizon_days),
+        )
+
+    def trading_cost(self, notional: float) -> float:
+        """Fee plus slippage of one order of ``|notional|``."""
+        return self.fees.fee(notional) + self.slippage.cost(notional)
+
+    def spot_cost(self, notional: float) -> float:
+        """Cost of moving ``notional`` of exposure with spot."""
+        return self.trading_cost(notional)
+
+    def hedge_cost(self, notional: float, quote: DerivativeQuote) -> HedgeCost:
+        """Cost of moving ``notional`` (signed) of exposure with a derivative held over the horizon."""
+        return HedgeCost(2.0 * self.trading_cost(notional), self.funding.cost(notional, quote))
+
+
+@dataclass(frozen=True, slots=True)
+class HedgeCost:
+    """A hedge's cost: opening and closing (fees and slippage), and funding over the horizon."""
+
+    trading: float
+    funding: float
+
+    @property
+    def total(self) -> float:
+        return self.trading + self.funding
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentChoice:
+    """The ``auto`` mode's decision for one class, with the figures behind it."""
+
+    route: Route
+    spot_cost: float
+    hedge: HedgeCost
+    note: str
+
+
+def choose_instrument(
+    class_name: str, notional: float, hedge_symbol: str, quote: DerivativeQuote, model: CostModel
+) -> InstrumentChoice:
+    """Choose spot or the hedge for a signed exposure change ``notional``, whichever costs less.
+
+    Parameters
+    ----------
+    class_name:
+        The class, for the note.
+    notional:
+        Signed change of the class's net exposure in the base currency (positive = buy).
+    hedge_symbol:
+        The derivative the hedge would trade, for the note.
+    quote:
+        That derivative's quote (its funding rate and interval).
+    model:
+        The cost model.
+
+    Returns
+    -------
+    InstrumentChoice
+        ``"hedge"`` only when strictly cheaper than spot; the note gives both costs.
+    """
+    spot = model.spot_cost(notional)
+    hedge = model.hedge_cost(notional, quote)
+    route: Route = "hedge" if hedge.total < spot else "spot"
+    days = model.funding.horizon_days
+    chosen = f"{hedge_symbol}" if route == "hedge" else "spot"
+    note = (
+        f"auto: {class_name} uses {chosen}: hedge cost {hedge.total:.2f} "
+        f"(fees and slippage to open and close {hedge.trading:.2f}, funding {hedge.funding:+.2f} over {days:g} days) "
+        f"vs spot cost {spot:.2f} for {abs(notional):.2f} of exposure"
+    )
+    return InstrumentChoice(route, spot, hedge, note)

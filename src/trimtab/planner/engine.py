@@ -1,0 +1,200 @@
+"""``make_plan``: valuation -> target model -> bands -> trigger -> goals -> orders -> guard -> report.
+
+Pure and deterministic: the same portfolio, snapshot, policy and context give the same plan; "now" is
+the snapshot's timestamp. Two valuations run beyond the first (the plan applied, and the guard's when it
+has to cut), so planning stays fast on large books.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from trimtab.domain.classes import AssetClass
+from trimtab.domain.market import MarketSnapshot
+from trimtab.domain.plan import ClassReport, CostEstimate, Plan, Side, Trade
+from trimtab.domain.portfolio import Portfolio
+from trimtab.planner.apply import apply_trades
+from trimtab.planner.costs import CostModel
+from trimtab.planner.goals import compute_goals
+from trimtab.planner.guard import Limits, margin_report, review
+from trimtab.planner.rounding import round_trades
+from trimtab.planner.sizing import Instruction, size_trades
+from trimtab.policy.bands import Band, class_bands
+from trimtab.policy.config import Policy
+from trimtab.policy.targets import TargetContext, TargetSet, build_target_model
+from trimtab.policy.triggers import TriggerContext, build_trigger
+from trimtab.valuation.model import Valuation
+from trimtab.valuation.valuate import valuate
+
+
+@dataclass(frozen=True, slots=True)
+class PlanContext:
+    """What the caller remembers between plans (the core keeps no state).
+
+    ``last_rebalance`` and ``last_check`` pace calendar and hybrid triggers; ``peak_equity`` and ``betas``
+    feed the CPPI and beta-neutral target models; ``volatility`` (asset -> annualised volatility)
+    overrides the snapshot's for adaptive bands (a backtest passes realised volatility).
+    """
+
+    last_rebalance: datetime | None = None
+    last_check: datetime | None = None
+    peak_equity: float | None = None
+    betas: Mapping[str, float] = field(default_factory=dict)
+    volatility: Mapping[str, float] | None = None
+
+
+def trade_order(trade: Trade) -> tuple[int, int]:
+    """Sort key: sells before buys; within each side, reductions before openings."""
+    return (0 if trade.side is Side.SELL else 1, 0 if trade.reduce_only else 1)
+
+
+def _class_reports(
+    classes: Sequence[AssetClass], valuation: Valuation, bands: Mapping[str, Band], goals: Mapping[str, float]
+) -> tuple[ClassReport, ...]:
+    reports = []
+    for exposure in valuation.classes:
+        band = bands[exposure.name]
+        reports.append(
+            ClassReport(
+                name=exposure.name,
+                target=band.target,
+                lower=band.lower,
+                upper=band.upper,
+                weight=exposure.weight,
+                net_exposure=exposure.net_exposure,
+                breached=band.breached(exposure.weight),
+                goal=goals[exposure.name],
+                cash=exposure.cash,
+            )
+        )
+    return tuple(reports)
+
+
+def _instructions(classes: Sequence[AssetClass], policy: Policy, target_set: TargetSet) -> dict[str, Instruction]:
+    """Per class: the instrument mode and hedge symbol, with the target model's overrides."""
+    mode = policy.rebalance.instrument
+    return {
+        c.name: Instruction(target_set.instruments.get(c.name, mode), target_set.hedges.get(c.name, c.hedge))
+        for c in classes
+    }
+
+
+def _quiet_plan(
+    valuation: Valuation,
+    classes: Sequence[AssetClass],
+    bands: Mapping[str, Band],
+    policy: Policy,
+    reason: str,
+    notes: Sequence[str],
+) -> Plan:
+    """The plan when nothing is traded: every goal is the current weight."""
+    weights = valuation.weights
+    limits = Limits(policy.rebalance.margin_buffer, policy.rebalance.max_leverage)
+    return Plan(
+        base_currency=valuation.base_currency,
+        equity=valuation.equity,
+        triggered=False,
+        classes=_class_reports(classes, valuation, bands, weights),
+        trades=(),
+        post_trade=dict(weights),
+        costs=CostEstimate(0.0, 0.0, valuation.funding_per_day),
+        margin=margin_report(valuation, limits),
+        notes=tuple(notes),
+        trigger_reason=reason,
+    )
+
+
+def make_plan(
+    portfolio: Portfolio, market: MarketSnapshot, policy: Policy, context: PlanContext = PlanContext()
+) -> Plan:
+    """The rebalance plan for ``portfolio`` at ``market`` under ``policy``. Never trades.
+
+    Parameters
+    ----------
+    portfolio:
+        What is held.
+    market:
+        Prices, marks, funding, volatilities and venue rules at one moment; its timestamp is "now".
+    policy:
+        Classes, targets, bands, trigger, rebalance rules and costs.
+    context:
+        Times and state remembered by the caller (triggers' pacing, CPPI peak, betas, volatility).
+
+    Returns
+    -------
+    Plan
+        The classes against their bands, the orders (sells before buys, reductions before openings),
+        the weights after them at snapshot prices with fees paid, costs, margin after the plan and notes.
+        When the trigger does not fire there are no orders and every goal is the current weight.
+
+    Raises
+    ------
+    KeyError
+        If a held or traded asset or derivative has no price or quote in the snapshot.
+    ValueError
+        If a derivative counts toward no class of the policy.
+    """
+    classes = policy.asset_classes()
+    valuation = valuate(portfolio, market, classes)
+    target_set = build_target_model(policy).targets(
+        valuation, TargetContext(peak_equity=context.peak_equity, betas=context.betas)
+    )
+    volatility = context.volatility if context.volatility is not None else market.volatility
+    bands = class_bands(classes, target_set.targets, policy.trigger.adaptive, volatility)
+    decision = build_trigger(policy.trigger).check(
+        valuation,
+        bands,
+        TriggerContext(now=market.timestamp, last_rebalance=context.last_rebalance, last_check=context.last_check),
+    )
+    notes = list(target_set.notes)
+    if not decision.fired:
+        return _quiet_plan(valuation, classes, bands, policy, decision.reason, notes)
+    if valuation.equity <= 0.0:
+        notes.append(f"equity is {valuation.equity:.2f}: nothing to rebalance")
+        return _quiet_plan(valuation, classes, bands, policy, decision.reason, notes)
+
+    rebalance = policy.rebalance
+    cash = next(c.name for c in classes if c.cash)
+    goals = compute_goals(valuation.weights, bands, cash, rebalance.scope, rebalance.to)
+    notes.extend(goals.notes)
+    costs = CostModel.from_config(policy.costs)
+    sizing = size_trades(
+        valuation,
+        portfolio,
+        market,
+        classes,
+        goals.goals,
+        goals.moving,
+        _instructions(classes, policy, target_set),
+        costs,
+    )
+    notes.extend(sizing.notes)
+    rounded = round_trades(sizing.trades, market, rebalance.min_notional)
+    notes.extend(rounded.notes)
+    ordered = sorted(rounded.trades, key=trade_order)
+
+    def evaluate(trades: Sequence[Trade]) -> Valuation:
+        after = apply_trades(portfolio, trades, market, policy.costs.taker_fee, rebalance.hedge_leverage)
+        return valuate(after, market, classes)
+
+    reviewed = review(
+        ordered, evaluate, market, Limits(rebalance.margin_buffer, rebalance.max_leverage), rebalance.min_notional
+    )
+    notes.extend(reviewed.notes)
+    trades = reviewed.trades
+    fees = sum(costs.fees.fee(t.notional) for t in trades)
+    slippage = sum(costs.slippage.cost(t.notional) for t in trades)
+    return Plan(
+        base_currency=valuation.base_currency,
+        equity=valuation.equity,
+        triggered=True,
+        classes=_class_reports(classes, valuation, bands, goals.goals),
+        trades=trades,
+        post_trade=dict(reviewed.valuation.weights),
+        costs=CostEstimate(fees, slippage, reviewed.valuation.funding_per_day),
+        margin=reviewed.margin,
+        notes=tuple(notes),
+        trigger_reason=decision.reason,
+    )

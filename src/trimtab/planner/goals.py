@@ -1,0 +1,184 @@
+"""Goals: which classes a rebalance moves (its scope) and the weight each is moved to.
+
+Two kinds of goal (``[rebalance] to``):
+
+* ``target``: every class of the scope goes to its target.
+* ``band-edge``: the weights closest to the current ones, in traded notional (the L1 distance over the
+  non-cash classes), at which every class of the scope, the cash class included, sits inside its band.
+  Each class of the scope is first clamped into its band; if the cash class (the remainder) is then
+  outside its band, the difference is spread evenly (water-filling) over the classes of the scope that
+  still have room inside their bands, then over the classes outside the scope. A clamped class never has
+  room in the direction that would undo its clamp, so any such spread is L1-optimal; the even spread is a
+  deterministic tie-break.
+
+Two scopes (``[rebalance] scope``): ``all`` moves every class; ``breached`` moves only the breached
+non-cash classes, and widens to every class (with a note) when the cash class would still be outside
+its band afterwards, or is the only breached class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from trimtab.policy.bands import Band
+
+Scope = Literal["all", "breached"]
+GoalKind = Literal["target", "band-edge"]
+
+SHIFT_TOLERANCE = 1e-12
+"""Weight differences below this are rounding noise, not a move."""
+
+
+@dataclass(frozen=True, slots=True)
+class Goals:
+    """The goal weight of every class and which non-cash classes move.
+
+    ``goals`` holds every class in the order given (the cash class's goal is the remainder);
+    ``moving`` the non-cash classes whose exposure the planner trades; ``notes`` explain any widening.
+    """
+
+    goals: dict[str, float]
+    moving: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.2f} %"
+
+
+def _cash_remainder(goals: Mapping[str, float], cash: str) -> float:
+    return 1.0 - sum(weight for name, weight in goals.items() if name != cash)
+
+
+def water_fill(amount: float, rooms: Sequence[tuple[str, float]]) -> tuple[dict[str, float], float]:
+    """Spread ``amount`` as evenly as possible over classes, none taking more than its room.
+
+    Parameters
+    ----------
+    amount:
+        The non-negative quantity to spread.
+    rooms:
+        ``(name, room)`` pairs; a room is non-negative.
+
+    Returns
+    -------
+    tuple[dict[str, float], float]
+        What each class takes (only classes that take something) and what could not be placed.
+    """
+    remaining = amount
+    # Smallest rooms first: each takes min(room, fair share), the rest is shared among the others.
+    order = sorted((room, index, name) for index, (name, room) in enumerate(rooms) if room > SHIFT_TOLERANCE)
+    taken: dict[str, float] = {}
+    for position, (room, _, name) in enumerate(order):
+        if remaining <= SHIFT_TOLERANCE:
+            break
+        share = remaining / (len(order) - position)
+        take = min(room, share)
+        taken[name] = take
+        remaining -= take
+    return taken, max(remaining, 0.0)
+
+
+def _shift_into_cash_band(
+    goals: dict[str, float], bands: Mapping[str, Band], cash: str, candidates: Sequence[str]
+) -> float:
+    """Move ``candidates`` inside their bands so that the cash remainder enters its band.
+
+    Returns the weight by which the cash class is still outside its band (0 when it is inside).
+    """
+    cash_band = bands[cash]
+    remainder = _cash_remainder(goals, cash)
+    if remainder > cash_band.upper:
+        # Too much cash: the other classes must grow by the excess.
+        excess = remainder - cash_band.upper
+        rooms = [(name, max(bands[name].upper - goals[name], 0.0)) for name in candidates]
+        taken, left = water_fill(excess, rooms)
+        for name, take in taken.items():
+            goals[name] += take
+        return left
+    if remainder < cash_band.lower:
+        deficit = cash_band.lower - remainder
+        rooms = [(name, max(goals[name] - bands[name].lower, 0.0)) for name in candidates]
+        taken, left = water_fill(deficit, rooms)
+        for name, take in taken.items():
+            goals[name] -= take
+        return left
+    return 0.0
+
+
+def compute_goals(
+    weights: Mapping[str, float],
+    bands: Mapping[str, Band],
+    cash: str,
+    scope: Scope,
+    to: GoalKind,
+) -> Goals:
+    """The goal weight of every class for one rebalance.
+
+    Parameters
+    ----------
+    weights:
+        Class name -> current weight, every class, in the policy's order.
+    bands:
+        Class name -> band (its ``target`` is the target model's target).
+    cash:
+        The cash class's name; its goal is always the remainder.
+    scope:
+        ``"all"`` or ``"breached"``.
+    to:
+        ``"target"`` or ``"band-edge"``.
+
+    Returns
+    -------
+    Goals
+        The goals, the non-cash classes that move, and notes on any widened scope or unreachable band.
+    """
+    names = [name for name in weights if name != cash]
+    breached = [name for name in names if bands[name].breached(weights[name])]
+    in_scope = list(names) if scope == "all" else breached
+    notes: list[str] = []
+    goals = {name: weights[name] for name in names}
+
+    if to == "target":
+        for name in in_scope:
+            goals[name] = bands[name].target
+        if scope == "breached" and bands[cash].breached(_cash_remainder(goals, cash)):
+            why = (
+                "the cash class is the only breached class"
+                if not breached
+                else f"{cash} would still be outside its band at {_percent(_cash_remainder(goals, cash))}"
+            )
+            notes.append(f"scope widened to every class: {why}")
+            in_scope = list(names)
+            for name in names:
+                goals[name] = bands[name].target
+    else:
+        for name in in_scope:
+            band = bands[name]
+            goals[name] = min(max(weights[name], band.lower), band.upper)
+        left = _shift_into_cash_band(goals, bands, cash, in_scope)
+        outside = [name for name in names if name not in in_scope]
+        if left > SHIFT_TOLERANCE and outside:
+            before = dict(goals)
+            left = _shift_into_cash_band(goals, bands, cash, outside)
+            widened = [name for name in outside if abs(goals[name] - before[name]) > SHIFT_TOLERANCE]
+            if widened:
+                reason = "the cash class is the only breached class" if not breached else "no room left in scope"
+                notes.append(f"scope widened to {', '.join(widened)} to bring {cash} inside its band ({reason})")
+        if left > SHIFT_TOLERANCE:
+            notes.append(
+                f"{cash} cannot be brought inside its band: every class is at its band edge; "
+                f"it stays {_percent(left)} outside"
+            )
+
+    goals[cash] = _cash_remainder(goals, cash)
+    ordered = {name: goals[name] for name in weights}
+    if to == "target":
+        # Every class of the scope is traded, even one already at its target: its assets are re-split.
+        moving = tuple(name for name in names if name in in_scope)
+    else:
+        # A band-edge rebalance trades only what must move; classes already inside stay put.
+        moving = tuple(name for name in names if abs(ordered[name] - weights[name]) > SHIFT_TOLERANCE)
+    return Goals(ordered, moving, tuple(notes))
