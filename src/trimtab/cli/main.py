@@ -16,6 +16,7 @@ from trimtab.errors import BadInputError, TrimtabError
 
 COMMAND_MODULES = (
     "trimtab.cli.plan",
+    "trimtab.cli.data",
 )
 """Modules that each define ``register(app)``; kept light at import time (heavy imports inside commands)."""
 
