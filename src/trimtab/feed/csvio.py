@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from trimtab.errors import BadInputError
-from trimtab.feed.layout import SCHEMAS, ColumnRule
+from trimtab.feed.layout import CANDLE_COLUMNS, SCHEMAS, ColumnRule
 from trimtab.feed.table import Table, format_ns, validate_table
 
 _UTC_SUFFIX = re.compile(r"(?:Z|[+-]00:?00)$")
@@ -116,8 +116,11 @@ def _empty(rules: tuple[ColumnRule, ...]) -> Table:
     return Table(np.empty(0, dtype=np.int64), {rule.name: np.empty(0, dtype=np.float64) for rule in rules})
 
 
-def parse_freqtrade_json(text: str, source: str) -> Table:
+def parse_freqtrade_json(text: str, source: str, kind: str = "spot") -> Table:
     """Candles in freqtrade's JSON layout ``[[ms, open, high, low, close, volume], ...]``.
+
+    ``kind`` says what the candles hold: ``spot``/``perp`` keep every column, ``mark`` drops the volume,
+    and ``funding`` takes the rate from the open column (where freqtrade keeps it).
 
     Raises
     ------
@@ -130,9 +133,8 @@ def parse_freqtrade_json(text: str, source: str) -> Table:
         raise BadInputError(source, "", f"is not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(document, list):
         raise BadInputError(source, "", "must be a list of [ms, open, high, low, close, volume] rows")
-    rules = SCHEMAS["spot"]
     times = np.empty(len(document), dtype=np.int64)
-    values = np.empty((len(document), len(rules)), dtype=np.float64)
+    values = np.empty((len(document), len(CANDLE_COLUMNS)), dtype=np.float64)
     for index, row in enumerate(document):
         ok = isinstance(row, list) and len(row) == 6
         ok = ok and all(isinstance(cell, int | float) and not isinstance(cell, bool) for cell in row)
@@ -140,7 +142,11 @@ def parse_freqtrade_json(text: str, source: str) -> Table:
             raise BadInputError(source, f"row {index}", "must be [ms, open, high, low, close, volume] numbers")
         times[index] = int(row[0]) * 1_000_000
         values[index] = row[1:]
-    table = Table(times, {rule.name: values[:, i].copy() for i, rule in enumerate(rules)})
+    candles = {name: values[:, i].copy() for i, name in enumerate(CANDLE_COLUMNS)}
+    if kind == "funding":
+        candles["funding_rate"] = candles["open"]
+    rules = SCHEMAS[kind]
+    table = Table(times, {rule.name: candles[rule.name] for rule in rules})
     # JSON rows have no header, so row 0 is "line 1" in the messages
     validate_table(table, rules, source, first_line=1)
     return table
