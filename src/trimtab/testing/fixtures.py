@@ -1,0 +1,70 @@
+"""pytest fixtures and helpers around the fake exchange; import them into a ``conftest.py``.
+
+>>> from trimtab.testing.fixtures import fake_exchange, make_ccxt_venue  # in conftest.py
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from trimtab.testing.fake_exchange import FakeExchange
+from trimtab.venues.ccxt import CcxtVenue, Credentials, RetryPolicy, build_ccxt_venue
+
+CANARY_API_KEY = "CANARY-KEY-7f3e9c1d2b4a"
+CANARY_SECRET = "CANARY-SECRET-5a8d0e6f1c7b"
+"""A recognisable key pair; tests assert it never appears in logs, reprs or errors."""
+
+FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05, jitter=0.5, max_retry_after=2.0)
+"""Retry quickly in tests: the fake answers on 127.0.0.1."""
+
+
+def make_ccxt_venue(
+    fake: FakeExchange,
+    exchange_id: str = "binance",
+    *,
+    timeout_ms: int = 1500,
+    retry: RetryPolicy = FAST_RETRY,
+    sleep: Callable[[float], None] | None = None,
+    position_mode: Any = "one-way",
+    margin_mode: str | None = None,
+) -> CcxtVenue:
+    """A :class:`CcxtVenue` using the real ccxt client, pointed at ``fake`` and holding the canary keys."""
+    fake.api_key = CANARY_API_KEY
+    credentials = Credentials(CANARY_API_KEY, CANARY_SECRET, source="test canary")
+    kwargs: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+    return build_ccxt_venue(
+        exchange_id,
+        credentials,
+        config={"urls": fake.ccxt_urls(exchange_id), "timeout": timeout_ms},
+        retry=retry,
+        position_mode=position_mode,
+        margin_mode=margin_mode,
+        seed=7,
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def fake_exchange() -> Iterator[FakeExchange]:
+    """A running fake Binance (spot and USD-M) with the default markets and balances."""
+    with FakeExchange(api_key=CANARY_API_KEY) as fake:
+        yield fake
+
+
+@pytest.fixture
+def spot_venue(fake_exchange: FakeExchange) -> Iterator[CcxtVenue]:
+    """The ccxt ``binance`` venue trading against :func:`fake_exchange`."""
+    venue = make_ccxt_venue(fake_exchange, "binance")
+    yield venue
+    venue.close()
+
+
+@pytest.fixture
+def perp_venue(fake_exchange: FakeExchange) -> Iterator[CcxtVenue]:
+    """The ccxt ``binanceusdm`` venue trading against :func:`fake_exchange`."""
+    venue = make_ccxt_venue(fake_exchange, "binanceusdm")
+    yield venue
+    venue.close()

@@ -1,0 +1,476 @@
+"""The ccxt venue: a typed adapter over ccxt's synchronous client (Binance spot and USD-M, and others).
+
+Features are gated on the exchange's static ``has[...]`` capabilities. Amounts leave as ccxt's
+``amount_to_precision`` (truncating); an amount that rounds to zero, or an order below the market's minimum
+amount or notional, is refused before anything is sent. Reads and cancels are retried with bounded backoff
+and jitter through one rate limiter per key; creates never are.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, Literal, TypeVar
+
+import ccxt
+
+from trimtab.errors import BadInputError, OrderRejectedError, PositionModeError, TrimtabError
+from trimtab.venues.ccxt import parsing
+from trimtab.venues.ccxt.credentials import Credentials
+from trimtab.venues.ccxt.errors import retry_after_seconds, translate
+from trimtab.venues.ccxt.retry import RateLimiter, RetryPolicy, call_with_retry, shared_limiter
+from trimtab.venues.ports import Fill, OrderRequest, OrderState, OrderType, Ticker, VenueMarket, VenuePosition
+
+T = TypeVar("T")
+PositionMode = Literal["one-way", "hedge"]
+DEFAULT_FUNDING_INTERVAL_HOURS = 8.0
+
+
+class _RedactingFilter(logging.Filter):
+    """Scrubs credentials from ccxt's own debug log lines (they include request headers)."""
+
+    def __init__(self, redact: Callable[[str], str]) -> None:
+        super().__init__()
+        self._redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._redact(record.getMessage())
+        record.args = None
+        return True
+
+
+class CcxtVenue:
+    """A :class:`~trimtab.venues.ports.Venue` backed by a ccxt exchange instance.
+
+    Parameters
+    ----------
+    exchange:
+        A configured ccxt sync exchange (see :func:`build_ccxt_venue`).
+    credentials:
+        The keys the exchange was built with; used to redact them from messages and logs.
+    position_mode:
+        The configured position mode; checked against the account before derivatives are traded.
+    margin_mode:
+        ``"cross"`` or ``"isolated"`` to set with the leverage, or None to leave the account's.
+    """
+
+    def __init__(
+        self,
+        exchange: Any,
+        *,
+        credentials: Credentials | None = None,
+        name: str | None = None,
+        position_mode: PositionMode = "one-way",
+        margin_mode: str | None = None,
+        retry: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        seed: int | None = None,
+    ) -> None:
+        self._exchange = exchange
+        self._credentials = credentials
+        self.name = name or str(exchange.id)
+        self._position_mode = position_mode
+        self._margin_mode = margin_mode
+        self._retry = retry or RetryPolicy()
+        self._limiter = limiter or shared_limiter(
+            str(exchange.id), credentials.api_key if credentials else None, float(exchange.rateLimit or 0) / 1000.0
+        )
+        self._sleep = sleep
+        self._rng = random.Random(seed)
+        self._markets: dict[str, VenueMarket] | None = None
+        self._position_mode_checked = False
+        self._client_ids: dict[str, str] = {}  # exchange order id -> client order id, for fills
+        exchange.logger.addFilter(_RedactingFilter(self._redact))
+
+    def __repr__(self) -> str:
+        keys = "set" if self._credentials else "none"
+        return f"CcxtVenue(name={self.name!r}, exchange={self._exchange.id!r}, keys={keys})"
+
+    # ------------------------------------------------------------------ markets and account
+    def load_markets(self) -> dict[str, VenueMarket]:
+        raw = self._read("load_markets", self._exchange.load_markets)
+        mode = int(getattr(self._exchange, "precisionMode", ccxt.TICK_SIZE))
+        markets = {}
+        for market in raw.values():
+            parsed = parsing.parse_market(market, mode)
+            if parsed is not None:
+                markets[parsed.symbol] = parsed
+        self._markets = markets
+        self._check_position_mode()
+        return dict(markets)
+
+    def fetch_balances(self) -> dict[str, float]:
+        balance = self._read("fetch_balance", self._exchange.fetch_balance)
+        totals = balance.get("total") or {}
+        balances = {str(asset): parsing.number(raw, 0.0) or 0.0 for asset, raw in totals.items()}
+        return {asset: value for asset, value in balances.items() if value != 0.0}
+
+    def fetch_positions(self) -> list[VenuePosition]:
+        if not self._exchange.has.get("fetchPositions"):
+            return []
+        contracts = [s for s, m in self._raw_markets().items() if m.get("contract")]
+        if not contracts:
+            return []
+        raw = self._read("fetch_positions", lambda: self._exchange.fetch_positions(contracts))
+        positions = []
+        for entry in raw:
+            size = self._size(str(entry.get("symbol")))
+            parsed = parsing.parse_position(entry, size=size)
+            if parsed is not None:
+                positions.append(parsed)
+        return positions
+
+    def fetch_tickers(self, symbols: Sequence[str]) -> dict[str, Ticker]:
+        result: dict[str, Ticker] = {}
+        now = datetime.now(UTC)
+        for group in self._groups(symbols):
+            tickers = self._read("fetch_tickers", partial(self._exchange.fetch_tickers, group))
+            if any(not (tickers.get(s) or {}).get("bid") for s in group) and self._exchange.has.get("fetchBidsAsks"):
+                books = self._read("fetch_bids_asks", partial(self._exchange.fetch_bids_asks, group))
+                for symbol in group:
+                    book = books.get(symbol) or {}
+                    tickers.setdefault(symbol, {"symbol": symbol}).update(
+                        {"bid": book.get("bid"), "ask": book.get("ask")}
+                    )
+            marks: dict[str, Any] = {}
+            if self._raw_markets()[group[0]].get("contract") and self._exchange.has.get("fetchMarkPrices"):
+                marks = self._read("fetch_mark_prices", partial(self._exchange.fetch_mark_prices, group))
+            for symbol in group:
+                if symbol in tickers:
+                    mark = parsing.number((marks.get(symbol) or {}).get("markPrice"))
+                    result[symbol] = parsing.parse_ticker({**tickers[symbol], "symbol": symbol}, mark=mark, now=now)
+        return result
+
+    def fetch_funding_rates(self, symbols: Sequence[str]) -> dict[str, tuple[float, float]]:
+        wanted = [s for s in symbols if self._raw_markets().get(s, {}).get("swap")]
+        if not wanted or not self._exchange.has.get("fetchFundingRates"):
+            return {}
+        rates = self._read("fetch_funding_rates", lambda: self._exchange.fetch_funding_rates(wanted))
+        intervals: dict[str, Any] = {}
+        if any(parsing.funding_interval_hours(rates.get(s)) is None for s in wanted) and self._exchange.has.get(
+            "fetchFundingIntervals"
+        ):
+            intervals = self._read("fetch_funding_intervals", lambda: self._exchange.fetch_funding_intervals(wanted))
+        result = {}
+        for symbol in wanted:
+            entry = rates.get(symbol)
+            rate = parsing.number((entry or {}).get("fundingRate"))
+            if rate is None:
+                continue
+            hours = (
+                parsing.funding_interval_hours(entry)
+                or parsing.funding_interval_hours(intervals.get(symbol))
+                or DEFAULT_FUNDING_INTERVAL_HOURS
+            )
+            result[symbol] = (rate, hours)
+        return result
+
+    # ------------------------------------------------------------------ orders
+    def create_order(self, request: OrderRequest) -> OrderState:
+        market = self._raw_markets().get(request.symbol)
+        if market is None:
+            raise OrderRejectedError(f"{self.name}: {request.symbol} is not a market of this venue")
+        if market.get("contract"):
+            self._check_position_mode()
+        size = parsing.contract_size(market)
+        amount = self._amount_to_send(request, market, size)
+        price = None
+        if request.type is OrderType.LIMIT:
+            if request.price is None or request.price <= 0:
+                raise OrderRejectedError(f"{self.name}: a limit order needs a positive price")
+            price = float(self._exchange.price_to_precision(request.symbol, request.price))
+        params: dict[str, Any] = {"clientOrderId": request.client_order_id}
+        if request.reduce_only and market.get("contract"):
+            params["reduceOnly"] = True
+        if request.post_only:
+            params["postOnly"] = True
+        self._limiter.acquire()
+        try:
+            raw = self._exchange.create_order(
+                request.symbol, request.type.value, request.side.value, amount, price, params
+            )
+        except Exception as error:
+            raise self._translate(
+                error, "create_order", creating=True, client_order_id=request.client_order_id
+            ) from None
+        state = parsing.parse_order(
+            {**raw, "symbol": raw.get("symbol") or request.symbol}, size=size, client_order_id=request.client_order_id
+        )
+        self._remember(state)
+        try:
+            return self._with_trade_fees(state, request.symbol)
+        except TrimtabError:
+            return state  # the order stands; its fee will come with its fills
+
+    def cancel_order(self, client_order_id: str, symbol: str) -> OrderState:
+        def cancel() -> OrderState | None:
+            try:
+                raw = self._exchange.cancel_order(None, symbol, {"clientOrderId": client_order_id})
+            except ccxt.OrderNotFound:
+                return None  # already final (filled or canceled) or not visible yet: look it up below
+            except Exception as error:
+                raise self._translate(error, "cancel_order") from None
+            return parsing.parse_order(
+                {**raw, "symbol": raw.get("symbol") or symbol}, size=self._size(symbol), client_order_id=client_order_id
+            )
+
+        state = call_with_retry(cancel, self._retry, self._limiter, self._rng, self._sleep)
+        if state is None:
+            found = self.fetch_order(client_order_id, symbol)
+            if found is None:
+                raise OrderRejectedError(f"{self.name}: cannot cancel {client_order_id}: the venue does not know it")
+            return found
+        self._remember(state)
+        return self._with_trade_fees(state, symbol)
+
+    def fetch_order(self, client_order_id: str, symbol: str) -> OrderState | None:
+        def fetch() -> OrderState | None:
+            try:
+                raw = self._exchange.fetch_order(None, symbol, {"clientOrderId": client_order_id})
+            except ccxt.OrderNotFound:
+                return None
+            except Exception as error:
+                raise self._translate(error, "fetch_order") from None
+            return parsing.parse_order(
+                {**raw, "symbol": raw.get("symbol") or symbol}, size=self._size(symbol), client_order_id=client_order_id
+            )
+
+        state = call_with_retry(fetch, self._retry, self._limiter, self._rng, self._sleep)
+        if state is None:
+            return None
+        self._remember(state)
+        return self._with_trade_fees(state, symbol)
+
+    def fetch_open_orders(self, symbol: str | None = None) -> list[OrderState]:
+        if symbol is not None:
+            calls: list[tuple[str | None, dict[str, Any]]] = [(symbol, {})]
+        else:
+            # one call per market type: Binance answers spot and derivatives at different endpoints
+            types = sorted({str(m.get("type")) for m in self._raw_markets().values()})
+            calls = [(None, {"type": kind}) for kind in types] if len(types) > 1 else [(None, {})]
+        result = []
+        for target, params in calls:
+            raw = self._read(
+                "fetch_open_orders",
+                partial(self._exchange.fetch_open_orders, target, None, None, params),
+            )
+            for order in raw:
+                state = parsing.parse_order(order, size=self._size(str(order.get("symbol"))))
+                self._remember(state)
+                result.append(state)
+        return result
+
+    def fetch_fills(self, symbol: str, since: datetime | None = None) -> list[Fill]:
+        since_ms = int(since.timestamp() * 1000) if since is not None else None
+        raw = self._read("fetch_my_trades", lambda: self._exchange.fetch_my_trades(symbol, since_ms))
+        size = self._size(symbol)
+        fills: dict[str, Fill] = {}
+        for trade in raw:
+            order_id = str(trade.get("order"))
+            client_id = trade.get("clientOrderId") or self._client_ids.get(order_id)
+            fill = parsing.parse_trade(
+                {**trade, "symbol": trade.get("symbol") or symbol}, size=size, client_order_id=client_id
+            )
+            fills.setdefault(fill.trade_id, fill)  # a replayed event is the same trade: keep it once
+        return sorted(fills.values(), key=lambda f: (f.timestamp, f.trade_id))
+
+    def set_leverage(self, symbol: str, leverage: float) -> None:
+        if self._margin_mode is not None and self._exchange.has.get("setMarginMode"):
+            self._ignoring_no_change(
+                "set_margin_mode", lambda: self._exchange.set_margin_mode(self._margin_mode, symbol)
+            )
+        if not self._exchange.has.get("setLeverage"):
+            raise OrderRejectedError(f"{self.name}: the venue cannot set leverage")
+        value = int(leverage) if float(leverage).is_integer() else leverage
+        self._ignoring_no_change("set_leverage", lambda: self._exchange.set_leverage(value, symbol))
+
+    def close(self) -> None:
+        closer = getattr(self._exchange, "close", None)
+        if callable(closer):
+            closer()
+
+    # ------------------------------------------------------------------ helpers
+    def _redact(self, text: str) -> str:
+        return self._credentials.redact(text) if self._credentials else text
+
+    def _translate(self, error: Exception, operation: str, **kwargs: Any) -> Exception:
+        headers = getattr(self._exchange, "last_response_headers", None)
+        return translate(
+            error,
+            venue=self.name,
+            operation=operation,
+            retry_after=retry_after_seconds(headers),
+            redact=self._redact,
+            **kwargs,
+        )
+
+    def _read(self, operation: str, call: Callable[[], T]) -> T:
+        def attempt() -> T:
+            try:
+                return call()
+            except Exception as error:
+                raise self._translate(error, operation) from None
+
+        return call_with_retry(attempt, self._retry, self._limiter, self._rng, self._sleep)
+
+    def _ignoring_no_change(self, operation: str, call: Callable[[], Any]) -> None:
+        try:
+            self._read(operation, call)
+        except Exception as error:
+            if "no need to change" in str(error).lower() or "NoChange" in str(error) or "AlreadySet" in str(error):
+                return  # the account already has this setting: a success
+            raise
+
+    def _raw_markets(self) -> dict[str, Any]:
+        if self._markets is None:
+            self.load_markets()
+        markets: dict[str, Any] = self._exchange.markets or {}
+        return markets
+
+    def _size(self, symbol: str) -> float:
+        market = self._raw_markets().get(symbol)
+        return parsing.contract_size(market) if market else 1.0
+
+    def _groups(self, symbols: Sequence[str]) -> list[list[str]]:
+        markets = self._raw_markets()
+        groups: dict[str, list[str]] = {}
+        for symbol in symbols:
+            market = markets.get(symbol)
+            if market is None:
+                raise OrderRejectedError(f"{self.name}: {symbol} is not a market of this venue")
+            groups.setdefault(f"{market.get('type')}:{market.get('subType')}", []).append(symbol)
+        return list(groups.values())
+
+    def _remember(self, state: OrderState) -> None:
+        if state.exchange_order_id and state.client_order_id:
+            self._client_ids[state.exchange_order_id] = state.client_order_id
+
+    def _with_trade_fees(self, state: OrderState, symbol: str) -> OrderState:
+        """Binance's order queries carry no fee: sum it from the order's trades when it has fills."""
+        if state.filled <= 0 or state.fee > 0 or state.exchange_order_id is None:
+            return state
+        order_id = state.exchange_order_id
+        trades = self._read(
+            "fetch_my_trades", lambda: self._exchange.fetch_my_trades(symbol, None, None, {"orderId": order_id})
+        )
+        seen: set[str] = set()
+        fee, currency = 0.0, state.fee_currency
+        for trade in trades:
+            if str(trade.get("order")) != order_id or str(trade.get("id")) in seen:
+                continue
+            seen.add(str(trade.get("id")))
+            cost, trade_currency = parsing._fee_of(trade)
+            fee += cost
+            currency = currency or trade_currency
+        return replace(state, fee=fee, fee_currency=currency)
+
+    def _amount_to_send(self, request: OrderRequest, market: dict[str, Any], size: float) -> float:
+        if request.amount <= 0:
+            raise OrderRejectedError(f"{self.name}: order amount must be positive, got {request.amount}")
+        contracts = request.amount / size
+        try:
+            text = self._exchange.amount_to_precision(request.symbol, contracts)
+        except ccxt.BaseError as error:  # ccxt refuses amounts that truncate to nothing
+            raise OrderRejectedError(
+                self._redact(f"{self.name}: amount {request.amount} is below the step: {error}")
+            ) from None
+        amount = float(text)
+        if amount <= 0:
+            raise OrderRejectedError(f"{self.name}: amount {request.amount} rounds to 0 on {request.symbol}")
+        minimum = parsing.number(((market.get("limits") or {}).get("amount") or {}).get("min"))
+        if minimum is not None and amount < minimum:
+            raise OrderRejectedError(
+                f"{self.name}: amount {amount * size} is below the minimum {minimum * size} of {request.symbol}"
+            )
+        min_notional = parsing.number(((market.get("limits") or {}).get("cost") or {}).get("min"))
+        exempt = request.reduce_only and bool(market.get("contract"))
+        if min_notional and not exempt:
+            price = request.price if request.type is OrderType.LIMIT else self._reference_price(request.symbol)
+            if price is not None and amount * size * price < min_notional:
+                raise OrderRejectedError(
+                    f"{self.name}: notional {amount * size * price:.2f} is below the minimum {min_notional} "
+                    f"of {request.symbol}"
+                )
+        return amount
+
+    def _reference_price(self, symbol: str) -> float | None:
+        ticker = self.fetch_tickers([symbol]).get(symbol)
+        if ticker is None:
+            return None
+        return ticker.mid or ticker.last or None
+
+    def _check_position_mode(self) -> None:
+        if self._position_mode_checked or self._credentials is None:
+            return
+        if not self._exchange.has.get("fetchPositionMode"):
+            self._position_mode_checked = True
+            return
+        contracts = [s for s, m in (self._exchange.markets or {}).items() if m.get("swap") or m.get("future")]
+        if not contracts:
+            self._position_mode_checked = True
+            return
+        answer = self._read("fetch_position_mode", lambda: self._exchange.fetch_position_mode(contracts[0]))
+        hedged = bool(answer.get("hedged"))
+        actual: PositionMode = "hedge" if hedged else "one-way"
+        if actual != self._position_mode:
+            raise PositionModeError(
+                f"{self.name}: the account is in {actual} position mode but trimtab is configured for "
+                f"{self._position_mode}; change one of them before trading"
+            )
+        self._position_mode_checked = True
+
+
+def build_ccxt_venue(
+    exchange_id: str,
+    credentials: Credentials | None = None,
+    *,
+    sandbox: bool = False,
+    config: Mapping[str, Any] | None = None,
+    position_mode: PositionMode = "one-way",
+    margin_mode: str | None = None,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    seed: int | None = None,
+) -> CcxtVenue:
+    """A :class:`CcxtVenue` for a ccxt exchange id (``binance`` for spot, ``binanceusdm`` for USD-M perps).
+
+    Parameters
+    ----------
+    sandbox:
+        Use the exchange's testnet (``set_sandbox_mode``); testnet keys differ from production keys.
+    config:
+        Extra ccxt constructor fields, e.g. ``urls`` (a local fake exchange) or ``timeout`` in milliseconds.
+
+    Raises
+    ------
+    BadInputError
+        If ccxt has no exchange of that id.
+    """
+    exchange_class = getattr(ccxt, exchange_id, None)
+    if not isinstance(exchange_class, type) or not issubclass(exchange_class, ccxt.Exchange):
+        raise BadInputError("--venue", "", f"{exchange_id!r} is not a ccxt exchange id")
+    options = {"warnOnFetchOpenOrdersWithoutSymbol": False, "fetchCurrencies": False}
+    settings: dict[str, Any] = {"enableRateLimit": False, "timeout": 10_000}  # our limiter paces requests
+    settings.update(config or {})
+    settings["options"] = {**options, **dict(settings.get("options") or {})}
+    if credentials is not None:
+        settings.update(credentials.ccxt_config())
+    exchange = exchange_class(settings)
+    if sandbox:
+        exchange.set_sandbox_mode(True)
+    return CcxtVenue(
+        exchange,
+        credentials=credentials,
+        name=exchange_id,
+        position_mode=position_mode,
+        margin_mode=margin_mode,
+        retry=retry,
+        sleep=sleep,
+        seed=seed,
+    )
