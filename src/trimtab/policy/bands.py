@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from trimtab.domain.classes import AssetClass
 from trimtab.policy.config import AdaptiveConfig
@@ -144,3 +145,42 @@ def realised_volatility(closes: Sequence[float], periods_per_year: float) -> flo
         raise ValueError("closes must be positive finite prices")
     returns = np.diff(np.log(prices))
     return float(np.std(returns, ddof=1) * math.sqrt(periods_per_year))
+
+
+def rolling_realised_volatility(
+    closes: Sequence[float] | npt.NDArray[np.float64], window: int, periods_per_year: float
+) -> npt.NDArray[np.float64]:
+    """:func:`realised_volatility` over every trailing window of ``window`` returns, in one pass.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``result[t]`` is the volatility of ``closes[t - window : t + 1]`` (``window`` log returns ending
+        at bar ``t``), NaN for ``t < window``. It matches :func:`realised_volatility` on each window to
+        rounding, so a vectorised backtest and the reference path see the same bands.
+
+    Raises
+    ------
+    ValueError
+        If ``window < 2``, a close is not a positive finite price, or ``periods_per_year`` is not positive.
+    """
+    if window < 2:
+        raise ValueError("the window needs at least two returns")
+    if periods_per_year <= 0 or not math.isfinite(periods_per_year):
+        raise ValueError("periods_per_year must be a positive number")
+    prices = np.asarray(closes, dtype=float)
+    if not np.all(np.isfinite(prices)) or np.any(prices <= 0.0):
+        raise ValueError("closes must be positive finite prices")
+    out = np.full(prices.size, math.nan)
+    if prices.size <= window:
+        return out
+    returns = np.diff(np.log(prices))
+    # Centre on the overall mean first so the running sums of squares do not cancel catastrophically.
+    centred = returns - returns.mean()
+    sums = np.concatenate(([0.0], np.cumsum(centred)))
+    squares = np.concatenate(([0.0], np.cumsum(centred * centred)))
+    total = sums[window:] - sums[:-window]
+    total_sq = squares[window:] - squares[:-window]
+    variance = np.maximum((total_sq - total * total / window) / (window - 1), 0.0)
+    out[window:] = np.sqrt(variance * periods_per_year)
+    return out

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from trimtab.domain.classes import AssetClass
-from trimtab.policy.bands import Band, class_bands, class_volatility, realised_volatility
+from trimtab.policy.bands import (
+    Band,
+    class_bands,
+    class_volatility,
+    realised_volatility,
+    rolling_realised_volatility,
+)
 from trimtab.policy.config import AdaptiveConfig
 
 BTC = AssetClass("BTC", ("BTC",), 0.5, {"BTC": 1.0}, band=0.05)
@@ -110,3 +117,19 @@ def test_realised_volatility_rejects_unusable_series(closes: list[float]) -> Non
 def test_realised_volatility_rejects_a_bad_period_count() -> None:
     with pytest.raises(ValueError, match="periods_per_year"):
         realised_volatility([1.0, 2.0, 3.0], 0)
+
+
+def test_rolling_volatility_matches_each_window() -> None:
+    rng = np.random.default_rng(3)
+    closes = (30_000.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, 400)))).tolist()
+    rolling = rolling_realised_volatility(closes, 30, 8760)
+    assert len(rolling) == 400
+    assert all(math.isnan(v) for v in rolling[:30])
+    for t in (30, 31, 200, 399):
+        assert rolling[t] == pytest.approx(realised_volatility(closes[t - 30 : t + 1], 8760), rel=1e-9)
+
+
+def test_rolling_volatility_of_a_short_series_is_all_nan() -> None:
+    assert all(math.isnan(v) for v in rolling_realised_volatility([1.0, 2.0, 3.0], 5, 365))
+    with pytest.raises(ValueError, match="two returns"):
+        rolling_realised_volatility([1.0, 2.0, 3.0], 1, 365)
