@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from trimtab.testing.fake_exchange import FakeExchange
-from trimtab.venues.ccxt import CcxtVenue, Credentials, RetryPolicy, build_ccxt_venue
+from trimtab.venues.ccxt import CcxtVenue, Credentials, RateLimiter, RetryPolicy, build_ccxt_venue
 
 CANARY_API_KEY = "CANARY-KEY-7f3e9c1d2b4a"
 CANARY_SECRET = "CANARY-SECRET-5a8d0e6f1c7b"
@@ -30,8 +30,12 @@ def make_ccxt_venue(
     sleep: Callable[[float], None] | None = None,
     position_mode: Any = "one-way",
     margin_mode: str | None = None,
+    limiter: RateLimiter | None = None,
 ) -> CcxtVenue:
-    """A :class:`CcxtVenue` using the real ccxt client, pointed at ``fake`` and holding the canary keys."""
+    """A :class:`CcxtVenue` using the real ccxt client, pointed at ``fake`` and holding the canary keys.
+
+    The venue gets its own unthrottled rate limiter (the fake needs no pacing) unless ``limiter`` is given.
+    """
     fake.api_key = CANARY_API_KEY
     credentials = Credentials(CANARY_API_KEY, CANARY_SECRET, source="test canary")
     kwargs: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
@@ -40,6 +44,7 @@ def make_ccxt_venue(
         credentials,
         config={"urls": fake.ccxt_urls(exchange_id), "timeout": timeout_ms},
         retry=retry,
+        limiter=limiter or RateLimiter(min_interval=0.0),
         position_mode=position_mode,
         margin_mode=margin_mode,
         seed=7,

@@ -435,6 +435,7 @@ def build_ccxt_venue(
     position_mode: PositionMode = "one-way",
     margin_mode: str | None = None,
     retry: RetryPolicy | None = None,
+    limiter: RateLimiter | None = None,
     sleep: Callable[[float], None] = time.sleep,
     seed: int | None = None,
 ) -> CcxtVenue:
@@ -446,6 +447,9 @@ def build_ccxt_venue(
         Use the exchange's testnet (``set_sandbox_mode``); testnet keys differ from production keys.
     config:
         Extra ccxt constructor fields, e.g. ``urls`` (a local fake exchange) or ``timeout`` in milliseconds.
+    limiter:
+        The rate limiter; by default the one shared by every venue using this exchange and key, spacing
+        requests by the exchange's ``rateLimit``.
 
     Raises
     ------
@@ -471,6 +475,7 @@ def build_ccxt_venue(
         position_mode=position_mode,
         margin_mode=margin_mode,
         retry=retry,
+        limiter=limiter,
         sleep=sleep,
         seed=seed,
     )
