@@ -1,23 +1,35 @@
-"""What a valuation says: the values the triggers, target models, planner and reports read."""
+"""What a valuation says: the values the triggers, target models, planner and reports read.
+
+``PositionRisk`` and ``ClassExposure`` are named tuples rather than frozen dataclasses: a valuation of
+a large book builds hundreds of them, and a frozen dataclass costs about ten times more to construct.
+They are just as immutable; use ``._replace(...)`` for a modified copy and ``._asdict()`` for a dict.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from trimtab.domain.instruments import Instrument
 
 
-@dataclass(frozen=True, slots=True)
-class PositionRisk:
-    """One derivative position, valued.
+class PositionRisk(NamedTuple):
+    """One derivative position, valued (all money figures in the valuation's base currency).
 
-    ``delta_notional`` is the position's signed exposure to its underlying in the base currency
-    (futures and perps: amount x mark; options: Black-76 delta x amount x underlying price).
-    ``liquidation_price`` is set for isolated perpetuals and futures; ``liquidation_distance`` is
-    ``|mark - liquidation_price| / mark`` (1.0 when the position cannot be liquidated).
-    Option greeks (``gamma``, ``theta_per_day``) are for the whole position, in the base currency.
+    ``delta_notional`` is the position's signed exposure to its underlying (futures and perps:
+    amount x mark; inverse ones: their coin equivalent, contracts x contract size / mark, at the coin's
+    price; options: Black-76 delta x amount x underlying price). ``notional`` is its absolute size
+    (options: ``|amount x underlying|``). ``market_value`` is what the position adds to equity: the
+    unrealised PnL of a future or perpetual, the mark value of an option.
+    ``liquidation_price`` is set for isolated perpetuals and futures (None for options) and is in the
+    instrument's quote currency; ``liquidation_distance`` is how far the mark may move against the
+    position before it, as a fraction of the mark (1.0 when it cannot be liquidated, 0.0 once reached).
+    ``delta`` is per unit (1 for futures and perps, Black-76 delta for options); ``gamma`` is the
+    position's change of delta, in units of the underlying, per 1 base-currency move of the underlying;
+    ``theta_per_day`` is the position's value change per calendar day. ``funding_per_day`` is what the
+    position pays per day at the current rate (negative: it receives).
     """
 
     instrument: Instrument
@@ -45,8 +57,7 @@ class PositionRisk:
         return self.instrument.symbol
 
 
-@dataclass(frozen=True, slots=True)
-class ClassExposure:
+class ClassExposure(NamedTuple):
     """One class: its spot value, its derivatives' delta-notional, and the net as a weight of equity.
 
     For the cash class, ``net_exposure`` is the remainder (equity minus every other class's net
@@ -67,6 +78,9 @@ class Valuation:
 
     ``cash_value`` is what the venue counts as collateral: the cash class's spot value plus the
     unrealised PnL of futures and perpetuals. ``free_collateral`` is that minus the initial margin.
+    ``gross_exposure`` sums the absolute spot value of the non-cash classes and the absolute
+    delta-notional of every derivative; ``net_exposure`` is the sum of the non-cash classes' net
+    exposures. The leverages are those divided by equity (infinite when equity is not positive).
     """
 
     base_currency: str
@@ -86,22 +100,27 @@ class Valuation:
     free_collateral: float
     unrealised_pnl: float
     funding_per_day: float
+    _by_name: dict[str, ClassExposure] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def weights(self) -> dict[str, float]:
-        """Class name -> weight."""
+        """Class name -> weight (a new dict)."""
         return {c.name: c.weight for c in self.classes}
 
     def class_exposure(self, name: str) -> ClassExposure:
-        for c in self.classes:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+        """The class called ``name``; raises KeyError if there is none."""
+        index = self._by_name
+        if not index:
+            # Built on first use: a frozen instance may still fill its own private cache.
+            index.update((c.name, c) for c in self.classes)
+        return index[name]
 
     def positions_of(self, class_name: str) -> tuple[PositionRisk, ...]:
+        """The positions that count toward ``class_name``."""
         return tuple(p for p in self.positions if p.class_name == class_name)
 
     @property
     def min_liquidation_distance(self) -> float | None:
+        """The smallest liquidation distance of any position, or None when none can be liquidated."""
         distances = [p.liquidation_distance for p in self.positions if p.liquidation_distance is not None]
         return min(distances) if distances else None

@@ -1,34 +1,47 @@
-"""Valuing a portfolio at a snapshot.
-
-Conventions (also in the README):
+"""Valuing a portfolio at a snapshot (conventions in docs/valuation.md).
 
 * Equity = spot value + unrealised PnL of futures and perpetuals at their mark + options at their mark.
-* A derivative's exposure counts toward the class listing its base asset, else the class whose
-  ``hedge`` it is (an index perpetual hedging a basket).
+* Net exposure of an asset = its spot value + the delta-notional of every derivative on it.
+* A derivative counts toward the class listing its base asset, else the class whose ``hedge`` it is
+  (an index perpetual hedging a basket). The cash class's weight is the remainder.
 * Initial margin = ``|notional| / leverage``; a long option needs none, a short one
   ``|amount x underlying| / leverage``. Maintenance margin = ``|notional| x MAINTENANCE_MARGIN_RATE``.
-* Liquidation price of an isolated linear position with entry E, leverage L and maintenance rate m:
-  long ``E (1 - 1/L) / (1 - m)``, short ``E (1 + 1/L) / (1 + m)`` (the price at which the isolated margin
-  plus the unrealised PnL equals the maintenance margin).
+* Liquidation prices of isolated futures and perpetuals: see :mod:`trimtab.valuation.margin`.
+
+The work that does not depend on prices is done once per (portfolio, classes) pair by
+:mod:`trimtab.valuation.layout`; this module only prices, multiplies and adds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 from trimtab.domain.classes import AssetClass
-from trimtab.domain.instruments import InstrumentKind
-from trimtab.domain.market import MarketSnapshot
-from trimtab.domain.portfolio import DerivativePosition, Portfolio
+from trimtab.domain.market import DerivativeQuote, MarketSnapshot
+from trimtab.domain.portfolio import Portfolio
 from trimtab.valuation.black76 import black76
+from trimtab.valuation.layout import LINEAR, OPTION, DerivativeLayout, layout_for
+from trimtab.valuation.margin import MAINTENANCE_MARGIN_RATE, liquidation_distance, liquidation_price
 from trimtab.valuation.model import ClassExposure, PositionRisk, Valuation
 
-MAINTENANCE_MARGIN_RATE = 0.005
-"""Maintenance margin as a fraction of notional (Binance USD-M's lowest tier for majors is 0.4 %)."""
+__all__ = ["MAINTENANCE_MARGIN_RATE", "liquidation_price", "valuate"]
+
+_SECONDS_PER_YEAR = 365.0 * 86400.0
+
+# Builds a named tuple from a tuple of every field, skipping the keyword-argument handling of its
+# constructor: half the cost, which matters for a book of hundreds of positions.
+_new = tuple.__new__
 
 
 def valuate(portfolio: Portfolio, market: MarketSnapshot, classes: Sequence[AssetClass]) -> Valuation:
     """Value ``portfolio`` at ``market`` against the policy's ``classes``.
+
+    Parameters
+    ----------
+    portfolio: spot holdings and derivative positions.
+    market: prices in the base currency, derivative marks, funding rates and implied volatilities.
+    classes: the policy's asset classes (pass the same tuple each time: its layout is memoised).
 
     Returns
     -------
@@ -42,78 +55,127 @@ def valuate(portfolio: Portfolio, market: MarketSnapshot, classes: Sequence[Asse
     ValueError
         If a derivative counts toward no class.
     """
-    base = portfolio.base_currency
+    layout = layout_for(portfolio, classes)
+    base = layout.base_currency
     prices = market.prices
-    class_of_asset: dict[str, str] = {}
-    cash_name = ""
-    for c in classes:
-        for asset in c.assets:
-            class_of_asset[asset] = c.name
-        if c.cash:
-            cash_name = c.name
-    class_of_hedge = {c.hedge: c.name for c in classes if c.hedge}
+    if layout.holds_base and base not in prices:
+        # The base currency's own price is 1 and may be left out of the snapshot.
+        prices = {**prices, base: 1.0}
 
-    spot_values: dict[str, float] = {}
-    for asset, amount in portfolio.spot_totals.items():
-        price = 1.0 if asset == base and asset not in prices else prices[asset]
-        spot_values[asset] = amount * price
+    assets = layout.spot_assets
+    values = [amount * prices[asset] for asset, amount in zip(assets, layout.spot_amounts, strict=True)]
+    spot_values = dict(zip(assets, values, strict=True))
+    names = layout.class_names
+    class_spot = [0.0] * (len(names) + 1)
+    for index, value in zip(layout.spot_class, values, strict=True):
+        class_spot[index] += value
+    class_derivative = [0.0] * (len(names) + 1)
 
     exposure = dict(spot_values)
     positions: list[PositionRisk] = []
-    pnl_total = 0.0
-    option_value = 0.0
-    initial = 0.0
-    maintenance = 0.0
-    funding = 0.0
-    gross_derivatives = 0.0
-    for position in portfolio.derivatives:
-        risk = _position_risk(position, market, base, class_of_asset, class_of_hedge)
-        positions.append(risk)
-        if risk.instrument.kind is InstrumentKind.OPTION:
-            option_value += risk.market_value
-        else:
-            pnl_total += risk.unrealised_pnl
-        initial += risk.initial_margin
-        maintenance += risk.maintenance_margin
-        funding += risk.funding_per_day
-        gross_derivatives += abs(risk.delta_notional)
-        exposure[risk.exposure_asset] = exposure.get(risk.exposure_asset, 0.0) + risk.delta_notional
+    pnl_total = option_value = initial = maintenance = funding = gross_derivatives = 0.0
+    if layout.derivatives:
+        quotes = market.derivatives
+        timestamp = market.timestamp
+        if timestamp.tzinfo is None:
+            timestamp = timestamp.replace(tzinfo=UTC)
+        rate = MAINTENANCE_MARGIN_RATE
+        for d in layout.derivatives:
+            (instrument, symbol, form, perp, amount, entry, leverage, long, class_index, class_name, asset, quote_asset,
+             quote_is_base, liquidation, *_) = d  # fmt: skip
+            quote = quotes[symbol]
+            quote_price = 1.0 if quote_is_base else prices.get(quote_asset, 1.0)
+            if form == LINEAR:
+                # The hot path (most books are linear perpetuals), kept inline.
+                mark = quote.mark
+                delta_notional = amount * mark * quote_price
+                pnl = amount * (mark - entry) * quote_price
+                notional = abs(delta_notional)
+                underlying = prices.get(asset, mark * quote_price) if asset != base else 1.0
+                position_initial = notional / leverage
+                position_maintenance = notional * rate
+                gap = (mark - liquidation) if long else (liquidation - mark)
+                if long and liquidation <= 0.0:
+                    distance = 1.0
+                else:
+                    distance = gap / mark if gap > 0.0 else 0.0
+                position_funding = (
+                    delta_notional * (quote.funding_rate * 24.0 / quote.funding_interval_hours) if perp else 0.0
+                )
+                positions.append(
+                    _new(
+                        PositionRisk,
+                        (
+                            instrument,
+                            amount,
+                            mark,
+                            underlying,
+                            delta_notional,
+                            notional,
+                            pnl,
+                            pnl,
+                            position_initial,
+                            position_maintenance,
+                            leverage,
+                            liquidation,
+                            distance,
+                            class_name,
+                            asset,
+                            1.0,
+                            0.0,
+                            0.0,
+                            position_funding,
+                        ),
+                    )
+                )
+                pnl_total += pnl
+            else:
+                if form == OPTION:
+                    risk = _option_risk(d, quote, prices, quotes, quote_price, base, timestamp)
+                    option_value += risk.market_value
+                else:
+                    risk = _inverse_risk(d, quote, market)
+                    pnl_total += risk.unrealised_pnl
+                positions.append(risk)
+                delta_notional = risk.delta_notional
+                position_initial = risk.initial_margin
+                position_maintenance = risk.maintenance_margin
+                position_funding = risk.funding_per_day
+            initial += position_initial
+            maintenance += position_maintenance
+            funding += position_funding
+            gross_derivatives += abs(delta_notional)
+            exposure[asset] = exposure.get(asset, 0.0) + delta_notional
+            class_derivative[class_index] += delta_notional
 
-    equity = sum(spot_values.values()) + pnl_total + option_value
+    equity = sum(values) + pnl_total + option_value
 
-    spot_by_class: dict[str, float] = {}
-    for asset, value in spot_values.items():
-        name = class_of_asset.get(asset, cash_name)
-        spot_by_class[name] = spot_by_class.get(name, 0.0) + value
-    deriv_by_class: dict[str, float] = {}
-    for risk in positions:
-        deriv_by_class[risk.class_name] = deriv_by_class.get(risk.class_name, 0.0) + risk.delta_notional
-
+    cash_index = layout.cash_index
     out: list[ClassExposure] = []
-    others_net = 0.0
-    others_weight = 0.0
-    gross_spot = 0.0
-    for c in classes:
-        if c.cash:
+    others_net = others_weight = gross_spot = 0.0
+    for index, name in enumerate(names):
+        if index == cash_index:
             continue
-        spot_value = spot_by_class.get(c.name, 0.0)
-        derivative = deriv_by_class.get(c.name, 0.0)
+        spot_value = class_spot[index]
+        derivative = class_derivative[index]
         net = spot_value + derivative
         weight = net / equity if equity else 0.0
         others_net += net
         others_weight += weight
         gross_spot += abs(spot_value)
-        out.append(ClassExposure(c.name, spot_value, derivative, net, weight))
-    cash_spot = spot_by_class.get(cash_name, 0.0)
-    cash_exposure = ClassExposure(
-        cash_name,
-        cash_spot,
-        deriv_by_class.get(cash_name, 0.0),
-        equity - others_net,
-        1.0 - others_weight,
-        cash=True,
-    )
-    ordered = [cash_exposure if c.cash else next(o for o in out if o.name == c.name) for c in classes]
+        out.append(_new(ClassExposure, (name, spot_value, derivative, net, weight, False)))
+    sink = layout.sink_index
+    cash_spot = class_spot[sink]
+    if cash_index >= 0:
+        cash = ClassExposure(
+            names[cash_index],
+            cash_spot,
+            class_derivative[cash_index],
+            equity - others_net,
+            1.0 - others_weight,
+            True,
+        )
+        out.insert(cash_index, cash)
 
     gross = gross_spot + gross_derivatives
     cash_value = cash_spot + pnl_total
@@ -123,7 +185,7 @@ def valuate(portfolio: Portfolio, market: MarketSnapshot, classes: Sequence[Asse
         equity=equity,
         spot_values=spot_values,
         asset_exposure=exposure,
-        classes=tuple(ordered),
+        classes=tuple(out),
         positions=tuple(positions),
         gross_exposure=gross,
         net_exposure=others_net,
@@ -138,98 +200,103 @@ def valuate(portfolio: Portfolio, market: MarketSnapshot, classes: Sequence[Asse
     )
 
 
-def _position_risk(
-    position: DerivativePosition,
-    market: MarketSnapshot,
-    base: str,
-    class_of_asset: dict[str, str],
-    class_of_hedge: dict[str, str],
-) -> PositionRisk:
-    instrument = position.instrument
-    quote = market.derivatives[instrument.symbol]
-    if instrument.base in class_of_asset:
-        class_name = class_of_asset[instrument.base]
-    elif instrument.symbol in class_of_hedge:
-        class_name = class_of_hedge[instrument.symbol]
-    else:
-        raise ValueError(f"{instrument.symbol} counts toward no class")
-    prices = market.prices
-    quote_price = 1.0 if instrument.quote == base else prices.get(instrument.quote, 1.0)
-    underlying = prices.get(instrument.base, quote.mark * quote_price) if instrument.base != base else 1.0
-    amount = position.amount
+def _inverse_risk(d: DerivativeLayout, quote: DerivativeQuote, market: MarketSnapshot) -> PositionRisk:
+    """An inverse future or perpetual: contracts of ``contract_size`` quote units, settled in the coin."""
     mark = quote.mark
-    leverage = position.leverage
-    rules = market.markets.get(instrument.symbol)
-
-    delta = 1.0
-    gamma = theta = 0.0
-    liquidation: float | None = None
-    distance: float | None = None
-    if instrument.kind is InstrumentKind.OPTION:
-        assert instrument.strike is not None and instrument.option_type is not None
-        greeks = black76(
-            underlying / quote_price,
-            instrument.strike,
-            instrument.years_to_expiry(market.timestamp),
-            quote.iv or 0.0,
-            instrument.option_type,
-        )
-        delta = greeks.delta
-        gamma = greeks.gamma * amount
-        theta = greeks.theta_per_day * amount * quote_price
-        delta_notional = delta * amount * underlying
-        market_value = amount * mark * quote_price
-        notional = abs(amount * underlying)
-        pnl = market_value - amount * position.entry_price * quote_price
-        initial = 0.0 if amount > 0 else notional / leverage
-        maintenance = 0.0 if amount > 0 else notional * MAINTENANCE_MARGIN_RATE
-        funding = 0.0
-    elif instrument.is_inverse:
-        contract = rules.contract_size if rules is not None else 1.0
-        coins_price = prices.get(instrument.base, mark)
-        usd = amount * contract
-        delta_notional = usd * coins_price / mark
-        pnl = usd * (1.0 / position.entry_price - 1.0 / mark) * coins_price
-        market_value = pnl
-        notional = abs(delta_notional)
-        initial = notional / leverage
-        maintenance = notional * MAINTENANCE_MARGIN_RATE
-        funding = delta_notional * quote.funding_per_day if instrument.kind is InstrumentKind.PERP else 0.0
-    else:
-        delta_notional = amount * mark * quote_price
-        pnl = amount * (mark - position.entry_price) * quote_price
-        market_value = pnl
-        notional = abs(delta_notional)
-        initial = notional / leverage
-        maintenance = notional * MAINTENANCE_MARGIN_RATE
-        funding = delta_notional * quote.funding_per_day if instrument.kind is InstrumentKind.PERP else 0.0
-        liquidation = liquidation_price(position.entry_price, leverage, amount > 0)
-        distance = abs(mark - liquidation) / mark if liquidation > 0 else 1.0
+    rules = market.markets.get(d.symbol)
+    contract = rules.contract_size if rules is not None else 1.0
+    coin_price = market.prices.get(d.base_asset, mark)
+    face = d.amount * contract
+    # The position is worth face / mark coins; PnL is paid in coins, valued at the coin's price.
+    delta_notional = face * coin_price / mark
+    pnl = face * (1.0 / d.entry_price - 1.0 / mark) * coin_price
+    notional = abs(delta_notional)
+    liquidation = d.liquidation
     return PositionRisk(
-        instrument=instrument,
-        amount=amount,
-        mark=mark,
-        underlying_price=underlying,
-        delta_notional=delta_notional,
-        notional=notional,
-        unrealised_pnl=pnl,
-        market_value=market_value,
-        initial_margin=initial,
-        maintenance_margin=maintenance,
-        leverage=leverage,
-        liquidation_price=liquidation,
-        liquidation_distance=distance,
-        class_name=class_name,
-        exposure_asset=instrument.base,
-        delta=delta,
-        gamma=gamma,
-        theta_per_day=theta,
-        funding_per_day=funding,
+        d.instrument,
+        d.amount,
+        mark,
+        coin_price,
+        delta_notional,
+        notional,
+        pnl,
+        pnl,
+        notional / d.leverage,
+        notional * MAINTENANCE_MARGIN_RATE,
+        d.leverage,
+        liquidation,
+        liquidation_distance(mark, liquidation, d.long),
+        d.class_name,
+        d.base_asset,
+        1.0,
+        0.0,
+        0.0,
+        delta_notional * quote.funding_per_day if d.perp else 0.0,
     )
 
 
-def liquidation_price(entry: float, leverage: float, long: bool, rate: float = MAINTENANCE_MARGIN_RATE) -> float:
-    """Liquidation price of an isolated linear position (0 when a long cannot be liquidated)."""
-    if long:
-        return max(entry * (1.0 - 1.0 / leverage) / (1.0 - rate), 0.0)
-    return entry * (1.0 + 1.0 / leverage) / (1.0 + rate)
+def _option_risk(
+    d: DerivativeLayout,
+    quote: DerivativeQuote,
+    prices: Mapping[str, float],
+    quotes: Mapping[str, DerivativeQuote],
+    quote_price: float,
+    base: str,
+    now: datetime,
+) -> PositionRisk:
+    """An option: Black-76 greeks on the underlying's price, its ``iv``, strike and expiry, zero rates.
+
+    The mark of a linear option is in its quote currency; an inverse one (settled in the coin, as on
+    Deribit) is quoted in coins per option.
+    """
+    underlying = _underlying_price(d, prices, quotes, quote_price, base)
+    assert d.expires_at is not None and d.option_type is not None
+    years = max((d.expires_at - now).total_seconds(), 0.0) / _SECONDS_PER_YEAR
+    greeks = black76(underlying / quote_price, d.strike, years, quote.iv or 0.0, d.option_type)
+    amount = d.amount
+    premium_price = underlying if d.instrument.is_inverse else quote_price
+    market_value = amount * quote.mark * premium_price
+    pnl = market_value - amount * d.entry_price * premium_price
+    notional = abs(amount * underlying)
+    short = amount < 0
+    return PositionRisk(
+        d.instrument,
+        amount,
+        quote.mark,
+        underlying,
+        greeks.delta * amount * underlying,
+        notional,
+        pnl,
+        market_value,
+        notional / d.leverage if short else 0.0,
+        notional * MAINTENANCE_MARGIN_RATE if short else 0.0,
+        d.leverage,
+        None,
+        None,
+        d.class_name,
+        d.base_asset,
+        greeks.delta,
+        # Black-76 gamma is per unit of the quote currency; per base-currency unit it is divided by its price.
+        greeks.gamma * amount / quote_price,
+        greeks.theta_per_day * amount * quote_price,
+        0.0,
+    )
+
+
+def _underlying_price(
+    d: DerivativeLayout,
+    prices: Mapping[str, float],
+    quotes: Mapping[str, DerivativeQuote],
+    quote_price: float,
+    base: str,
+) -> float:
+    """The underlying's price in the base currency: its spot price, else the mark of its perpetual."""
+    price = prices.get(d.base_asset)
+    if price is not None:
+        return price
+    if d.base_asset == base:
+        return 1.0
+    perp = quotes.get(d.underlying_symbol)
+    if perp is not None:
+        return perp.mark * quote_price
+    raise KeyError(f"{d.symbol}: no price for its underlying {d.base_asset} (nor a quote of {d.underlying_symbol})")

@@ -1,0 +1,181 @@
+"""What a valuation can work out once per (portfolio, classes) pair, before seeing any prices.
+
+A backtest or the live loop values the same portfolio against the same classes at many snapshots.
+Everything that does not depend on prices (which class each asset and derivative counts toward,
+summed spot amounts, parsed instrument details, liquidation prices) is gathered here once, so a
+valuation only multiplies and adds. Layouts are memoised on the identity of the (immutable) inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from trimtab.domain.classes import AssetClass
+from trimtab.domain.instruments import Instrument, InstrumentKind, OptionType
+from trimtab.domain.portfolio import Portfolio
+from trimtab.valuation.margin import MAINTENANCE_MARGIN_RATE, liquidation_price
+
+LINEAR = 0
+INVERSE = 1
+OPTION = 2
+
+_CACHE_SIZE = 32
+
+
+class DerivativeLayout(NamedTuple):
+    """One derivative position's price-independent facts.
+
+    ``form`` is LINEAR, INVERSE or OPTION. ``liquidation`` is precomputed for futures and perpetuals
+    (it depends only on the entry, the leverage and the side) and NaN for options. A named tuple,
+    so that the valuation loop can unpack it in one step.
+    ``underlying_symbol`` is the perpetual on the same pair, whose mark prices an option's underlying
+    when the snapshot has no spot price for it.
+    """
+
+    instrument: Instrument
+    symbol: str
+    form: int
+    perp: bool
+    amount: float
+    entry_price: float
+    leverage: float
+    long: bool
+    class_index: int
+    class_name: str
+    base_asset: str
+    quote_asset: str
+    quote_is_base: bool
+    liquidation: float
+    strike: float
+    option_type: OptionType | None
+    expires_at: datetime | None
+    underlying_symbol: str
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The price-independent part of valuing ``portfolio`` against ``classes``.
+
+    ``spot_assets``, ``spot_amounts`` and ``spot_class`` are parallel: each held asset (all venues
+    together), its amount and the index of its class (the cash class for an asset in none; the index
+    ``len(class_names)`` when there is no cash class either). ``cash_index`` is -1 without a cash class;
+    ``sink_index`` is where the value of unclassified spot holdings goes.
+    """
+
+    base_currency: str
+    class_names: tuple[str, ...]
+    cash_index: int
+    sink_index: int
+    spot_assets: tuple[str, ...]
+    spot_amounts: tuple[float, ...]
+    spot_class: tuple[int, ...]
+    holds_base: bool
+    derivatives: tuple[DerivativeLayout, ...]
+
+
+_cache: dict[tuple[int, int], tuple[Portfolio, Sequence[AssetClass], Layout]] = {}
+
+
+def layout_for(portfolio: Portfolio, classes: Sequence[AssetClass]) -> Layout:
+    """The layout of ``portfolio`` against ``classes``, memoised while both are the same objects.
+
+    Only a tuple of classes is memoised: a list could change between calls while keeping its identity.
+    The memo holds its keys alive, so an id cannot be reused by another object while it is cached.
+
+    Raises
+    ------
+    ValueError
+        If a derivative counts toward no class.
+    """
+    if type(classes) is not tuple:
+        return build_layout(portfolio, classes)
+    key = (id(portfolio), id(classes))
+    hit = _cache.get(key)
+    if hit is not None and hit[0] is portfolio and hit[1] is classes:
+        return hit[2]
+    layout = build_layout(portfolio, classes)
+    if len(_cache) >= _CACHE_SIZE:
+        # Drop the oldest entry (dicts keep insertion order).
+        del _cache[next(iter(_cache))]
+    _cache[key] = (portfolio, classes, layout)
+    return layout
+
+
+def build_layout(portfolio: Portfolio, classes: Sequence[AssetClass]) -> Layout:
+    """Work out the layout without the memo (see :func:`layout_for`)."""
+    base = portfolio.base_currency
+    index_of_asset: dict[str, int] = {}
+    index_of_hedge: dict[str, int] = {}
+    cash_index = -1
+    for index, c in enumerate(classes):
+        for asset in c.assets:
+            index_of_asset[asset] = index
+        if c.cash:
+            cash_index = index
+        if c.hedge:
+            index_of_hedge[c.hedge] = index
+    names = tuple(c.name for c in classes)
+
+    # An asset in no class is cash; without a cash class its value goes to a slot past the last class.
+    sink = cash_index if cash_index >= 0 else len(names)
+    totals = portfolio.spot_totals
+    spot_assets = tuple(totals)
+    spot_class = tuple(index_of_asset.get(asset, sink) for asset in spot_assets)
+
+    derivatives = []
+    for position in portfolio.derivatives:
+        instrument = position.instrument
+        if instrument.base in index_of_asset:
+            class_index = index_of_asset[instrument.base]
+        elif instrument.symbol in index_of_hedge:
+            class_index = index_of_hedge[instrument.symbol]
+        else:
+            raise ValueError(f"{instrument.symbol} counts toward no class")
+        long = position.amount > 0
+        inverse = instrument.is_inverse
+        if instrument.kind is InstrumentKind.OPTION:
+            form = OPTION
+            liquidation = math.nan
+        else:
+            form = INVERSE if inverse else LINEAR
+            liquidation = liquidation_price(
+                position.entry_price, position.leverage, long, MAINTENANCE_MARGIN_RATE, inverse=inverse
+            )
+        expires_at = instrument.expires_at
+        derivatives.append(
+            DerivativeLayout(
+                instrument=instrument,
+                symbol=instrument.symbol,
+                form=form,
+                perp=instrument.kind is InstrumentKind.PERP,
+                amount=position.amount,
+                entry_price=position.entry_price,
+                leverage=position.leverage,
+                long=long,
+                class_index=class_index,
+                class_name=names[class_index],
+                base_asset=instrument.base,
+                quote_asset=instrument.quote,
+                quote_is_base=instrument.quote == base,
+                liquidation=liquidation,
+                strike=instrument.strike or 0.0,
+                option_type=instrument.option_type,
+                expires_at=expires_at.astimezone(UTC) if expires_at is not None else None,
+                underlying_symbol=f"{instrument.base}/{instrument.quote}:{instrument.settle}",
+            )
+        )
+    return Layout(
+        base_currency=base,
+        class_names=names,
+        cash_index=cash_index,
+        sink_index=sink,
+        spot_assets=spot_assets,
+        spot_amounts=tuple(totals[a] for a in spot_assets),
+        spot_class=spot_class,
+        holds_base=base in totals,
+        derivatives=tuple(derivatives),
+    )
