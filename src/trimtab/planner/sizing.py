@@ -144,8 +144,13 @@ class _ClassSizer:
                 reason=f"{self._reason()}: {why}",
             )
         )
+        signed_amount = amount if signed_notional > 0 else -amount
+        signed_exposure = notional if signed_notional > 0 else -notional
+        # Later legs of this class see the position as it will be after this one.
+        held.amount += signed_amount
+        held.delta_notional += signed_exposure
         self.planned_derivatives[instrument.symbol] = (
-            self.planned_derivatives.get(instrument.symbol, 0.0) + signed_notional
+            self.planned_derivatives.get(instrument.symbol, 0.0) + signed_exposure
         )
 
     def _buy_back_shorts(self, change: float) -> float:
