@@ -31,17 +31,17 @@ PositionMode = Literal["one-way", "hedge"]
 DEFAULT_FUNDING_INTERVAL_HOURS = 8.0
 
 
-class _RedactingFilter(logging.Filter):
-    """Scrubs credentials from ccxt's own debug log lines (they include request headers)."""
+class _RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """Stands in for ccxt's logger and scrubs credentials from its lines (its debug lines include headers)."""
 
-    def __init__(self, redact: Callable[[str], str]) -> None:
-        super().__init__()
+    def __init__(self, logger: logging.Logger, redact: Callable[[str], str]) -> None:
+        super().__init__(logger, {})
         self._redact = redact
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self._redact(record.getMessage())
-        record.args = None
-        return True
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        if self.isEnabledFor(level):
+            text = str(msg) % args if args else str(msg)
+            self.logger.log(level, self._redact(text), **kwargs)
 
 
 class CcxtVenue:
@@ -86,7 +86,7 @@ class CcxtVenue:
         self._markets: dict[str, VenueMarket] | None = None
         self._position_mode_checked = False
         self._client_ids: dict[str, str] = {}  # exchange order id -> client order id, for fills
-        exchange.logger.addFilter(_RedactingFilter(self._redact))
+        exchange.logger = _RedactingLogger(logging.getLogger("ccxt.base.exchange"), self._redact)
 
     def __repr__(self) -> str:
         keys = "set" if self._credentials else "none"
@@ -459,7 +459,8 @@ def build_ccxt_venue(
     exchange_class = getattr(ccxt, exchange_id, None)
     if not isinstance(exchange_class, type) or not issubclass(exchange_class, ccxt.Exchange):
         raise BadInputError("--venue", "", f"{exchange_id!r} is not a ccxt exchange id")
-    options = {"warnOnFetchOpenOrdersWithoutSymbol": False, "fetchCurrencies": False}
+    # currencies and margin pairs come from private endpoints trimtab does not need
+    options = {"warnOnFetchOpenOrdersWithoutSymbol": False, "fetchCurrencies": False, "fetchMargins": False}
     settings: dict[str, Any] = {"enableRateLimit": False, "timeout": 10_000}  # our limiter paces requests
     settings.update(config or {})
     settings["options"] = {**options, **dict(settings.get("options") or {})}
