@@ -13,9 +13,10 @@ The semantics, per bar ``t`` (bar 0 is the initial purchase of ``capital`` into 
 1. value the holdings at the close, ``E = cash + sum(holdings x close)``; class weights are their assets'
    value over ``E``, the cash class's weight is 1 minus the others';
 2. a class is breached when ``|weight - target| > half_width`` (strictly);
-3. the trigger decides; when it fires, each non-cash class of the scope gets a goal weight (its target,
-   or with band-edge the nearest point of its band) and each of its assets is traded to
-   ``goal x E x split`` unless the trade is smaller than ``min_notional``;
+3. the trigger decides; when it fires, the goals are those of :func:`trimtab.planner.goals.compute_goals`
+   (scope widening and the band-edge water-filling included) and each asset of a moving class is traded
+   to ``split x goal x E`` as :mod:`trimtab.planner.sizing` sizes it, unless the order's notional is below
+   ``min_notional`` (:mod:`trimtab.planner.rounding`);
 4. a fill at close ``p`` moves the price to ``p x (1 + slippage)`` for a buy and ``p x (1 - slippage)``
    for a sell, and pays ``taker_fee x |amount| x fill price`` from the cash balance.
 
@@ -43,6 +44,85 @@ STAT_EQUITY_SUM = 8
 STAT_COUNT = 9
 
 _EDGE_TOLERANCE = 1e-12
+SHIFT_TOLERANCE = 1e-12
+"""As :data:`trimtab.planner.goals.SHIFT_TOLERANCE`: weight differences below this are noise."""
+NEGLIGIBLE = 1e-9
+"""As :data:`trimtab.planner.sizing.NEGLIGIBLE`: exposure changes below this fraction of equity are noise."""
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _water_fill(amount: float, rooms: np.ndarray, candidates: np.ndarray, taken: np.ndarray) -> float:
+    """Spread ``amount`` evenly over ``candidates``, none taking more than its room (smallest rooms first).
+
+    The mirror of :func:`trimtab.planner.goals.water_fill`; returns what could not be placed.
+    """
+    count = 0
+    for c in range(rooms.shape[0]):
+        taken[c] = 0.0
+        if candidates[c] and rooms[c] > SHIFT_TOLERANCE:
+            count += 1
+    eligible = np.empty(count, dtype=np.int64)
+    k = 0
+    for c in range(rooms.shape[0]):
+        if candidates[c] and rooms[c] > SHIFT_TOLERANCE:
+            eligible[k] = c
+            k += 1
+    order = eligible[np.argsort(rooms[eligible], kind="mergesort")]
+    remaining = amount
+    for position in range(count):
+        if remaining <= SHIFT_TOLERANCE:
+            break
+        c = order[position]
+        share = remaining / (count - position)
+        take = share if share < rooms[c] else rooms[c]
+        taken[c] = take
+        remaining -= take
+    return remaining if remaining > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _cash_remainder(goals: np.ndarray, cash_class: int) -> float:
+    total = 0.0
+    for c in range(goals.shape[0]):
+        if c != cash_class:
+            total += goals[c]
+    return 1.0 - total
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _shift_into_cash_band(
+    goals: np.ndarray,
+    targets: np.ndarray,
+    half_widths: np.ndarray,
+    cash_class: int,
+    candidates: np.ndarray,
+    rooms: np.ndarray,
+    taken: np.ndarray,
+) -> float:
+    """Mirror of the planner's shift: move ``candidates`` within their bands until cash is in its band."""
+    n_classes = goals.shape[0]
+    remainder = _cash_remainder(goals, cash_class)
+    cash_upper = targets[cash_class] + half_widths[cash_class]
+    cash_lower = targets[cash_class] - half_widths[cash_class]
+    if remainder > cash_upper:
+        for c in range(n_classes):
+            room = (targets[c] + half_widths[c]) - goals[c]
+            rooms[c] = room if room > 0.0 else 0.0
+        left = _water_fill(remainder - cash_upper, rooms, candidates, taken)
+        for c in range(n_classes):
+            if taken[c] != 0.0:
+                goals[c] += taken[c]
+        return left
+    if remainder < cash_lower:
+        for c in range(n_classes):
+            room = goals[c] - (targets[c] - half_widths[c])
+            rooms[c] = room if room > 0.0 else 0.0
+        left = _water_fill(cash_lower - remainder, rooms, candidates, taken)
+        for c in range(n_classes):
+            if taken[c] != 0.0:
+                goals[c] -= taken[c]
+        return left
+    return 0.0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -50,63 +130,58 @@ def _goals(
     weights: np.ndarray,
     targets: np.ndarray,
     half_widths: np.ndarray,
-    breached: np.ndarray,
     cash_class: int,
     scope_breached: bool,
     band_edge: bool,
     goals: np.ndarray,
-    in_scope: np.ndarray,
+    moving: np.ndarray,
 ) -> None:
-    """Goal weight of every class and whether it is traded (see :func:`trimtab.backtest.engine` docs)."""
+    """Goal weight of every class and which non-cash classes trade.
+
+    The mirror of :func:`trimtab.planner.goals.compute_goals` (scope widening and water-filling included).
+    """
     n_classes = weights.shape[0]
+    in_scope = np.zeros(n_classes, dtype=np.bool_)
     for c in range(n_classes):
-        in_scope[c] = c != cash_class and ((not scope_breached) or breached[c])
-        if band_edge:
-            lower = targets[c] - half_widths[c]
-            upper = targets[c] + half_widths[c]
-            goal = weights[c]
-            if goal < lower:
-                goal = lower
-            elif goal > upper:
-                goal = upper
-            goals[c] = goal
-        else:
-            goals[c] = targets[c]
-    if not band_edge:
-        return
-    # The cash class must end inside its band too: move the traded classes toward their targets,
-    # in class order, until the cash weight (the remainder) is back in its band.
-    total = 0.0
-    for c in range(n_classes):
-        if c != cash_class:
-            total += goals[c] if in_scope[c] else weights[c]
-    cash_weight = 1.0 - total
-    cash_lower = targets[cash_class] - half_widths[cash_class]
-    cash_upper = targets[cash_class] + half_widths[cash_class]
-    excess = 0.0
-    if cash_weight < cash_lower:
-        excess = cash_lower - cash_weight  # the others must shrink by this much
-    elif cash_weight > cash_upper:
-        excess = cash_upper - cash_weight  # negative: the others must grow
-    if excess == 0.0:
-        return
-    for c in range(n_classes):
-        if c == cash_class or not in_scope[c]:
+        goals[c] = weights[c]
+        if c == cash_class:
             continue
-        lower = targets[c] - half_widths[c]
-        upper = targets[c] + half_widths[c]
-        if excess > 0.0:
-            room = goals[c] - lower
-            step = room if room < excess else excess
-            goals[c] -= step
-            excess -= step
-        else:
-            room = upper - goals[c]
-            step = room if room < -excess else -excess
-            goals[c] += step
-            excess += step
-        if abs(excess) <= _EDGE_TOLERANCE:
-            break
+        breached = abs(weights[c] - targets[c]) > half_widths[c]
+        in_scope[c] = (not scope_breached) or breached
+    if not band_edge:
+        for c in range(n_classes):
+            if in_scope[c]:
+                goals[c] = targets[c]
+        if scope_breached:
+            remainder = _cash_remainder(goals, cash_class)
+            if abs(remainder - targets[cash_class]) > half_widths[cash_class]:
+                for c in range(n_classes):
+                    if c != cash_class:
+                        in_scope[c] = True
+                        goals[c] = targets[c]
+        for c in range(n_classes):
+            moving[c] = in_scope[c]
+    else:
+        rooms = np.zeros(n_classes)
+        taken = np.zeros(n_classes)
+        for c in range(n_classes):
+            if in_scope[c]:
+                lower = targets[c] - half_widths[c]
+                upper = targets[c] + half_widths[c]
+                goal = weights[c] if weights[c] > lower else lower
+                goals[c] = goal if goal < upper else upper
+        left = _shift_into_cash_band(goals, targets, half_widths, cash_class, in_scope, rooms, taken)
+        outside = np.zeros(n_classes, dtype=np.bool_)
+        any_outside = False
+        for c in range(n_classes):
+            if c != cash_class and not in_scope[c]:
+                outside[c] = True
+                any_outside = True
+        if left > SHIFT_TOLERANCE and any_outside:
+            _shift_into_cash_band(goals, targets, half_widths, cash_class, outside, rooms, taken)
+        for c in range(n_classes):
+            moving[c] = c != cash_class and abs(goals[c] - weights[c]) > SHIFT_TOLERANCE
+    goals[cash_class] = _cash_remainder(goals, cash_class)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -212,8 +287,7 @@ def simulate(
     values = np.zeros(n_assets)
     weights = np.zeros(n_classes)
     goals = np.zeros(n_classes)
-    breached = np.zeros(n_classes, dtype=np.bool_)
-    in_scope = np.zeros(n_classes, dtype=np.bool_)
+    moving = np.zeros(n_classes, dtype=np.bool_)
     stats = np.zeros(STAT_COUNT)
 
     capacity = 64 if record_trades else 1
@@ -250,7 +324,8 @@ def simulate(
                 fee = taker_fee * notional
                 slip_cost = amount * (price - reference)
                 holdings[a] += amount
-                cash -= notional + fee
+                cash -= amount * price
+                cash -= fee
                 fees += fee
                 slip_total += slip_cost
                 traded_now = True
@@ -269,8 +344,7 @@ def simulate(
             equity = _valuate(close, t, holdings, class_of, cash, cash_class, values, net, weights)
             any_breach = False
             for c in range(n_classes):
-                breached[c] = abs(weights[c] - targets[c]) > half_widths[row, c]
-                if breached[c]:
+                if abs(weights[c] - targets[c]) > half_widths[row, c]:
                     any_breach = True
             now = timestamps[t]
             if trigger_kind == TRIGGER_THRESHOLD:
@@ -284,27 +358,34 @@ def simulate(
                     fired = any_breach
             if fired:
                 last_rebalance = now
-                _goals(
-                    weights, targets, half_widths[row], breached, cash_class, scope_breached, band_edge, goals, in_scope
-                )
+                _goals(weights, targets, half_widths[row], cash_class, scope_breached, band_edge, goals, moving)
                 for a in range(n_assets):
                     c = class_of[a]
-                    if not in_scope[c]:
+                    if not moving[c]:
                         continue
-                    delta = goals[c] * equity * split[a] - values[a]
-                    if abs(delta) < min_notional or delta == 0.0:
+                    change = split[a] * (goals[c] * equity) - values[a]
+                    if abs(change) <= NEGLIGIBLE * abs(equity):
                         continue
                     reference = close[t, a]
-                    amount = delta / reference
-                    if amount > 0.0:
+                    amount = abs(change) / reference
+                    if change < 0.0 and amount > holdings[a]:
+                        amount = holdings[a] if holdings[a] > 0.0 else 0.0
+                        if amount <= 0.0:
+                            continue
+                    if amount * reference < min_notional:
+                        continue
+                    if change > 0.0:
                         price = reference * (1.0 + slippage)
+                        signed = amount
                     else:
                         price = reference * (1.0 - slippage)
-                    notional = abs(amount) * price
+                        signed = -amount
+                    notional = amount * price
                     fee = taker_fee * notional
-                    slip_cost = abs(amount) * abs(price - reference)
-                    holdings[a] += amount
-                    cash -= amount * price + fee
+                    slip_cost = amount * abs(price - reference)
+                    holdings[a] += signed
+                    cash -= signed * price
+                    cash -= fee
                     fees += fee
                     slip_total += slip_cost
                     traded += notional
@@ -315,7 +396,7 @@ def simulate(
                             trade_values = np.concatenate((trade_values, np.zeros_like(trade_values)))
                         trade_index[n_trades, 0] = t
                         trade_index[n_trades, 1] = a
-                        trade_values[n_trades, 0] = amount
+                        trade_values[n_trades, 0] = signed
                         trade_values[n_trades, 1] = price
                         trade_values[n_trades, 2] = fee
                         trade_values[n_trades, 3] = slip_cost

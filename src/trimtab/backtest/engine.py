@@ -1,0 +1,422 @@
+"""The event-driven backtest: the same planner as ``trimtab plan``, bar after bar, on a simulated account.
+
+Semantics (the contract's reference, extended to derivatives):
+
+1. **Start**: ``capital`` in the base currency buys every asset to ``target x split x capital`` at the
+   first bar's close, paying fees and slippage (:mod:`trimtab.backtest.replay`).
+2. **Each later bar**, at its close:
+
+   a. funding is settled on every perpetual held, at each funding stamp since the previous close
+      (``rate x amount x mark``: with a positive rate longs pay, shorts receive);
+   b. every perpetual or future whose maintenance margin the bar broke (its low for a long, its high
+      for a short, against the liquidation price) is liquidated: closed at the liquidation price,
+      reported as a ``liquidation`` event;
+   c. a snapshot is built from history (:mod:`trimtab.backtest.snapshots`) and
+      :func:`trimtab.planner.make_plan` is asked for a plan, with the remembered last rebalance and
+      check times, the CPPI peak equity, betas estimated over the strategy's lookback and, for adaptive
+      bands, the realised volatility;
+   d. the plan's orders fill on the simulated account (:mod:`trimtab.venues.simulation`): market orders at
+      the close (spot) or mark (derivatives), moved by the slippage model, paying the taker fee.
+
+3. The record of each bar is taken after its trades: equity, class weights, the bands and targets in
+   force, cumulative fees, slippage and funding.
+
+A spot-only policy with the fixed strategy and constant slippage runs on the Numba kernel instead
+(:mod:`trimtab.backtest.fastpath`) unless ``fast=False``; both give the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from trimtab.backtest.fastpath import eligibility, run_fast
+from trimtab.backtest.metrics import RunTotals, compute_metrics
+from trimtab.backtest.replay import Replay, buy_and_hold, prepare, rolling_volatility
+from trimtab.backtest.result import BacktestResult
+from trimtab.backtest.snapshots import SnapshotBuilder
+from trimtab.domain.instruments import InstrumentKind, parse_symbol
+from trimtab.domain.market import MarketSnapshot
+from trimtab.domain.plan import Plan
+from trimtab.feed.history import MarketHistory
+from trimtab.feed.table import NS_PER_SECOND
+from trimtab.planner import PlanContext, make_plan
+from trimtab.policy.config import BetaNeutralStrategy, CppiStrategy, Policy, TriggerConfig
+from trimtab.policy.targets import estimate_beta
+from trimtab.valuation.valuate import valuate
+from trimtab.venues.simulation.models import RealityModels
+from trimtab.venues.simulation.slippage import BarConditions
+
+Progress = Callable[[int, int], None]
+IMPACT_VOL_LOOKBACK = timedelta(days=30)
+
+
+def run_backtest(
+    policy: Policy,
+    history: MarketHistory,
+    *,
+    capital: float = 100_000.0,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    fast: bool | None = None,
+    progress: Progress | None = None,
+    models: RealityModels | None = None,
+) -> BacktestResult:
+    """Replay ``history`` under ``policy`` from ``capital`` in the base currency.
+
+    Parameters
+    ----------
+    policy:
+        The policy (classes, bands, trigger, rebalance rules, costs, strategy).
+    history:
+        Aligned history (:func:`trimtab.feed.load_history`) holding every asset of the policy.
+    capital:
+        Starting capital in the base currency, invested at the first bar's close.
+    start, end:
+        Inclusive bounds on the bars' open times; the whole history when None.
+    fast:
+        True to require the Numba fast path, False to force the event engine, None to take the fast path
+        whenever the policy allows it (:mod:`trimtab.backtest.fastpath`).
+    progress:
+        Called as ``progress(bars_done, bars_total)`` now and then by the event engine.
+    models:
+        Fees, slippage, funding and margin; by default the policy's ``[costs]`` with constant slippage.
+
+    Returns
+    -------
+    BacktestResult
+        Curves, trades, events and metrics of the run (and of buy-and-hold of the initial allocation).
+
+    Raises
+    ------
+    BadInputError
+        If the history lacks an asset of the policy or no bar lies in the window.
+    ValueError
+        If ``fast=True`` but the policy needs the event engine (the message says why), or ``capital`` is
+        not positive.
+    """
+    if not (capital > 0.0 and math.isfinite(capital)):
+        raise ValueError("capital must be a positive number")
+    replay = prepare(policy, history, start, end)
+    models = models or RealityModels.from_costs(policy.costs)
+    allowed = eligibility(replay, models)
+    if fast and not allowed.allowed:
+        raise ValueError(f"the fast path cannot run this policy: {allowed.reason}")
+    if fast is None:
+        fast = allowed.allowed
+    if fast:
+        result = run_fast(replay, capital, models, policy.config_hash())
+        if progress is not None:
+            progress(replay.times.shape[0], replay.times.shape[0])
+        return result
+    return _EventRun(replay, capital, models, progress).run()
+
+
+def _paces_checks(config: TriggerConfig) -> bool:
+    if config.kind == "hybrid":
+        return True
+    return config.kind in ("any", "all") and any(_paces_checks(child) for child in config.of or [])
+
+
+def _is_check_point(config: TriggerConfig, now: datetime, last_check: datetime | None) -> bool:
+    """Whether the trigger looked at the bands now (the rule of :mod:`trimtab.policy.triggers`)."""
+    if config.kind == "hybrid":
+        period = config.period
+        return last_check is None or (period is not None and now - last_check >= period)
+    children = [child for child in config.of or [] if _paces_checks(child)]
+    return any(_is_check_point(child, now, last_check) for child in children)
+
+
+class _EventRun:
+    """One event-driven run; the state the planner does not keep lives here."""
+
+    def __init__(self, replay: Replay, capital: float, models: RealityModels, progress: Progress | None) -> None:
+        from trimtab.venues.simulation.account import SimulatedAccount
+
+        self.replay = replay
+        self.policy = replay.policy
+        self.capital = capital
+        self.models = models
+        self.progress = progress
+        self.base = replay.base_currency
+        self.account = SimulatedAccount(self.base, models, {self.base: capital})
+        self.builder = SnapshotBuilder(replay)
+        n_bars, n_classes = replay.times.shape[0], len(replay.classes)
+        self.equity = np.zeros(n_bars)
+        self.weights = np.zeros((n_bars, n_classes))
+        self.lower = np.zeros((n_bars, n_classes))
+        self.upper = np.zeros((n_bars, n_classes))
+        self.targets = np.zeros((n_bars, n_classes))
+        self.fees = np.zeros(n_bars)
+        self.slippage = np.zeros(n_bars)
+        self.funding = np.zeros(n_bars)
+        self.trades: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+        self.rebalance_bars: list[int] = []
+        self.traded_notional = 0.0
+        self.liquidations = 0
+        self.last_rebalance: datetime | None = None
+        self.last_check: datetime | None = None
+        self.peak_equity = capital
+        self._impact_vol: np.ndarray | None = None
+        self._paces = _paces_checks(self.policy.trigger)
+        self.initial_cash = capital
+        self.initial_amounts = np.zeros(len(replay.assets))
+
+    # -- per-bar inputs -------------------------------------------------------------------------------
+
+    def _bar_conditions(self, bar: int, asset: str) -> BarConditions:
+        """Volume and one-bar volatility of ``asset`` at the bar, for volume-dependent slippage."""
+        if self.models.slippage.constant or asset not in self.replay.history.assets:
+            return BarConditions()
+        history = self.replay.history
+        if self._impact_vol is None:
+            self._impact_vol = rolling_volatility(
+                history.close, history.timestamps, IMPACT_VOL_LOOKBACK, self.replay.periods_per_year
+            )
+        row, column = self.replay.rows[bar], history.index_of(asset)
+        volume = float(history.volume[row, column] * history.close[row, column])
+        sigma = float(self._impact_vol[row, column]) / math.sqrt(self.replay.periods_per_year)
+        return BarConditions(volume_quote=volume, sigma_bar=sigma)
+
+    def _volatility(self, bar: int) -> dict[str, float] | None:
+        vol = self.replay.volatility
+        if vol is None:
+            return None
+        return {asset: float(v) for asset, v in zip(self.replay.assets, vol[bar], strict=True) if math.isfinite(v)}
+
+    def _betas(self, bar: int) -> dict[str, float]:
+        strategy = self.policy.strategy
+        if not isinstance(strategy, BetaNeutralStrategy) or strategy.beta is not None:
+            return {}
+        history = self.replay.history
+        row = int(self.replay.rows[bar])
+        lookback_ns = _lookback_ns(strategy.lookback)
+        first = int(np.searchsorted(history.timestamps, history.timestamps[row] - lookback_ns, side="left"))
+        if row - first < 3:
+            return {}
+        classes = {c.name: c for c in self.replay.classes}
+        legs = []
+        for name in (strategy.long, strategy.short):
+            asset_class = classes[name]
+            closes = np.zeros(row - first + 1)
+            for asset in asset_class.assets:
+                if asset == self.base or asset not in history.assets:
+                    continue
+                series = history.close[first : row + 1, history.index_of(asset)]
+                closes = closes + asset_class.weights.get(asset, 0.0) * series / series[0]
+            if not np.all(closes > 0):
+                return {}
+            legs.append(np.diff(closes) / closes[:-1])
+        try:
+            return {strategy.long: estimate_beta(legs[0].tolist(), legs[1].tolist())}
+        except ValueError:
+            return {}
+
+    # -- the loop ---------------------------------------------------------------------------------------
+
+    def run(self) -> BacktestResult:
+        n_bars = self.replay.times.shape[0]
+        step = max(n_bars // 100, 1)
+        for bar in range(n_bars):
+            if bar == 0:
+                self._initial_purchase()
+            else:
+                self._bar(bar)
+            if self.progress is not None and (bar % step == 0 or bar == n_bars - 1):
+                self.progress(bar + 1, n_bars)
+        return self._result()
+
+    def _initial_purchase(self) -> None:
+        snapshot = self.builder.snapshot(0)
+        values = self.replay.initial_values(self.capital)
+        for index, asset in enumerate(self.replay.assets):
+            if values[index] <= 0.0:
+                continue
+            reference = snapshot.prices[asset]
+            self._fill(
+                0,
+                self.replay.class_names[self.replay.class_of[index]],
+                f"{asset}/{self.base}",
+                values[index] / reference,
+                reference,
+                asset,
+                count=False,
+            )
+        self.rebalance_bars.append(0)
+        now = snapshot.timestamp
+        self.last_rebalance = now
+        self.last_check = now
+        self._record(0, snapshot, None, True)
+        self.initial_cash = self.account.cash
+        self.initial_amounts = np.array([self.account.balances.get(a, 0.0) for a in self.replay.assets])
+
+    def _held_instruments(self) -> list[Any]:
+        return [p.instrument for p in self.account.positions.values()]
+
+    def _bar(self, bar: int) -> None:
+        times = self.replay.times
+        self._settle_funding(bar, int(times[bar - 1]), int(times[bar]))
+        self._liquidate(bar)
+        snapshot = self.builder.snapshot(bar, self._held_instruments())
+        now = snapshot.timestamp
+        strategy = self.policy.strategy
+        peak: float | None = None
+        if isinstance(strategy, CppiStrategy):
+            peak = self.peak_equity if strategy.ratchet else self.capital
+        context = PlanContext(
+            last_rebalance=self.last_rebalance,
+            last_check=self.last_check,
+            peak_equity=peak,
+            betas=self._betas(bar),
+            volatility=self._volatility(bar),
+        )
+        checked = self._paces and _is_check_point(self.policy.trigger, now, self.last_check)
+        plan = make_plan(self.account.to_portfolio(), snapshot, self.policy, context)
+        if checked:
+            self.last_check = now
+        traded = False
+        if plan.triggered:
+            self.last_rebalance = now
+            for trade in plan.trades:
+                asset = parse_symbol(trade.symbol).base
+                self._fill(bar, trade.class_name, trade.symbol, trade.signed_amount(), trade.price, asset)
+                traded = True
+            if traded:
+                self.rebalance_bars.append(bar)
+                self.events.append(
+                    {"kind": "trigger", "timestamp": _iso(now), "reason": plan.trigger_reason, "bar": bar}
+                )
+        self._record(bar, snapshot, plan, traded)
+
+    def _fill(
+        self, bar: int, class_name: str, symbol: str, signed: float, reference: float, asset: str, count: bool = True
+    ) -> None:
+        instrument = parse_symbol(symbol)
+        leverage = self.policy.rebalance.hedge_leverage
+        report = self.account.fill(symbol, signed, reference, bar=self._bar_conditions(bar, asset), leverage=leverage)
+        if count:
+            self.traded_notional += report.notional
+        self.trades.append(
+            {
+                "timestamp": _iso(self.replay.moment(bar)),
+                "class": class_name,
+                "symbol": symbol,
+                "instrument": instrument.kind.value,
+                "side": report.side,
+                "amount": report.amount,
+                "price": report.price,
+                "notional": report.notional,
+                "fee": report.fee,
+                "slippage": report.slippage,
+            }
+        )
+
+    def _settle_funding(self, bar: int, after: int, until: int) -> None:
+        for symbol, position in list(self.account.positions.items()):
+            if position.instrument.kind is not InstrumentKind.PERP:
+                continue
+            for _stamp, rate, mark in self.builder.funding_between(position.instrument.base, after, until):
+                price = mark if mark is not None else self.builder.mark(bar, position.instrument)
+                self.account.accrue_funding(symbol, rate, price)
+
+    def _liquidate(self, bar: int) -> None:
+        adverse = {
+            symbol: self.builder.adverse_prices(bar, position.instrument)
+            for symbol, position in self.account.positions.items()
+            if position.instrument.kind in (InstrumentKind.PERP, InstrumentKind.FUTURE)
+        }
+        for liquidation in self.account.check_liquidations(adverse):
+            self.liquidations += 1
+            self.events.append(
+                {
+                    "kind": "liquidation",
+                    "timestamp": _iso(self.replay.moment(bar)),
+                    "bar": bar,
+                    "symbol": liquidation.symbol,
+                    "amount": liquidation.amount,
+                    "entry_price": liquidation.entry_price,
+                    "price": liquidation.price,
+                    "realised_pnl": liquidation.realised_pnl,
+                    "fee": liquidation.fee,
+                }
+            )
+
+    def _record(self, bar: int, snapshot: MarketSnapshot, plan: Plan | None, traded: bool) -> None:
+        """Record the bar after its trades (the plan's own valuation when nothing traded)."""
+        if plan is not None:
+            for index, report in enumerate(plan.classes):
+                self.weights[bar, index] = report.weight
+                self.lower[bar, index] = report.lower
+                self.upper[bar, index] = report.upper
+                self.targets[bar, index] = report.target
+            equity = plan.equity
+        else:
+            half = self.replay.half_widths
+            self.targets[bar] = self.replay.targets
+            self.lower[bar] = self.replay.targets - half
+            self.upper[bar] = self.replay.targets + half
+        if traded or plan is None:
+            valuation = valuate(self.account.to_portfolio(), snapshot, self.replay.classes)
+            equity = valuation.equity
+            for index, exposure in enumerate(valuation.classes):
+                self.weights[bar, index] = exposure.weight
+        self.equity[bar] = equity
+        self.peak_equity = max(self.peak_equity, equity)
+        self.fees[bar] = self.account.fees_paid
+        self.slippage[bar] = self.account.slippage_paid
+        self.funding[bar] = self.account.funding_paid
+
+    def _result(self) -> BacktestResult:
+        replay = self.replay
+        totals = RunTotals(
+            rebalances=len([b for b in self.rebalance_bars if b > 0]),
+            traded_notional=self.traded_notional,
+            fees=self.account.fees_paid,
+            slippage=self.account.slippage_paid,
+            funding=self.account.funding_paid,
+            liquidations=self.liquidations,
+        )
+        metrics = compute_metrics(
+            self.equity, replay.times, self.capital, totals, self.weights, self.targets, self.lower, self.upper
+        )
+        bench_equity, bench_weights = buy_and_hold(replay, self.initial_amounts, self.initial_cash)
+        bench_totals = RunTotals(fees=float(self.fees[0]), slippage=float(self.slippage[0]))
+        bench_metrics = compute_metrics(
+            bench_equity, replay.times, self.capital, bench_totals, bench_weights, self.targets, self.lower, self.upper
+        )
+        return BacktestResult(
+            timestamps=replay.times.copy(),
+            equity=self.equity,
+            benchmark_equity=bench_equity,
+            class_names=replay.class_names,
+            weights=self.weights,
+            band_lower=self.lower,
+            band_upper=self.upper,
+            rebalance_times=replay.times[np.array(self.rebalance_bars, dtype=np.int64)].copy(),
+            trades=self.trades,
+            fees=self.fees,
+            slippage=self.slippage,
+            funding=self.funding,
+            events=self.events,
+            metrics=metrics,
+            benchmark_metrics=bench_metrics,
+            used_fast_path=False,
+            config_hash=self.policy.config_hash(),
+            targets=self.targets,
+            base_currency=self.base,
+        )
+
+
+def _lookback_ns(text: str) -> int:
+    from trimtab.policy.durations import parse_duration
+
+    return int(parse_duration(text).total_seconds() * NS_PER_SECOND)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
