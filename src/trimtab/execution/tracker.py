@@ -1,0 +1,223 @@
+"""The order lifecycle against the journal: journal first, send once, look up on doubt, apply each fill once.
+
+* :meth:`OrderTracker.submit` commits the order row (status ``pending``, client id) before the request
+  leaves. A create that ends ambiguously (timeout, 5xx, disconnect, or any passing fault) is never resent:
+  the order is looked up instead.
+* :meth:`OrderTracker.resolve` looks an order up by client id, then among open orders, then among recent
+  fills. "Not found" counts as a miss; only after ``lost_after_misses`` misses spread over at least
+  ``lost_after_s`` seconds, and a last targeted query, is the order declared ``lost``.
+* :meth:`OrderTracker.sync_fills` applies the venue's fills of an order to the journal, each trade id once;
+  an order the venue calls final keeps an open status in the journal until its fills have all arrived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from trimtab.errors import AmbiguousOrderError, OrderRejectedError, RetryableError
+from trimtab.execution.config import ExecutionConfig
+from trimtab.execution.crash import crash_point
+from trimtab.storage.journal import FINAL_STATUSES, Journal, OrderRecord
+from trimtab.venues.ports import OrderRequest, OrderState, Venue
+
+FILL_LOOKBACK = timedelta(minutes=10)
+"""How far before an order's creation its fills are searched (venue clock skew)."""
+_EPS = 1e-9
+
+
+class OrderTracker:
+    """Places, follows, cancels and resolves orders, keeping the journal in step with the venue."""
+
+    def __init__(
+        self,
+        venue: Venue,
+        journal: Journal,
+        config: ExecutionConfig,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.venue = venue
+        self.journal = journal
+        self.config = config
+        self.clock = clock
+        self.sleep = sleep
+
+    @property
+    def venue_name(self) -> str:
+        return self.venue.name
+
+    # -- placing -------------------------------------------------------------------------------------
+    def submit(self, request: OrderRequest, plan_id: str, intent_id: int | None) -> OrderRecord:
+        """Journal ``request``, then send it once.
+
+        Returns
+        -------
+        OrderRecord
+            The order as the journal knows it after the answer (or after resolving an ambiguous answer).
+
+        Raises
+        ------
+        OrderRejectedError
+            If the venue refused the order for good (the journal row says ``rejected``).
+        """
+        self.journal.add_order(
+            client_order_id=request.client_order_id,
+            plan_id=plan_id,
+            intent_id=intent_id,
+            venue=self.venue_name,
+            symbol=request.symbol,
+            side=request.side.value,
+            order_type=request.type.value,
+            amount=request.amount,
+            price=request.price,
+            reduce_only=request.reduce_only,
+            created_at=self.clock(),
+        )
+        crash_point("after_intent")
+        try:
+            state = self.venue.create_order(request)
+        except OrderRejectedError as error:
+            self.journal.update_order(request.client_order_id, self.clock(), status="rejected", last_error=str(error))
+            raise
+        except (AmbiguousOrderError, RetryableError) as error:
+            # Maybe placed: look it up, never resend.
+            self.journal.update_order(request.client_order_id, self.clock(), status="ambiguous", last_error=str(error))
+            return self.resolve_now(request.client_order_id)
+        crash_point("after_accept")
+        return self.record(state)
+
+    # -- following -----------------------------------------------------------------------------------
+    def record(self, state: OrderState) -> OrderRecord:
+        """Save what the venue says of an order and apply its fills."""
+        order = self.journal.update_order(
+            state.client_order_id,
+            self.clock(),
+            status=state.status.value,
+            venue_order_id=state.exchange_order_id,
+            misses=0,
+            first_miss_at=None,
+        )
+        return self.sync_fills(order, state)
+
+    def sync_fills(self, order: OrderRecord, state: OrderState | None = None) -> OrderRecord:
+        """Apply the venue's fills of ``order``; keep it open while the venue reports more filled than seen."""
+        since = order.created_at - FILL_LOOKBACK
+        for fill in self.venue.fetch_fills(order.symbol, since):
+            mine = fill.client_order_id == order.client_order_id or (
+                order.venue_order_id is not None and fill.exchange_order_id == order.venue_order_id
+            )
+            if not mine:
+                continue
+            applied = self.journal.apply_fill(
+                venue=self.venue_name,
+                trade_id=fill.trade_id,
+                client_order_id=order.client_order_id,
+                amount=fill.amount,
+                price=fill.price,
+                fee=fill.fee,
+                fee_currency=fill.fee_currency or "",
+                timestamp=fill.timestamp,
+            )
+            if applied:
+                crash_point("after_fill")
+        current = self.journal.order(order.client_order_id)
+        assert current is not None
+        if (
+            state is not None
+            and state.status.is_final
+            and state.filled > current.filled + _EPS * max(1.0, state.amount)
+        ):
+            # The venue counts fills the trade list does not show yet (a lagging feed): not settled.
+            current = self.journal.update_order(current.client_order_id, self.clock(), status="partially_filled")
+        return current
+
+    def resolve(self, client_order_id: str) -> OrderRecord:
+        """Find an order by client id, then among open orders, then among fills; count a miss otherwise."""
+        order = self.journal.order(client_order_id)
+        if order is None:
+            raise KeyError(client_order_id)
+        if order.status in FINAL_STATUSES:
+            return order
+        state = self._lookup(order)
+        if state is not None:
+            return self.record(state)
+        synced = self.sync_fills(order)
+        if synced.filled > order.filled or self._has_fills(synced):
+            # Fills prove the order existed even though the venue no longer lists it.
+            status = "filled" if synced.filled >= synced.amount * (1 - 1e-9) else "partially_filled"
+            return self.journal.update_order(client_order_id, self.clock(), status=status, misses=0)
+        return self._miss(order)
+
+    def resolve_now(self, client_order_id: str) -> OrderRecord:
+        """Resolve with bounded retries and backoff (right after an ambiguous create)."""
+        order = self.journal.order(client_order_id)
+        assert order is not None
+        for attempt in range(self.config.resolve_attempts):
+            try:
+                order = self.resolve(client_order_id)
+            except RetryableError:
+                order = self.journal.order(client_order_id) or order
+            if order.status not in ("ambiguous", "pending"):
+                return order
+            self.sleep(self.config.resolve_backoff_s * (2**attempt))
+        return order
+
+    def cancel(self, client_order_id: str) -> OrderRecord:
+        """Cancel an order; a cancel that races a fill keeps the fill."""
+        order = self.journal.order(client_order_id)
+        assert order is not None
+        if order.status in FINAL_STATUSES:
+            return order
+        try:
+            state = self.venue.cancel_order(client_order_id, order.symbol)
+        except (OrderRejectedError, RetryableError):
+            return self.resolve(client_order_id)
+        return self.record(state)
+
+    def wait_final(self, client_order_id: str, seconds: float) -> OrderRecord:
+        """Poll an order until it is final or ``seconds`` have passed."""
+        deadline = self.clock() + timedelta(seconds=seconds)
+        while True:
+            try:
+                order = self.resolve(client_order_id)
+            except RetryableError:
+                known = self.journal.order(client_order_id)
+                assert known is not None
+                order = known
+            if order.status in FINAL_STATUSES or self.clock() >= deadline:
+                return order
+            self.sleep(self.config.poll_interval_s)
+
+    # -- internals -----------------------------------------------------------------------------------
+    def _lookup(self, order: OrderRecord) -> OrderState | None:
+        state = self.venue.fetch_order(order.client_order_id, order.symbol)
+        if state is not None:
+            return state
+        for open_order in self.venue.fetch_open_orders(order.symbol):
+            if open_order.client_order_id == order.client_order_id:
+                return open_order
+        return None
+
+    def _has_fills(self, order: OrderRecord) -> bool:
+        return bool(self.journal.fills(order.client_order_id))
+
+    def _miss(self, order: OrderRecord) -> OrderRecord:
+        now = self.clock()
+        first = order.first_miss_at or now
+        misses = order.misses + 1
+        waited = (now - first).total_seconds()
+        if misses >= self.config.lost_after_misses and waited >= self.config.lost_after_s:
+            # Last targeted query before calling it lost.
+            state = self.venue.fetch_order(order.client_order_id, order.symbol)
+            if state is not None:
+                return self.record(state)
+            return self.journal.update_order(
+                order.client_order_id,
+                now,
+                status="lost",
+                misses=misses,
+                first_miss_at=first,
+                last_error=f"not found after {misses} lookups over {waited:.0f} s",
+            )
+        return self.journal.update_order(order.client_order_id, now, misses=misses, first_miss_at=first)
