@@ -24,6 +24,9 @@ INVERSE = 1
 OPTION = 2
 
 _CACHE_SIZE = 32
+_OPTION = InstrumentKind.OPTION  # enum members are looked up once: attribute access on an enum class is slow
+_PERP = InstrumentKind.PERP
+_new = tuple.__new__  # builds a named tuple from a complete tuple, skipping keyword handling
 
 
 class DerivativeLayout(NamedTuple):
@@ -127,47 +130,57 @@ def build_layout(portfolio: Portfolio, classes: Sequence[AssetClass]) -> Layout:
     spot_class = tuple(index_of_asset.get(asset, sink) for asset in spot_assets)
 
     derivatives = []
+    rate = MAINTENANCE_MARGIN_RATE
     for position in portfolio.derivatives:
         instrument = position.instrument
-        if instrument.base in index_of_asset:
-            class_index = index_of_asset[instrument.base]
-        elif instrument.symbol in index_of_hedge:
-            class_index = index_of_hedge[instrument.symbol]
-        else:
-            raise ValueError(f"{instrument.symbol} counts toward no class")
-        long = position.amount > 0
-        inverse = instrument.is_inverse
-        if instrument.kind is InstrumentKind.OPTION:
+        symbol = instrument.symbol
+        asset = instrument.base
+        class_index = index_of_asset.get(asset, -1)
+        if class_index < 0:
+            class_index = index_of_hedge.get(symbol, -1)
+            if class_index < 0:
+                raise ValueError(f"{symbol} counts toward no class")
+        amount = position.amount
+        long = amount > 0
+        kind = instrument.kind
+        # Only options need the expiry and the underlying's perpetual; only futures and perps liquidate.
+        strike = 0.0
+        option_type: OptionType | None = None
+        expires_at: datetime | None = None
+        underlying_symbol = ""
+        if kind is _OPTION:
             form = OPTION
             liquidation = math.nan
+            strike = instrument.strike or 0.0
+            option_type = instrument.option_type
+            expiry = instrument.expires_at
+            expires_at = expiry.astimezone(UTC) if expiry is not None else None
+            underlying_symbol = f"{asset}/{instrument.quote}:{instrument.settle}"
         else:
+            inverse = instrument.is_inverse
             form = INVERSE if inverse else LINEAR
-            liquidation = liquidation_price(
-                position.entry_price, position.leverage, long, MAINTENANCE_MARGIN_RATE, inverse=inverse
-            )
-        expires_at = instrument.expires_at
-        derivatives.append(
-            DerivativeLayout(
-                instrument=instrument,
-                symbol=instrument.symbol,
-                form=form,
-                perp=instrument.kind is InstrumentKind.PERP,
-                amount=position.amount,
-                entry_price=position.entry_price,
-                leverage=position.leverage,
-                long=long,
-                class_index=class_index,
-                class_name=names[class_index],
-                base_asset=instrument.base,
-                quote_asset=instrument.quote,
-                quote_is_base=instrument.quote == base,
-                liquidation=liquidation,
-                strike=instrument.strike or 0.0,
-                option_type=instrument.option_type,
-                expires_at=expires_at.astimezone(UTC) if expires_at is not None else None,
-                underlying_symbol=f"{instrument.base}/{instrument.quote}:{instrument.settle}",
-            )
+            liquidation = liquidation_price(position.entry_price, position.leverage, long, rate, inverse)
+        row = (
+            instrument,
+            symbol,
+            form,
+            kind is _PERP,
+            amount,
+            position.entry_price,
+            position.leverage,
+            long,
+            class_index,
+            names[class_index],
+            asset,
+            instrument.quote,
+            instrument.quote == base,
+            liquidation,
+            strike,
+            option_type,
+            expires_at,
+            underlying_symbol,
         )
+        derivatives.append(_new(DerivativeLayout, row))
     return Layout(
         base_currency=base,
         class_names=names,
