@@ -13,6 +13,7 @@ from trimtab.errors import BadInputError
 from trimtab.loaders.market import load_market
 from trimtab.loaders.policy import load_policy
 from trimtab.loaders.portfolio import load_portfolio
+from trimtab.loaders.validation import quote_key
 from trimtab.policy.config import Policy
 from trimtab.valuation.valuate import valuate
 
@@ -109,10 +110,14 @@ def check_consistency(
             )
         quote = market.derivatives.get(position.symbol)
         if quote is None:
-            raise BadInputError(market_name, f'derivatives."{position.symbol}"', f"missing ({portfolio_name} holds it)")
+            raise BadInputError(
+                market_name, f"derivatives.{quote_key(position.symbol)}", f"missing ({portfolio_name} holds it)"
+            )
         if instrument.kind is InstrumentKind.OPTION:
             if quote.iv is None:
-                raise BadInputError(market_name, f'derivatives."{position.symbol}".iv', "required for an option")
+                raise BadInputError(
+                    market_name, f"derivatives.{quote_key(position.symbol)}.iv", "required for an option"
+                )
             if instrument.base not in market.prices and instrument.base != base:
                 raise BadInputError(
                     market_name, f"prices.{instrument.base}", f"missing (the option {position.symbol} needs it)"
@@ -126,7 +131,7 @@ def check_consistency(
         if cls.hedge and trades_hedges and cls.hedge not in market.derivatives:
             raise BadInputError(
                 market_name,
-                f'derivatives."{cls.hedge}"',
+                f"derivatives.{quote_key(cls.hedge)}",
                 f"missing ({policy_name} class[{index}].hedge may trade it)",
             )
         if cls.cash or cls.target == 0:
@@ -138,4 +143,6 @@ def check_consistency(
                 )
     index_hedge = getattr(policy.strategy, "index_hedge", None)
     if index_hedge and index_hedge not in market.derivatives:
-        raise BadInputError(market_name, f'derivatives."{index_hedge}"', f"missing ({policy_name} strategy uses it)")
+        raise BadInputError(
+            market_name, f"derivatives.{quote_key(index_hedge)}", f"missing ({policy_name} strategy uses it)"
+        )

@@ -12,7 +12,7 @@ from trimtab.domain.instruments import parse_symbol
 from trimtab.domain.market import DerivativeQuote, MarketRules, MarketSnapshot
 from trimtab.errors import BadInputError
 from trimtab.loaders.files import read_document
-from trimtab.loaders.validation import validate
+from trimtab.loaders.validation import check_asset_code, quote_key, validate
 from trimtab.policy.config import StrictModel
 
 PositiveNumber = Annotated[float, Field(gt=0)]
@@ -95,21 +95,23 @@ def _check_keys(parsed: MarketFile, source: str) -> None:
         seen: dict[str, str] = {}
         for asset in getattr(parsed, section):
             code = asset.strip().upper()
-            if not code or "/" in code or ":" in code:
-                raise BadInputError(source, f'{section}."{asset}"', "is not an asset code such as 'BTC'")
+            problem = check_asset_code(code)
+            if problem is not None:
+                raise BadInputError(source, f"{section}.{quote_key(asset)}", problem)
             if code in seen:
                 raise BadInputError(source, f"{section}.{asset}", f"repeats {seen[code]!r} (codes ignore case)")
             seen[code] = asset
     for section in ("derivatives", "markets"):
         for symbol in getattr(parsed, section):
+            where = f"{section}.{quote_key(symbol)}"
+            if symbol != symbol.strip():
+                raise BadInputError(source, where, "a symbol must not have spaces around it")
             try:
                 instrument = parse_symbol(symbol)
             except ValueError as exc:
-                raise BadInputError(source, f'{section}."{symbol}"', str(exc)) from None
+                raise BadInputError(source, where, str(exc)) from None
             if section == "derivatives" and not instrument.is_derivative:
-                raise BadInputError(
-                    source, f'derivatives."{symbol}"', "is a spot market; its price belongs under 'prices'"
-                )
+                raise BadInputError(source, where, "is a spot market; its price belongs under 'prices'")
 
 
 def load_market(path: Path | str) -> MarketSnapshot:

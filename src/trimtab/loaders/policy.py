@@ -6,7 +6,7 @@ from pathlib import Path
 
 from trimtab.errors import BadInputError
 from trimtab.loaders.files import read_document
-from trimtab.loaders.validation import validate
+from trimtab.loaders.validation import check_asset_code, validate
 from trimtab.policy.config import DeltaTargetStrategy, Policy
 
 
@@ -34,7 +34,21 @@ def load_policy(path: Path | str) -> Policy:
 
 
 def _check_sense(policy: Policy, source: str) -> None:
-    """Values the schema admits but no policy can reach."""
+    """Values the schema admits but no policy can reach, and names that would garble messages."""
+    problem = check_asset_code(policy.base_currency)
+    if problem is not None:
+        raise BadInputError(source, "base_currency", problem)
+    for index, cls in enumerate(policy.classes):
+        if not cls.name.isprintable() or cls.name != cls.name.strip():
+            raise BadInputError(
+                source, f"class[{index}].name", f"{cls.name!r} must be printable, without spaces around"
+            )
+        for position, asset in enumerate(cls.assets):
+            problem = check_asset_code(asset)
+            if problem is not None:
+                raise BadInputError(source, f"class[{index}].assets[{position}]", problem)
+        if cls.hedge is not None and cls.hedge != cls.hedge.strip():
+            raise BadInputError(source, f"class[{index}].hedge", "a symbol must not have spaces around it")
     strategy = policy.strategy
     if isinstance(strategy, DeltaTargetStrategy):
         limit = policy.rebalance.max_leverage

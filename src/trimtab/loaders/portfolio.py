@@ -9,15 +9,16 @@ from pydantic import Field, field_validator, model_validator
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.portfolio import DEFAULT_VENUE, DerivativePosition, Portfolio, SpotHolding
 from trimtab.loaders.files import read_document
-from trimtab.loaders.validation import validate
+from trimtab.loaders.validation import check_asset_code, validate
 from trimtab.policy.config import StrictModel
 
 
 def _asset(value: str) -> str:
-    text = value.strip()
-    if not text or "/" in text or ":" in text:
-        raise ValueError(f"{value!r} is not an asset code such as 'BTC'")
-    return text.upper()
+    code = value.strip().upper()
+    problem = check_asset_code(code)
+    if problem is not None:
+        raise ValueError(problem)
+    return code
 
 
 class SpotEntry(StrictModel):
@@ -38,6 +39,8 @@ class DerivativeEntry(StrictModel):
     @field_validator("symbol")
     @classmethod
     def _symbol(cls, value: str) -> str:
+        if value != value.strip():
+            raise ValueError("a symbol must not have spaces around it")
         if not parse_symbol(value).is_derivative:
             raise ValueError(f"{value!r} is spot; list spot holdings under [[spot]]")
         return value

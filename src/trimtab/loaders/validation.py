@@ -7,6 +7,7 @@ user wrote them and count list positions from 0 (``class[2].target`` is the thir
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -42,6 +43,9 @@ _MESSAGES = {
     "datetime_parsing": "must be a time such as 2026-11-21T00:00:00Z",
     "datetime_from_date_parsing": "must be a time such as 2026-11-21T00:00:00Z",
 }
+
+ASSET_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]*$")
+"""An asset code once upper-cased: letters, digits, then also ``.``, ``_`` or ``-`` (``BTC``, ``1000PEPE``)."""
 
 _INTERNAL_PARTS = {"function-after", "function-before", "function-wrap", "function-plain"}
 
@@ -84,13 +88,41 @@ def field_path(loc: Sequence[int | str], document: Any = None) -> str:
                 continue  # a pydantic-internal step (a union's tag): not something the user wrote
             else:
                 walk = False
-        quoted = f'"{text}"' if not _plain(text) else text
+        quoted = quote_key(text)
         out += f".{quoted}" if out else quoted
     return out
 
 
-def _plain(text: str) -> bool:
-    return bool(text) and text.replace("_", "").replace("-", "").isalnum()
+def quote_key(text: str) -> str:
+    """A key as it appears in a field path: bare when plain, else quoted with unprintables escaped.
+
+    ``BTC`` stays ``BTC``; ``BTC/USDT:USDT`` becomes ``"BTC/USDT:USDT"``; a newline becomes ``\\n`` so
+    that a message stays on one line.
+    """
+    if text and text.replace("_", "").replace("-", "").isalnum() and text.isascii():
+        return text
+    escaped = "".join(_escape(char) for char in text)
+    return f'"{escaped}"'
+
+
+def _escape(char: str) -> str:
+    if char in {'"', "\\"}:
+        return "\\" + char
+    if char.isprintable():
+        return char
+    return repr(char)[1:-1]  # \n, \x1c, \u2028: Python's escapes for what does not print
+
+
+def one_line(text: str) -> str:
+    """``text`` with every unprintable character (newlines included) escaped, so it prints on one line."""
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
+def check_asset_code(code: str) -> str | None:
+    """Why ``code`` (already upper-cased) is not an asset code, or None when it is one."""
+    if ASSET_CODE.match(code):
+        return None
+    return f"{code!r} is not an asset code such as 'BTC' (letters and digits, then also . _ -)"
 
 
 def describe(error: Mapping[str, Any]) -> str:
@@ -144,6 +176,6 @@ def validate(model: type[ModelT], data: Any, source: str, *, strict: bool = True
         return model.model_validate(data, strict=strict)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise BadInputError(source, field_path(first["loc"], data), describe(first)) from None
+        raise BadInputError(source, field_path(first["loc"], data), one_line(describe(first))) from None
     except RecursionError:
         raise BadInputError(source, "", "is nested too deeply") from None

@@ -636,7 +636,7 @@ def test_bad_input_names_file_and_field(
         load_plan_inputs(*paths)
     message = str(caught.value)
     assert message.startswith(expected), message
-    assert "\n" not in message
+    assert len(message.splitlines()) == 1, message
 
 
 def test_the_unedited_documents_load(tmp_path: Path) -> None:
@@ -694,3 +694,70 @@ def test_asset_codes_are_upper_cased_and_may_not_repeat(tmp_path: Path) -> None:
     twice = _market(prices={"btc": 58000.0, "BTC": 58000.0, "ETH": 3000.0})
     with pytest.raises(BadInputError, match=r"^market\.json: prices\.BTC: repeats 'btc'"):
         load_plan_inputs(*_write(tmp_path, market=twice))
+
+
+@pytest.mark.parametrize(
+    ("portfolio_edit", "policy_edit", "market", "expected"),
+    [
+        pytest.param(
+            _replace('asset = "BTC"', 'asset = "B TC"'),
+            None,
+            None,
+            "portfolio.toml: spot[0].asset: 'B TC' is not an",
+            id="asset-with-space",
+        ),
+        pytest.param(
+            None,
+            _replace('assets = ["BTC"]', 'assets = ["B\\nTC"]'),
+            None,
+            "policy.toml: class[0].assets[0]: 'B\\nTC'",
+            id="policy-asset-newline",
+        ),
+        pytest.param(
+            None,
+            None,
+            _market(prices={"BTC": 1.0, "ETH": 1.0, "E\nX": 1.0}),
+            'market.json: prices."E\\nX": ',
+            id="price-key-newline",
+        ),
+        pytest.param(
+            None,
+            None,
+            _market(derivatives={"BTC/USDT:USDT ": {"mark": 1.0}}),
+            'market.json: derivatives."BTC/USDT:USDT ": a symbol',
+            id="symbol-with-space",
+        ),
+        pytest.param(
+            _replace('asset = "BTC"', 'asset = "BTC"\n"\\u2028" = 1'),
+            None,
+            None,
+            'portfolio.toml: spot[0]."\\u2028": unknown key',
+            id="unknown-key-line-separator",
+        ),
+        pytest.param(
+            None,
+            _replace('name = "ETH"', 'name = "ET\\nH"'),
+            None,
+            "policy.toml: class[1].name: 'ET\\nH' must be printable",
+            id="class-name-newline",
+        ),
+    ],
+)
+def test_messages_stay_on_one_line_whatever_the_keys(
+    tmp_path: Path,
+    portfolio_edit: Edit | None,
+    policy_edit: Edit | None,
+    market: dict[str, Any] | None,
+    expected: str,
+) -> None:
+    paths = _write(
+        tmp_path,
+        portfolio=portfolio_edit(PORTFOLIO) if portfolio_edit else PORTFOLIO,
+        policy=policy_edit(POLICY) if policy_edit else POLICY,
+        market=MARKET if market is None else market,
+    )
+    with pytest.raises(BadInputError) as caught:
+        load_plan_inputs(*paths)
+    message = str(caught.value)
+    assert message.startswith(expected), message
+    assert len(message.splitlines()) == 1, message
