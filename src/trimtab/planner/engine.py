@@ -169,6 +169,7 @@ def make_plan(
         goals.moving,
         _instructions(classes, policy, target_set),
         costs,
+        resplit=rebalance.to == "target",
     )
     notes.extend(sizing.notes)
     rounded = round_trades(sizing.trades, market, rebalance.min_notional)

@@ -6,8 +6,9 @@ For a class with net exposure ``N`` and goal ``g`` the exposure to move is ``n =
 1. A class that must grow while it carries short hedges (short perpetuals or futures) buys them back
    first, whatever the instrument mode, as ``reduce_only`` orders capped at each position.
 2. The rest goes by the class's instrument: ``spot`` re-splits the class among its assets by its
-   ``weights`` (per-asset goal exposure = ``g x equity x split``); ``perp`` trades the class's hedge
-   derivative and leaves spot untouched; ``auto`` picks whichever of the two costs less
+   ``weights`` (per-asset goal exposure = ``g x equity x split``; a band-edge rebalance instead trades
+   only the class's net change, on the assets short of their split goal in that direction); ``perp``
+   trades the class's hedge derivative and leaves spot untouched; ``auto`` picks whichever of the two costs less
    (:func:`~trimtab.planner.costs.choose_instrument`). A class without a hedge trades spot.
 3. A hedge trade that would take the position through zero is split into a ``reduce_only`` leg capped at
    the position and an opening leg.
@@ -93,6 +94,7 @@ class _ClassSizer:
     instruction: Instruction
     costs: CostModel
     out: Sizing
+    resplit: bool = True
     planned_derivatives: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -226,14 +228,17 @@ class _ClassSizer:
                 asset_net[underlying] += signed
             else:
                 index += signed
+        changes: dict[str, float] = {}
         for asset in asset_class.assets:
             if asset == self.base:
                 continue
             split = asset_class.weights.get(asset, 0.0)
-            change = split * goal_exposure - (asset_net[asset] + split * index)
-            if abs(change) <= NEGLIGIBLE * abs(valuation.equity):
-                continue
-            self._spot_trade(asset, change)
+            changes[asset] = split * goal_exposure - (asset_net[asset] + split * index)
+        if not self.resplit:
+            changes = minimal_turnover(changes)
+        for asset, change in changes.items():
+            if abs(change) > NEGLIGIBLE * abs(valuation.equity):
+                self._spot_trade(asset, change)
 
     def _spot_trade(self, asset: str, change: float) -> None:
         price = self.market.prices.get(asset)
@@ -264,6 +269,21 @@ class _ClassSizer:
         )
 
 
+def minimal_turnover(changes: Mapping[str, float]) -> dict[str, float]:
+    """Per-asset changes that move the class by the same total, trading only toward each asset's split goal.
+
+    ``changes`` would bring every asset to its split goal; where some point against the class's net move,
+    only the assets moving with it trade, each scaled by the same factor (at most 1), so the class trades
+    exactly its net change and no asset passes its split goal.
+    """
+    total = sum(changes.values())
+    if total == 0.0:
+        return {}
+    along = {asset: change for asset, change in changes.items() if (change > 0.0) == (total > 0.0) and change != 0.0}
+    scale = total / sum(along.values())
+    return {asset: change * scale for asset, change in along.items()}
+
+
 def size_trades(
     valuation: Valuation,
     portfolio: Portfolio,
@@ -273,6 +293,7 @@ def size_trades(
     moving: Sequence[str],
     instructions: Mapping[str, Instruction],
     costs: CostModel,
+    resplit: bool = True,
 ) -> Sizing:
     """The raw orders that move every class in ``moving`` to its goal.
 
@@ -292,6 +313,10 @@ def size_trades(
         Class name -> instrument mode and hedge symbol.
     costs:
         The cost model (for the ``auto`` choice).
+    resplit:
+        True (``to = "target"``): every asset of a class traded spot goes to ``goal x equity x split``.
+        False (``to = "band-edge"``): the class trades only its net change, spread over the assets that
+        are short of their split goal in that direction (:func:`minimal_turnover`).
 
     Returns
     -------
@@ -303,6 +328,15 @@ def size_trades(
     held = held_derivatives(valuation, portfolio)
     for name in moving:
         _ClassSizer(
-            by_name[name], goals[name], valuation, portfolio, market, held.get(name, {}), instructions[name], costs, out
+            by_name[name],
+            goals[name],
+            valuation,
+            portfolio,
+            market,
+            held.get(name, {}),
+            instructions[name],
+            costs,
+            out,
+            resplit,
         ).run()
     return out
