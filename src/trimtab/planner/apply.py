@@ -87,13 +87,14 @@ class _Book:
 
 
 def _fill_spot(book: _Book, trade: Trade, market: MarketSnapshot) -> None:
-    instrument = parse_symbol(trade.symbol)
+    # A spot symbol is always BASE/QUOTE; splitting it is much cheaper than the full parser.
+    asset, _, quote = trade.symbol.partition("/")
     base = book.base
-    asset_price = market.price(instrument.base, base)
-    quote_value = market.price(instrument.quote, base)
+    asset_price = market.price(asset, base)
+    quote_value = market.price(quote, base)
     signed = trade.signed_amount()
-    book.credit(instrument.base, trade.venue, signed)
-    book.credit(instrument.quote, trade.venue, -signed * asset_price / quote_value)
+    book.credit(asset, trade.venue, signed)
+    book.credit(quote, trade.venue, -signed * asset_price / quote_value)
 
 
 def _realise(book: _Book, position: _Position, closed: float, mark: float, market: MarketSnapshot) -> None:

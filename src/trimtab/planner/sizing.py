@@ -26,7 +26,7 @@ from trimtab.domain.classes import AssetClass
 from trimtab.domain.instruments import Instrument, InstrumentKind, parse_symbol, spot_symbol
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Side, Trade
-from trimtab.domain.portfolio import Portfolio
+from trimtab.domain.portfolio import DEFAULT_VENUE, Portfolio
 from trimtab.planner.costs import CostModel, choose_instrument
 from trimtab.planner.units import exposure_per_unit
 from trimtab.valuation.model import Valuation
@@ -94,6 +94,7 @@ class _ClassSizer:
     instruction: Instruction
     costs: CostModel
     out: Sizing
+    venues: Mapping[str, str]
     resplit: bool = True
     planned_derivatives: dict[str, float] = field(default_factory=dict)
 
@@ -191,8 +192,7 @@ class _ClassSizer:
                 return None
         held = self.held.get(symbol)
         if held is None:
-            venue = self.portfolio.venue_of(self.base)
-            held = HeldDerivative(instrument, 0.0, 0.0, venue)
+            held = HeldDerivative(instrument, 0.0, 0.0, self.venues.get(self.base, DEFAULT_VENUE))
         return held
 
     def _trade_hedge(self, held: HeldDerivative, change: float) -> None:
@@ -253,7 +253,7 @@ class _ClassSizer:
             amount = max(held, 0.0)
             if amount <= 0.0:
                 return
-        venue = self.portfolio.venue_of(asset) if held > 0.0 else self.portfolio.venue_of(self.base)
+        venue = self.venues.get(asset if held > 0.0 else self.base, DEFAULT_VENUE)
         self.out.trades.append(
             Trade(
                 class_name=name,
@@ -267,6 +267,16 @@ class _ClassSizer:
                 reason=self._reason(),
             )
         )
+
+
+def spot_venues(portfolio: Portfolio) -> dict[str, str]:
+    """Asset -> the venue holding most of it (``Portfolio.venue_of`` for every asset in one pass)."""
+    best: dict[str, tuple[float, str]] = {}
+    for holding in portfolio.spot:
+        known = best.get(holding.asset)
+        if known is None or holding.amount > known[0]:
+            best[holding.asset] = (holding.amount, holding.venue)
+    return {asset: venue for asset, (_, venue) in best.items()}
 
 
 def minimal_turnover(changes: Mapping[str, float]) -> dict[str, float]:
@@ -326,6 +336,7 @@ def size_trades(
     out = Sizing()
     by_name = {c.name: c for c in classes}
     held = held_derivatives(valuation, portfolio)
+    venues = spot_venues(portfolio)
     for name in moving:
         _ClassSizer(
             by_name[name],
@@ -337,6 +348,7 @@ def size_trades(
             instructions[name],
             costs,
             out,
+            venues,
             resplit,
         ).run()
     return out
