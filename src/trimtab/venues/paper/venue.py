@@ -284,6 +284,10 @@ class PaperVenue:
         if not (request.amount > 0 and math.isfinite(request.amount)):
             raise OrderRejectedError(f"{request.symbol}: the amount must be positive")
         rules = markets[request.symbol].rules
+        if rules.amount_step > 0 and math.floor(request.amount / rules.amount_step + 1e-9) == 0:
+            raise OrderRejectedError(
+                f"{request.symbol}: {request.amount:g} rounds to zero (step {rules.amount_step:g})"
+            )
         if request.amount < rules.min_amount:
             raise OrderRejectedError(f"{request.symbol}: {request.amount:g} is below the minimum {rules.min_amount:g}")
         if request.type is OrderType.LIMIT and not (request.price is not None and request.price > 0):
@@ -291,6 +295,11 @@ class PaperVenue:
         market = self.feed.snapshot()
         bid, ask, reference = self._touch(request.symbol, market)
         amount = self._reduce_only_amount(request)
+        notional = amount * (request.price or reference)
+        if notional < rules.min_notional:
+            raise OrderRejectedError(
+                f"{request.symbol}: {notional:.2f} is below the minimum notional {rules.min_notional:g}"
+            )
         signed = amount if request.side is Side.BUY else -amount
         crosses = request.type is OrderType.MARKET or (
             request.price is not None
@@ -384,6 +393,22 @@ class PaperVenue:
     def close(self) -> None:
         """Nothing to release: the account is saved after every change."""
 
+    def fill_order(self, client_order_id: str, amount: float | None = None) -> OrderState:
+        """Fill a resting limit order at its price, as the market would (``amount`` None: all of it).
+
+        For tests and demonstrations: the equivalent of another trader taking the order.
+        """
+        order = self.orders.get(client_order_id)
+        if order is None or not OrderStatus(order["status"]).is_open or order["price"] is None:
+            raise OrderRejectedError(f"order {client_order_id} is not resting")
+        remaining = order["amount"] - order["filled"]
+        take = remaining if amount is None else min(amount, remaining)
+        price = float(order["price"])
+        self._execute(order, take, price, Liquidity.MAKER, price, self._now())
+        self._settle_status(order)
+        self._save()
+        return self._state(order)
+
     # -- views used by the run loop and the tests -------------------------------------------------------
     def portfolio(self) -> Portfolio:
         """The account as a core portfolio (venue name ``paper``)."""
@@ -403,7 +428,11 @@ class PaperVenue:
         reduces = (held > _EPS and request.side is Side.SELL) or (held < -_EPS and request.side is Side.BUY)
         if not reduces:
             raise OrderRejectedError(f"{request.symbol}: reduce-only order would not reduce the position ({held:g})")
-        return min(request.amount, abs(held))
+        if request.amount > abs(held) * (1.0 + 1e-9):
+            raise OrderRejectedError(
+                f"{request.symbol}: reduce-only {request.amount:g} exceeds the position {abs(held):g}"
+            )
+        return request.amount
 
     def _reserved(self) -> tuple[dict[str, float], float]:
         """Assets locked by resting orders: per asset for spot sells, and quote for buys and new margin."""

@@ -107,7 +107,7 @@ def test_insufficient_funds_and_duplicates_are_rejected() -> None:
     assert venue.fetch_order("tt-d", "BTC/USDT") is None
 
 
-def test_reduce_only_is_capped_at_the_position_and_refused_when_it_would_grow_it() -> None:
+def test_reduce_only_must_shrink_the_position_and_never_past_it() -> None:
     venue = _venue()
     venue.set_leverage(PERP, 2.0)
     venue.create_order(_order("tt-g", PERP, Side.SELL, 0.4))
@@ -116,7 +116,9 @@ def test_reduce_only_is_capped_at_the_position_and_refused_when_it_would_grow_it
     assert position.liquidation_price == pytest.approx(position.entry_price * 1.5 / 1.005)
     with pytest.raises(OrderRejectedError, match="reduce-only"):
         venue.create_order(_order("tt-h", PERP, Side.SELL, 0.1, reduce_only=True))
-    state = venue.create_order(_order("tt-i", PERP, Side.BUY, 1.0, reduce_only=True))
+    with pytest.raises(OrderRejectedError, match="exceeds the position"):
+        venue.create_order(_order("tt-i", PERP, Side.BUY, 1.0, reduce_only=True))
+    state = venue.create_order(_order("tt-i2", PERP, Side.BUY, 0.4, reduce_only=True))
     assert state.amount == pytest.approx(0.4) and state.filled == pytest.approx(0.4)
     assert venue.fetch_positions() == []
 
