@@ -242,7 +242,7 @@ class _EventRun:
                 0,
                 self.replay.class_names[self.replay.class_of[index]],
                 f"{asset}/{self.base}",
-                values[index] / reference,
+                float(values[index]) / reference,
                 reference,
                 asset,
                 count=False,

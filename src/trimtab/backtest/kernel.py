@@ -15,8 +15,9 @@ The semantics, per bar ``t`` (bar 0 is the initial purchase of ``capital`` into 
 2. a class is breached when ``|weight - target| > half_width`` (strictly);
 3. the trigger decides; when it fires, the goals are those of :func:`trimtab.planner.goals.compute_goals`
    (scope widening and the band-edge water-filling included) and each asset of a moving class is traded
-   to ``split x goal x E`` as :mod:`trimtab.planner.sizing` sizes it, unless the order's notional is below
-   ``min_notional`` (:mod:`trimtab.planner.rounding`);
+   to ``split x goal x E`` as :mod:`trimtab.planner.sizing` sizes it (band-edge: only the class's net
+   change, on the assets moving with it, :func:`trimtab.planner.sizing.minimal_turnover`), unless the
+   order's notional is below ``min_notional`` (:mod:`trimtab.planner.rounding`);
 4. a fill at close ``p`` moves the price to ``p x (1 + slippage)`` for a buy and ``p x (1 - slippage)``
    for a sell, and pays ``taker_fee x |amount| x fill price`` from the cash balance.
 
@@ -184,6 +185,33 @@ def _goals(
     goals[cash_class] = _cash_remainder(goals, cash_class)
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _minimal_turnover(changes: np.ndarray, class_of: np.ndarray, moving: np.ndarray) -> None:
+    """Band-edge sizing: each moving class trades only its net change, on the assets moving with it.
+
+    The mirror of :func:`trimtab.planner.sizing.minimal_turnover`, applied class by class in place.
+    """
+    for c in range(moving.shape[0]):
+        if not moving[c]:
+            continue
+        total = 0.0
+        for a in range(changes.shape[0]):
+            if class_of[a] == c:
+                total += changes[a]
+        along = 0.0
+        for a in range(changes.shape[0]):
+            if class_of[a] == c and changes[a] != 0.0 and (changes[a] > 0.0) == (total > 0.0):
+                along += changes[a]
+        scale = total / along if total != 0.0 else 0.0
+        for a in range(changes.shape[0]):
+            if class_of[a] != c:
+                continue
+            if total != 0.0 and changes[a] != 0.0 and (changes[a] > 0.0) == (total > 0.0):
+                changes[a] = changes[a] * scale
+            else:
+                changes[a] = 0.0
+
+
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _valuate(
     close: np.ndarray,
@@ -288,6 +316,7 @@ def simulate(
     weights = np.zeros(n_classes)
     goals = np.zeros(n_classes)
     moving = np.zeros(n_classes, dtype=np.bool_)
+    changes = np.zeros(n_assets)
     stats = np.zeros(STAT_COUNT)
 
     capacity = 64 if record_trades else 1
@@ -361,10 +390,12 @@ def simulate(
                 _goals(weights, targets, half_widths[row], cash_class, scope_breached, band_edge, goals, moving)
                 for a in range(n_assets):
                     c = class_of[a]
-                    if not moving[c]:
-                        continue
-                    change = split[a] * (goals[c] * equity) - values[a]
-                    if abs(change) <= NEGLIGIBLE * abs(equity):
+                    changes[a] = split[a] * (goals[c] * equity) - values[a] if moving[c] else 0.0
+                if band_edge:
+                    _minimal_turnover(changes, class_of, moving)
+                for a in range(n_assets):
+                    change = changes[a]
+                    if change == 0.0 or abs(change) <= NEGLIGIBLE * abs(equity):
                         continue
                     reference = close[t, a]
                     amount = abs(change) / reference
