@@ -80,7 +80,18 @@ class Layout:
     derivatives: tuple[DerivativeLayout, ...]
 
 
+class ClassIndex(NamedTuple):
+    """Where each asset and hedge symbol belongs among the policy's classes (indices into ``names``)."""
+
+    names: tuple[str, ...]
+    index_of_asset: dict[str, int]
+    index_of_hedge: dict[str, int]
+    cash_index: int
+    sink_index: int
+
+
 _cache: dict[tuple[int, int], tuple[Portfolio, Sequence[AssetClass], Layout]] = {}
+_class_cache: dict[int, tuple[Sequence[AssetClass], ClassIndex]] = {}
 
 
 def layout_for(portfolio: Portfolio, classes: Sequence[AssetClass]) -> Layout:
@@ -108,9 +119,26 @@ def layout_for(portfolio: Portfolio, classes: Sequence[AssetClass]) -> Layout:
     return layout
 
 
-def build_layout(portfolio: Portfolio, classes: Sequence[AssetClass]) -> Layout:
-    """Work out the layout without the memo (see :func:`layout_for`)."""
-    base = portfolio.base_currency
+def class_index_for(classes: Sequence[AssetClass]) -> ClassIndex:
+    """The class index of ``classes``, memoised (like layouts) while a tuple of classes is the same object.
+
+    A planner values the portfolio before and after its trades against the same classes: the second
+    valuation has a new portfolio but reuses this.
+    """
+    if type(classes) is not tuple:
+        return build_class_index(classes)
+    hit = _class_cache.get(id(classes))
+    if hit is not None and hit[0] is classes:
+        return hit[1]
+    index = build_class_index(classes)
+    if len(_class_cache) >= _CACHE_SIZE:
+        del _class_cache[next(iter(_class_cache))]
+    _class_cache[id(classes)] = (classes, index)
+    return index
+
+
+def build_class_index(classes: Sequence[AssetClass]) -> ClassIndex:
+    """Work out the class index without the memo."""
     index_of_asset: dict[str, int] = {}
     index_of_hedge: dict[str, int] = {}
     cash_index = -1
@@ -122,9 +150,15 @@ def build_layout(portfolio: Portfolio, classes: Sequence[AssetClass]) -> Layout:
         if c.hedge:
             index_of_hedge[c.hedge] = index
     names = tuple(c.name for c in classes)
-
     # An asset in no class is cash; without a cash class its value goes to a slot past the last class.
     sink = cash_index if cash_index >= 0 else len(names)
+    return ClassIndex(names, index_of_asset, index_of_hedge, cash_index, sink)
+
+
+def build_layout(portfolio: Portfolio, classes: Sequence[AssetClass]) -> Layout:
+    """Work out the layout without the layout memo (the class index may still come from its own)."""
+    base = portfolio.base_currency
+    names, index_of_asset, index_of_hedge, cash_index, sink = class_index_for(classes)
     totals = portfolio.spot_totals
     spot_assets = tuple(totals)
     spot_class = tuple(index_of_asset.get(asset, sink) for asset in spot_assets)

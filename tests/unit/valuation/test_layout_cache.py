@@ -18,7 +18,7 @@ from trimtab.domain import (
     parse_symbol,
 )
 from trimtab.valuation import valuate
-from trimtab.valuation.layout import build_layout, layout_for
+from trimtab.valuation.layout import build_layout, class_index_for, layout_for
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 ASSETS = ("BTC", "ETH", "SOL", "BNB")
@@ -52,6 +52,16 @@ def test_the_layout_is_reused_for_the_same_portfolio_and_classes() -> None:
     book = _book()
     assert layout_for(book, CLASSES) is layout_for(book, CLASSES)
     assert layout_for(book, list(CLASSES)) is not layout_for(book, list(CLASSES))
+
+
+def test_the_class_index_is_shared_by_portfolios_valued_against_the_same_classes() -> None:
+    assert class_index_for(CLASSES) is class_index_for(CLASSES)
+    index = class_index_for(CLASSES)
+    assert index.names == ("BTC", "ETH", "ALTS", "STABLE")
+    assert index.index_of_asset["BNB"] == 2
+    assert index.index_of_hedge == {"ALTS/USDT:USDT": 2}
+    assert (index.cash_index, index.sink_index) == (3, 3)
+    assert class_index_for(list(CLASSES)) is not class_index_for(list(CLASSES))
 
 
 def test_an_equal_but_distinct_portfolio_is_valued_from_its_own_holdings() -> None:
