@@ -431,6 +431,7 @@ def build_ccxt_venue(
     credentials: Credentials | None = None,
     *,
     sandbox: bool = False,
+    demo: bool = False,
     config: Mapping[str, Any] | None = None,
     position_mode: PositionMode = "one-way",
     margin_mode: str | None = None,
@@ -445,6 +446,9 @@ def build_ccxt_venue(
     ----------
     sandbox:
         Use the exchange's testnet (``set_sandbox_mode``); testnet keys differ from production keys.
+    demo:
+        Use the exchange's demo-trading environment where ccxt supports one (``enable_demo_trading``;
+        Binance's replacement for its retired futures testnet).
     config:
         Extra ccxt constructor fields, e.g. ``urls`` (a local fake exchange) or ``timeout`` in milliseconds.
     limiter:
@@ -469,6 +473,10 @@ def build_ccxt_venue(
     exchange = exchange_class(settings)
     if sandbox:
         exchange.set_sandbox_mode(True)
+    if demo:
+        if not callable(getattr(exchange, "enable_demo_trading", None)):
+            raise BadInputError("--venue", "", f"{exchange_id} has no demo-trading environment in ccxt")
+        exchange.enable_demo_trading(True)
     return CcxtVenue(
         exchange,
         credentials=credentials,
