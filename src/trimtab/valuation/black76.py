@@ -44,11 +44,16 @@ def black76(forward: float, strike: float, years: float, vol: float, option_type
 
     Parameters
     ----------
-    forward: the underlying's price (rates are zero, so forward = spot).
-    strike: the strike, in the same currency.
-    years: time to expiry in years of 365 days; 0 or less means expired (intrinsic value, step delta).
-    vol: annualised implied volatility (0.55 = 55 %).
-    option_type: call or put.
+    forward : float
+        The underlying's price (rates are zero, so forward = spot); must be positive.
+    strike : float
+        The strike, in the same currency; must be positive.
+    years : float
+        Time to expiry in years of 365 days; 0 or less means expired (intrinsic value, step delta).
+    vol : float
+        Annualised implied volatility (0.55 = 55 %); 0 or less gives the intrinsic value.
+    option_type : OptionType
+        Call or put.
 
     Returns
     -------

@@ -36,11 +36,16 @@ def liquidation_price(
 
     Parameters
     ----------
-    entry: the position's entry price.
-    leverage: its leverage (initial margin = notional / leverage).
-    long: True for a long position, False for a short one.
-    rate: the maintenance margin rate ``m`` (a fraction of notional).
-    inverse: True for an inverse (coin-margined) instrument.
+    entry : float
+        The position's entry price.
+    leverage : float
+        Its leverage (initial margin = notional / leverage); positive.
+    long : bool
+        True for a long position, False for a short one.
+    rate : float
+        The maintenance margin rate ``m``, a fraction of notional.
+    inverse : bool
+        True for an inverse (coin-margined) instrument.
 
     Returns
     -------

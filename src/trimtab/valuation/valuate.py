@@ -39,9 +39,13 @@ def valuate(portfolio: Portfolio, market: MarketSnapshot, classes: Sequence[Asse
 
     Parameters
     ----------
-    portfolio: spot holdings and derivative positions.
-    market: prices in the base currency, derivative marks, funding rates and implied volatilities.
-    classes: the policy's asset classes (pass the same tuple each time: its layout is memoised).
+    portfolio : Portfolio
+        Spot holdings and derivative positions.
+    market : MarketSnapshot
+        Prices in the base currency, derivative marks, funding rates and implied volatilities.
+    classes : Sequence[AssetClass]
+        The policy's asset classes. Pass the same tuple each time: the price-independent layout of
+        (portfolio, classes) is memoised on their identity.
 
     Returns
     -------
