@@ -113,8 +113,8 @@ def layout_for(portfolio: Portfolio, classes: Sequence[AssetClass]) -> Layout:
         return hit[2]
     layout = build_layout(portfolio, classes)
     if len(_cache) >= _CACHE_SIZE:
-        # Drop the oldest entry (dicts keep insertion order).
-        del _cache[next(iter(_cache))]
+        # Drop the oldest entry (dicts keep insertion order); tolerant of another thread evicting it first.
+        _cache.pop(next(iter(_cache), None), None)  # type: ignore[arg-type]
     _cache[key] = (portfolio, classes, layout)
     return layout
 
@@ -132,7 +132,7 @@ def class_index_for(classes: Sequence[AssetClass]) -> ClassIndex:
         return hit[1]
     index = build_class_index(classes)
     if len(_class_cache) >= _CACHE_SIZE:
-        del _class_cache[next(iter(_class_cache))]
+        _class_cache.pop(next(iter(_class_cache), None), None)  # type: ignore[arg-type]
     _class_cache[id(classes)] = (classes, index)
     return index
 
