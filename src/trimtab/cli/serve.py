@@ -1,0 +1,121 @@
+"""``trimtab serve``: the dashboard and HTTP API over the journal that ``trimtab run`` keeps.
+
+Listens on 127.0.0.1 by default and refuses any other address without ``--allow-remote``. The access
+token is made at first start and printed once; actions always need it, and reads need it too once the
+server listens beyond loopback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trimtab.errors import BadInputError
+
+DEFAULT_PORT = 8765
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``serve`` command to the application."""
+    app.command("serve", help="Serve the dashboard and HTTP API of a journal (127.0.0.1 by default).")(serve_command)
+
+
+def serve_command(
+    state: Annotated[
+        str,
+        typer.Option("--state", help="SQLAlchemy URL of the journal; default: the paper journal in this folder."),
+    ] = "",
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = DEFAULT_PORT,
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote",
+            help="Allow an address other machines can reach; every request then needs the token. "
+            "Put a TLS reverse proxy in front.",
+        ),
+    ] = False,
+    reports: Annotated[
+        Path | None, typer.Option("--reports", help="Folder of backtest HTML reports to list and serve.")
+    ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option("--allowed-host", help="Extra Host header value to accept (the proxy's public name)."),
+    ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option("--token-file", help="Where the access token is kept (default: next to a SQLite journal)."),
+    ] = None,
+    rotate_token: Annotated[
+        bool, typer.Option("--rotate-token", help="Make a new token; the old one stops working.")
+    ] = False,
+    refresh: Annotated[float, typer.Option("--refresh", help="Seconds between live updates of the overview.")] = 5.0,
+) -> None:
+    """Run the dashboard until interrupted."""
+    from trimtab.storage import default_state_url, open_store
+    from trimtab.web.security import check_bind
+
+    check_bind(host, allow_remote)
+    if not 0 <= port <= 65535:
+        raise BadInputError("--port", "", f"{port} is not a port number")
+    if refresh < 0:
+        raise BadInputError("--refresh", "", "must not be negative")
+    if reports is not None and not reports.is_dir():
+        raise BadInputError("--reports", "", f"{reports} is not a folder")
+    store = open_store(state or default_state_url("paper"))
+    try:
+        run_server(
+            store, host, port, allow_remote, reports, tuple(allowed_host or ()), token_file, rotate_token, refresh
+        )
+    finally:
+        store.close()
+
+
+def run_server(
+    store: object,
+    host: str,
+    port: int,
+    allow_remote: bool,
+    reports: Path | None,
+    extra_hosts: tuple[str, ...],
+    token_file: Path | None,
+    rotate_token: bool,
+    refresh: float,
+) -> None:
+    """Build the application for ``store`` and serve it with uvicorn (blocks until interrupted)."""
+    import uvicorn
+
+    from trimtab.storage import Store, describe_url
+    from trimtab.web import WebSettings, create_app
+    from trimtab.web.security import load_or_create_token
+
+    assert isinstance(store, Store)
+    token = load_or_create_token(store, token_file, rotate=rotate_token)
+    if token.new_token is not None:
+        # Shown once: the server keeps only its digest in memory and never sends it back.
+        typer.echo(f"Access token (shown once; kept in {token.location}):\n  {token.new_token}", err=True)
+    else:
+        typer.echo(f"Access token: in {token.location}", err=True)
+    settings = WebSettings(
+        token_sha256=token.token_sha256,
+        host=host,
+        allow_remote=allow_remote,
+        reports=reports.resolve() if reports is not None else None,
+        extra_hosts=extra_hosts,
+        refresh_seconds=refresh,
+    )
+    application = create_app(store, settings)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"Serving {describe_url(store.url)} on http://{shown}:{port}/ (Ctrl-C stops)", err=True)
+    config = uvicorn.Config(
+        application,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+    )
+    uvicorn.Server(config).run()

@@ -1,0 +1,120 @@
+"""Server-rendered pages (Jinja2) and the fragments the page script swaps in to stay live without reloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from trimtab.storage.database import Store
+from trimtab.web import queries
+from trimtab.web.auth import can_read, settings_of
+from trimtab.web.charts import class_bars, drift_lines, equity_line
+from trimtab.web.reports import find_report, list_reports
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+RECENT = 20
+REPORT_CSP = (
+    "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data:; frame-ancestors 'self'"
+)
+"""A backtest report runs its own inline chart script, sandboxed: no access to this origin or its cookies."""
+
+
+def percent(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value * 100:.{digits}f} %"
+
+
+def money(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.2f}"
+
+
+def amount(value: float | None) -> str:
+    return "–" if value is None else f"{value:.8g}"
+
+
+TEMPLATES.env.filters.update(percent=percent, money=money, amount=amount)
+
+pages = APIRouter(include_in_schema=False)
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def overview_context(store: Store) -> dict[str, Any]:
+    """Everything the overview shows, from one read of the journal."""
+    valuation = queries.valuation_view(store)
+    performance = queries.performance(store)
+    return {
+        "valuation": valuation,
+        "bars": class_bars(valuation["classes"]),
+        "plan": queries.plan_view(store),
+        "drift": drift_lines(performance["drift"]),
+        "equity": equity_line(performance["equity_curve"]),
+        "performance": performance,
+        "orders": list(reversed(queries.orders_list(store, RECENT))),
+        "fills": list(reversed(queries.fills_list(store, RECENT))),
+        "decisions": list(reversed(queries.decisions_list(store, RECENT))),
+    }
+
+
+def _guard(request: Request) -> Response | None:
+    if can_read(request):
+        return None
+    return RedirectResponse("/login", status_code=303)
+
+
+@pages.get("/", response_class=HTMLResponse)
+def overview(request: Request) -> Response:
+    if (redirect := _guard(request)) is not None:
+        return redirect
+    context = overview_context(_store(request)) | {"refresh": settings_of(request).refresh_seconds, "page": "overview"}
+    return TEMPLATES.TemplateResponse(request, "overview.html", context)
+
+
+@pages.get("/fragments/overview", response_class=HTMLResponse)
+def overview_fragment(request: Request) -> Response:
+    if not can_read(request):
+        raise HTTPException(status_code=401, detail="token needed")
+    return TEMPLATES.TemplateResponse(request, "_live.html", overview_context(_store(request)))
+
+
+@pages.get("/login", response_class=HTMLResponse)
+def login(request: Request) -> Response:
+    return TEMPLATES.TemplateResponse(request, "login.html", {"page": "login", "refresh": 0})
+
+
+@pages.get("/reports", response_class=HTMLResponse)
+def reports_page(request: Request) -> Response:
+    if (redirect := _guard(request)) is not None:
+        return redirect
+    context = {"reports": list_reports(settings_of(request).reports), "page": "reports", "refresh": 0}
+    return TEMPLATES.TemplateResponse(request, "reports.html", context)
+
+
+@pages.get("/reports/{name}", response_class=HTMLResponse)
+def report_page(request: Request, name: str) -> Response:
+    if (redirect := _guard(request)) is not None:
+        return redirect
+    report = find_report(settings_of(request).reports, name)
+    if report is None:
+        raise HTTPException(status_code=404, detail="no such report")
+    return TEMPLATES.TemplateResponse(request, "report.html", {"report": report, "page": "reports", "refresh": 0})
+
+
+@pages.get("/reports/{name}/raw")
+def report_raw(request: Request, name: str) -> Response:
+    if not can_read(request):
+        raise HTTPException(status_code=401, detail="token needed")
+    report = find_report(settings_of(request).reports, name)
+    if report is None:
+        raise HTTPException(status_code=404, detail="no such report")
+    response = FileResponse(report.path, media_type="text/html; charset=utf-8")
+    response.headers["Content-Security-Policy"] = REPORT_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response

@@ -1,0 +1,290 @@
+"""Read-only views of the journal for the dashboard and its API: valuation, plans, trades, costs, drift.
+
+Everything here reads through the storage layer (:class:`Journal`, :class:`StateStore`) or, for the one
+join it lacks (fills with the reference price of their intent, to measure slippage), through its models.
+Nothing here writes. A valuation snapshot's ``payload`` is the run loop's record of one cycle; the readers
+take the fields they know (``classes``, ``margin``, ``positions``, leverage) and tolerate missing ones, so a
+journal written by an older loop still shows what it has.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from trimtab.storage.database import Store
+from trimtab.storage.journal import OPEN_STATUSES, Journal, utc
+from trimtab.storage.models import DecisionRow, FillRow, IntentRow, OrderRow
+from trimtab.web.controls import trading_state
+
+GUARD_KINDS = ("guard", "gate", "margin_guard", "cap", "refused")
+ERROR_KINDS = ("error",)
+FUNDING_KINDS = ("funding",)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A time as ISO 8601 UTC with a ``Z``."""
+    moment = utc(moment)
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def finite(value: Any, default: float | None = None) -> float | None:
+    """A JSON-safe float: NaN and infinities become ``default``."""
+    if value is None or isinstance(value, bool):
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return number if math.isfinite(number) else default
+
+
+def section(payload: Mapping[str, Any], key: str) -> Any:
+    """``payload[key]``, or the same key under ``valuation`` or ``plan`` where the loop nested it."""
+    if key in payload:
+        return payload[key]
+    for outer in ("valuation", "plan"):
+        inner = payload.get(outer)
+        if isinstance(inner, Mapping) and key in inner:
+            return inner[key]
+    return None
+
+
+def class_rows(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The classes of a snapshot or plan against their bands, with their drift (weight - target)."""
+    rows = []
+    for item in section(payload, "classes") or []:
+        if not isinstance(item, Mapping) or "name" not in item:
+            continue
+        target = finite(item.get("target"), 0.0) or 0.0
+        weight = finite(item.get("weight"), 0.0) or 0.0
+        lower = finite(item.get("lower"), target) or 0.0
+        upper = finite(item.get("upper"), target) or 0.0
+        breached = bool(item.get("breached", abs(weight - target) > (upper - lower) / 2))
+        rows.append(
+            {
+                "name": str(item["name"]),
+                "target": target,
+                "lower": lower,
+                "upper": upper,
+                "weight": weight,
+                "drift": weight - target,
+                "net_exposure": finite(item.get("net_exposure"), 0.0),
+                "breached": breached,
+                "cash": bool(item.get("cash", False)),
+                "goal": finite(item.get("goal")),
+            }
+        )
+    return rows
+
+
+def position_rows(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The derivative positions of a snapshot with their liquidation distance (a fraction of the mark)."""
+    rows = []
+    for item in section(payload, "positions") or []:
+        if not isinstance(item, Mapping):
+            continue
+        rows.append(
+            {
+                "symbol": str(item.get("symbol", "")),
+                "amount": finite(item.get("amount"), 0.0),
+                "mark": finite(item.get("mark")),
+                "notional": finite(item.get("notional")),
+                "leverage": finite(item.get("leverage")),
+                "liquidation_price": finite(item.get("liquidation_price")),
+                "liquidation_distance": finite(item.get("liquidation_distance")),
+            }
+        )
+    return rows
+
+
+def valuation_view(store: Store) -> dict[str, Any]:
+    """The last valuation the loop journaled, against the bands; ``available`` is false before the first cycle."""
+    journal = Journal(store)
+    snapshot = journal.last_snapshot()
+    flags = trading_state(store).to_dict()
+    if snapshot is None:
+        return {"available": False, "trading": flags, "classes": [], "positions": [], "breached": []}
+    payload = snapshot["payload"] or {}
+    classes = class_rows(payload)
+    positions = position_rows(payload)
+    margin = section(payload, "margin") if isinstance(section(payload, "margin"), Mapping) else {}
+    distances = [p["liquidation_distance"] for p in positions if p["liquidation_distance"] is not None]
+    explicit_distance = finite(section(payload, "min_liquidation_distance"))
+    return {
+        "available": True,
+        "timestamp": iso(snapshot["timestamp"]),
+        "cycle": snapshot["cycle"],
+        "base_currency": str(section(payload, "base_currency") or ""),
+        "equity": finite(snapshot["equity"], 0.0),
+        "halted": bool(snapshot["halted"]),
+        "triggered": bool(section(payload, "triggered") or False),
+        "trigger_reason": str(section(payload, "trigger_reason") or section(payload, "reason") or ""),
+        "classes": classes,
+        "breached": [row["name"] for row in classes if row["breached"]],
+        "leverage": {
+            "gross": finite(section(payload, "gross_leverage"), finite(margin.get("gross_leverage"))),
+            "net": finite(section(payload, "net_leverage")),
+        },
+        "margin": {str(key): finite(value) for key, value in margin.items() if not isinstance(value, bool)}
+        | {key: bool(value) for key, value in margin.items() if isinstance(value, bool)},
+        "positions": positions,
+        "min_liquidation_distance": explicit_distance
+        if explicit_distance is not None
+        else min(distances, default=None),
+        "trading": flags,
+    }
+
+
+def plan_view(store: Store) -> dict[str, Any]:
+    """The plan to look at now: the oldest pending one (awaiting approval), else the newest."""
+    plans = Journal(store).plans()
+    if not plans:
+        return {"available": False}
+    pending = [plan for plan in plans if plan["status"] == "pending"]
+    chosen = pending[0] if pending else plans[-1]
+    return plan_document(chosen) | {"available": True, "pending_count": len(pending)}
+
+
+def plan_document(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """A journaled plan as JSON: its row and the contract's plan fields from the payload."""
+    payload = plan.get("payload") or {}
+    return {
+        "id": plan["id"],
+        "status": plan["status"],
+        "created_at": iso(plan["created_at"]),
+        "cycle": plan["cycle"],
+        "venue": plan["venue"],
+        "equity": finite(plan["equity"], 0.0),
+        "triggered": bool(plan["triggered"]),
+        "reason": str(plan.get("reason") or payload.get("trigger_reason") or ""),
+        "classes": class_rows(payload),
+        "trades": [dict(trade) for trade in payload.get("trades", []) if isinstance(trade, Mapping)],
+        "costs": {str(k): finite(v) for k, v in (payload.get("costs") or {}).items()},
+        "notes": [str(note) for note in payload.get("notes", [])],
+    }
+
+
+def plans_list(store: Store, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` plans, newest last."""
+    return [plan_document(plan) for plan in Journal(store).plans()[-limit:]]
+
+
+def orders_list(store: Store, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` orders in the ``orders`` command's shape, newest last."""
+    return [order.to_dict() for order in Journal(store).orders()[-limit:]]
+
+
+def fills_list(store: Store, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` fills, newest last."""
+    return [
+        {
+            "trade_id": fill.trade_id,
+            "client_order_id": fill.client_order_id,
+            "symbol": fill.symbol,
+            "side": fill.side,
+            "amount": fill.amount,
+            "price": fill.price,
+            "fee": fill.fee,
+            "timestamp": iso(fill.timestamp),
+        }
+        for fill in Journal(store).fills()[-limit:]
+    ]
+
+
+def decisions_list(store: Store, limit: int, kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """The newest ``limit`` decisions and their reasons, newest last."""
+    return [
+        {
+            "timestamp": iso(item["timestamp"]),
+            "cycle": item["cycle"],
+            "kind": item["kind"],
+            "reason": item["reason"],
+            "payload": item["payload"] or {},
+        }
+        for item in Journal(store).decisions(kinds)[-limit:]
+    ]
+
+
+@dataclass(frozen=True)
+class Costs:
+    """What trading cost, in the base currency: fees paid, slippage against the reference, funding paid."""
+
+    fees: float
+    slippage: float
+    funding: float
+
+    @property
+    def total(self) -> float:
+        return self.fees + self.slippage + self.funding
+
+    def to_dict(self) -> dict[str, float]:
+        return {"fees": self.fees, "slippage": self.slippage, "funding": self.funding, "total": self.total}
+
+
+def costs(store: Store) -> Costs:
+    """Fees and slippage of every fill, and funding the loop journaled (``funding`` decisions' ``amount``).
+
+    Slippage is measured against the reference price of the fill's intent (the price the plan was made at),
+    positive when the fill was worse: paid more on a buy, got less on a sell.
+    """
+    with store.transaction() as session:
+        rows = session.execute(
+            select(FillRow.side, FillRow.amount, FillRow.price, FillRow.fee, IntentRow.reference_price)
+            .join(OrderRow, OrderRow.client_order_id == FillRow.client_order_id)
+            .outerjoin(IntentRow, IntentRow.id == OrderRow.intent_id)
+        ).all()
+        funding_rows = session.scalars(select(DecisionRow.payload).where(DecisionRow.kind.in_(FUNDING_KINDS))).all()
+    fees = sum(finite(row.fee, 0.0) or 0.0 for row in rows)
+    slippage = 0.0
+    for row in rows:
+        if row.reference_price is None or not row.reference_price:
+            continue
+        sign = 1.0 if row.side == "buy" else -1.0
+        slippage += sign * (row.price - row.reference_price) * row.amount
+    funding = sum(finite((payload or {}).get("amount"), 0.0) or 0.0 for payload in funding_rows)
+    return Costs(fees=fees, slippage=slippage, funding=funding)
+
+
+def performance(store: Store, limit: int = 2000) -> dict[str, Any]:
+    """The equity curve, each class's drift over time, and the costs so far."""
+    snapshots = Journal(store).snapshots(limit=limit)
+    curve: list[dict[str, Any]] = [
+        {"timestamp": iso(s["timestamp"]), "equity": finite(s["equity"], 0.0)} for s in snapshots
+    ]
+    drift: dict[str, list[dict[str, Any]]] = {}
+    for snapshot in snapshots:
+        for row in class_rows(snapshot["payload"] or {}):
+            drift.setdefault(row["name"], []).append(
+                {"timestamp": iso(snapshot["timestamp"]), "weight": row["weight"], "drift": row["drift"]}
+            )
+    first: float | None = curve[0]["equity"] if curve else None
+    last: float | None = curve[-1]["equity"] if curve else None
+    change = (last / first - 1.0) if first and last is not None else None
+    return {"equity_curve": curve, "drift": drift, "return": change, "costs": costs(store).to_dict()}
+
+
+def counters(store: Store) -> dict[str, Any]:
+    """Counts for ``/metrics``: orders by status, fills, errors and guard trips."""
+    journal = Journal(store)
+    orders = journal.orders()
+    by_status: dict[str, int] = {}
+    for order in orders:
+        by_status[order.status] = by_status.get(order.status, 0) + 1
+    decisions = journal.decisions()
+    by_kind: dict[str, int] = {}
+    for item in decisions:
+        by_kind[item["kind"]] = by_kind.get(item["kind"], 0) + 1
+    return {
+        "orders_by_status": by_status,
+        "open_orders": sum(1 for order in orders if order.status in OPEN_STATUSES),
+        "fills": len(journal.fills()),
+        "errors": sum(count for kind, count in by_kind.items() if kind in ERROR_KINDS),
+        "guard_trips": sum(count for kind, count in by_kind.items() if kind in GUARD_KINDS),
+        "decisions_by_kind": by_kind,
+    }

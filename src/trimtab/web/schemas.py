@@ -1,0 +1,167 @@
+"""The API's answers as pydantic models: they give the OpenAPI schema its shapes and keep answers to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class TradingStateOut(BaseModel):
+    mode: str = Field(description="running, paused or halted")
+    paused: bool
+    pause_reason: str
+    halted: bool
+    halt_reason: str
+
+
+class ClassOut(BaseModel):
+    name: str
+    target: float
+    lower: float
+    upper: float
+    weight: float
+    drift: float = Field(description="weight - target")
+    net_exposure: float | None
+    breached: bool
+    cash: bool
+    goal: float | None
+
+
+class PositionOut(BaseModel):
+    symbol: str
+    amount: float | None
+    mark: float | None
+    notional: float | None
+    leverage: float | None
+    liquidation_price: float | None
+    liquidation_distance: float | None = Field(description="fraction of the mark the price may move before it")
+
+
+class LeverageOut(BaseModel):
+    gross: float | None
+    net: float | None
+
+
+class ValuationOut(BaseModel):
+    available: bool = Field(description="false until the loop journaled its first valuation")
+    timestamp: str | None = None
+    cycle: int | None = None
+    base_currency: str | None = None
+    equity: float | None = None
+    halted: bool | None = None
+    triggered: bool | None = None
+    trigger_reason: str | None = None
+    classes: list[ClassOut]
+    breached: list[str]
+    leverage: LeverageOut | None = None
+    margin: dict[str, float | bool | None] | None = None
+    positions: list[PositionOut]
+    min_liquidation_distance: float | None = None
+    trading: TradingStateOut
+
+
+class PlanOut(BaseModel):
+    available: bool = True
+    id: str | None = None
+    status: str | None = Field(default=None, description="pending, approved, rejected, executing or done")
+    created_at: str | None = None
+    cycle: int | None = None
+    venue: str | None = None
+    equity: float | None = None
+    triggered: bool | None = None
+    reason: str | None = None
+    classes: list[ClassOut] = []
+    trades: list[dict[str, Any]] = []
+    costs: dict[str, float | None] = {}
+    notes: list[str] = []
+    pending_count: int | None = None
+
+
+class OrderOut(BaseModel):
+    client_order_id: str
+    symbol: str
+    side: str
+    amount: float
+    filled: float
+    average_price: float | None
+    fee: float
+    status: str
+    venue: str
+    created_at: str
+    type: str
+    price: float | None
+    reduce_only: bool
+    plan_id: str
+
+
+class FillOut(BaseModel):
+    trade_id: str
+    client_order_id: str
+    symbol: str
+    side: str
+    amount: float
+    price: float
+    fee: float
+    timestamp: str | None
+
+
+class DecisionOut(BaseModel):
+    timestamp: str | None
+    cycle: int
+    kind: str
+    reason: str
+    payload: dict[str, Any]
+
+
+class CostsOut(BaseModel):
+    fees: float
+    slippage: float = Field(description="against the plan's reference price; positive is a cost")
+    funding: float
+    total: float
+
+
+class EquityPoint(BaseModel):
+    timestamp: str | None
+    equity: float | None
+
+
+class DriftPoint(BaseModel):
+    timestamp: str | None
+    weight: float
+    drift: float
+
+
+class PerformanceOut(BaseModel):
+    equity_curve: list[EquityPoint]
+    drift: dict[str, list[DriftPoint]]
+    return_: float | None = Field(alias="return", serialization_alias="return")
+    costs: CostsOut
+
+
+class ReportOut(BaseModel):
+    name: str
+    size: int
+    modified: str
+    url: str
+    raw_url: str
+
+
+class ReasonIn(BaseModel):
+    """An optional reason, journaled with the action."""
+
+    reason: str = Field(default="", max_length=500)
+
+
+class DecideOut(BaseModel):
+    id: str
+    status: str
+
+
+class SessionIn(BaseModel):
+    token: str = Field(max_length=200)
+
+
+class HealthOut(BaseModel):
+    status: str
+    version: str
