@@ -94,7 +94,7 @@ class _ClassSizer:
     instruction: Instruction
     costs: CostModel
     out: Sizing
-    venues: Mapping[str, str]
+    venues: Mapping[str, list[tuple[str, float]]]
     resplit: bool = True
     planned_derivatives: dict[str, float] = field(default_factory=dict)
 
@@ -192,7 +192,7 @@ class _ClassSizer:
                 return None
         held = self.held.get(symbol)
         if held is None:
-            held = HeldDerivative(instrument, 0.0, 0.0, self.venues.get(self.base, DEFAULT_VENUE))
+            held = HeldDerivative(instrument, 0.0, 0.0, self._main_venue(self.base))
         return held
 
     def _trade_hedge(self, held: HeldDerivative, change: float) -> None:
@@ -253,13 +253,32 @@ class _ClassSizer:
             amount = max(held, 0.0)
             if amount <= 0.0:
                 return
-        venue = self.venues.get(asset if held > 0.0 else self.base, DEFAULT_VENUE)
+        symbol = spot_symbol(asset, self.base)
+        if change > 0.0:
+            self._append_spot(symbol, Side.BUY, amount, price, self._main_venue(self.base))
+            return
+        # A sale larger than the main venue's holding takes the rest from the next venues, largest first.
+        remaining = amount
+        for venue, on_venue in self.venues.get(asset, ()):
+            if remaining <= 0.0:
+                break
+            if on_venue <= 0.0:
+                continue
+            take = remaining if remaining <= on_venue else on_venue
+            self._append_spot(symbol, Side.SELL, take, price, venue)
+            remaining -= take
+
+    def _main_venue(self, asset: str) -> str:
+        holdings = self.venues.get(asset)
+        return holdings[0][0] if holdings else DEFAULT_VENUE
+
+    def _append_spot(self, symbol: str, side: Side, amount: float, price: float, venue: str) -> None:
         self.out.trades.append(
             Trade(
-                class_name=name,
-                symbol=spot_symbol(asset, self.base),
+                class_name=self.asset_class.name,
+                symbol=symbol,
                 instrument=InstrumentKind.SPOT,
-                side=Side.BUY if change > 0.0 else Side.SELL,
+                side=side,
                 amount=amount,
                 notional=amount * price,
                 price=price,
@@ -269,14 +288,13 @@ class _ClassSizer:
         )
 
 
-def spot_venues(portfolio: Portfolio) -> dict[str, str]:
-    """Asset -> the venue holding most of it (``Portfolio.venue_of`` for every asset in one pass)."""
-    best: dict[str, tuple[float, str]] = {}
+def spot_venues(portfolio: Portfolio) -> dict[str, list[tuple[str, float]]]:
+    """Asset -> ``(venue, amount)`` held there, largest first (ties in the portfolio's order)."""
+    amounts: dict[str, dict[str, float]] = {}
     for holding in portfolio.spot:
-        known = best.get(holding.asset)
-        if known is None or holding.amount > known[0]:
-            best[holding.asset] = (holding.amount, holding.venue)
-    return {asset: venue for asset, (_, venue) in best.items()}
+        per_venue = amounts.setdefault(holding.asset, {})
+        per_venue[holding.venue] = per_venue.get(holding.venue, 0.0) + holding.amount
+    return {asset: sorted(per_venue.items(), key=lambda item: -item[1]) for asset, per_venue in amounts.items()}
 
 
 def minimal_turnover(changes: Mapping[str, float]) -> dict[str, float]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from trimtab.domain import InstrumentKind, MarketRules, MarketSnapshot, Portfolio, Side
+from trimtab.domain import InstrumentKind, MarketRules, MarketSnapshot, Portfolio, Side, SpotHolding
 from trimtab.planner import make_plan
 from trimtab.planner.costs import CostModel
 from trimtab.planner.sizing import Instruction, size_trades
@@ -174,3 +174,24 @@ def test_perp_leaves_an_existing_long_hedge_reduced_before_opening_a_short(
     (trade,) = plan.trades
     assert trade.reduce_only and trade.side is Side.SELL
     assert trade.amount == pytest.approx(0.2)
+
+
+def test_a_sale_larger_than_the_main_venues_holding_is_split_across_venues(
+    policy_of: Callable[..., Policy],
+    market_of: Callable[..., MarketSnapshot],
+    btc_stable: tuple[dict[str, Any], ...],
+) -> None:
+    # 0.7 BTC on binance and 0.3 on okx, nothing else: BTC is 100 %. Going to 50 % sells 0.5, all of it on
+    # binance, the largest holding.
+    portfolio = Portfolio(
+        "USDT",
+        (SpotHolding("BTC", 0.7, "binance"), SpotHolding("BTC", 0.3, "okx"), SpotHolding("USDT", 0.0, "binance")),
+    )
+    market = market_of({"BTC": 100000.0})
+    (trade,) = make_plan(portfolio, market, policy_of(btc_stable)).trades
+    assert (trade.venue, trade.amount) == ("binance", pytest.approx(0.5))
+    # With a zero target for BTC, the whole 1.0 BTC goes: 0.7 on binance, then 0.3 on okx.
+    classes = [dict(btc_stable[0], target=0.0, band=0.05), dict(btc_stable[1], target=1.0)]
+    trades = make_plan(portfolio, market, policy_of(classes)).trades
+    assert [(t.venue, t.amount) for t in trades] == [("binance", 0.7), ("okx", 0.3)]
+    assert all(t.side is Side.SELL for t in trades)
