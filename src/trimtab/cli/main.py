@@ -17,6 +17,7 @@ from trimtab.errors import BadInputError, TrimtabError
 COMMAND_MODULES = (
     "trimtab.cli.plan",
     "trimtab.cli.data",
+    "trimtab.cli.backtest",
     "trimtab.cli.serve",
 )
 """Modules that each define ``register(app)``; kept light at import time (heavy imports inside commands)."""
