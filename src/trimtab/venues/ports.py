@@ -181,7 +181,11 @@ class Venue(Protocol):
         ...
 
     def fetch_balances(self) -> dict[str, float]:
-        """The total balance per asset (free plus locked in orders); zero balances may be left out."""
+        """The total balance per asset (free plus locked in orders); zero balances may be left out.
+
+        For a derivatives account this is the wallet balance: realised, without unrealised PnL, which the
+        positions carry (entry price against mark), so that equity counts it once.
+        """
         ...
 
     def fetch_positions(self) -> list[VenuePosition]:

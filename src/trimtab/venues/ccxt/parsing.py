@@ -190,3 +190,20 @@ def funding_interval_hours(entry: Mapping[str, Any] | None) -> float | None:
     if isinstance(raw, str) and raw.endswith("h"):
         return number(raw[:-1])
     return None
+
+
+def wallet_balances(info: Any) -> dict[str, float]:
+    """Wallet balances (realised, without unrealised PnL) of a derivatives account, where the answer has them.
+
+    Binance USD-M and COIN-M answer ``{"assets": [{"asset": "USDT", "walletBalance": "..."}]}``; other
+    answers give an empty dict and ccxt's ``total`` stands.
+    """
+    if not isinstance(info, Mapping):
+        return {}
+    wallets = {}
+    for entry in info.get("assets") or []:
+        if isinstance(entry, Mapping) and "walletBalance" in entry and entry.get("asset"):
+            value = number(entry.get("walletBalance"))
+            if value is not None:
+                wallets[str(entry["asset"])] = value
+    return wallets

@@ -107,7 +107,9 @@ class CcxtVenue:
 
     def fetch_balances(self) -> dict[str, float]:
         balance = self._read("fetch_balance", self._exchange.fetch_balance)
-        totals = balance.get("total") or {}
+        totals = dict(balance.get("total") or {})
+        # a derivatives account's ccxt total includes unrealised PnL, which positions already carry
+        totals.update(parsing.wallet_balances(balance.get("info")))
         balances = {str(asset): parsing.number(raw, 0.0) or 0.0 for asset, raw in totals.items()}
         return {asset: value for asset, value in balances.items() if value != 0.0}
 
@@ -343,7 +345,7 @@ class CcxtVenue:
         for symbol in symbols:
             market = markets.get(symbol)
             if market is None:
-                raise OrderRejectedError(f"{self.name}: {symbol} is not a market of this venue")
+                raise BadInputError(self.name, symbol, "is not a market of this venue")
             groups.setdefault(f"{market.get('type')}:{market.get('subType')}", []).append(symbol)
         return list(groups.values())
 

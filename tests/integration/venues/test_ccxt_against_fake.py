@@ -1,0 +1,66 @@
+"""ccxt-specific behaviour of the ccxt venue, against the fake Binance."""
+
+from __future__ import annotations
+
+import pytest
+
+from trimtab.domain import Side
+from trimtab.errors import BadInputError
+from trimtab.testing.fake_exchange import FakeExchange
+from trimtab.testing.fixtures import make_ccxt_venue
+from trimtab.venues.ports import OrderRequest, OrderType
+
+SPOT, PERP = "BTC/USDT", "BTC/USDT:USDT"
+
+
+def test_open_orders_without_a_symbol_cover_spot_and_perpetuals(fake_exchange: FakeExchange) -> None:
+    venue = make_ccxt_venue(fake_exchange, "binance")
+    venue.create_order(OrderRequest("all-1", SPOT, Side.BUY, OrderType.LIMIT, 0.01, 50_000.0))
+    venue.create_order(OrderRequest("all-2", PERP, Side.BUY, OrderType.LIMIT, 0.01, 50_000.0))
+    assert {o.client_order_id: o.symbol for o in venue.fetch_open_orders()} == {"all-1": SPOT, "all-2": PERP}
+
+
+def test_funding_interval_comes_from_the_exchange(fake_exchange: FakeExchange) -> None:
+    fake_exchange.engine.market("usdm", "ETHUSDT").funding_interval_hours = 4
+    venue = make_ccxt_venue(fake_exchange, "binanceusdm")
+    rates = venue.fetch_funding_rates(["BTC/USDT:USDT", "ETH/USDT:USDT"])
+    assert rates == {"BTC/USDT:USDT": (pytest.approx(0.0001), 8.0), "ETH/USDT:USDT": (pytest.approx(-0.00005), 4.0)}
+    assert venue.fetch_funding_rates([SPOT]) == {}  # spot has no funding
+
+
+def test_perpetual_tickers_combine_book_and_mark(fake_exchange: FakeExchange) -> None:
+    fake_exchange.engine.market("usdm", "BTCUSDT").mark = 60_050.0
+    venue = make_ccxt_venue(fake_exchange, "binanceusdm")
+    ticker = venue.fetch_tickers([PERP])[PERP]
+    assert ticker.bid == pytest.approx(59_994.0) and ticker.ask == pytest.approx(60_006.0)
+    assert ticker.mark == pytest.approx(60_050.0)
+
+
+def test_leverage_and_margin_mode_reach_the_account(fake_exchange: FakeExchange) -> None:
+    venue = make_ccxt_venue(fake_exchange, "binanceusdm", margin_mode="isolated")
+    venue.set_leverage(PERP, 5)
+    venue.set_leverage(PERP, 5)  # margin type unchanged the second time: Binance's -4046, a success
+    position = fake_exchange.engine.positions["BTCUSDT"]
+    assert position.leverage == 5 and position.margin_type == "isolated"
+    venue.create_order(OrderRequest("lev-1", PERP, Side.BUY, OrderType.MARKET, 0.05))
+    (held,) = venue.fetch_positions()
+    assert held.leverage == 5.0 and held.amount == pytest.approx(0.05)
+    assert held.liquidation_price is not None and held.liquidation_price < held.entry_price
+
+
+def test_perpetual_balances_are_the_wallet_without_unrealised_pnl(fake_exchange: FakeExchange) -> None:
+    venue = make_ccxt_venue(fake_exchange, "binanceusdm")
+    before = venue.fetch_balances()["USDT"]
+    state = venue.create_order(OrderRequest("wal-1", PERP, Side.BUY, OrderType.MARKET, 0.1))
+    assert state.fee == pytest.approx(0.1 * 60_006.0 * 0.001)
+    fake_exchange.set_price(PERP, 65_000.0)  # a large unrealised gain that the balance must not include
+    assert venue.fetch_balances()["USDT"] == pytest.approx(before - state.fee, rel=1e-12)
+    close = venue.create_order(OrderRequest("wal-2", PERP, Side.SELL, OrderType.MARKET, 0.1, reduce_only=True))
+    realised = 0.1 * ((close.average_price or 0.0) - 60_006.0)
+    assert venue.fetch_balances()["USDT"] == pytest.approx(before - state.fee - close.fee + realised, rel=1e-12)
+
+
+def test_unknown_symbols_are_bad_input(fake_exchange: FakeExchange) -> None:
+    venue = make_ccxt_venue(fake_exchange, "binance")
+    with pytest.raises(BadInputError, match="DOGE/USDT"):
+        venue.fetch_tickers(["DOGE/USDT"])
