@@ -17,7 +17,13 @@ from trimtab.policy.config import StrictModel
 
 
 class ExecutionConfig(StrictModel):
-    """How plans become orders, and the limits no order may pass."""
+    """How plans become orders, and the limits no order may pass.
+
+    The last group are the run loop's guards: prices older than ``max_price_age_s`` or further than
+    ``outlier_threshold`` from the median of the last ``price_median_window`` cycles pause a cycle; a
+    position closer to liquidation than ``liquidation_buffer`` blocks new exposure and is cut by
+    ``deleverage_fraction``; ``funding_switch`` replaces hedges whose funding costs more than a spot sale.
+    """
 
     algo: Literal["market", "limit", "twap"] = "limit"
     limit_price: Literal["touch", "mid"] = "touch"
@@ -42,6 +48,12 @@ class ExecutionConfig(StrictModel):
     lost_after_s: float = Field(default=90.0, ge=0)
     final_wait_s: float = Field(default=30.0, ge=0)
     allowed_symbols: list[str] | None = None
+    max_price_age_s: float = Field(default=300.0, gt=0)
+    outlier_threshold: float = Field(default=0.25, gt=0)
+    price_median_window: int = Field(default=5, ge=3, le=100)
+    liquidation_buffer: float = Field(default=0.10, ge=0, lt=1)
+    deleverage_fraction: float = Field(default=0.5, gt=0, le=1)
+    funding_switch: bool = True
 
 
 def load_execution_config(path: Path | str | None) -> ExecutionConfig:

@@ -1,0 +1,320 @@
+"""The live loop: reconcile, value, trigger, plan, guard, execute, journal; one cycle at a time.
+
+Each cycle:
+
+1. **Halt check**: the KILL file or the journal's halt flag (``trimtab kill``) halts new orders.
+2. **Reconcile** the journal with the venue (:mod:`trimtab.app.reconcile`); trade only once it converged.
+3. **Read** balances, positions and prices from the venue; stale or outlying prices pause the cycle.
+4. **Value and plan**: :func:`trimtab.planner.make_plan` on the *actual* holdings, with the remembered
+   last rebalance, last check and peak equity. Equity that cannot be computed halts the cycle (fail closed).
+5. **Guards**: the liquidation buffer (reducing only, and a deleveraging step) and the funding monitor.
+6. **Approve** (``--approve``), then **execute** through :class:`trimtab.execution.Executor`, which journals
+   every order before sending it.
+7. **Record** the valuation, the decisions, and one summary line.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from trimtab.app.approval import same_trades
+from trimtab.app.guards import Deleverage, funding_switch, liquidation_guard
+from trimtab.app.killswitch import halt_status
+from trimtab.app.market import price_problems, read_market
+from trimtab.app.reconcile import reconcile
+from trimtab.domain.instruments import parse_symbol
+from trimtab.domain.plan import Plan, Trade
+from trimtab.domain.portfolio import DerivativePosition, Portfolio, SpotHolding
+from trimtab.errors import RetryableError
+from trimtab.execution.config import ExecutionConfig
+from trimtab.execution.executor import ExecutionReport, Executor
+from trimtab.execution.ids import new_plan_id
+from trimtab.planner import PlanContext, make_plan
+from trimtab.policy.config import CppiStrategy, Policy
+from trimtab.storage import Store
+from trimtab.storage.journal import Journal
+from trimtab.storage.state import LAST_CHECK, LAST_REBALANCE, PEAK_EQUITY, StateStore
+from trimtab.valuation.valuate import valuate
+from trimtab.venues.ports import Venue
+
+log = logging.getLogger("trimtab.run")
+Approver = Callable[[str, Sequence[Trade]], str]
+
+
+@dataclass
+class CycleResult:
+    """One cycle, as the ``--format json`` line and the summary log line report it."""
+
+    cycle: int
+    timestamp: datetime
+    equity: float | None
+    triggered: bool
+    halted: bool
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    plan_id: str | None = None
+    paused: list[str] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+    converged: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cycle": self.cycle,
+            "timestamp": self.timestamp.isoformat().replace("+00:00", "Z"),
+            "equity": self.equity,
+            "triggered": self.triggered,
+            "halted": self.halted,
+            "orders": self.orders,
+            "plan_id": self.plan_id,
+            "paused": self.paused,
+            "decisions": self.decisions,
+            "reconciled": self.converged,
+        }
+
+
+class RunLoop:
+    """Runs cycles against one venue and one journal (the caller holds the instance lock).
+
+    Parameters
+    ----------
+    venue, store, policy, config:
+        Where to trade, the journal, the policy, and the execution settings and guards.
+    clock, sleep:
+        Injected time (a replay's clock is its bar's close).
+    dry_run:
+        Plan and record, never send an order.
+    approver:
+        ``--approve``: returns ``approved``, ``rejected`` or ``pending`` for a plan's trades.
+    """
+
+    def __init__(
+        self,
+        venue: Venue,
+        store: Store,
+        policy: Policy,
+        config: ExecutionConfig,
+        *,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], None],
+        dry_run: bool = False,
+        approver: Approver | None = None,
+    ) -> None:
+        self.venue = venue
+        self.store = store
+        self.policy = policy
+        self.config = config
+        self.clock = clock
+        self.sleep = sleep
+        self.dry_run = dry_run
+        self.approver = approver
+        self.journal = Journal(store)
+        self.state = StateStore(store)
+        self.markets = venue.load_markets()
+        self.executor = Executor(
+            venue, self.journal, config, self.markets, clock=clock, sleep=sleep, halted=self.halted
+        )
+
+    def halted(self) -> tuple[bool, str]:
+        return halt_status(self.store, self.state)
+
+    # -- one cycle ---------------------------------------------------------------------------------------
+    def cycle(self) -> CycleResult:
+        """Run one cycle; see the module docstring."""
+        number = self.journal.last_cycle() + 1
+        now = self.clock()
+        halted, halt_reason = self.halted()
+        result = CycleResult(number, now, None, False, halted)
+        reconciliation = reconcile(self.executor.tracker, self.journal, self.clock, number)
+        result.converged = reconciliation.converged
+        try:
+            portfolio, position_symbols = self._holdings()
+            read = read_market(self.venue, self.policy, self.markets, position_symbols, self.clock)
+        except RetryableError as error:
+            return self._pause(result, [f"venue unavailable: {error}"])
+        recent = [s["payload"].get("prices", {}) for s in self.journal.snapshots(self.config.price_median_window)]
+        problems = price_problems(read, now, recent, self.config.max_price_age_s, self.config.outlier_threshold) + [
+            f"no price for {symbol}" for symbol in read.missing if self._needed(symbol, portfolio)
+        ]
+        try:
+            plan = make_plan(portfolio, read.snapshot, self.policy, self._context())
+        except (KeyError, ValueError) as error:
+            return self._fail_closed(result, f"equity cannot be computed: {type(error).__name__}: {error}")
+        if not (math.isfinite(plan.equity) and plan.equity > 0):
+            return self._fail_closed(result, f"equity cannot be computed ({plan.equity})")
+        result.equity = plan.equity
+        result.triggered = plan.triggered
+        self._remember(plan, read.snapshot.prices, result)
+        if problems:
+            return self._pause(result, problems)
+        valuation = valuate(portfolio, read.snapshot, self.policy.asset_classes())
+        deleverage = liquidation_guard(valuation, self.config.liquidation_buffer, self.config.deleverage_fraction)
+        trades: list[Trade] = list(plan.trades) if plan.triggered else []
+        if deleverage.trades:
+            trades = list(deleverage.trades)
+            for reason in deleverage.reasons:
+                self._decide(result, "deleverage", reason)
+        if self.config.funding_switch:
+            trades, reasons = funding_switch(trades, portfolio, valuation, read.snapshot, self.policy)
+            for reason in reasons:
+                self._decide(result, "funding", reason)
+        if plan.triggered:
+            self._decide(result, "trigger", plan.trigger_reason or "the trigger fired")
+        if not trades:
+            self._after_check(now)
+            return self._finish(result)
+        if halted:
+            self._decide(result, "halt", f"{len(trades)} order(s) not sent: {halt_reason}")
+            return self._finish(result)
+        if not reconciliation.converged:
+            return self._finish(result)
+        self._execute(result, plan, trades, deleverage)
+        return self._finish(result)
+
+    # -- steps ---------------------------------------------------------------------------------------------
+    def _holdings(self) -> tuple[Portfolio, list[str]]:
+        base = self.policy.base_currency
+        known = {a for c in self.policy.classes for a in c.assets}
+        balances = self.venue.fetch_balances()
+        spot = tuple(SpotHolding(a, v, self.venue.name) for a, v in sorted(balances.items()) if a in known or a == base)
+        positions = self.venue.fetch_positions()
+        derivatives = tuple(
+            DerivativePosition(parse_symbol(p.symbol), p.amount, p.entry_price, p.leverage, self.venue.name)
+            for p in positions
+            if p.amount != 0
+        )
+        return Portfolio(base, spot, derivatives), [p.symbol for p in positions]
+
+    def _needed(self, symbol: str, portfolio: Portfolio) -> bool:
+        instrument = parse_symbol(symbol)
+        if instrument.is_derivative:
+            return portfolio.position_amount(symbol) != 0
+        return portfolio.spot_amount(instrument.base) != 0 or any(
+            instrument.base in c.assets and c.target > 0 for c in self.policy.classes
+        )
+
+    def _context(self) -> PlanContext:
+        peak: float | None = None
+        strategy = self.policy.strategy
+        if isinstance(strategy, CppiStrategy):
+            stored = self.state.get(PEAK_EQUITY)
+            peak = float(stored) if stored is not None and strategy.ratchet else strategy.peak_equity or stored
+        return PlanContext(
+            last_rebalance=self.state.get_time(LAST_REBALANCE),
+            last_check=self.state.get_time(LAST_CHECK),
+            peak_equity=peak,
+        )
+
+    def _after_check(self, now: datetime) -> None:
+        trigger = self.policy.trigger
+        if trigger.kind in ("hybrid", "calendar") and trigger.period is not None:
+            last = self.state.get_time(LAST_CHECK)
+            if last is None or now - last >= trigger.period:
+                self.state.set_time(LAST_CHECK, now)
+
+    def _remember(self, plan: Plan, prices: dict[str, float] | Any, result: CycleResult) -> None:
+        peak = self.state.get(PEAK_EQUITY)
+        if peak is None or plan.equity > float(peak):
+            self.state.set(PEAK_EQUITY, plan.equity)
+        self.journal.save_snapshot(
+            timestamp=result.timestamp,
+            cycle=result.cycle,
+            equity=plan.equity,
+            halted=result.halted,
+            payload={
+                "base_currency": plan.base_currency,
+                "classes": [c.to_dict() for c in plan.classes],
+                "prices": dict(prices),
+                "triggered": plan.triggered,
+                "trigger_reason": plan.trigger_reason,
+                "margin": plan.margin.to_dict(),
+            },
+        )
+
+    def _execute(self, result: CycleResult, plan: Plan, trades: list[Trade], deleverage: Deleverage) -> None:
+        now = result.timestamp
+        plan_id = new_plan_id(now, self.venue.name, result.cycle, uuid.uuid4().hex)
+        payload = plan.to_dict()
+        payload["executed_trades"] = [t.to_dict() for t in trades]
+        status = "dry-run" if self.dry_run else "executing"
+        if not self.dry_run and self.approver is not None:
+            status = self._approval(plan_id, trades)
+        self.journal.save_plan(
+            plan_id,
+            created_at=now,
+            cycle=result.cycle,
+            venue=self.venue.name,
+            equity=plan.equity,
+            triggered=plan.triggered,
+            reason=plan.trigger_reason,
+            status=status,
+            payload=payload,
+            policy_hash=self.policy.config_hash(),
+        )
+        result.plan_id = plan_id
+        if status != "executing":
+            self._decide(result, "plan", f"plan {plan_id} is {status}; no order sent")
+            return
+        report: ExecutionReport = self.executor.execute(
+            plan_id, trades, equity=plan.equity, cycle=result.cycle, reducing_only=deleverage.reducing_only
+        )
+        self.journal.set_plan_status(plan_id, "done" if report.converged else "unresolved")
+        result.orders = report.orders_json()
+        result.converged = report.converged
+        result.decisions += report.refusals
+        if plan.triggered and any(o.filled > 0 for o in report.orders):
+            self.state.set_time(LAST_REBALANCE, now)
+            self.state.set_time(LAST_CHECK, now)
+        elif plan.triggered:
+            self._after_check(now)
+
+    def _approval(self, plan_id: str, trades: list[Trade]) -> str:
+        for pending in self.journal.plans(status="approved"):
+            if same_trades(pending["payload"].get("executed_trades", []), trades):
+                self.journal.set_plan_status(pending["id"], "superseded")
+                return "executing"
+            self.journal.set_plan_status(pending["id"], "lapsed")
+        for pending in self.journal.plans(status="pending"):
+            self.journal.set_plan_status(pending["id"], "lapsed")
+        assert self.approver is not None
+        answer = self.approver(plan_id, trades)
+        return "executing" if answer == "approved" else answer
+
+    def _decide(self, result: CycleResult, kind: str, reason: str) -> None:
+        self.journal.add_decision(timestamp=result.timestamp, cycle=result.cycle, kind=kind, reason=reason)
+        result.decisions.append(reason)
+
+    def _pause(self, result: CycleResult, problems: list[str]) -> CycleResult:
+        result.paused = problems
+        for problem in problems:
+            self._decide(result, "pause", problem)
+        return self._finish(result)
+
+    def _fail_closed(self, result: CycleResult, reason: str) -> CycleResult:
+        result.halted = True
+        self._decide(result, "halt", f"no orders this cycle: {reason}")
+        return self._finish(result)
+
+    def _finish(self, result: CycleResult) -> CycleResult:
+        log.info(
+            "cycle %d: equity %s, triggered %s, %d order(s), halted %s%s",
+            result.cycle,
+            "unknown" if result.equity is None else f"{result.equity:.2f}",
+            result.triggered,
+            len(result.orders),
+            result.halted,
+            f", paused: {'; '.join(result.paused)}" if result.paused else "",
+            extra={
+                "cycle": result.cycle,
+                "equity": result.equity,
+                "triggered": result.triggered,
+                "orders": len(result.orders),
+                "halted": result.halted,
+                "paused": bool(result.paused),
+            },
+        )
+        return result

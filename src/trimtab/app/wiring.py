@@ -1,0 +1,208 @@
+"""Building a run from its options: the journal, the venue (paper or ccxt), the feed, the clock, the loop.
+
+Only this module (and the command line) knows concrete adapters; the loop speaks to the Venue port.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from trimtab.app.loop import Approver, RunLoop
+from trimtab.errors import BadInputError
+from trimtab.execution.config import ExecutionConfig
+from trimtab.loaders.inputs import check_consistency
+from trimtab.policy.config import Policy
+from trimtab.storage import Store
+from trimtab.storage.state import StateStore
+from trimtab.venues.paper import PAPER_ACCOUNT_KEY, FixedFeed, PaperVenue, ReplayFeed
+from trimtab.venues.ports import Venue
+
+REPLAY_AT = "replay_at"
+"""State key: the close time of the last replayed bar, so a restarted replay goes on from the next one."""
+
+
+class VirtualClock:
+    """The time of a replay: the current bar's close plus whatever the execution 'slept' within the cycle."""
+
+    def __init__(self, base: Callable[[], datetime]) -> None:
+        self.base = base
+        self.offset = 0.0
+
+    def __call__(self) -> datetime:
+        return self.base() + timedelta(seconds=self.offset)
+
+    def sleep(self, seconds: float) -> None:
+        self.offset += max(seconds, 0.0)
+
+    def reset(self) -> None:
+        self.offset = 0.0
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class RunSetup:
+    """What ``trimtab run`` needs besides the policy and the journal."""
+
+    venue: str = "paper"
+    portfolio: Path | None = None
+    market: Path | None = None
+    data: Path | None = None
+    at: datetime | None = None
+    keys: Path | None = None
+    testnet: bool = False
+    venue_config: Path | None = None
+    dry_run: bool = False
+    approver: Approver | None = None
+    config: ExecutionConfig = field(default_factory=ExecutionConfig)
+
+
+@dataclass
+class Run:
+    """A wired run: the loop, and the replay feed when history is replayed."""
+
+    loop: RunLoop
+    venue: Venue
+    feed: ReplayFeed | None
+    clock: Callable[[], datetime]
+    state: StateStore
+
+    def advance(self) -> bool:
+        """After a cycle of a replay: remember the bar and move to the next; False at the end of the data."""
+        if self.feed is None:
+            return True
+        self.state.set(REPLAY_AT, self.feed.snapshot().timestamp.isoformat())
+        moved = self.feed.advance()
+        if isinstance(self.clock, VirtualClock):
+            self.clock.reset()
+        return moved
+
+
+def build_run(policy: Policy, store: Store, setup: RunSetup) -> Run:
+    """Wire a run of ``policy`` on ``store``.
+
+    Raises
+    ------
+    BadInputError
+        For inconsistent options (paper inputs on a live venue, a missing ``--portfolio`` on a first paper
+        run, unreadable files), naming the flag or file.
+    """
+    state = StateStore(store)
+    if setup.venue == "paper":
+        return _paper(policy, store, state, setup)
+    for flag, value in (("--portfolio", setup.portfolio), ("--market", setup.market), ("--data", setup.data)):
+        if value is not None:
+            raise BadInputError(flag, "", "is for the paper venue only; a live venue's balances and prices are real")
+    venue = _ccxt(setup)
+    loop = RunLoop(
+        venue,
+        store,
+        policy,
+        setup.config,
+        clock=wall_clock,
+        sleep=time.sleep,
+        dry_run=setup.dry_run,
+        approver=setup.approver,
+    )
+    return Run(loop, venue, None, wall_clock, state)
+
+
+def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> Run:
+    from trimtab.loaders.market import load_market
+    from trimtab.loaders.portfolio import load_portfolio
+    from trimtab.venues.simulation import RealityModels
+
+    if (setup.market is None) == (setup.data is None):
+        raise BadInputError("--market", "", "the paper venue needs exactly one of --market M or --data D")
+    if setup.at is not None and setup.data is None:
+        raise BadInputError("--at", "", "is for replayed history (--data D)")
+    initial = None
+    first_start = state.get(PAPER_ACCOUNT_KEY) is None
+    if first_start:
+        if setup.portfolio is None:
+            raise BadInputError("--portfolio", "", "required on the first paper run (the account's balances)")
+        initial, _ = load_portfolio(setup.portfolio)
+    clock: Callable[[], datetime]
+    sleep: Callable[[float], None]
+    feed_for_venue: FixedFeed | ReplayFeed
+    replay: ReplayFeed | None = None
+    if setup.market is not None:
+        market = load_market(setup.market)
+        if initial is not None:
+            check_consistency(
+                initial,
+                policy,
+                market,
+                setup.portfolio.name if setup.portfolio else "portfolio",
+                "policy",
+                setup.market.name,
+            )
+        feed_for_venue = FixedFeed(market)
+        clock, sleep = wall_clock, time.sleep
+    else:
+        assert setup.data is not None
+        replay = _replay(policy, state, setup.data, setup.at)
+        feed_for_venue = replay
+        virtual = VirtualClock(lambda: replay.snapshot().timestamp)
+        clock, sleep = virtual, virtual.sleep
+    venue = PaperVenue(
+        feed_for_venue,
+        base_currency=policy.base_currency,
+        models=RealityModels.from_costs(policy.costs),
+        store=state,
+        initial=initial,
+        clock=clock,
+    )
+    loop = RunLoop(
+        venue, store, policy, setup.config, clock=clock, sleep=sleep, dry_run=setup.dry_run, approver=setup.approver
+    )
+    return Run(loop, venue, replay, clock, state)
+
+
+def _replay(policy: Policy, state: StateStore, data: Path, at: datetime | None) -> ReplayFeed:
+    from trimtab.feed.history import load_history
+
+    if not data.is_dir():
+        raise BadInputError("--data", "", f"{data} is not a folder")
+    base = policy.base_currency
+    assets = [a for c in policy.classes for a in c.assets if a != base]
+    perps = tuple(c.hedge for c in policy.classes if c.hedge)
+    history = load_history(data, assets, quote=base, start=at)
+    feed = ReplayFeed(history, perps)
+    stored = state.get(REPLAY_AT)
+    if stored:
+        # A restarted replay goes on after the last bar it processed.
+        feed.seek_close(datetime.fromisoformat(stored))
+        if not feed.advance():
+            raise BadInputError("--data", "", f"the replay already reached the last bar ({stored})")
+    return feed
+
+
+def _ccxt(setup: RunSetup) -> Venue:
+    from trimtab.venues.ccxt import build_ccxt_venue, load_credentials
+
+    credentials = load_credentials(setup.venue, setup.keys)
+    if credentials is None:
+        raise BadInputError(
+            "--venue",
+            "",
+            f"no API keys for {setup.venue}: set TRIMTAB_{setup.venue.upper()}_API_KEY and "
+            "_API_SECRET or give --keys FILE (trade-only keys, never withdrawal)",
+        )
+    extra: dict[str, Any] | None = None
+    if setup.venue_config is not None:
+        try:
+            extra = json.loads(setup.venue_config.read_text())
+        except (OSError, ValueError) as error:
+            raise BadInputError(setup.venue_config.name, "", f"not a JSON object: {error}") from None
+        if not isinstance(extra, dict):
+            raise BadInputError(setup.venue_config.name, "", "must be a JSON object of ccxt settings")
+    return build_ccxt_venue(setup.venue, credentials, sandbox=setup.testnet, config=extra)

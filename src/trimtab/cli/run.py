@@ -1,0 +1,154 @@
+"""``trimtab run``: the live (or paper) loop; plus ``kill`` and ``resume``, the kill switch's two handles.
+
+Heavy imports (SQLAlchemy, ccxt, the planner) happen inside the commands so ``trimtab --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from trimtab.errors import BadInputError
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run``, ``kill`` and ``resume`` to the application."""
+    app.command("run", help="Run the rebalancing loop on the paper venue or a real exchange.")(run_command)
+    app.command("kill", help="Halt new orders of a run (kill switch); the run keeps reconciling.")(kill_command)
+    app.command("resume", help="Clear the halt set by 'trimtab kill'.")(resume_command)
+
+
+def run_command(
+    policy: Annotated[Path, typer.Option("--policy", help="Policy file (.toml or .json).")],
+    venue: Annotated[
+        str, typer.Option("--venue", help="'paper' or a ccxt exchange id (binance, binanceusdm...).")
+    ] = "paper",
+    state: Annotated[
+        str | None,
+        typer.Option("--state", help="Journal URL (default sqlite:///trimtab-<venue>.db here).", show_default=False),
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="Run one cycle and exit.")] = False,
+    cycles: Annotated[int | None, typer.Option("--cycles", min=1, help="Run this many cycles and exit.")] = None,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.0, help="Seconds between cycles (live and --market).")
+    ] = 60.0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and record, never send an order.")] = False,
+    approve: Annotated[bool, typer.Option("--approve", help="Ask before executing each plan.")] = False,
+    output_format: Annotated[str, typer.Option("--format", help="text or json (one line per cycle).")] = "text",
+    portfolio: Annotated[Path | None, typer.Option("--portfolio", help="Paper: first-start balances.")] = None,
+    market: Annotated[Path | None, typer.Option("--market", help="Paper: one fixed market snapshot.")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="Paper: a history folder to replay.")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="Paper replay: the first bar (ISO time).")] = None,
+    execution: Annotated[
+        Path | None, typer.Option("--execution", help="Execution settings and caps (.toml or .json).")
+    ] = None,
+    keys: Annotated[Path | None, typer.Option("--keys", help="Live: API key file (chmod 600).")] = None,
+    testnet: Annotated[bool, typer.Option("--testnet", help="Live: the exchange's testnet.")] = False,
+    venue_config: Annotated[
+        Path | None, typer.Option("--venue-config", help="Live: extra ccxt settings (JSON: urls, timeout...).")
+    ] = None,
+) -> None:
+    """Run cycles: reconcile, value, trigger, plan, guard, execute, journal."""
+    if output_format not in ("text", "json"):
+        raise BadInputError("--format", "", f"{output_format!r} must be 'text' or 'json'")
+    from trimtab.cli.plan import parse_time_option
+
+    at_time = parse_time_option("--at", at) if at is not None else None
+
+    from trimtab.app.approval import stdin_approver
+    from trimtab.app.lock import InstanceLock
+    from trimtab.app.logs import configure_logging
+    from trimtab.app.wiring import RunSetup, build_run
+    from trimtab.execution.config import load_execution_config
+    from trimtab.loaders.policy import load_policy
+    from trimtab.storage import default_state_url, open_store
+
+    configure_logging()
+    loaded_policy = load_policy(policy)
+    config = load_execution_config(execution)
+    store = open_store(state or default_state_url(venue))
+    setup = RunSetup(
+        venue=venue,
+        portfolio=portfolio,
+        market=market,
+        data=data,
+        at=at_time,
+        keys=keys,
+        testnet=testnet,
+        venue_config=venue_config,
+        dry_run=dry_run,
+        approver=stdin_approver() if approve else None,
+        config=config,
+    )
+    total = 1 if once else cycles
+    with InstanceLock(store, name=f"run:{venue}"):
+        wired = build_run(loaded_policy, store, setup)
+        try:
+            done = 0
+            while total is None or done < total:
+                result = wired.loop.cycle()
+                done += 1
+                if output_format == "json":
+                    sys.stdout.write(json.dumps(result.to_json()) + "\n")
+                else:
+                    sys.stdout.write(_text_line(result.to_json()) + "\n")
+                sys.stdout.flush()
+                if total is not None and done >= total:
+                    break
+                if wired.feed is not None:
+                    if not wired.advance():
+                        break
+                else:
+                    wired.loop.sleep(interval)
+            if wired.feed is not None and total is not None and done >= total:
+                wired.advance()
+        finally:
+            wired.venue.close()
+            store.close()
+
+
+def _text_line(result: dict[str, Any]) -> str:
+    orders = result["orders"]
+    assert isinstance(orders, list)
+    equity = result["equity"]
+    text = (
+        f"cycle {result['cycle']} {result['timestamp']}: equity "
+        f"{'unknown' if equity is None else f'{equity:,.2f}'}"
+        f"{' TRIGGERED' if result['triggered'] else ''}{' HALTED' if result['halted'] else ''}, {len(orders)} order(s)"
+    )
+    for order in orders:
+        text += (
+            f"\n  {order['side']} {order['amount']:g} {order['symbol']}: {order['status']} ({order['filled']:g} filled)"
+        )
+    for reason in result.get("decisions") or []:
+        text += f"\n  - {reason}"
+    return text
+
+
+def kill_command(
+    state: Annotated[str, typer.Option("--state", help="Journal URL of the run to halt.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the journal).")] = "trimtab kill",
+) -> None:
+    """Halt new orders; a running loop sees it before its next order."""
+    from trimtab.cli.status import open_existing
+    from trimtab.storage.state import StateStore
+
+    store = open_existing(state)
+    StateStore(store).set_halted(True, reason)
+    typer.echo(f"halted: {reason}")
+
+
+def resume_command(state: Annotated[str, typer.Option("--state", help="Journal URL of the run to resume.")]) -> None:
+    """Clear the halt flag (a KILL file, if any, must be removed by hand)."""
+    from trimtab.app.killswitch import kill_file
+    from trimtab.cli.status import open_existing
+    from trimtab.storage.state import StateStore
+
+    store = open_existing(state)
+    StateStore(store).set_halted(False, "")
+    file = kill_file(store)
+    typer.echo("resumed" + (f" (but {file} still halts the run: remove it)" if file.exists() else ""))

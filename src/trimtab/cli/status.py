@@ -1,0 +1,110 @@
+"""``trimtab status`` (the last valuation against the bands) and ``trimtab orders`` (the journal's orders)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from trimtab.errors import BadInputError
+
+if TYPE_CHECKING:
+    from trimtab.storage import Store
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``status`` and ``orders`` to the application."""
+    app.command("status", help="The last valuation against the bands, the halt state and open orders.")(status_command)
+    app.command("orders", help="Every order in the journal, newest last.")(orders_command)
+
+
+def open_existing(url: str) -> Store:
+    """Open a journal that must already exist (a SQLite file is never created by a read-only command)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from trimtab.storage import describe_url, open_store
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise BadInputError("--state", "", f"{describe_url(url)} is not a database URL") from None
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        from pathlib import Path
+
+        if not Path(parsed.database).exists():
+            raise BadInputError("--state", "", f"no journal at {parsed.database}")
+    return open_store(url)
+
+
+def status_document(store: Store) -> dict[str, Any]:
+    """The ``status`` JSON: equity, classes against their bands, halt state and open orders."""
+    from trimtab.app.killswitch import halt_status
+    from trimtab.storage.journal import Journal
+    from trimtab.storage.state import LAST_REBALANCE, StateStore
+
+    journal, state = Journal(store), StateStore(store)
+    snapshot = journal.last_snapshot()
+    halted, reason = halt_status(store, state)
+    payload = snapshot["payload"] if snapshot else {}
+    last_rebalance = state.get_time(LAST_REBALANCE)
+    return {
+        "timestamp": snapshot["timestamp"].isoformat().replace("+00:00", "Z") if snapshot else None,
+        "cycle": snapshot["cycle"] if snapshot else None,
+        "base_currency": payload.get("base_currency"),
+        "equity": snapshot["equity"] if snapshot else None,
+        "triggered": payload.get("triggered"),
+        "classes": payload.get("classes", []),
+        "halted": halted,
+        "halt_reason": reason,
+        "last_rebalance": last_rebalance.isoformat().replace("+00:00", "Z") if last_rebalance else None,
+        "open_orders": [o.to_dict() for o in journal.orders(open_only=True)],
+    }
+
+
+def status_command(
+    state: Annotated[str, typer.Option("--state", help="Journal URL (e.g. sqlite:///trimtab-paper.db).")],
+    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Print the last valuation of a run against its bands."""
+    if output_format not in ("text", "json"):
+        raise BadInputError("--format", "", f"{output_format!r} must be 'text' or 'json'")
+    document = status_document(open_existing(state))
+    if output_format == "json":
+        sys.stdout.write(json.dumps(document) + "\n")
+        return
+    if document["equity"] is None:
+        typer.echo("no valuation yet")
+    else:
+        typer.echo(f"{document['timestamp']}  equity {document['equity']:,.2f} {document['base_currency']}")
+        for c in document["classes"]:
+            flag = "  BREACHED" if c["breached"] else ""
+            typer.echo(
+                f"  {c['name']:<10} {c['weight']:7.2%}  band {c['lower']:.2%}..{c['upper']:.2%}  "
+                f"target {c['target']:.2%}{flag}"
+            )
+    typer.echo(f"halted: {document['halted']}" + (f" ({document['halt_reason']})" if document["halt_reason"] else ""))
+    typer.echo(f"open orders: {len(document['open_orders'])}")
+
+
+def orders_command(
+    state: Annotated[str, typer.Option("--state", help="Journal URL.")],
+    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Print every order of the journal, newest last."""
+    if output_format not in ("text", "json"):
+        raise BadInputError("--format", "", f"{output_format!r} must be 'text' or 'json'")
+    from trimtab.storage.journal import Journal
+
+    orders = [o.to_dict() for o in Journal(open_existing(state)).orders()]
+    if output_format == "json":
+        sys.stdout.write(json.dumps(orders) + "\n")
+        return
+    for o in orders:
+        average = "-" if o["average_price"] is None else f"{o['average_price']:g}"
+        typer.echo(
+            f"{o['created_at']}  {o['client_order_id']:<26} {o['side']:<4} {o['amount']:g} {o['symbol']} "
+            f"filled {o['filled']:g} @ {average} fee {o['fee']:g}  {o['status']}  ({o['venue']})"
+        )
