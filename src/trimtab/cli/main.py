@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "trimtab.cli.data",
     "trimtab.cli.backtest",
     "trimtab.cli.serve",
+    "trimtab.cli.run",
+    "trimtab.cli.status",
 )
 """Modules that each define ``register(app)``; kept light at import time (heavy imports inside commands)."""
 
