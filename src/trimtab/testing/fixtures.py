@@ -52,6 +52,23 @@ def make_ccxt_venue(
     )
 
 
+def make_ccxt_client(fake: FakeExchange, exchange_id: str = "binance", **config: Any) -> Any:
+    """A bare ccxt client (``binance`` or ``binanceusdm``) pointed at ``fake``, holding the canary keys."""
+    import ccxt
+
+    fake.api_key = CANARY_API_KEY
+    settings: dict[str, Any] = {
+        "apiKey": CANARY_API_KEY,
+        "secret": CANARY_SECRET,
+        "urls": fake.ccxt_urls(exchange_id),
+        "timeout": 1500,
+        "enableRateLimit": False,
+        "options": {"fetchCurrencies": False, "fetchMargins": False},
+    }
+    settings.update(config)
+    return getattr(ccxt, exchange_id)(settings)
+
+
 @pytest.fixture
 def fake_exchange() -> Iterator[FakeExchange]:
     """A running fake Binance (spot and USD-M) with the default markets and balances."""

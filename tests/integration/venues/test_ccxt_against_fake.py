@@ -64,3 +64,13 @@ def test_unknown_symbols_are_bad_input(fake_exchange: FakeExchange) -> None:
     venue = make_ccxt_venue(fake_exchange, "binance")
     with pytest.raises(BadInputError, match="DOGE/USDT"):
         venue.fetch_tickers(["DOGE/USDT"])
+
+
+def test_a_bare_ccxt_client_trades_against_the_fake(fake_exchange: FakeExchange) -> None:
+    from trimtab.testing.fixtures import make_ccxt_client
+
+    client = make_ccxt_client(fake_exchange, "binanceusdm")
+    order = client.create_order(PERP, "market", "sell", 0.02, None, {"newClientOrderId": "bare-1"})
+    assert order["status"] == "closed" and order["clientOrderId"] == "bare-1"
+    positions = client.fetch_positions([PERP])
+    assert positions[0]["side"] == "short" and positions[0]["contracts"] == pytest.approx(0.02)
