@@ -1,0 +1,121 @@
+"""The kernel on tiny hand-made markets, and the band-width sweep against single runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trimtab.backtest import kernel
+
+DAY = 86_400 * 1_000_000_000
+
+
+def _run(close: np.ndarray, half_width: float, fee: float = 0.001, slippage: float = 0.0, **flags: object) -> tuple:
+    n_bars = close.shape[0]
+    equity, fees, slip = np.zeros(n_bars), np.zeros(n_bars), np.zeros(n_bars)
+    weights = np.zeros((n_bars, 2))
+    flags_out = np.zeros(n_bars, dtype=np.uint8)
+    stats, index, values = kernel.simulate(
+        close,
+        np.arange(n_bars, dtype=np.int64) * DAY,
+        np.array([0], dtype=np.int64),
+        np.array([1.0]),
+        np.array([0.5, 0.5]),
+        np.array([[half_width, half_width]]),
+        1,
+        1000.0,
+        fee,
+        slippage,
+        float(flags.get("min_notional", 0.0)),
+        int(flags.get("trigger", kernel.TRIGGER_THRESHOLD)),
+        int(flags.get("period", 0)),
+        bool(flags.get("scope_breached", False)),
+        bool(flags.get("band_edge", False)),
+        equity,
+        weights,
+        fees,
+        slip,
+        flags_out,
+        True,
+    )
+    return stats, index, values, equity, weights, fees
+
+
+def test_a_doubling_price_breaches_and_is_sold_back_to_target_by_hand() -> None:
+    # 50/50 BTC/cash at 100; BTC doubles: weight 2/3 > 0.5 + 0.1, so sell back to 50 %.
+    close = np.array([[100.0], [200.0]])
+    stats, index, values, equity, weights, fees = _run(close, 0.1)
+    bought = 500.0 / 100.0
+    cash = 1000.0 - 500.0 - 0.5
+    equity_before = cash + bought * 200.0  # 1499.5
+    sell_value = bought * 200.0 - 0.5 * equity_before
+    assert values[1, 0] == pytest.approx(-sell_value / 200.0)
+    assert values[1, 2] == pytest.approx(0.001 * sell_value)
+    assert equity[1] == pytest.approx(equity_before - 0.001 * sell_value)
+    assert weights[1, 0] == pytest.approx(0.5 * equity_before / equity[1])
+    assert stats[kernel.STAT_REBALANCES] == 1
+    assert stats[kernel.STAT_TRADED_NOTIONAL] == pytest.approx(sell_value)
+    assert fees[1] == pytest.approx(0.5 + 0.001 * sell_value)
+    assert index.tolist() == [[0, 0], [1, 0]]
+
+
+def test_band_edge_stops_at_the_edge_and_slippage_moves_the_fill_price() -> None:
+    close = np.array([[100.0], [200.0]])
+    _, _, values, _, weights, _ = _run(close, 0.1, fee=0.0, slippage=0.001, band_edge=True)
+    assert weights[1, 0] == pytest.approx(0.6, rel=1e-3)  # the upper edge, moved only by slippage
+    assert values[1, 1] == pytest.approx(200.0 * (1 - 0.001))
+    assert values[0, 1] == pytest.approx(100.0 * (1 + 0.001))
+
+
+def test_calendar_rebalances_every_period_even_inside_the_band() -> None:
+    close = np.array([[100.0], [101.0], [102.0], [103.0], [104.0]])
+    stats, index, *_ = _run(close, 0.4, trigger=kernel.TRIGGER_CALENDAR, period=2 * DAY)
+    assert stats[kernel.STAT_REBALANCES] == 2
+    assert sorted({int(bar) for bar in index[:, 0]}) == [0, 2, 4]
+
+
+def test_min_notional_drops_small_trades() -> None:
+    close = np.array([[100.0], [130.0]])
+    stats, *_ = _run(close, 0.01, min_notional=1000.0)
+    assert stats[kernel.STAT_REBALANCES] == 0
+
+
+def test_the_batched_sweep_gives_each_single_runs_figures() -> None:
+    rng = np.random.default_rng(3)
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.03, (500, 3)), axis=0))
+    times = np.arange(500, dtype=np.int64) * DAY
+    class_of = np.array([0, 1, 2], dtype=np.int64)
+    split = np.ones(3)
+    targets = np.array([0.3, 0.3, 0.2, 0.2])
+    grid = np.array([[w] * 4 for w in (0.01, 0.05, 0.1, 0.2)])
+    batch = kernel.simulate_batch(
+        close, times, class_of, split, targets, grid, 3, 1e5, 0.001, 0.0005, 10.0, 0, 0, False, False, np.zeros((4, 0))
+    )
+    empty = np.zeros(0)
+    for k in range(grid.shape[0]):
+        single, _, _ = kernel.simulate(
+            close,
+            times,
+            class_of,
+            split,
+            targets,
+            grid[k : k + 1],
+            3,
+            1e5,
+            0.001,
+            0.0005,
+            10.0,
+            0,
+            0,
+            False,
+            False,
+            empty,
+            np.zeros((0, 4)),
+            empty,
+            empty,
+            np.zeros(0, dtype=np.uint8),
+            False,
+        )
+        assert np.array_equal(batch[k], single)
+    rebalances = batch[:, kernel.STAT_REBALANCES]
+    assert rebalances[0] > rebalances[1] > rebalances[2] >= rebalances[3]
