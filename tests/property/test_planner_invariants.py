@@ -1,7 +1,7 @@
 """Planner invariants over random portfolios, policies and snapshots (2-6 classes, spot only and spot+perp).
 
 * after applying a plan at snapshot prices every class sits inside its band, up to the fee dust
-  (fees / equity) and the orders skipped as too small;
+  (fees / equity), the orders skipped as too small and lot-size rounding;
 * planning again after applying a plan trades nothing of substance;
 * no order below min_notional; no spot sale larger than the holding;
 * when ``margin.ok`` the margin buffer and the leverage cap hold after the plan;
@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,7 @@ from trimtab.domain import (
     DerivativePosition,
     DerivativeQuote,
     InstrumentKind,
+    MarketRules,
     MarketSnapshot,
     Plan,
     Portfolio,
@@ -71,7 +73,7 @@ def cases(draw: st.DrawFn, with_perps: bool) -> Case:
             "target": targets[index],
             "band": round(targets[index] * draw(st.floats(0.15, 0.45)), 4),
         }
-        if with_perps and draw(st.booleans()):
+        if with_perps and draw(st.integers(0, 3)) > 0:
             symbol = f"{assets[0]}/USDT:USDT"
             table["hedge"] = symbol
             quotes[symbol] = DerivativeQuote(
@@ -114,6 +116,13 @@ def cases(draw: st.DrawFn, with_perps: bool) -> Case:
             DerivativePosition(parse_symbol(symbol), exposure / mark, mark * draw(st.floats(0.97, 1.03)), 3.0)
         )
 
+    rules: dict[str, MarketRules] = {}
+    if draw(st.booleans()):
+        # Lot sizes worth at most one unit of the base currency, so rounding down moves a weight by <= 1 / equity.
+        for asset, price in prices.items():
+            if asset not in ("USDT", "USDC"):
+                rules[f"{asset}/USDT"] = MarketRules(amount_step=10.0 ** math.floor(math.log10(1.0 / price)))
+
     policy = Policy.model_validate(
         {
             "base_currency": "USDT",
@@ -121,7 +130,7 @@ def cases(draw: st.DrawFn, with_perps: bool) -> Case:
             "rebalance": {
                 "scope": draw(st.sampled_from(["all", "breached"])),
                 "to": draw(st.sampled_from(["target", "band-edge"])),
-                "instrument": draw(st.sampled_from(["spot", "perp", "auto"])) if with_perps else "spot",
+                "instrument": draw(st.sampled_from(["spot", "perp", "perp", "auto", "auto"])) if with_perps else "spot",
                 "min_notional": draw(st.sampled_from([0.0, 1.0, 10.0])),
                 "max_leverage": 3.0,
                 "margin_buffer": 0.5,
@@ -131,7 +140,7 @@ def cases(draw: st.DrawFn, with_perps: bool) -> Case:
         }
     )
     portfolio = Portfolio("USDT", tuple(spot), tuple(positions))
-    return Case(policy, portfolio, MarketSnapshot(NOW, prices, quotes))
+    return Case(policy, portfolio, MarketSnapshot(NOW, prices, quotes, {}, rules))
 
 
 def reached_goals(plan: Plan) -> bool:
@@ -140,8 +149,11 @@ def reached_goals(plan: Plan) -> bool:
     return not any(any(b in note for b in blockers) for note in plan.notes)
 
 
-def skipped_notional(plan: Plan, min_notional: float) -> float:
-    return sum(min_notional for note in plan.notes if note.startswith("skipped"))
+def slack(plan: Plan, case: Case) -> float:
+    """How far, in the base currency, orders skipped as too small or rounded down to a lot leave a class."""
+    skipped = sum(case.policy.rebalance.min_notional for note in plan.notes if note.startswith("skipped"))
+    rounded = sum(1.0 for trade in plan.trades if trade.symbol in case.market.markets)
+    return skipped + rounded
 
 
 def check_plan(case: Case) -> None:
@@ -177,14 +189,14 @@ def check_plan(case: Case) -> None:
     if not plan.triggered or not reached_goals(plan):
         return
     bands = {c.name: (c.lower, c.upper) for c in plan.classes}
-    tolerance = (plan.costs.fees + skipped_notional(plan, rebalance.min_notional)) / valuation.equity + 1e-9
+    tolerance = (plan.costs.fees + slack(plan, case)) / valuation.equity + 1e-9
     for name, weight in valuation.weights.items():
         lower, upper = bands[name]
         assert lower - tolerance <= weight <= upper + tolerance, (name, weight, lower, upper, plan.notes)
 
     again = make_plan(after, market, policy)
     residue = sum(t.notional for t in again.trades)
-    assert residue <= 2.0 * plan.costs.fees + skipped_notional(plan, rebalance.min_notional) + 1e-6 * plan.equity, (
+    assert residue <= 2.0 * plan.costs.fees + 2.0 * slack(plan, case) + 1e-6 * plan.equity, (
         again.trades,
         again.notes,
     )
