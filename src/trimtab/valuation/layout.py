@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from trimtab.domain.classes import AssetClass
 from trimtab.domain.instruments import Instrument, InstrumentKind, OptionType
@@ -90,50 +90,62 @@ class ClassIndex(NamedTuple):
     sink_index: int
 
 
-_cache: dict[tuple[int, int], tuple[Portfolio, Sequence[AssetClass], Layout]] = {}
-_class_cache: dict[int, tuple[Sequence[AssetClass], ClassIndex]] = {}
+ClassKey = tuple[tuple[str, tuple[str, ...], str | None, bool], ...]
+
+_cache: dict[tuple[int, int], tuple[Portfolio, ClassIndex, Layout]] = {}
+_class_by_identity: dict[int, tuple[Sequence[AssetClass], ClassIndex]] = {}
+_class_by_content: dict[ClassKey, ClassIndex] = {}
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    """Store ``value``, first dropping the oldest entry of a full memo (dicts keep insertion order)."""
+    if len(memo) >= _CACHE_SIZE:
+        # Tolerant of another thread evicting the same entry first.
+        memo.pop(next(iter(memo), None), None)
+    memo[key] = value
 
 
 def layout_for(portfolio: Portfolio, classes: Sequence[AssetClass]) -> Layout:
-    """The layout of ``portfolio`` against ``classes``, memoised while both are the same objects.
+    """The layout of ``portfolio`` against ``classes``, memoised while the portfolio is the same object.
 
-    Only a tuple of classes is memoised: a list could change between calls while keeping its identity.
-    The memo holds its keys alive, so an id cannot be reused by another object while it is cached.
+    The classes are matched by content (names, assets, hedges, the cash flag, in order; see
+    :func:`class_index_for`), so a policy that builds a fresh tuple of equal classes for every call still
+    hits the memo. The memo holds its keys alive, so an id cannot be reused while it is cached.
 
     Raises
     ------
     ValueError
         If a derivative counts toward no class.
     """
-    if type(classes) is not tuple:
-        return build_layout(portfolio, classes)
-    key = (id(portfolio), id(classes))
+    index = class_index_for(classes)
+    key = (id(portfolio), id(index))
     hit = _cache.get(key)
-    if hit is not None and hit[0] is portfolio and hit[1] is classes:
+    if hit is not None and hit[0] is portfolio and hit[1] is index:
         return hit[2]
-    layout = build_layout(portfolio, classes)
-    if len(_cache) >= _CACHE_SIZE:
-        # Drop the oldest entry (dicts keep insertion order); tolerant of another thread evicting it first.
-        _cache.pop(next(iter(_cache), None), None)  # type: ignore[arg-type]
-    _cache[key] = (portfolio, classes, layout)
+    layout = _build(portfolio, index)
+    _remember(_cache, key, (portfolio, index, layout))
     return layout
 
 
 def class_index_for(classes: Sequence[AssetClass]) -> ClassIndex:
-    """The class index of ``classes``, memoised (like layouts) while a tuple of classes is the same object.
+    """The class index of ``classes``, memoised; equal classes share one index.
 
-    A planner values the portfolio before and after its trades against the same classes: the second
-    valuation has a new portfolio but reuses this.
+    A tuple seen before is recognised by identity (no work); otherwise the classes are recognised by
+    what valuation reads of them: each class's name, assets, hedge and cash flag, in order. A list is
+    always matched by content, since it may have changed while keeping its identity.
     """
-    if type(classes) is not tuple:
-        return build_class_index(classes)
-    hit = _class_cache.get(id(classes))
-    if hit is not None and hit[0] is classes:
-        return hit[1]
-    index = build_class_index(classes)
-    if len(_class_cache) >= _CACHE_SIZE:
-        _class_cache.pop(next(iter(_class_cache), None), None)  # type: ignore[arg-type]
-    _class_cache[id(classes)] = (classes, index)
+    is_tuple = type(classes) is tuple
+    if is_tuple:
+        hit = _class_by_identity.get(id(classes))
+        if hit is not None and hit[0] is classes:
+            return hit[1]
+    content: ClassKey = tuple((c.name, tuple(c.assets), c.hedge, c.cash) for c in classes)
+    index = _class_by_content.get(content)
+    if index is None:
+        index = build_class_index(classes)
+        _remember(_class_by_content, content, index)
+    if is_tuple:
+        _remember(_class_by_identity, id(classes), (classes, index))
     return index
 
 
@@ -157,8 +169,12 @@ def build_class_index(classes: Sequence[AssetClass]) -> ClassIndex:
 
 def build_layout(portfolio: Portfolio, classes: Sequence[AssetClass]) -> Layout:
     """Work out the layout without the layout memo (the class index may still come from its own)."""
+    return _build(portfolio, class_index_for(classes))
+
+
+def _build(portfolio: Portfolio, index: ClassIndex) -> Layout:
     base = portfolio.base_currency
-    names, index_of_asset, index_of_hedge, cash_index, sink = class_index_for(classes)
+    names, index_of_asset, index_of_hedge, cash_index, sink = index
     totals = portfolio.spot_totals
     spot_assets = tuple(totals)
     spot_class = tuple(index_of_asset.get(asset, sink) for asset in spot_assets)

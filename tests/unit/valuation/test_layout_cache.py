@@ -48,20 +48,36 @@ def _book(btc: float = 1.0) -> Portfolio:
     )
 
 
-def test_the_layout_is_reused_for_the_same_portfolio_and_classes() -> None:
+def test_the_layout_is_reused_for_the_same_portfolio_and_equal_classes() -> None:
     book = _book()
     assert layout_for(book, CLASSES) is layout_for(book, CLASSES)
-    assert layout_for(book, list(CLASSES)) is not layout_for(book, list(CLASSES))
+    # A fresh tuple or list of equal classes (as a policy builds on every call) finds the same layout.
+    assert layout_for(book, (*CLASSES,)) is layout_for(book, CLASSES)
+    assert layout_for(book, list(CLASSES)) is layout_for(book, CLASSES)
 
 
-def test_the_class_index_is_shared_by_portfolios_valued_against_the_same_classes() -> None:
+def test_the_class_index_is_shared_by_equal_classes() -> None:
     assert class_index_for(CLASSES) is class_index_for(CLASSES)
     index = class_index_for(CLASSES)
     assert index.names == ("BTC", "ETH", "ALTS", "STABLE")
     assert index.index_of_asset["BNB"] == 2
     assert index.index_of_hedge == {"ALTS/USDT:USDT": 2}
     assert (index.cash_index, index.sink_index) == (3, 3)
-    assert class_index_for(list(CLASSES)) is not class_index_for(list(CLASSES))
+    assert class_index_for(list(CLASSES)) is index
+
+
+def test_classes_that_differ_in_what_valuation_reads_get_their_own_index() -> None:
+    base = class_index_for(CLASSES)
+    renamed = (AssetClass("BITCOIN", ("BTC",), 0.4, {"BTC": 1.0}, band=0.05), *CLASSES[1:])
+    hedged = (AssetClass("BTC", ("BTC",), 0.4, {"BTC": 1.0}, band=0.05, hedge="BTC/USDT:USDT"), *CLASSES[1:])
+    reordered = (CLASSES[1], CLASSES[0], *CLASSES[2:])
+    for classes in (renamed, hedged, reordered):
+        assert class_index_for(classes) is not base
+    assert class_index_for(hedged).index_of_hedge["BTC/USDT:USDT"] == 0
+    assert class_index_for(reordered).index_of_asset["BTC"] == 1
+    # Targets and bands do not matter to valuation: a policy with other targets shares the index.
+    retargeted = (AssetClass("BTC", ("BTC",), 0.35, {"BTC": 1.0}, band=0.02), *CLASSES[1:])
+    assert class_index_for(retargeted) is base
 
 
 def test_an_equal_but_distinct_portfolio_is_valued_from_its_own_holdings() -> None:
@@ -93,6 +109,7 @@ def test_the_memo_stays_bounded() -> None:
     from trimtab.valuation import layout as layout_module
 
     assert len(layout_module._cache) <= 32
+    assert len(layout_module._class_by_identity) <= 32
 
 
 def _reference(portfolio: Portfolio, market: MarketSnapshot) -> dict[str, float]:
