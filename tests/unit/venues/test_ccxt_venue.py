@@ -114,3 +114,41 @@ def test_building_a_venue_checks_the_id_and_can_use_the_testnet() -> None:
     venue = build_ccxt_venue("binance", sandbox=True)
     assert "testnet" in venue._exchange.urls["api"]["private"]
     assert venue.name == "binance"
+
+
+class ListOnlyExchange(StubExchange):
+    """An exchange that cannot query one order by client id, but lists open and closed orders."""
+
+    has: dict[str, Any] = {**StubExchange.has, "fetchClosedOrders": True}
+
+    def fetch_order(self, order_id: str | None, symbol: str, params: Any) -> Any:
+        raise ccxt.ArgumentsRequired("stub fetchOrder() requires an id")
+
+    def fetch_open_orders(self, symbol: str) -> list[Any]:
+        return []
+
+    def fetch_closed_orders(self, symbol: str) -> list[Any]:
+        return [
+            {"id": "5", "clientOrderId": "other", "symbol": symbol, "side": "buy", "type": "limit", "amount": 1},
+            {
+                "id": "6",
+                "clientOrderId": "wanted",
+                "symbol": symbol,
+                "side": "sell",
+                "type": "limit",
+                "amount": 3,
+                "filled": 3,
+                "price": 60_000,
+                "average": 60_000,
+                "status": "closed",
+                "fee": {"cost": 0.001, "currency": "BTC"},
+            },
+        ]
+
+
+def test_an_exchange_without_lookup_by_client_id_is_searched_by_its_order_lists() -> None:
+    venue = _venue(ListOnlyExchange())
+    found = venue.fetch_order("wanted", "BTC/USD:BTC")
+    assert found is not None and found.exchange_order_id == "6"
+    assert found.status is OrderStatus.FILLED and found.filled == pytest.approx(300.0)
+    assert venue.fetch_order("missing", "BTC/USD:BTC") is None

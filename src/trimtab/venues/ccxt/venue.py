@@ -86,6 +86,7 @@ class CcxtVenue:
         self._markets: dict[str, VenueMarket] | None = None
         self._position_mode_checked = False
         self._client_ids: dict[str, str] = {}  # exchange order id -> client order id, for fills
+        self._exchange_ids: dict[str, str] = {}  # client order id -> exchange order id
         exchange.logger = _RedactingLogger(logging.getLogger("ccxt.base.exchange"), self._redact)
 
     def __repr__(self) -> str:
@@ -213,7 +214,8 @@ class CcxtVenue:
     def cancel_order(self, client_order_id: str, symbol: str) -> OrderState:
         def cancel() -> OrderState | None:
             try:
-                raw = self._exchange.cancel_order(None, symbol, {"clientOrderId": client_order_id})
+                known = self._exchange_ids.get(client_order_id)  # some exchanges cancel by their own id only
+                raw = self._exchange.cancel_order(known, symbol, {"clientOrderId": client_order_id})
             except ccxt.OrderNotFound:
                 return None  # already final (filled or canceled) or not visible yet: look it up below
             except Exception as error:
@@ -234,9 +236,13 @@ class CcxtVenue:
     def fetch_order(self, client_order_id: str, symbol: str) -> OrderState | None:
         def fetch() -> OrderState | None:
             try:
-                raw = self._exchange.fetch_order(None, symbol, {"clientOrderId": client_order_id})
+                known = self._exchange_ids.get(client_order_id)
+                raw = self._exchange.fetch_order(known, symbol, {"clientOrderId": client_order_id})
             except ccxt.OrderNotFound:
                 return None
+            except (ccxt.ArgumentsRequired, ccxt.NotSupported):
+                # the exchange cannot look an order up by client id: search its order lists instead
+                return self._find_in_order_lists(client_order_id, symbol)
             except Exception as error:
                 raise self._translate(error, "fetch_order") from None
             return parsing.parse_order(
@@ -352,6 +358,22 @@ class CcxtVenue:
     def _remember(self, state: OrderState) -> None:
         if state.exchange_order_id and state.client_order_id:
             self._client_ids[state.exchange_order_id] = state.client_order_id
+            self._exchange_ids[state.client_order_id] = state.exchange_order_id
+
+    def _find_in_order_lists(self, client_order_id: str, symbol: str) -> OrderState | None:
+        """Look for an order by client id among open orders, then recent closed ones (where the exchange lists them)."""
+        calls = [self._exchange.fetch_open_orders]
+        if self._exchange.has.get("fetchClosedOrders"):
+            calls.append(self._exchange.fetch_closed_orders)
+        for call in calls:
+            try:
+                orders = call(symbol)
+            except Exception as error:
+                raise self._translate(error, "fetch_order") from None
+            for order in orders:
+                if order.get("clientOrderId") == client_order_id:
+                    return parsing.parse_order(order, size=self._size(symbol), client_order_id=client_order_id)
+        return None
 
     def _with_trade_fees(self, state: OrderState, symbol: str) -> OrderState:
         """Binance's order queries carry no fee: sum it from the order's trades when it has fills."""
@@ -469,6 +491,7 @@ def build_ccxt_venue(
     options = {"warnOnFetchOpenOrdersWithoutSymbol": False, "fetchCurrencies": False, "fetchMargins": False}
     settings: dict[str, Any] = {"enableRateLimit": False, "timeout": 10_000}  # our limiter paces requests
     settings.update(config or {})
+    settings["verbose"] = False  # ccxt's verbose mode prints request headers, keys included
     settings["options"] = {**options, **dict(settings.get("options") or {})}
     if credentials is not None:
         settings.update(credentials.ccxt_config())
