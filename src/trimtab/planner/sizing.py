@@ -115,6 +115,9 @@ class _ClassSizer:
             if change <= NEGLIGIBLE * abs(equity):
                 # The buy-back alone reaches the goal; spot stays as it is.
                 return
+        if change == 0.0 and self.instruction.mode != "spot" and self._usable_hedge() is not None:
+            # A class on its goal that trades its hedge has nothing to do; its spot is left alone.
+            return
         route = self._route(change)
         if route is not None:
             self._trade_hedge(route, change)
@@ -169,6 +172,14 @@ class _ClassSizer:
             change -= take
         return change
 
+    def _usable_hedge(self) -> Instrument | None:
+        """The class's hedge if it is a perpetual or future quoted in the snapshot."""
+        symbol = self.instruction.hedge
+        if symbol is None or symbol not in self.market.derivatives:
+            return None
+        instrument = parse_symbol(symbol)
+        return instrument if instrument.kind in HEDGE_KINDS else None
+
     def _route(self, change: float) -> HeldDerivative | None:
         """The derivative to trade the rest with, or None for spot (with a note saying why)."""
         mode = self.instruction.mode
@@ -176,11 +187,11 @@ class _ClassSizer:
             return None
         name = self.asset_class.name
         symbol = self.instruction.hedge
+        instrument = self._usable_hedge()
         if symbol is None:
             self.out.notes.append(f"{name} has no hedge: traded spot under instrument = {mode!r}")
             return None
-        instrument = parse_symbol(symbol)
-        if instrument.kind not in HEDGE_KINDS or symbol not in self.market.derivatives:
+        if instrument is None:
             self.out.notes.append(
                 f"{name}: hedge {symbol} is not a perpetual or future with a quote in the snapshot; traded spot"
             )

@@ -195,3 +195,23 @@ def test_a_sale_larger_than_the_main_venues_holding_is_split_across_venues(
     trades = make_plan(portfolio, market, policy_of(classes)).trades
     assert [(t.venue, t.amount) for t in trades] == [("binance", 0.7), ("okx", 0.3)]
     assert all(t.side is Side.SELL for t in trades)
+
+
+def test_a_perp_class_on_its_goal_leaves_its_spot_alone(
+    policy_of: Callable[..., Policy],
+    portfolio_of: Callable[..., Portfolio],
+    market_of: Callable[..., MarketSnapshot],
+    four_classes: tuple[dict[str, Any], ...],
+) -> None:
+    # ALTS sits exactly on 15 % but its assets drifted apart; under perp nothing re-splits its spot.
+    portfolio = portfolio_of({"BTC": 2.3, "ETH": 50.0, "SOL": 250.0, "AVAX": 500.0, "LINK": 1000.0, "USDT": 45000.0})
+    market = market_of(
+        {"BTC": 100000.0, "ETH": 3000.0, "SOL": 160.0, "AVAX": 30.0, "LINK": 20.0},
+        {"BTC/USDT:USDT": (100000.0, 0.0), "ETH/USDT:USDT": (3000.0, 0.0), "ALTS/USDT:USDT": (100.0, 0.0)},
+    )
+    plan = make_plan(portfolio, market, policy_of(four_classes, instrument="perp", hedge_leverage=3.0))
+    assert plan.classes[2].weight == pytest.approx(0.15)
+    assert plan.triggered
+    assert [t.symbol for t in plan.trades] == ["BTC/USDT:USDT"]
+    spot_plan = make_plan(portfolio, market, policy_of(four_classes, instrument="spot"))
+    assert {"SOL/USDT", "AVAX/USDT", "LINK/USDT"} <= {t.symbol for t in spot_plan.trades}
