@@ -179,3 +179,37 @@ def test_target_model_forces_perp_for_a_delta_target(
     assert (trade.symbol, trade.side, trade.amount) == ("BTC/USDT:USDT", Side.SELL, pytest.approx(1.0))
     assert plan.post_trade["BTC"] == pytest.approx(0.0, abs=1e-12)
     assert any("net delta goal" in note for note in plan.notes)
+
+
+def test_core_satellite_hedges_the_core_excess_with_its_index_perp(
+    portfolio_of: Callable[..., Portfolio],
+    market_of: Callable[..., MarketSnapshot],
+    four_classes: tuple[dict[str, Any], ...],
+) -> None:
+    classes = [dict(c) for c in four_classes]
+    classes[0]["hedge"] = "BTC/USDT:USDT-261225"  # the strategy's index hedge overrides the class's own
+    policy = Policy.model_validate(
+        {
+            "base_currency": "USDT",
+            "class": classes,
+            "rebalance": {"instrument": "spot", "scope": "breached", "hedge_leverage": 3.0},
+            "strategy": {
+                "kind": "core-satellite",
+                "core": ["BTC", "ETH"],
+                "satellite": ["ALTS"],
+                "index_hedge": "BTC/USDT:USDT",
+            },
+        }
+    )
+    # BTC 46 % + ETH 30 % = 76 % against a 70 % core sleeve: the 6 % excess (30,000) is shorted on the index.
+    portfolio = portfolio_of({"BTC": 2.3, "ETH": 50.0, "SOL": 250.0, "AVAX": 1000.0, "LINK": 1000.0, "USDT": 45000.0})
+    market = market_of(
+        {"BTC": 100000.0, "ETH": 3000.0, "SOL": 160.0, "AVAX": 30.0, "LINK": 5.0},
+        {"BTC/USDT:USDT": (100000.0, 0.0001), "BTC/USDT:USDT-261225": (101000.0, 0.0)},
+    )
+    plan = make_plan(portfolio, market, policy)
+    assert plan.equity == pytest.approx(500000.0)
+    (trade,) = plan.trades
+    assert (trade.symbol, trade.side, trade.reduce_only) == ("BTC/USDT:USDT", Side.SELL, False)
+    assert trade.notional == pytest.approx(30000.0)
+    assert plan.post_trade["BTC"] == pytest.approx(200000.0 / (500000.0 - 30.0))

@@ -215,3 +215,20 @@ def test_a_perp_class_on_its_goal_leaves_its_spot_alone(
     assert [t.symbol for t in plan.trades] == ["BTC/USDT:USDT"]
     spot_plan = make_plan(portfolio, market, policy_of(four_classes, instrument="spot"))
     assert {"SOL/USDT", "AVAX/USDT", "LINK/USDT"} <= {t.symbol for t in spot_plan.trades}
+
+
+def test_a_dated_future_hedge_trades_as_a_future_and_pays_no_funding(
+    policy_of: Callable[..., Policy],
+    portfolio_of: Callable[..., Portfolio],
+    market_of: Callable[..., MarketSnapshot],
+    btc_stable: tuple[dict[str, Any], ...],
+) -> None:
+    classes = [dict(btc_stable[0], hedge="BTC/USDT:USDT-261225"), dict(btc_stable[1])]
+    portfolio = portfolio_of({"BTC": 1.0, "USDT": 42000.0})
+    market = market_of({"BTC": 58000.0}, {"BTC/USDT:USDT-261225": (58400.0, 0.0)})
+    plan = make_plan(portfolio, market, policy_of(classes, instrument="perp"))
+    (trade,) = plan.trades
+    assert trade.instrument is InstrumentKind.FUTURE
+    assert trade.notional == pytest.approx(8000.0)
+    assert trade.amount == pytest.approx(8000.0 / 58400.0)
+    assert plan.costs.funding_per_day == 0.0
