@@ -1,8 +1,9 @@
 """``make_plan``: valuation -> target model -> bands -> trigger -> goals -> orders -> guard -> report.
 
 Pure and deterministic: the same portfolio, snapshot, policy and context give the same plan; "now" is
-the snapshot's timestamp. Two valuations run beyond the first (the plan applied, and the guard's when it
-has to cut), so planning stays fast on large books.
+the snapshot's timestamp. Beyond the valuation before trading, one valuation values the plan applied (the
+post-trade report and the margin check); the guard adds two when it has to cut (with and without the
+derivative openings), so planning stays fast on large books.
 """
 
 from __future__ import annotations
