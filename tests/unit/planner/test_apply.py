@@ -140,3 +140,38 @@ def test_apply_plan_reaches_the_plans_post_trade_weights(
     valuation = valuate(after, market, policy.asset_classes())
     assert valuation.weights == pytest.approx(plan.post_trade)
     assert valuation.equity == pytest.approx(plan.equity - plan.costs.fees)
+
+
+def test_an_option_purchase_pays_its_premium_and_keeps_equity(
+    portfolio_of: Callable[..., Portfolio], market_of: Callable[..., MarketSnapshot]
+) -> None:
+    symbol = "BTC/USDT:USDT-261225-70000-C"
+    portfolio = portfolio_of({"USDT": 10000.0})
+    market = market_of({"BTC": 58000.0}, {symbol: (1450.0, 0.0)})
+    trade = Trade("BTC", symbol, InstrumentKind.OPTION, Side.BUY, 2.0, 2900.0, 1450.0)
+    after = apply_trades(portfolio, [trade], market, taker_fee=0.0)
+    assert after.spot_amount("USDT") == pytest.approx(10000.0 - 2900.0)
+    (position,) = after.derivatives
+    assert (position.amount, position.entry_price) == (2.0, 1450.0)
+    # Selling one back receives its premium; equity stays the same without fees.
+    back = Trade("BTC", symbol, InstrumentKind.OPTION, Side.SELL, 1.0, 1450.0, 1450.0)
+    again = apply_trades(after, [back], market, taker_fee=0.0)
+    assert again.spot_amount("USDT") == pytest.approx(10000.0 - 1450.0)
+    assert valuate(again, market, CLASSES).equity == pytest.approx(10000.0)
+
+
+def test_a_linear_perp_settled_in_another_stablecoin_realises_pnl_there(
+    portfolio_of: Callable[..., Portfolio], market_of: Callable[..., MarketSnapshot]
+) -> None:
+    classes = (
+        CLASSES[0],
+        AssetClass("STABLE", ("USDT", "USDC"), 0.5, {"USDT": 0.5, "USDC": 0.5}, band=0.05, cash=True),
+    )
+    portfolio = portfolio_of({"USDT": 50000.0, "USDC": 0.0}, [("BTC/USDC:USDC", 1.0, 50000.0, 3.0)])
+    market = market_of({"BTC": 60000.0, "USDC": 0.999}, {"BTC/USDC:USDC": (60000.0, 0.0)})
+    trade = perp(Side.SELL, 1.0, 60000.0, True, symbol="BTC/USDC:USDC")
+    after = apply_trades(portfolio, [trade], market, taker_fee=0.0)
+    assert after.derivatives == ()
+    assert after.spot_amount("USDC") == pytest.approx(10000.0)
+    before = valuate(portfolio, market, classes).equity
+    assert valuate(after, market, classes).equity == pytest.approx(before)
