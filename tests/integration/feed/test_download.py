@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -94,3 +97,25 @@ def test_an_unknown_symbol_is_bad_input(fake_binance: FakeBinance, tmp_path: Pat
 def test_a_new_series_needs_a_start(fake_binance: FakeBinance, tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="--since"):
         _downloader(fake_binance, tmp_path).download(["BTC/USDT"], "1d", since_ms=None)
+
+
+def test_the_download_command_writes_the_layout_and_reports_gaps(fake_binance: FakeBinance, tmp_path: Path) -> None:
+    fake_binance.spot_days = [START_MS + day * DAY_MS for day in range(12) if day != 5]
+    fake_binance.now_ms = START_MS + 12 * DAY_MS
+    folder = tmp_path / "market"
+
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "trimtab", "data", "download", "--exchange", "binance", "--symbols", "BTC/USDT",
+            "--timeframe", "1d", "--since", "2024-01-01T00:00:00Z", "--data", str(folder),
+            "--api-url", fake_binance.url, "--format", "json",
+        ],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)["downloaded"][0]
+    assert report["file"] == "spot_BTC-USDT_1d.csv.gz"
+    assert report["gaps"] == ["BTC/USDT 1d: 1 missing bar 2024-01-06T00:00:00Z"]
+    # the server's clock says day 12 has not begun, so every served candle is complete
+    assert len(read_table(folder / "spot_BTC-USDT_1d.csv.gz", "spot")) == 11
