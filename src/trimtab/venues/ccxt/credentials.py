@@ -8,13 +8,15 @@ never withdraws, and a key that cannot withdraw limits the damage of a leak.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from trimtab.errors import BadInputError
 
@@ -126,3 +128,16 @@ def _from_file(path: Path) -> Credentials:
     if password is not None and not isinstance(password, str):
         raise BadInputError(source, "password", "must be a string")
     return Credentials(data["api_key"], data["secret"], password or None, source=f"key file {source}")
+
+
+class RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """Stands in for ccxt's logger and scrubs credentials from its lines (its debug lines include headers)."""
+
+    def __init__(self, logger: logging.Logger, redact: Callable[[str], str]) -> None:
+        super().__init__(logger, {})
+        self._redact = redact
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        if self.isEnabledFor(level):
+            text = str(msg) % args if args else str(msg)
+            self.logger.log(level, self._redact(text), **kwargs)

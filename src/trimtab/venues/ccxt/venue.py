@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -21,27 +21,15 @@ import ccxt
 
 from trimtab.errors import BadInputError, OrderRejectedError, PositionModeError, TrimtabError
 from trimtab.venues.ccxt import parsing
-from trimtab.venues.ccxt.credentials import Credentials
+from trimtab.venues.ccxt.credentials import Credentials, RedactingLogger
 from trimtab.venues.ccxt.errors import retry_after_seconds, translate
+from trimtab.venues.ccxt.presend import amount_to_send
 from trimtab.venues.ccxt.retry import RateLimiter, RetryPolicy, call_with_retry, shared_limiter
 from trimtab.venues.ports import Fill, OrderRequest, OrderState, OrderType, Ticker, VenueMarket, VenuePosition
 
 T = TypeVar("T")
 PositionMode = Literal["one-way", "hedge"]
 DEFAULT_FUNDING_INTERVAL_HOURS = 8.0
-
-
-class _RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """Stands in for ccxt's logger and scrubs credentials from its lines (its debug lines include headers)."""
-
-    def __init__(self, logger: logging.Logger, redact: Callable[[str], str]) -> None:
-        super().__init__(logger, {})
-        self._redact = redact
-
-    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
-        if self.isEnabledFor(level):
-            text = str(msg) % args if args else str(msg)
-            self.logger.log(level, self._redact(text), **kwargs)
 
 
 class CcxtVenue:
@@ -87,7 +75,7 @@ class CcxtVenue:
         self._position_mode_checked = False
         self._client_ids: dict[str, str] = {}  # exchange order id -> client order id, for fills
         self._exchange_ids: dict[str, str] = {}  # client order id -> exchange order id
-        exchange.logger = _RedactingLogger(logging.getLogger("ccxt.base.exchange"), self._redact)
+        exchange.logger = RedactingLogger(logging.getLogger("ccxt.base.exchange"), self._redact)
 
     def __repr__(self) -> str:
         keys = "set" if self._credentials else "none"
@@ -182,7 +170,9 @@ class CcxtVenue:
         if market.get("contract"):
             self._check_position_mode()
         size = parsing.contract_size(market)
-        amount = self._amount_to_send(request, market, size)
+        amount = amount_to_send(
+            self._exchange, request, market, lambda: self._reference_price(request.symbol), self.name, self._redact
+        )
         price = None
         if request.type is OrderType.LIMIT:
             if request.price is None or request.price <= 0:
@@ -394,35 +384,6 @@ class CcxtVenue:
             currency = currency or trade_currency
         return replace(state, fee=fee, fee_currency=currency)
 
-    def _amount_to_send(self, request: OrderRequest, market: dict[str, Any], size: float) -> float:
-        if request.amount <= 0:
-            raise OrderRejectedError(f"{self.name}: order amount must be positive, got {request.amount}")
-        contracts = request.amount / size
-        try:
-            text = self._exchange.amount_to_precision(request.symbol, contracts)
-        except ccxt.BaseError as error:  # ccxt refuses amounts that truncate to nothing
-            raise OrderRejectedError(
-                self._redact(f"{self.name}: amount {request.amount} is below the step: {error}")
-            ) from None
-        amount = float(text)
-        if amount <= 0:
-            raise OrderRejectedError(f"{self.name}: amount {request.amount} rounds to 0 on {request.symbol}")
-        minimum = parsing.number(((market.get("limits") or {}).get("amount") or {}).get("min"))
-        if minimum is not None and amount < minimum:
-            raise OrderRejectedError(
-                f"{self.name}: amount {amount * size} is below the minimum {minimum * size} of {request.symbol}"
-            )
-        min_notional = parsing.number(((market.get("limits") or {}).get("cost") or {}).get("min"))
-        exempt = request.reduce_only and bool(market.get("contract"))
-        if min_notional and not exempt:
-            price = request.price if request.type is OrderType.LIMIT else self._reference_price(request.symbol)
-            if price is not None and amount * size * price < min_notional:
-                raise OrderRejectedError(
-                    f"{self.name}: notional {amount * size * price:.2f} is below the minimum {min_notional} "
-                    f"of {request.symbol}"
-                )
-        return amount
-
     def _reference_price(self, symbol: str) -> float | None:
         ticker = self.fetch_tickers([symbol]).get(symbol)
         if ticker is None:
@@ -448,68 +409,3 @@ class CcxtVenue:
                 f"{self._position_mode}; change one of them before trading"
             )
         self._position_mode_checked = True
-
-
-def build_ccxt_venue(
-    exchange_id: str,
-    credentials: Credentials | None = None,
-    *,
-    sandbox: bool = False,
-    demo: bool = False,
-    config: Mapping[str, Any] | None = None,
-    position_mode: PositionMode = "one-way",
-    margin_mode: str | None = None,
-    retry: RetryPolicy | None = None,
-    limiter: RateLimiter | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    seed: int | None = None,
-) -> CcxtVenue:
-    """A :class:`CcxtVenue` for a ccxt exchange id (``binance`` for spot, ``binanceusdm`` for USD-M perps).
-
-    Parameters
-    ----------
-    sandbox:
-        Use the exchange's testnet (``set_sandbox_mode``); testnet keys differ from production keys.
-    demo:
-        Use the exchange's demo-trading environment where ccxt supports one (``enable_demo_trading``;
-        Binance's replacement for its retired futures testnet).
-    config:
-        Extra ccxt constructor fields, e.g. ``urls`` (a local fake exchange) or ``timeout`` in milliseconds.
-    limiter:
-        The rate limiter; by default the one shared by every venue using this exchange and key, spacing
-        requests by the exchange's ``rateLimit``.
-
-    Raises
-    ------
-    BadInputError
-        If ccxt has no exchange of that id.
-    """
-    exchange_class = getattr(ccxt, exchange_id, None)
-    if not isinstance(exchange_class, type) or not issubclass(exchange_class, ccxt.Exchange):
-        raise BadInputError("--venue", "", f"{exchange_id!r} is not a ccxt exchange id")
-    # currencies and margin pairs come from private endpoints trimtab does not need
-    options = {"warnOnFetchOpenOrdersWithoutSymbol": False, "fetchCurrencies": False, "fetchMargins": False}
-    settings: dict[str, Any] = {"enableRateLimit": False, "timeout": 10_000}  # our limiter paces requests
-    settings.update(config or {})
-    settings["verbose"] = False  # ccxt's verbose mode prints request headers, keys included
-    settings["options"] = {**options, **dict(settings.get("options") or {})}
-    if credentials is not None:
-        settings.update(credentials.ccxt_config())
-    exchange = exchange_class(settings)
-    if sandbox:
-        exchange.set_sandbox_mode(True)
-    if demo:
-        if not callable(getattr(exchange, "enable_demo_trading", None)):
-            raise BadInputError("--venue", "", f"{exchange_id} has no demo-trading environment in ccxt")
-        exchange.enable_demo_trading(True)
-    return CcxtVenue(
-        exchange,
-        credentials=credentials,
-        name=exchange_id,
-        position_mode=position_mode,
-        margin_mode=margin_mode,
-        retry=retry,
-        limiter=limiter,
-        sleep=sleep,
-        seed=seed,
-    )
