@@ -243,3 +243,20 @@ def test_a_wrong_key_is_an_authentication_error_without_retry(fake_exchange: Fak
     with pytest.raises(AuthenticationError):
         venue.fetch_balances()
     assert fake_exchange.count("GET", "/api/v3/account") == 1
+
+
+def test_a_skewed_local_clock_is_corrected_from_the_exchange_time(fake_exchange: FakeExchange) -> None:
+    fake_exchange.engine.clock = lambda: time.time() + 120.0  # the exchange runs two minutes ahead of us
+    venue = make_ccxt_venue(fake_exchange)
+    venue.load_markets()  # reads the exchange's time and signs with it
+    assert venue.fetch_balances()["USDT"] == pytest.approx(100_000.0)
+    state = venue.create_order(limit_buy("skew-1"))
+    assert state.status is OrderStatus.OPEN
+
+
+def test_without_time_correction_the_exchange_refuses_skewed_requests(fake_exchange: FakeExchange) -> None:
+    fake_exchange.engine.clock = lambda: time.time() + 120.0
+    venue = make_ccxt_venue(fake_exchange)
+    venue._exchange.options["adjustForTimeDifference"] = False
+    with pytest.raises(VenueUnavailableError, match="InvalidNonce"):
+        venue.fetch_balances()

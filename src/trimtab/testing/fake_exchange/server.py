@@ -18,7 +18,9 @@ Faults (:class:`Fault`) are consumed in the order they were added, by the first 
 
 Beside those: :meth:`FakeExchange.maintenance` (every request answers 503 "System is under maintenance."
 for a while), ``engine.invisible_for`` (new orders cannot be queried for that many seconds) and
-``duplicate_trades`` (trade lists repeat every trade, as a replayed event stream would).
+``duplicate_trades`` (trade lists repeat every trade, as a replayed event stream would). Signed requests
+are checked against the engine's clock as Binance does (-1021 outside ``recvWindow``); skew the exchange's
+clock with ``engine.clock``.
 """
 
 from __future__ import annotations
@@ -219,6 +221,8 @@ class FakeExchange:
                 return 401, {"code": -2014, "msg": "API-key format invalid."}, {}
             if api_key != self.api_key:
                 return 401, {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}, {}
+        if "timestamp" in params and not _inside_recv_window(params, self.engine.now_ms()):
+            return 400, {"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."}, {}
         try:
             with self.engine._lock:
                 body = route(self.engine, params)
@@ -227,6 +231,16 @@ class FakeExchange:
         if self.duplicate_trades and path.endswith(("myTrades", "userTrades")) and isinstance(body, list):
             body = [row for row in body for _ in range(2)]
         return 200, body, {}
+
+
+def _inside_recv_window(params: Params, server_ms: int) -> bool:
+    """Binance's rule: not more than 1 s ahead of the server, not older than ``recvWindow`` (5 s by default)."""
+    try:
+        stamp = int(params["timestamp"])
+        window = int(params.get("recvWindow", "5000"))
+    except ValueError:
+        return False
+    return stamp < server_ms + 1000 and server_ms - stamp <= window
 
 
 def _make_handler(fake: FakeExchange) -> type[BaseHTTPRequestHandler]:

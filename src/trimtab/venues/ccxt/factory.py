@@ -52,7 +52,13 @@ def build_ccxt_venue(
     if not isinstance(exchange_class, type) or not issubclass(exchange_class, ccxt.Exchange):
         raise BadInputError("--venue", "", f"{exchange_id!r} is not a ccxt exchange id")
     # currencies and margin pairs come from private endpoints trimtab does not need
-    options = {"warnOnFetchOpenOrdersWithoutSymbol": False, "fetchCurrencies": False, "fetchMargins": False}
+    options = {
+        "warnOnFetchOpenOrdersWithoutSymbol": False,
+        "fetchCurrencies": False,
+        "fetchMargins": False,
+        # sign with the exchange's clock: a skewed local clock would have signed requests refused
+        "adjustForTimeDifference": True,
+    }
     settings: dict[str, Any] = {"enableRateLimit": False, "timeout": 10_000}  # our limiter paces requests
     settings.update(config or {})
     settings["verbose"] = False  # ccxt's verbose mode prints request headers, keys included
