@@ -181,6 +181,7 @@ def weights_figure(run: NamedRun) -> go.Figure:
     rows = thin(result.bars, rebalances)
     x = _times(result, rows)
     has_targets = result.targets.shape == result.weights.shape and result.targets.size > 0
+    reasons = _trigger_reasons(result, rebalances)
     for column in range(len(classes)):
         panel = column + 1
         first = column == 0
@@ -238,7 +239,9 @@ def weights_figure(run: NamedRun) -> go.Figure:
                 y=result.weights[rebalances, column] * 100,
                 mode="markers",
                 marker={"color": "#d62728", "size": 6, "symbol": "triangle-down"},
-                name="rebalance",
+                text=reasons,
+                hovertemplate="%{x}<br>after the rebalance: %{y:.2f} %<br>%{text}<extra></extra>",
+                name="rebalance (weight after)",
                 legendgroup="rebalance",
                 showlegend=first,
             ),
@@ -248,6 +251,16 @@ def weights_figure(run: NamedRun) -> go.Figure:
         figure.update_yaxes(title_text="%", row=panel, col=1)
     figure.update_layout(title=f"{run.name}: class weights against their bands", height=max(320, 220 * len(classes)))
     return _styled(figure)
+
+
+def _trigger_reasons(result: BacktestResult, rows: np.ndarray) -> list[str]:
+    """The trigger's sentence for each rebalance bar (from the run's events), for the markers' hover text."""
+    by_time: dict[str, str] = {}
+    for event in result.events:
+        if event.get("kind") == "trigger" and "reason" in event:
+            by_time.setdefault(str(event.get("timestamp", "")), str(event["reason"]))
+    stamps = [datetime.fromtimestamp(int(t) / 1e9, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for t in result.timestamps[rows]]
+    return [by_time.get(stamp, "") for stamp in stamps]
 
 
 def frontier_figure(points: Sequence[SweepPoint]) -> go.Figure:
@@ -290,11 +303,18 @@ def _styled(figure: go.Figure) -> go.Figure:
 
 def metrics_table(runs: Sequence[NamedRun]) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the metrics table: one column per run, then each distinct buy-and-hold."""
-    header = ["Metric", *(run.name for run in runs), *(f"{run.name}: buy and hold" for run in runs)]
+    benchmarks: list[NamedRun] = []
+    for run in runs:
+        # policies with the same targets and data share one buy-and-hold: show it once
+        if not any(other.result.benchmark_metrics == run.result.benchmark_metrics for other in benchmarks):
+            benchmarks.append(run)
+    single = len(benchmarks) == 1
+    header = ["Metric", *(run.name for run in runs)]
+    header += ["Buy and hold" if single else f"{run.name}: buy and hold" for run in benchmarks]
     rows = []
     for key, label, style in METRIC_ROWS:
         cells = [format_metric(run.result.metrics.get(key), style) for run in runs]
-        cells += [format_metric(run.result.benchmark_metrics.get(key), style) for run in runs]
+        cells += [format_metric(run.result.benchmark_metrics.get(key), style) for run in benchmarks]
         rows.append([label, *cells])
     return header, rows
 

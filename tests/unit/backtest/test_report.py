@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from plotly.offline import get_plotlyjs
 
-from trimtab.backtest.report import NamedRun, format_metric, render_report, thin, write_report
+from trimtab.backtest.report import NamedRun, format_metric, metrics_table, render_report, thin, write_report
 from trimtab.backtest.result import BacktestResult
 from trimtab.backtest.sweep import SweepPoint, mark_efficient
 
@@ -104,6 +104,13 @@ def test_a_comparison_shows_every_run_side_by_side() -> None:
     assert "<th>calendar</th><th>adaptive</th>" in text
     assert "calendar: buy and hold" in text
     assert text.count("class weights against their bands") == 2
+
+
+def test_policies_sharing_one_buy_and_hold_show_it_once() -> None:
+    same = synthetic_result(seed=3)
+    header, _rows = metrics_table([NamedRun("a", same), NamedRun("b", same)])
+
+    assert header == ["Metric", "a", "b", "Buy and hold"]
 
 
 def test_a_long_trade_list_is_cut_with_a_note() -> None:
