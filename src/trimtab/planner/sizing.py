@@ -29,7 +29,7 @@ from trimtab.domain.plan import Side, Trade
 from trimtab.domain.portfolio import DEFAULT_VENUE, Portfolio
 from trimtab.planner.costs import CostModel, choose_instrument
 from trimtab.planner.units import exposure_per_unit
-from trimtab.valuation.model import Valuation
+from trimtab.valuation.model import ClassExposure, Valuation
 
 HEDGE_KINDS = (InstrumentKind.PERP, InstrumentKind.FUTURE)
 NEGLIGIBLE = 1e-9
@@ -86,6 +86,7 @@ class _ClassSizer:
     """Sizes one class; a helper object so the steps share their inputs."""
 
     asset_class: AssetClass
+    exposure: ClassExposure
     goal: float
     valuation: Valuation
     portfolio: Portfolio
@@ -103,9 +104,8 @@ class _ClassSizer:
         return self.valuation.base_currency
 
     def run(self) -> None:
-        name = self.asset_class.name
         equity = self.valuation.equity
-        exposure = self.valuation.class_exposure(name)
+        exposure = self.exposure
         goal_exposure = self.goal * equity
         change = goal_exposure - exposure.net_exposure
         if abs(change) <= NEGLIGIBLE * abs(equity):
@@ -125,8 +125,7 @@ class _ClassSizer:
             self._trade_spot(goal_exposure)
 
     def _reason(self) -> str:
-        weight = self.valuation.class_exposure(self.asset_class.name).weight
-        return f"{self.asset_class.name} {weight * 100:.2f} % -> {self.goal * 100:.2f} %"
+        return f"{self.asset_class.name} {self.exposure.weight * 100:.2f} % -> {self.goal * 100:.2f} %"
 
     def _derivative_trade(self, held: HeldDerivative, signed_notional: float, reduce_only: bool, why: str) -> None:
         instrument = held.instrument
@@ -223,7 +222,7 @@ class _ClassSizer:
         """Bring each asset's net exposure to ``goal_exposure x split`` with spot."""
         asset_class = self.asset_class
         valuation = self.valuation
-        exposure = valuation.class_exposure(asset_class.name)
+        exposure = self.exposure
         asset_net: dict[str, float] = {}
         on_assets = 0.0
         for asset in asset_class.assets:
@@ -301,11 +300,27 @@ class _ClassSizer:
 
 def spot_venues(portfolio: Portfolio) -> dict[str, list[tuple[str, float]]]:
     """Asset -> ``(venue, amount)`` held there, largest first (ties in the portfolio's order)."""
-    amounts: dict[str, dict[str, float]] = {}
+    out: dict[str, list[tuple[str, float]]] = {}
+    several: list[str] = []
     for holding in portfolio.spot:
-        per_venue = amounts.setdefault(holding.asset, {})
-        per_venue[holding.venue] = per_venue.get(holding.venue, 0.0) + holding.amount
-    return {asset: sorted(per_venue.items(), key=lambda item: -item[1]) for asset, per_venue in amounts.items()}
+        entries = out.get(holding.asset)
+        if entries is None:
+            out[holding.asset] = [(holding.venue, holding.amount)]
+            continue
+        for index, (venue, amount) in enumerate(entries):
+            if venue == holding.venue:
+                entries[index] = (venue, amount + holding.amount)
+                break
+        else:
+            entries.append((holding.venue, holding.amount))
+            several.append(holding.asset)
+    for asset in several:
+        out[asset].sort(key=_by_amount_descending)
+    return out
+
+
+def _by_amount_descending(item: tuple[str, float]) -> float:
+    return -item[1]
 
 
 def minimal_turnover(changes: Mapping[str, float]) -> dict[str, float]:
@@ -366,9 +381,11 @@ def size_trades(
     by_name = {c.name: c for c in classes}
     held = held_derivatives(valuation, portfolio)
     venues = spot_venues(portfolio)
+    exposures = {exposure.name: exposure for exposure in valuation.classes}
     for name in moving:
         _ClassSizer(
             by_name[name],
+            exposures[name],
             goals[name],
             valuation,
             portfolio,
