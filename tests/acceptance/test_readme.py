@@ -65,7 +65,7 @@ def test_every_field_of_the_plan_json_is_explained() -> None:
 
 
 def test_every_example_file_is_listed_and_every_linked_file_exists() -> None:
-    for path in (ROOT / "examples").iterdir():
-        assert path.name in README, path.name
+    for path in (ROOT / "examples").glob("*.*"):
+        assert f"`{path.name}`" in README or f"]({path.relative_to(ROOT)})" in README, path.name
     for link in re.findall(r"\]\(((?:examples|docs)/[^)#]+)\)", README):
         assert (ROOT / link).exists(), link
