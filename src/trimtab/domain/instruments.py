@@ -24,7 +24,7 @@ EXPIRY_TIME_UTC = time(8, 0, tzinfo=UTC)
 _ASSET = r"[A-Za-z0-9][A-Za-z0-9._-]*?"
 _SYMBOL = re.compile(
     rf"^(?P<base>{_ASSET})/(?P<quote>{_ASSET})"
-    rf"(?::(?P<settle>{_ASSET})"
+    r"(?::(?P<settle>[A-Za-z0-9]+)"
     r"(?:-(?P<expiry>\d{6})(?:-(?P<strike>\d+(?:\.\d+)?)-(?P<right>[CP]))?)?)?$"
 )
 

@@ -18,9 +18,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # numpy is imported lazily: `trimtab plan` must start fast
+    import numpy as np
+    import numpy.typing as npt
 
 from trimtab.domain.classes import AssetClass
 from trimtab.policy.config import AdaptiveConfig
@@ -138,6 +140,8 @@ def realised_volatility(closes: Sequence[float], periods_per_year: float) -> flo
     """
     if periods_per_year <= 0 or not math.isfinite(periods_per_year):
         raise ValueError("periods_per_year must be a positive number")
+    import numpy as np
+
     prices = np.asarray(closes, dtype=float)
     if prices.size < 3:
         raise ValueError("realised volatility needs at least three closes")
@@ -168,6 +172,8 @@ def rolling_realised_volatility(
         raise ValueError("the window needs at least two returns")
     if periods_per_year <= 0 or not math.isfinite(periods_per_year):
         raise ValueError("periods_per_year must be a positive number")
+    import numpy as np
+
     prices = np.asarray(closes, dtype=float)
     if not np.all(np.isfinite(prices)) or np.any(prices <= 0.0):
         raise ValueError("closes must be positive finite prices")

@@ -13,7 +13,7 @@ import math
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from trimtab.domain.classes import AssetClass
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
@@ -326,8 +326,15 @@ class Policy(StrictModel):
                     "or make it the 'hedge' of a core class"
                 )
 
+    _asset_classes: tuple[AssetClass, ...] | None = PrivateAttr(default=None)
+
     def asset_classes(self) -> tuple[AssetClass, ...]:
-        """The classes as core values, in file order."""
+        """The classes as core values, in file order (built once: the policy is frozen)."""
+        if self._asset_classes is None:
+            self._asset_classes = self._build_asset_classes()
+        return self._asset_classes
+
+    def _build_asset_classes(self) -> tuple[AssetClass, ...]:
         return tuple(
             AssetClass(
                 name=c.name,
