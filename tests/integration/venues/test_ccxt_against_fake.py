@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from trimtab.domain import Side
@@ -74,3 +76,21 @@ def test_a_bare_ccxt_client_trades_against_the_fake(fake_exchange: FakeExchange)
     assert order["status"] == "closed" and order["clientOrderId"] == "bare-1"
     positions = client.fetch_positions([PERP])
     assert positions[0]["side"] == "short" and positions[0]["contracts"] == pytest.approx(0.02)
+
+
+def test_fills_since_a_moment_are_paged_forward_until_complete(fake_exchange: FakeExchange) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    venue = make_ccxt_venue(fake_exchange, "binance")
+    venue.fills_page_size = 3
+    start = datetime.now(UTC) - timedelta(seconds=5)
+    venue.create_order(OrderRequest("page-1", SPOT, Side.BUY, OrderType.LIMIT, 0.08, 50_000.0))
+    for _ in range(8):
+        fake_exchange.fill(SPOT, "page-1", 0.01)
+        time.sleep(0.003)  # distinct milliseconds, as fills of one order have in practice
+    fills = venue.fetch_fills(SPOT, since=start)
+    assert len(fills) == 8
+    assert len({f.trade_id for f in fills}) == 8
+    assert sum(f.amount for f in fills) == pytest.approx(0.08)
+    assert fake_exchange.count("GET", "/api/v3/myTrades") >= 3  # it took several pages
+    assert len(venue.fetch_fills(SPOT)) == 3  # no start: the most recent page only

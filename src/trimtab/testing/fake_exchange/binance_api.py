@@ -155,7 +155,10 @@ def my_trades(family: Family) -> Handler:
     def handler(engine: Engine, params: Params) -> Any:
         since = params.get("startTime")
         trades = engine.trades_of(family, required(params, "symbol"), int(since) if since else None, order_id(params))
-        return [_trade_json(t) for t in trades]
+        limit = int(params.get("limit", "500"))
+        # as on Binance: from startTime forward when given, else the most recent page
+        page = trades[:limit] if since else trades[-limit:]
+        return [_trade_json(t) for t in page]
 
     return handler
 

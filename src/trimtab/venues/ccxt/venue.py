@@ -73,6 +73,7 @@ class CcxtVenue:
         self._rng = random.Random(seed)
         self._markets: dict[str, VenueMarket] | None = None
         self._position_mode_checked = False
+        self.fills_page_size = 500  # Binance's default page of trades
         self._client_ids: dict[str, str] = {}  # exchange order id -> client order id, for fills
         self._exchange_ids: dict[str, str] = {}  # client order id -> exchange order id
         exchange.logger = RedactingLogger(logging.getLogger("ccxt.base.exchange"), self._redact)
@@ -266,16 +267,29 @@ class CcxtVenue:
 
     def fetch_fills(self, symbol: str, since: datetime | None = None) -> list[Fill]:
         since_ms = int(since.timestamp() * 1000) if since is not None else None
-        raw = self._read("fetch_my_trades", lambda: self._exchange.fetch_my_trades(symbol, since_ms))
         size = self._size(symbol)
         fills: dict[str, Fill] = {}
-        for trade in raw:
-            order_id = str(trade.get("order"))
-            client_id = trade.get("clientOrderId") or self._client_ids.get(order_id)
-            fill = parsing.parse_trade(
-                {**trade, "symbol": trade.get("symbol") or symbol}, size=size, client_order_id=client_id
+        while True:
+            page = self._read(
+                "fetch_my_trades", partial(self._exchange.fetch_my_trades, symbol, since_ms, self.fills_page_size)
             )
-            fills.setdefault(fill.trade_id, fill)  # a replayed event is the same trade: keep it once
+            added = 0
+            for trade in page:
+                order_id = str(trade.get("order"))
+                client_id = trade.get("clientOrderId") or self._client_ids.get(order_id)
+                fill = parsing.parse_trade(
+                    {**trade, "symbol": trade.get("symbol") or symbol}, size=size, client_order_id=client_id
+                )
+                if fill.trade_id not in fills:  # a replayed event is the same trade: keep it once
+                    fills[fill.trade_id] = fill
+                    added += 1
+            # without a start the exchange answers its most recent page; with one, page forward in time from
+            # the last trade's millisecond (inclusive: trades sharing it come again and are dropped by id)
+            if since_ms is None or len(page) < self.fills_page_size:
+                break
+            last_ms = max(int(parsing.number(t.get("timestamp"), 0.0) or 0) for t in page)
+            # a page that brought nothing new is a millisecond holding more trades than a page: move past it
+            since_ms = last_ms if added and last_ms > since_ms else max(last_ms, since_ms) + 1
         return sorted(fills.values(), key=lambda f: (f.timestamp, f.trade_id))
 
     def set_leverage(self, symbol: str, leverage: float) -> None:
