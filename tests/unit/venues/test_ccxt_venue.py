@@ -152,3 +152,8 @@ def test_an_exchange_without_lookup_by_client_id_is_searched_by_its_order_lists(
     assert found is not None and found.exchange_order_id == "6"
     assert found.status is OrderStatus.FILLED and found.filled == pytest.approx(300.0)
     assert venue.fetch_order("missing", "BTC/USD:BTC") is None
+
+
+def test_hedge_mode_is_not_a_supported_configuration() -> None:
+    with pytest.raises(BadInputError, match="one-way"):
+        CcxtVenue(StubExchange(), limiter=RateLimiter(), position_mode="hedge")

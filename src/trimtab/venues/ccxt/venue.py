@@ -42,7 +42,8 @@ class CcxtVenue:
     credentials:
         The keys the exchange was built with; used to redact them from messages and logs.
     position_mode:
-        The configured position mode; checked against the account before derivatives are traded.
+        The configured position mode, checked against the account before derivatives are traded. Only
+        ``"one-way"`` is supported (hedge mode needs a position side on every order).
     margin_mode:
         ``"cross"`` or ``"isolated"`` to set with the leverage, or None to leave the account's.
     """
@@ -63,6 +64,9 @@ class CcxtVenue:
         self._exchange = exchange
         self._credentials = credentials
         self.name = name or str(exchange.id)
+        if position_mode != "one-way":
+            # hedge mode needs positionSide on every order and changes what reduceOnly means: not supported
+            raise BadInputError("position_mode", "", f"{position_mode!r}: trimtab trades in one-way mode only")
         self._position_mode = position_mode
         self._margin_mode = margin_mode
         self._retry = retry or RetryPolicy()
