@@ -31,8 +31,19 @@ from trimtab.web.security import TOKEN_COOKIE, token_matches
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="how many of the newest rows")]
 
-reads = APIRouter(prefix="/api", dependencies=[Depends(require_read)], tags=["read"])
-actions = APIRouter(prefix="/api", dependencies=[Depends(require_action)], tags=["actions"])
+READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "the server listens beyond loopback and the request has no valid token"},
+    503: {"description": "the journal cannot be read (locked, unreachable)"},
+}
+ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "the body is not JSON"},
+    401: {"description": "no token in the X-Trimtab-Token (or Authorization: Bearer) header"},
+    403: {"description": "a wrong token, or a cross-site request"},
+    503: {"description": "the journal cannot be written (locked, full, read-only)"},
+}
+
+reads = APIRouter(prefix="/api", dependencies=[Depends(require_read)], tags=["read"], responses=READ_ERRORS)
+actions = APIRouter(prefix="/api", dependencies=[Depends(require_action)], tags=["actions"], responses=ACTION_ERRORS)
 open_routes = APIRouter(tags=["service"])
 
 
@@ -47,7 +58,11 @@ def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
-@open_routes.post("/api/session", status_code=204, responses={403: {"description": "wrong token"}})
+@open_routes.post(
+    "/api/session",
+    status_code=204,
+    responses={400: {"description": "the body is not JSON"}, 403: {"description": "wrong token"}},
+)
 def open_session(request: Request, body: SessionIn) -> Response:
     """Exchange the token for a session cookie that lets a browser read pages (``--allow-remote``).
 
@@ -130,7 +145,7 @@ def get_reports(request: Request) -> list[dict[str, Any]]:
     "/metrics",
     response_class=Response,
     dependencies=[Depends(require_read)],
-    responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"}},
+    responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"}} | READ_ERRORS,
 )
 def get_metrics(request: Request) -> Response:
     """Equity, drift per class, orders, fills, errors, cycle time and guard trips, for Prometheus."""

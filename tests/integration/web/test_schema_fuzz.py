@@ -1,0 +1,45 @@
+"""Schemathesis against the OpenAPI schema, in process (ASGI): no server errors, answers match the schema."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from trimtab.storage import open_store
+from trimtab.web import WebSettings, create_app
+from trimtab.web.sample import seed_sample_journal
+from trimtab.web.security import load_or_create_token
+
+# The schema is loaded when the module is collected, so its journal lives in a temporary folder made here
+# (removed by the module fixture below).
+FOLDER = Path(tempfile.mkdtemp(prefix="trimtab-schema-"))
+STORE = open_store(f"sqlite:///{FOLDER / 'trimtab-paper.db'}")
+seed_sample_journal(STORE)
+TOKEN = load_or_create_token(STORE)
+(FOLDER / "reports").mkdir()
+(FOLDER / "reports" / "run.html").write_text("<html><body>report</body></html>", encoding="utf-8")
+APP = create_app(
+    STORE, WebSettings(token_sha256=TOKEN.token_sha256, reports=FOLDER / "reports", extra_hosts=("testserver",))
+)
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_the_journal() -> Iterator[None]:
+    yield
+    STORE.close()
+    shutil.rmtree(FOLDER, ignore_errors=True)
+
+
+@schema.parametrize()
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_the_api_answers_every_generated_request_without_a_server_error(case: Any) -> None:
+    assert TOKEN.new_token is not None
+    case.call_and_validate(headers={"X-Trimtab-Token": TOKEN.new_token})
