@@ -89,12 +89,12 @@ def test_5xx_on_create_after_acceptance_is_resolved_by_lookup(fake_exchange: Fak
 def test_an_order_invisible_for_a_while_is_not_found_then_found(fake_exchange: FakeExchange) -> None:
     venue = make_ccxt_venue(fake_exchange)
     venue.load_markets()
-    fake_exchange.engine.invisible_for = 0.5
+    fake_exchange.engine.invisible_for = 1.0
     placed = venue.create_order(limit_buy("late-1"))
     assert placed.status is OrderStatus.OPEN
     assert venue.fetch_order("late-1", SPOT) is None  # evidence, not proof
     assert venue.fetch_open_orders(SPOT) == []
-    time.sleep(0.6)
+    time.sleep(1.1)
     found = venue.fetch_order("late-1", SPOT)
     assert found is not None and found.exchange_order_id == placed.exchange_order_id
 
@@ -126,7 +126,7 @@ def test_a_cancel_that_timed_out_is_retried_and_settles(fake_exchange: FakeExcha
     fake_exchange.add_fault(Fault("timeout", "DELETE", "/api/v3/order", accept=True, delay=0.5))
     state = venue.cancel_order("cancel-timeout-1", SPOT)
     assert state.status is OrderStatus.CANCELED
-    assert fake_exchange.count("DELETE", "/api/v3/order") == 2
+    assert fake_exchange.count("DELETE", "/api/v3/order") >= 2  # retried (a loaded machine may need more)
 
 
 def test_duplicate_fill_events_are_deduplicated_by_trade_id(fake_exchange: FakeExchange) -> None:
