@@ -30,13 +30,14 @@ def test_the_canary_never_appears_in_logs_reprs_or_errors(
     fake_exchange: FakeExchange, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    venue = make_ccxt_venue(fake_exchange, timeout_ms=300)
+    venue = make_ccxt_venue(fake_exchange)
     venue.load_markets()
     venue.fetch_balances()
     venue.create_order(OrderRequest("canary-1", "BTC/USDT", Side.BUY, OrderType.LIMIT, 0.01, 50_000.0))
     venue.fetch_order("canary-1", "BTC/USDT")
     venue.cancel_order("canary-1", "BTC/USDT")
     errors: list[TrimtabError] = []
+    venue._exchange.timeout = 300  # short only for the timeout fault below
     fake_exchange.add_fault(Fault("timeout", "POST", "/api/v3/order", accept=True, delay=0.5))
     fake_exchange.add_fault(Fault("reject", "POST", "/api/v3/order"))
     for client_id in ("canary-2", "canary-3"):
