@@ -145,7 +145,7 @@ def get_reports(request: Request) -> list[dict[str, Any]]:
     "/metrics",
     response_class=Response,
     dependencies=[Depends(require_read)],
-    responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"}} | READ_ERRORS,
+    responses={**READ_ERRORS, 200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"}},
 )
 def get_metrics(request: Request) -> Response:
     """Equity, drift per class, orders, fills, errors, cycle time and guard trips, for Prometheus."""
@@ -162,10 +162,15 @@ def pause(request: Request, body: ReasonIn | None = None) -> dict[str, Any]:
     return _controls(request).pause(body.reason if body else "").to_dict()
 
 
-@actions.post("/actions/resume", response_model=TradingStateOut)
+@actions.post(
+    "/actions/resume", response_model=TradingStateOut, responses={409: {"description": "the kill switch is on"}}
+)
 def resume(request: Request, body: ReasonIn | None = None) -> dict[str, Any]:
-    """Resume a paused loop (the kill switch, if on, stays on)."""
-    return _controls(request).resume(body.reason if body else "").to_dict()
+    """Resume a paused loop (a kill switch stays on: release it instead)."""
+    try:
+        return _controls(request).resume(body.reason if body else "").to_dict()
+    except ActionError as error:
+        raise HTTPException(status_code=error.status, detail=str(error)) from None
 
 
 @actions.post("/actions/kill", response_model=TradingStateOut)

@@ -1,13 +1,18 @@
-"""The dashboard's actions, written as the flags the run loop reads before each cycle.
+"""The dashboard's actions, written as the flags the run loop reads before each cycle and each order.
 
-* pause / resume: the ``paused`` state key; a paused loop still values the portfolio and journals it, but
-  plans and sends nothing.
-* kill switch / release: the ``halted`` state key (:meth:`StateStore.set_halted`), the same flag the
-  pre-trade gate refuses every order on; only an explicit release clears it.
-* approve / reject: a plan the loop left ``pending`` (``trimtab run --approve``) becomes ``approved`` or
-  ``rejected`` in the journal.
+The run loop (``trimtab run``) has one brake: the journal's halt flag (:meth:`StateStore.set_halted`, the
+flag ``trimtab kill`` sets), checked with the ``KILL`` file by :func:`trimtab.app.killswitch.halt_status`.
+While it is on, the loop still reconciles, values the portfolio and journals it, but sends no order and
+reports ``halted``. The dashboard uses that same flag:
 
-Every action is journaled as a decision, so the record says who changed what and when.
+* **pause** sets it with a pause marker (the ``paused`` state key); **resume** clears it again, but only a
+  halt that a pause set: a kill switch stays on.
+* **kill switch** sets it as a kill; only **release** (or ``trimtab resume``) clears it. A ``KILL`` file
+  next to the journal halts too and can only be removed by hand.
+* **approve / reject**: a plan that ``trimtab run --approve`` left ``pending`` becomes ``approved`` (the
+  next cycle executes it if it still asks for the same trades) or ``rejected``.
+
+Every action is journaled as a decision, so the record says what changed, when, and from where.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from trimtab.app.killswitch import halt_status, kill_file
 from trimtab.storage.database import Store
 from trimtab.storage.journal import Journal
 from trimtab.storage.state import StateStore
 
 PAUSED = "paused"
-"""State key: ``{"paused": bool, "reason": str, "at": ISO time}``."""
+"""State key: ``{"paused": bool, "reason": str, "at": ISO time}``; true while the halt flag is a pause."""
 
 
 class ActionError(Exception):
@@ -34,43 +40,42 @@ class ActionError(Exception):
 
 @dataclass(frozen=True)
 class TradingState:
-    """What the loop will do next: run, stay paused, or refuse every order (halted)."""
+    """What the loop will do next: run, stay paused (halted by a pause), or stay halted (kill switch)."""
 
     paused: bool
-    pause_reason: str
     halted: bool
-    halt_reason: str
+    reason: str
+    kill_file: bool = False
 
     @property
     def mode(self) -> str:
-        if self.halted:
-            return "halted"
-        return "paused" if self.paused else "running"
+        if self.paused:
+            return "paused"
+        return "halted" if self.halted else "running"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
             "paused": self.paused,
-            "pause_reason": self.pause_reason,
             "halted": self.halted,
-            "halt_reason": self.halt_reason,
+            "reason": self.reason,
+            "kill_file": self.kill_file,
         }
 
 
-def paused(state: StateStore) -> tuple[bool, str]:
-    """Whether the loop is paused, and why (the run loop reads this before planning)."""
+def pause_marker(state: StateStore) -> bool:
+    """Whether the last brake the dashboard set was a pause (not a kill)."""
     value = state.get(PAUSED) or {}
-    if not isinstance(value, dict):
-        return False, ""
-    return bool(value.get("paused", False)), str(value.get("reason", ""))
+    return isinstance(value, dict) and bool(value.get("paused", False))
 
 
 def trading_state(store: Store) -> TradingState:
-    """The pause and halt flags of ``store``."""
+    """The loop's brake on ``store``: the halt flag, the KILL file, and whether a pause set the flag."""
     state = StateStore(store)
-    is_paused, pause_reason = paused(state)
-    is_halted, halt_reason = state.halted()
-    return TradingState(is_paused, pause_reason, is_halted, halt_reason)
+    halted, reason = halt_status(store, state)
+    file = kill_file(store).exists()
+    paused = halted and not file and pause_marker(state)
+    return TradingState(paused=paused, halted=halted, reason=reason if halted else "", kill_file=file)
 
 
 class Controls:
@@ -91,31 +96,54 @@ class Controls:
             payload={"source": "dashboard", **(payload or {})},
         )
 
+    def _mark(self, paused: bool, reason: str) -> None:
+        self.state.set(PAUSED, {"paused": paused, "reason": reason, "at": self._clock().isoformat()})
+
     def pause(self, reason: str = "") -> TradingState:
-        """Pause the loop: no new plans or orders until resumed."""
+        """Pause the loop: it goes on valuing and journaling, but sends no order until resumed.
+
+        A loop already halted by the kill switch stays so (the pause does not soften it).
+        """
+        now = trading_state(self.store)
+        if now.halted and not now.paused:
+            return now
         why = reason or "paused from the dashboard"
-        self.state.set(PAUSED, {"paused": True, "reason": why, "at": self._clock().isoformat()})
+        self._mark(True, why)
+        self.state.set_halted(True, why)
         self._record("pause", why)
         return trading_state(self.store)
 
     def resume(self, reason: str = "") -> TradingState:
-        """Resume a paused loop (a kill switch stays on: that needs :meth:`release`)."""
+        """Resume a paused loop.
+
+        Raises
+        ------
+        ActionError
+            409 when the loop is halted by the kill switch or a KILL file (release it instead).
+        """
+        now = trading_state(self.store)
+        if now.halted and not now.paused:
+            raise ActionError(409, f"the kill switch is on ({now.reason}); release it to trade again")
         why = reason or "resumed from the dashboard"
-        self.state.set(PAUSED, {"paused": False, "reason": why, "at": self._clock().isoformat()})
+        self._mark(False, why)
+        if now.paused:
+            self.state.set_halted(False, "")
         self._record("resume", why)
         return trading_state(self.store)
 
     def kill(self, reason: str = "") -> TradingState:
         """Throw the kill switch: every new order is refused until released."""
         why = reason or "kill switch thrown from the dashboard"
+        self._mark(False, why)
         self.state.set_halted(True, why)
         self._record("halt", why)
         return trading_state(self.store)
 
     def release(self, reason: str = "") -> TradingState:
-        """Clear the kill switch."""
+        """Clear the kill switch (and a pause); a KILL file still halts until removed by hand."""
         why = reason or "kill switch released from the dashboard"
-        self.state.set_halted(False, why)
+        self._mark(False, why)
+        self.state.set_halted(False, "")
         self._record("release", why)
         return trading_state(self.store)
 

@@ -59,8 +59,15 @@ def render_metrics(store: Store) -> str:
     out = Exposition()
     trading = view["trading"]
     out.family("trimtab_up", "gauge", "1 while the dashboard can read the journal.", [({}, 1.0)])
-    out.family("trimtab_halted", "gauge", "1 while the kill switch is on.", [({}, float(trading["halted"]))])
-    out.family("trimtab_paused", "gauge", "1 while the loop is paused.", [({}, float(trading["paused"]))])
+    out.family(
+        "trimtab_halted",
+        "gauge",
+        "1 while the loop sends no order (pause, kill switch or KILL file).",
+        [({}, float(trading["halted"]))],
+    )
+    out.family(
+        "trimtab_paused", "gauge", "1 while the halt is a pause from the dashboard.", [({}, float(trading["paused"]))]
+    )
     if view["available"]:
         out.family(
             "trimtab_equity", "gauge", "Equity at the last valuation, in the base currency.", [({}, view["equity"])]

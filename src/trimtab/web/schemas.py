@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 
 class TradingStateOut(BaseModel):
     mode: str = Field(description="running, paused or halted")
-    paused: bool
-    pause_reason: str
-    halted: bool
-    halt_reason: str
+    paused: bool = Field(description="halted by a pause (resume clears it)")
+    halted: bool = Field(description="the loop sends no order (pause, kill switch or KILL file)")
+    reason: str
+    kill_file: bool = Field(description="a KILL file next to the journal halts the loop (remove it by hand)")
 
 
 class ClassOut(BaseModel):

@@ -70,6 +70,7 @@ def test_state_and_every_action_with_the_token(served: Any) -> None:
     assert client.post("/api/actions/resume", headers=auth(served)).json()["mode"] == "running"
     assert client.post("/api/actions/kill", headers=auth(served)).json()["halted"] is True
     assert StateStore(served.store).halted()[0] is True
+    assert client.post("/api/actions/resume", headers=auth(served)).status_code == 409  # a kill needs release
     assert client.post("/api/actions/release", headers=auth(served)).json()["mode"] == "running"
     bearer = {"Authorization": f"Bearer {served.token}"}
     assert client.post("/api/plans/p-sample-0004/approve", headers=bearer).json() == {

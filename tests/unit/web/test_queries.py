@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from trimtab.storage import Store, open_store
 from trimtab.storage.journal import Journal
+from trimtab.storage.state import StateStore
 from trimtab.web import queries
 from trimtab.web.controls import ActionError, Controls, trading_state
 from trimtab.web.metrics import render_metrics
@@ -87,12 +89,21 @@ def test_performance_has_the_curve_and_the_drift_per_class(store: Store) -> None
     assert performance["return"] == pytest.approx(0.0238)
 
 
-def test_actions_change_the_flags_and_are_journaled(store: Store) -> None:
+def test_actions_change_the_flags_the_loop_reads_and_are_journaled(store: Store) -> None:
     controls = Controls(store, clock=lambda: NOW)
+    state = StateStore(store)
     assert controls.pause().mode == "paused"
-    assert controls.kill("drill").to_dict()["halt_reason"] == "drill"
-    assert trading_state(store).mode == "halted"
-    assert controls.resume().mode == "halted"  # resume does not clear the kill switch
+    assert state.halted() == (True, "paused from the dashboard")  # the run loop's own brake
+    assert controls.resume().mode == "running"
+    assert state.halted()[0] is False
+    assert controls.kill("drill").to_dict() == {
+        "mode": "halted", "paused": False, "halted": True, "reason": "drill", "kill_file": False,
+    }  # fmt: skip
+    assert controls.pause().mode == "halted"  # a pause does not soften a kill switch
+    with pytest.raises(ActionError) as refused:
+        controls.resume()
+    assert refused.value.status == 409
+    assert state.halted() == (True, "drill")
     assert controls.release().mode == "running"
     assert controls.decide("p-sample-0004", approve=True) == {"id": "p-sample-0004", "status": "approved"}
     with pytest.raises(ActionError) as conflict:
@@ -102,8 +113,17 @@ def test_actions_change_the_flags_and_are_journaled(store: Store) -> None:
         controls.decide("nope", approve=True)
     assert missing.value.status == 404
     kinds = [d["kind"] for d in queries.decisions_list(store, 5)]
-    assert kinds == ["pause", "halt", "resume", "release", "approve"]
+    assert kinds == ["pause", "resume", "halt", "release", "approve"]
     assert queries.decisions_list(store, 1)[0]["payload"] == {"source": "dashboard", "plan": "p-sample-0004"}
+
+
+def test_a_kill_file_halts_and_cannot_be_resumed_from_the_dashboard(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'j.db'}")
+    (tmp_path / "KILL").write_text("", encoding="utf-8")
+    view = trading_state(store)
+    assert (view.mode, view.kill_file) == ("halted", True)
+    with pytest.raises(ActionError):
+        Controls(store).resume()
 
 
 def sample(text: str, name: str, labels: str = "") -> float:
@@ -122,7 +142,7 @@ def test_metrics_in_prometheus_text(store: Store) -> None:
     assert sample(text, "trimtab_fills_total") == 1.0
     assert sample(text, "trimtab_cycle_seconds") == pytest.approx(0.42)
     assert sample(text, "trimtab_paused") == 1.0
-    assert sample(text, "trimtab_halted") == 0.0
+    assert sample(text, "trimtab_halted") == 1.0  # a pause halts the loop's orders too
     assert sample(text, "trimtab_guard_trips_total") == 0.0
     assert "# TYPE trimtab_orders_total counter" in text
     for line in text.splitlines():
