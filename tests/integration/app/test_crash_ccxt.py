@@ -1,0 +1,160 @@
+"""A crash against a real exchange client: ccxt talking to the fake Binance on 127.0.0.1.
+
+The run is killed after the exchange accepted an order and before the answer was saved; the restart finds
+the order by its client id, applies its fills, and finishes the plan without sending anything twice.
+Also: an order the exchange does not show for a while is looked up, never resent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trimtab.storage import open_store
+from trimtab.storage.journal import Journal
+from trimtab.testing.fake_exchange import FakeExchange, Fault
+from trimtab.testing.fixtures import CANARY_API_KEY, CANARY_SECRET
+
+POLICY = """
+base_currency = "USDT"
+[[class]]
+name = "BTC"
+assets = ["BTC"]
+target = 0.40
+band = 0.02
+[[class]]
+name = "ETH"
+assets = ["ETH"]
+target = 0.30
+band = 0.02
+[[class]]
+name = "STABLE"
+assets = ["USDT"]
+target = 0.30
+band = 0.03
+cash = true
+[rebalance]
+min_notional = 10.0
+"""
+EXECUTION = """
+algo = "market"
+poll_interval_s = 0.05
+final_wait_s = 3.0
+resolve_attempts = 6
+resolve_backoff_s = 0.05
+lost_after_s = 0.5
+"""
+ARGS = [
+    "run",
+    "--venue",
+    "binance",
+    "--policy",
+    "policy.toml",
+    "--execution",
+    "execution.toml",
+    "--venue-config",
+    "venue.json",
+    "--state",
+    "sqlite:///journal.db",
+    "--format",
+    "json",
+    "--interval",
+    "0",
+]
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Iterator[FakeExchange]:
+    with FakeExchange(api_key=CANARY_API_KEY) as exchange:
+        (tmp_path / "policy.toml").write_text(POLICY)
+        (tmp_path / "execution.toml").write_text(EXECUTION)
+        (tmp_path / "venue.json").write_text(json.dumps({"urls": exchange.ccxt_urls("binance"), "timeout": 1500}))
+        yield exchange
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIMTAB_")}
+    env["TRIMTAB_BINANCE_API_KEY"] = CANARY_API_KEY
+    env["TRIMTAB_BINANCE_API_SECRET"] = CANARY_SECRET
+    return env
+
+
+def _restart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> list[dict[str, Any]]:
+    from trimtab.cli.main import app
+
+    monkeypatch.chdir(tmp_path)
+    for key, value in _env().items():
+        if key.startswith("TRIMTAB_"):
+            monkeypatch.setenv(key, value)
+    monkeypatch.delenv("TRIMTAB_CRASH_AT", raising=False)
+    capsys.readouterr()
+    app(args=[*ARGS, "--cycles", "2"], standalone_mode=False)
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def _check(tmp_path: Path, fake: FakeExchange) -> None:
+    journal = Journal(open_store(f"sqlite:///{tmp_path / 'journal.db'}"))
+    ours = [o for o in fake.engine.orders if o.client_order_id.startswith("tt-")]
+    journaled = {o.client_order_id: o for o in journal.orders()}
+    for order in ours:
+        assert fake.orders_with_client_id(order.client_order_id) == 1  # G1
+        assert order.client_order_id in journaled  # G2
+        assert journaled[order.client_order_id].filled == pytest.approx(order.filled)  # G3
+        trade_ids = {str(t.trade_id) for t in fake.engine.trades if t.order_id == order.order_id}
+        assert {f.trade_id for f in journal.fills(order.client_order_id)} == trade_ids
+    assert [o for o in journaled.values() if o.is_open] == []
+    first = journal.plans()[0]["payload"]["trades"]
+    for trade in first:  # each symbol bought once, not twice
+        bought = sum(o.filled for o in ours if o.symbol == trade["symbol"].replace("/", "") and o.side == "BUY")
+        assert bought == pytest.approx(trade["amount"], rel=0.02)
+    last = journal.last_snapshot()
+    assert last is not None
+    for c in last["payload"]["classes"]:
+        assert abs(c["weight"] - c["target"]) <= 0.005, c
+
+
+def test_killed_after_the_exchange_accepted_the_restart_finds_the_order(
+    tmp_path: Path, fake: FakeExchange, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {**_env(), "TRIMTAB_CRASH_AT": "after_accept"}
+    crashed = subprocess.run(
+        [sys.executable, "-m", "trimtab", *ARGS, "--once"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-3000:]
+    assert len([o for o in fake.engine.orders if o.client_order_id.startswith("tt-")]) == 1
+    lines = _restart(tmp_path, capsys, monkeypatch)
+    assert lines[-1]["orders"] == [] and lines[-1]["triggered"] is False
+    _check(tmp_path, fake)
+    assert CANARY_API_KEY not in (tmp_path / "journal.db").read_bytes().decode("latin-1")
+
+
+def test_an_order_invisible_for_a_while_is_looked_up_not_resent(
+    tmp_path: Path, fake: FakeExchange, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.engine.invisible_for = 0.3  # new orders do not show in queries for 0.3 s
+    # The first create is accepted, but its answer comes after the client gave up.
+    fake.add_fault(Fault("timeout", "POST", "/api/v3/order", accept=True, delay=1.8))
+    lines = _restart(tmp_path, capsys, monkeypatch)
+    assert lines[0]["orders"], lines
+    _check(tmp_path, fake)
+    ours = [o for o in fake.engine.orders if o.client_order_id.startswith("tt-")]
+    assert fake.count("POST", "/api/v3/order") == len(ours)  # one create per order: nothing resent
+    journal = Journal(open_store(f"sqlite:///{tmp_path / 'journal.db'}"))
+    first = journal.order(ours[0].client_order_id)
+    assert first is not None and first.status == "filled" and first.last_error  # it went through the lookup
