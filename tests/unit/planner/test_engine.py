@@ -213,3 +213,24 @@ def test_core_satellite_hedges_the_core_excess_with_its_index_perp(
     assert (trade.symbol, trade.side, trade.reduce_only) == ("BTC/USDT:USDT", Side.SELL, False)
     assert trade.notional == pytest.approx(30000.0)
     assert plan.post_trade["BTC"] == pytest.approx(200000.0 / (500000.0 - 30.0))
+
+
+def test_plan_context_times_reach_the_trigger(
+    policy_of: Callable[..., Policy],
+    portfolio_of: Callable[..., Portfolio],
+    market_of: Callable[..., MarketSnapshot],
+    btc_stable: tuple[dict[str, Any], ...],
+) -> None:
+    from datetime import timedelta
+
+    portfolio = portfolio_of({"BTC": 1.0, "USDT": 42000.0})
+    market = market_of({"BTC": 58000.0})
+    policy = policy_of(btc_stable, trigger={"kind": "calendar", "every": "7d"})
+    recent = make_plan(portfolio, market, policy, PlanContext(last_rebalance=market.timestamp - timedelta(days=3)))
+    assert not recent.triggered and recent.trades == ()
+    due = make_plan(portfolio, market, policy, PlanContext(last_rebalance=market.timestamp - timedelta(days=7)))
+    assert due.triggered and len(due.trades) == 1
+    hybrid = policy_of(btc_stable, trigger={"kind": "hybrid", "every": "1d"})
+    waiting = make_plan(portfolio, market, hybrid, PlanContext(last_check=market.timestamp - timedelta(hours=2)))
+    assert not waiting.triggered
+    assert make_plan(portfolio, market, hybrid, PlanContext(last_check=None)).triggered
