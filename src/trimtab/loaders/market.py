@@ -17,11 +17,17 @@ from trimtab.policy.config import StrictModel
 
 PositiveNumber = Annotated[float, Field(gt=0)]
 
+MIN_PRICE = 1e-15
+MAX_PRICE = 1e15
+"""Prices and marks outside this range are typing mistakes; within it, order amounts stay finite floats."""
+
+Price = Annotated[float, Field(ge=MIN_PRICE, le=MAX_PRICE)]
+
 
 class QuoteEntry(StrictModel):
     """One derivative's quote: mark price, funding and (options) implied volatility."""
 
-    mark: float = Field(gt=0)
+    mark: float = Field(ge=MIN_PRICE, le=MAX_PRICE)
     funding_rate: float = Field(default=0.0, gt=-1, lt=1)
     funding_interval_hours: float = Field(default=8.0, gt=0, le=24 * 30)
     iv: float | None = Field(default=None, gt=0, lt=20)
@@ -59,7 +65,7 @@ class MarketFile(StrictModel):
     """The whole snapshot file."""
 
     timestamp: datetime
-    prices: dict[str, PositiveNumber]
+    prices: dict[str, Price]
     derivatives: dict[str, QuoteEntry] = {}
     volatility: dict[str, PositiveNumber] = {}
     markets: dict[str, RulesEntry] = {}

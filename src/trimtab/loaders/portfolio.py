@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.portfolio import DEFAULT_VENUE, DerivativePosition, Portfolio, SpotHolding
 from trimtab.loaders.files import read_document
+from trimtab.loaders.market import MAX_PRICE, MIN_PRICE
 from trimtab.loaders.validation import check_asset_code, validate
 from trimtab.policy.config import StrictModel
 
@@ -32,7 +33,7 @@ class SpotEntry(StrictModel):
 class DerivativeEntry(StrictModel):
     symbol: str
     amount: float
-    entry_price: float | None = Field(default=None, gt=0)
+    entry_price: float | None = Field(default=None, ge=MIN_PRICE, le=MAX_PRICE)
     leverage: float = Field(default=1.0, gt=0, le=200)
     venue: str = Field(default=DEFAULT_VENUE, min_length=1)
 

@@ -141,7 +141,8 @@ def describe(error: Mapping[str, Any]) -> str:
             "less_than_equal": "at most",
         }
         bound = next(iter(ctx.values()), "?")
-        return f"must be {words[kind]} {bound}"
+        text = f"{bound:g}" if isinstance(bound, int | float) and not isinstance(bound, bool) else str(bound)
+        return f"must be {words[kind]} {text}"
     if kind == "value_error" and "error" in ctx:
         return str(ctx["error"])
     message = str(error.get("msg", "is not valid"))

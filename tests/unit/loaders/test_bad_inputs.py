@@ -305,7 +305,7 @@ CASES: list[tuple[str, Edit | None, Edit | None, dict[str, Any] | str | None, st
         _append(PERP.replace("57000.0", "0.0")),
         None,
         None,
-        "portfolio.toml: derivatives[0].entry_price: must be greater than 0",
+        "portfolio.toml: derivatives[0].entry_price: must be at least 1e-15",
     ),
     (
         "entry-price-inf",
@@ -342,13 +342,13 @@ CASES: list[tuple[str, Edit | None, Edit | None, dict[str, Any] | str | None, st
         None,
         "portfolio.toml: derivatives[0].leverage: must be a finite number",
     ),
-    ("price-zero", None, None, _market(prices={"BTC": 0.0, "ETH": 3000.0}), "market.json: prices.BTC: must be greater"),
+    ("price-zero", None, None, _market(prices={"BTC": 0.0, "ETH": 3000.0}), "market.json: prices.BTC: must be at"),
     (
         "price-negative",
         None,
         None,
         _market(prices={"BTC": 58000.0, "ETH": -3.0}),
-        "market.json: prices.ETH: must be greater",
+        "market.json: prices.ETH: must be at least 1e-15",
     ),
     (
         "price-overflowing",
@@ -356,6 +356,20 @@ CASES: list[tuple[str, Edit | None, Edit | None, dict[str, Any] | str | None, st
         None,
         '{"timestamp": "2026-11-21T00:00:00Z", "prices": {"BTC": 1e999}}',
         "market.json: prices.BTC: must be a finite number",
+    ),
+    (
+        "price-absurdly-small",
+        None,
+        None,
+        _market(prices={"BTC": 1e-300, "ETH": 3000.0}),
+        "market.json: prices.BTC: must be at least 1e-15",
+    ),
+    (
+        "mark-absurdly-large",
+        None,
+        None,
+        _market(derivatives={"BTC/USDT:USDT": {"mark": 1e20}}),
+        'market.json: derivatives."BTC/USDT:USDT".mark: must be at most 1e+15',
     ),
     (
         "price-string",
@@ -369,7 +383,7 @@ CASES: list[tuple[str, Edit | None, Edit | None, dict[str, Any] | str | None, st
         None,
         None,
         _market(derivatives={"BTC/USDT:USDT": {"mark": 0.0}}),
-        'market.json: derivatives."BTC/USDT:USDT".mark: must be greater than 0',
+        'market.json: derivatives."BTC/USDT:USDT".mark: must be at least 1e-15',
     ),
     (
         "iv-negative",
