@@ -3,7 +3,8 @@
 Two sources of documents: random ones (random nesting, types, keys, unicode, huge and non-finite
 numbers) and the bundled examples with one random part replaced, removed or added, which gets past the
 first checks and into the deeper ones. Each document is written as TOML (by a small writer below) or
-JSON, chosen at random, so both parsers are exercised.
+JSON, chosen at random, so both parsers are exercised. Whatever passes validation must then plan into
+finite JSON: `trimtab plan` exits 2 on bad input, never 1.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from trimtab.cli.plan import plan_json
 from trimtab.errors import BadInputError
 from trimtab.loaders import load_plan_inputs
+from trimtab.planner import make_plan
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -137,6 +140,49 @@ def _mutate(data: st.DataObject, document: dict[str, Any]) -> dict[str, Any]:
     return copy
 
 
+NUMBERS = st.one_of(
+    st.floats(min_value=-1e6, max_value=1e9, allow_nan=False),
+    st.sampled_from([0.0, 1e-15, 1e-9, 0.5, 1.0, 3.0, 1e12, 1e15]),
+)
+
+
+def _mutate_numbers(data: st.DataObject, document: dict[str, Any]) -> dict[str, Any]:
+    """Replace one to three numbers of a copy of ``document`` by other numbers (often still valid)."""
+    copy: dict[str, Any] = json.loads(json_text(document))
+    leaves: list[list[Any]] = []
+
+    def walk(node: Any, path: list[Any]) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, [*path, key])
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, [*path, index])
+        elif isinstance(node, int | float) and not isinstance(node, bool):
+            leaves.append(path)
+
+    walk(copy, [])
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        path = data.draw(st.sampled_from(leaves))
+        node: Any = copy
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = data.draw(NUMBERS)
+    return copy
+
+
+PAIRINGS = [
+    ("portfolio.toml", "policy.toml", "market.json"),
+    ("portfolio.toml", "policy-perp-hedge.toml", "market.json"),
+    ("portfolio.toml", "policy-adaptive.toml", "market.json"),
+    ("portfolio.toml", "policy-hybrid.toml", "market.json"),
+    ("portfolio.toml", "policy-core-satellite.toml", "market.json"),
+    ("portfolio.toml", "policy-cppi.toml", "market.json"),
+    ("portfolio-beta-neutral.toml", "policy-beta-neutral.toml", "market.json"),
+    ("portfolio-options.toml", "policy-delta-target.toml", "market-options.json"),
+]
+
+
 def _load_or_bad_input(folder: Path, portfolio: dict[str, Any], policy: dict[str, Any], market: dict[str, Any],
                        suffixes: tuple[bool, bool, bool]) -> None:  # fmt: skip
     paths = (
@@ -183,6 +229,31 @@ def test_examples_with_one_part_changed_load_or_raise_bad_input(
     documents = [_example("portfolio.toml"), _example("policy.toml"), _example("market.json")]
     documents[which] = _mutate(data, documents[which])
     _load_or_bad_input(folder, *documents, suffixes)
+
+
+@FUZZ
+@given(data=st.data(), pairing=st.sampled_from(PAIRINGS), which=st.sampled_from([0, 1, 2]), numbers=st.booleans())
+def test_whatever_loads_also_plans_into_finite_json(
+    folder: Path, data: st.DataObject, pairing: tuple[str, str, str], which: int, numbers: bool
+) -> None:
+    # Input that passes validation must never make `trimtab plan` fail with an internal error.
+    documents = [_example(name) for name in pairing]
+    documents[which] = _mutate_numbers(data, documents[which]) if numbers else _mutate(data, documents[which])
+    paths = [_write(folder / stem, document, False) for stem, document in zip(STEMS, documents, strict=True)]
+    try:
+        inputs = load_plan_inputs(*paths)
+    except BadInputError:
+        return
+    finally:
+        for path in paths:
+            path.unlink()
+    plan = make_plan(inputs.portfolio, inputs.market, inputs.policy)
+    document = json.loads(plan_json(plan))
+    assert document["equity"] > 0
+    assert set(document["post_trade"]) == {c.name for c in inputs.policy.classes}
+
+
+STEMS = ("portfolio", "policy", "market")
 
 
 def test_the_toml_writer_round_trips() -> None:
