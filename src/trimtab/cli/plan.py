@@ -38,8 +38,8 @@ def plan_command(
         str | None,
         typer.Option(
             "--last-rebalance",
-            help="ISO time of the last rebalance, for calendar and hybrid triggers; without it the policy "
-            "counts as never rebalanced.",
+            help="ISO time of the last rebalance, for calendar triggers; without it the policy counts as never "
+            "rebalanced.",
             show_default=False,
         ),
     ] = None,

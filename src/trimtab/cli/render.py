@@ -13,7 +13,7 @@ from rich.text import Text
 
 from trimtab.domain.plan import ClassReport, Plan, Trade
 
-MIN_WIDTH = 110
+MIN_WIDTH = 140
 """Columns used when the output is not a terminal (a pipe or a file), so tables are not squeezed."""
 
 
