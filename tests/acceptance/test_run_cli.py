@@ -1,0 +1,182 @@
+"""``trimtab run``, ``status``, ``orders``, ``kill`` and ``resume`` end to end, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+DATA = ROOT / "data" / "market"
+EXECUTION = 'algo = "limit"\nchase_interval_s = 0.05\npoll_interval_s = 0.01\n'
+
+
+def trimtab(
+    cwd: Path, *args: str, stdin: str | None = None, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIMTAB_")}
+    env.update(extra_env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "trimtab", *args],
+        cwd=cwd,
+        env=env,
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    for name in ("policy.toml", "portfolio.toml", "market.json"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    (tmp_path / "execution.toml").write_text(EXECUTION)
+    return tmp_path
+
+
+PAPER = [
+    "run",
+    "--policy",
+    "policy.toml",
+    "--portfolio",
+    "portfolio.toml",
+    "--market",
+    "market.json",
+    "--execution",
+    "execution.toml",
+    "--interval",
+    "0",
+    "--format",
+    "json",
+]
+
+
+CANARY = {"TRIMTAB_API_KEY": "CANARY-live-key-0xdeadbeef", "TRIMTAB_API_SECRET": "CANARY-live-secret-0xfeedface"}
+
+
+def test_one_paper_cycle_prints_the_contract_line_and_status_and_orders_agree(folder: Path) -> None:
+    done = trimtab(folder, *PAPER, "--once", extra_env=CANARY)  # real keys in the environment: paper ignores them
+    assert done.returncode == 0, done.stderr
+    for secret in CANARY.values():
+        assert secret not in done.stdout + done.stderr
+        assert secret.encode() not in (folder / "trimtab-paper.db").read_bytes()
+    [line] = [json.loads(text) for text in done.stdout.splitlines()]
+    assert {"cycle", "timestamp", "equity", "triggered", "halted", "orders"} <= set(line)
+    assert line["cycle"] == 1 and line["triggered"] is True and line["halted"] is False
+    assert line["equity"] == pytest.approx(100_000.0)
+    assert line["orders"] and all(
+        {"client_order_id", "symbol", "side", "amount", "filled", "status"} <= set(o) for o in line["orders"]
+    )
+    assert all(o["client_order_id"].startswith("tt-") and o["status"] == "filled" for o in line["orders"])
+    assert line["orders"][0]["side"] == "sell"  # sells go first
+    assert (folder / "trimtab-paper.db").exists()  # the default journal, in the working folder
+
+    status = json.loads(trimtab(folder, "status", "--state", "sqlite:///trimtab-paper.db", "--format", "json").stdout)
+    assert status["equity"] == pytest.approx(100_000.0) and status["halted"] is False
+    assert status["open_orders"] == []
+    assert {c["name"] for c in status["classes"]} == {"BTC", "ETH", "ALTS", "STABLE"}
+    assert {"target", "lower", "upper", "weight", "breached", "goal"} <= set(status["classes"][0])
+
+    orders = json.loads(trimtab(folder, "orders", "--state", "sqlite:///trimtab-paper.db", "--format", "json").stdout)
+    assert [o["client_order_id"] for o in orders] == [o["client_order_id"] for o in line["orders"]]
+    for row in orders:
+        assert {
+            "client_order_id",
+            "symbol",
+            "side",
+            "amount",
+            "filled",
+            "average_price",
+            "fee",
+            "status",
+            "venue",
+            "created_at",
+        } <= set(row)
+        assert row["venue"] == "paper" and row["fee"] > 0 and row["average_price"] > 0
+    assert [o["created_at"] for o in orders] == sorted(o["created_at"] for o in orders)  # newest last
+
+    again = trimtab(folder, *PAPER, "--once")  # the second start ignores --portfolio: the account is kept
+    second = json.loads(again.stdout)
+    assert second["cycle"] == 2 and second["triggered"] is False and second["orders"] == []
+
+
+def test_kill_halts_orders_and_resume_lifts_the_halt(folder: Path) -> None:
+    state = ["--state", "sqlite:///journal.db"]
+    assert trimtab(folder, *PAPER, *state, "--dry-run", "--once").returncode == 0  # creates the journal
+    assert trimtab(folder, "kill", *state, "--reason", "maintenance").returncode == 0
+    halted = json.loads(trimtab(folder, *PAPER, *state, "--once").stdout)
+    assert halted["halted"] is True and halted["orders"] == [] and halted["triggered"] is True
+    status = json.loads(trimtab(folder, "status", *state, "--format", "json").stdout)
+    assert status["halted"] is True and status["halt_reason"] == "maintenance"
+    assert trimtab(folder, "resume", *state).returncode == 0
+    resumed = json.loads(trimtab(folder, *PAPER, *state, "--once").stdout)
+    assert resumed["halted"] is False and len(resumed["orders"]) == 4
+
+
+def test_approve_asks_on_stdin_and_end_of_input_leaves_the_plan_pending(folder: Path) -> None:
+    state = ["--state", "sqlite:///journal.db"]
+    pending = trimtab(folder, *PAPER, *state, "--approve", "--once", stdin="")
+    assert json.loads(pending.stdout)["orders"] == [] and "Execute these 4 orders?" in pending.stderr
+    approved = trimtab(folder, *PAPER, *state, "--approve", "--once", stdin="y\n")
+    assert len(json.loads(approved.stdout)["orders"]) == 4
+
+
+def test_bad_input_exits_2_with_one_line_naming_the_flag_and_nothing_written(folder: Path) -> None:
+    missing = trimtab(folder, "run", "--policy", "policy.toml", "--market", "market.json", "--once")
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == [missing.stderr.strip()]
+    assert "--portfolio" in missing.stderr
+    both = trimtab(folder, *PAPER, "--data", str(DATA), "--once")
+    assert both.returncode == 2 and "--market" in both.stderr
+    no_journal = trimtab(folder, "status", "--state", "sqlite:///nowhere.db")
+    assert no_journal.returncode == 2 and "no journal" in no_journal.stderr
+    assert not (folder / "nowhere.db").exists()
+
+
+def test_a_replay_walks_the_bars_and_a_restart_goes_on_from_the_next_one(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for asset in ("BTC", "ETH", "BNB"):
+        shutil.copy(DATA / f"spot_{asset}-USDT_1h.csv.gz", data)
+    policy = (EXAMPLES / "policy.toml").read_text()
+    policy = (
+        policy.replace('assets = ["SOL", "BNB"]', 'assets = ["BNB"]')
+        .replace("weights = { SOL = 0.5, BNB = 0.5 }", "")
+        .replace('assets = ["USDT", "USDC"]', 'assets = ["USDT"]')
+    )
+    (tmp_path / "policy.toml").write_text(policy)
+    (tmp_path / "portfolio.toml").write_text('base_currency = "USDT"\n[[spot]]\nasset = "USDT"\namount = 50000.0\n')
+    args = [
+        "run",
+        "--policy",
+        "policy.toml",
+        "--portfolio",
+        "portfolio.toml",
+        "--data",
+        "data",
+        "--at",
+        "2025-06-01T00:00:00Z",
+        "--format",
+        "json",
+        "--state",
+        "sqlite:///replay.db",
+    ]
+    first = trimtab(tmp_path, *args, "--cycles", "3")
+    assert first.returncode == 0, first.stderr
+    lines = [json.loads(text) for text in first.stdout.splitlines()]
+    assert [line["timestamp"] for line in lines] == [
+        "2025-06-01T01:00:00Z",
+        "2025-06-01T02:00:00Z",
+        "2025-06-01T03:00:00Z",
+    ]
+    assert lines[0]["triggered"] is True and lines[0]["orders"]
+    more = json.loads(trimtab(tmp_path, *args, "--once").stdout)
+    assert more["timestamp"] == "2025-06-01T04:00:00Z" and more["cycle"] == 4
