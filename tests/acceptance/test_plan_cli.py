@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -276,3 +277,17 @@ def test_missing_file_and_wrong_suffix_exit_2(tmp_path: Path) -> None:
     wrong = [*arguments[:-1], str(tmp_path / "market.yaml")]
     result = trimtab("plan", *wrong)
     assert (result.returncode, result.stderr) == (2, "market.yaml: must end in .toml or .json\n")
+
+
+def test_a_terminal_without_utf8_still_gets_its_plan(tmp_path: Path) -> None:
+    arguments = write_inputs(tmp_path, SEED_A_PORTFOLIO, SEED_A_POLICY, SEED_A_MARKET)
+    environment = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    for extra in ([], ["--format", "json"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "trimtab", "plan", *arguments, *extra],
+            capture_output=True, timeout=120, check=False, env=environment,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.decode("utf-8"))["trigger_reason"].startswith(
+        "BTC at 58.00 % is outside 45.00–55.00 %"
+    )

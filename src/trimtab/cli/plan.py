@@ -70,12 +70,31 @@ def plan_command(
     if output is not None:
         write_atomically(output, document + "\n")
     if output_format == "json":
-        sys.stdout.write(document + "\n")
-        sys.stdout.flush()
+        write_json_to_stdout(document)
     else:
         from trimtab.cli.render import print_plan
 
+        _tolerate_narrow_encoding()
         print_plan(plan)
+
+
+def write_json_to_stdout(document: str) -> None:
+    """Write JSON to standard output as UTF-8 (JSON's own encoding), whatever the locale says."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(document + "\n")
+    else:
+        buffer.write((document + "\n").encode("utf-8"))
+        buffer.flush()
+
+
+def _tolerate_narrow_encoding() -> None:
+    """On a terminal that is not UTF-8, print ``?`` for characters it lacks rather than fail."""
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if not encoding.startswith("utf") and reconfigure is not None:
+        reconfigure(errors="replace")
 
 
 def plan_json(plan: Plan) -> str:
