@@ -67,7 +67,8 @@ def test_one_paper_cycle_prints_the_contract_line_and_status_and_orders_agree(fo
     assert done.returncode == 0, done.stderr
     for secret in CANARY.values():
         assert secret not in done.stdout + done.stderr
-        assert secret.encode() not in (folder / "trimtab-paper.db").read_bytes()
+        for stored in folder.glob("trimtab-paper.db*"):  # the database and its write-ahead log
+            assert secret.encode() not in stored.read_bytes()
     [line] = [json.loads(text) for text in done.stdout.splitlines()]
     assert {"cycle", "timestamp", "equity", "triggered", "halted", "orders"} <= set(line)
     assert line["cycle"] == 1 and line["triggered"] is True and line["halted"] is False
