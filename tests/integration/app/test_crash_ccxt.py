@@ -141,7 +141,8 @@ def test_killed_after_the_exchange_accepted_the_restart_finds_the_order(
     lines = _restart(tmp_path, capsys, monkeypatch)
     assert lines[-1]["orders"] == [] and lines[-1]["triggered"] is False
     _check(tmp_path, fake)
-    assert CANARY_API_KEY not in (tmp_path / "journal.db").read_bytes().decode("latin-1")
+    for stored in tmp_path.glob("journal.db*"):  # the database and its write-ahead log
+        assert CANARY_API_KEY.encode() not in stored.read_bytes()
 
 
 def test_an_order_invisible_for_a_while_is_looked_up_not_resent(
