@@ -36,7 +36,22 @@ def amount(value: float | None) -> str:
     return "–" if value is None else f"{value:.8g}"
 
 
-TEMPLATES.env.filters.update(percent=percent, money=money, amount=amount)
+def points(value: float | None) -> str:
+    """A weight difference in percentage points, signed, without a negative zero."""
+    if value is None:
+        return "–"
+    shown = round(value * 100, 2)
+    return f"{shown + 0.0:+.2f} pp"
+
+
+def when(value: str | None) -> str:
+    """An ISO time as ``2026-11-21 08:00:05`` (UTC), for tables."""
+    if not value:
+        return "–"
+    return value.replace("T", " ").replace("Z", "").split(".")[0]
+
+
+TEMPLATES.env.filters.update(percent=percent, money=money, amount=amount, points=points, when=when)
 
 pages = APIRouter(include_in_schema=False)
 
