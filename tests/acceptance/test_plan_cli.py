@@ -108,7 +108,6 @@ cash = true
 [rebalance]
 scope = "breached"
 instrument = "perp"
-hedge_leverage = 2.0   # cash 50,000 covers 1.5 x the 12,500 initial margin of the hedge
 """
 
 SEED_B_MARKET: dict[str, Any] = {

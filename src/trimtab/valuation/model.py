@@ -76,8 +76,9 @@ class ClassExposure(NamedTuple):
 class Valuation:
     """A portfolio valued at one snapshot, in ``base_currency``.
 
-    ``cash_value`` is what the venue counts as collateral: the cash class's spot value plus the
-    unrealised PnL of futures and perpetuals. ``free_collateral`` is that minus the initial margin.
+    ``cash_value`` is the cash class's value: the remainder of equity after every other class's net
+    exposure (so it includes unrealised PnL, and a short hedge raises it), as the contract defines the
+    cash class. ``free_collateral`` is that minus the initial margin.
     ``gross_exposure`` sums the absolute spot value of the non-cash classes and the absolute
     delta-notional of every derivative; ``net_exposure`` is the sum of the non-cash classes' net
     exposures. The leverages are those divided by equity (infinite when equity is not positive).

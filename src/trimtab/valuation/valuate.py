@@ -182,7 +182,9 @@ def valuate(portfolio: Portfolio, market: MarketSnapshot, classes: Sequence[Asse
         out.insert(cash_index, cash)
 
     gross = gross_spot + gross_derivatives
-    cash_value = cash_spot + pnl_total
+    # The contract's free collateral starts from the cash class's value, and the cash class is the remainder
+    # (equity minus every other class's net exposure): a short hedge raises it, unrealised PnL is in it.
+    cash_value = equity - others_net if cash_index >= 0 else cash_spot + pnl_total
     return Valuation(
         base_currency=base,
         timestamp=market.timestamp,

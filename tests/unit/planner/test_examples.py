@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from trimtab.domain import InstrumentKind, MarketSnapshot, Portfolio, Side
 from trimtab.planner import make_plan
 from trimtab.policy.config import Policy
@@ -89,9 +91,9 @@ def test_example_b_breached_scope_perp_opens_one_25000_index_short(
         {"BTC": 100000.0, "ETH": 3000.0, "SOL": 160.0, "AVAX": 30.0, "LINK": 15.0},
         {"ALTS/USDT:USDT": (100.0, 0.0001)},
     )
-    # The 25,000 short needs 25,000 / hedge_leverage of initial margin out of 50,000 of cash; at leverage 3
-    # the default 50 % buffer holds, so the guard leaves the trade whole.
-    policy = policy_of(four_classes, instrument="perp", scope="breached", hedge_leverage=3.0)
+    # Under the policy's defaults (hedge leverage 1, buffer 50 %): after the short the cash class is worth
+    # 75,000 - 25 of fee; minus 25,000 of initial margin leaves 49,975 >= 1.5 x 25,000, so the trade stays whole.
+    policy = policy_of(four_classes, instrument="perp", scope="breached")
     plan = make_plan(portfolio, market, policy)
     assert plan.equity == 500000.0
     assert [c.breached for c in plan.classes] == [False, False, True, True]
@@ -103,5 +105,7 @@ def test_example_b_breached_scope_perp_opens_one_25000_index_short(
     assert trade.notional == 25000.0
     assert trade.amount == 250.0
     assert plan.margin.ok
+    assert plan.margin.initial == 25000.0
+    assert plan.margin.free_collateral == pytest.approx(75000.0 - 25.0 - 25000.0)
     assert [c.goal for c in plan.classes][:3] == [0.4, 0.3, 0.15]
     assert abs(plan.post_trade["STABLE"] - (1.0 - 425000.0 / (500000.0 - 25.0))) < 1e-12

@@ -31,15 +31,17 @@ def test_short_cut_down_until_free_collateral_covers_the_buffer(
     four_classes: tuple[dict[str, Any], ...],
 ) -> None:
     portfolio, market = alts_book
-    # At leverage 1 a short x needs x of margin: 50,000 - 0.001 x - x >= 1.5 x  ->  x <= 50,000 / 2.501.
-    plan = make_plan(portfolio, market, policy_of(four_classes, instrument="perp", scope="breached"))
+    # At leverage 1 a short x needs x of margin, and raises the cash class (the remainder) by x - fee:
+    # free = 50,000 + x - 0.001 x - x >= (1 + 3) x  ->  x <= 50,000 / 4.001.
+    policy = policy_of(four_classes, instrument="perp", scope="breached", margin_buffer=3.0)
+    plan = make_plan(portfolio, market, policy)
     (trade,) = plan.trades
-    assert trade.notional == pytest.approx(50000.0 / 2.501, rel=1e-6)
-    assert trade.notional <= 50000.0 / 2.501
+    assert trade.notional == pytest.approx(50000.0 / 4.001, rel=1e-6)
+    assert trade.notional <= 50000.0 / 4.001
     assert plan.margin.ok
     assert plan.margin.free_collateral >= plan.margin.required
-    assert plan.margin.required == pytest.approx(1.5 * plan.margin.initial)
-    assert any(note.startswith("margin guard: free collateral 24975.00 < required 37500.00") for note in plan.notes)
+    assert plan.margin.required == pytest.approx(4.0 * plan.margin.initial)
+    assert any(note.startswith("margin guard: free collateral 49975.00 < required 100000.00") for note in plan.notes)
 
 
 def test_short_cut_down_to_respect_max_leverage(

@@ -128,8 +128,7 @@ def _reference(portfolio: Portfolio, market: MarketSnapshot) -> dict[str, float]
         out[c.name] = net
     out["STABLE"] = equity - sum(v for k, v in out.items() if k != "equity")
     initial = sum(abs(p.amount * market.derivatives[p.symbol].mark) / p.leverage for p in portfolio.derivatives)
-    cash = sum(v for a, v in spot.items() if a in ("USDT", "USDC"))
-    out["free_collateral"] = cash + pnl - initial
+    out["free_collateral"] = out["STABLE"] - initial
     return out
 
 

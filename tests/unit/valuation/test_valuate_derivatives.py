@@ -62,9 +62,10 @@ def test_linear_perp_long_pnl_delta_and_margin() -> None:
     assert valuation.equity == pytest.approx(9010.0)
     assert valuation.weights["BTC"] == pytest.approx(29010.0 / 9010.0)
     assert valuation.weights["STABLE"] == pytest.approx(1.0 - 29010.0 / 9010.0)
-    # Collateral = cash 10 000 + PnL -990; free = that - 9 670 of initial margin.
-    assert valuation.cash_value == pytest.approx(9010.0)
-    assert valuation.free_collateral == pytest.approx(9010.0 - 9670.0)
+    # The cash class is the remainder: equity 9 010 - the BTC class's 29 010 = -20 000 (a leveraged long
+    # borrows from it); free = that - 9 670 of initial margin.
+    assert valuation.cash_value == pytest.approx(-20000.0)
+    assert valuation.free_collateral == pytest.approx(-20000.0 - 9670.0)
     assert valuation.gross_leverage == pytest.approx(29010.0 / 9010.0)
 
 
@@ -94,7 +95,9 @@ def test_linear_perp_short_hedge_raises_the_cash_weight() -> None:
     assert valuation.net_exposure == pytest.approx(43495.0)
     assert valuation.net_leverage == pytest.approx(43495.0 / 100495.0)
     assert valuation.initial_margin == pytest.approx(14505.0)
-    assert valuation.free_collateral == pytest.approx(42000.0 + 495.0 - 14505.0)
+    # The cash class's value is the remainder 57 000 (the short hedge raised it); free = that - margin.
+    assert valuation.cash_value == pytest.approx(57000.0)
+    assert valuation.free_collateral == pytest.approx(57000.0 - 14505.0)
 
 
 def test_dated_future_pnl_delta_and_no_funding() -> None:
@@ -200,7 +203,8 @@ def test_margin_and_leverage_add_up_over_a_mixed_book() -> None:
     assert valuation.equity == pytest.approx(58000.0 + 14000.0 + 20000.0)
     assert valuation.initial_margin == pytest.approx(29010.0 / 2 + 5000.0 / 5 + 5950.0 / 10)
     assert valuation.maintenance_margin == pytest.approx(sum(notionals) * MAINTENANCE_MARGIN_RATE)
-    assert valuation.free_collateral == pytest.approx(20000.0 - valuation.initial_margin)
+    net = 58000.0 - 29010.0 + 5950.0 + 14000.0 - 5000.0
+    assert valuation.free_collateral == pytest.approx(92000.0 - net - valuation.initial_margin)
     assert valuation.gross_exposure == pytest.approx(58000.0 + 14000.0 + sum(notionals))
     net = 58000.0 - 29010.0 + 5950.0 + 14000.0 - 5000.0
     assert valuation.net_exposure == pytest.approx(net)
