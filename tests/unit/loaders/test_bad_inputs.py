@@ -596,6 +596,22 @@ CASES: list[tuple[str, Edit | None, Edit | None, dict[str, Any] | str | None, st
         'market.json: derivatives."BTC/USDT:USDT": missing (policy.toml class[0].hedge',
     ),
     (
+        "one-hedge-for-two-classes",
+        None,
+        lambda t: t.replace('hedge = "BTC/USDT:USDT"', 'hedge = "IDX/USDT:USDT"').replace(
+            "weights = { ETH = 1.0 }", 'weights = { ETH = 1.0 }\nhedge = "IDX/USDT:USDT"'
+        ),
+        None,
+        "policy.toml: class[1].hedge: IDX/USDT:USDT is already the hedge of class 'BTC'",
+    ),
+    (
+        "hedge-of-another-class-asset",
+        None,
+        _replace("weights = { ETH = 1.0 }", 'weights = { ETH = 1.0 }\nhedge = "BTC/USDC:USDC"'),
+        None,
+        "policy.toml: class[1].hedge: BTC/USDC:USDC counts toward class 'BTC' (it lists BTC), not 'ETH'",
+    ),
+    (
         "base-currencies-differ",
         _replace('base_currency = "USDT"', 'base_currency = "USDC"'),
         None,
