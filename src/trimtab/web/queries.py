@@ -19,12 +19,12 @@ from sqlalchemy import select
 
 from trimtab.storage.database import Store
 from trimtab.storage.journal import OPEN_STATUSES, Journal, utc
-from trimtab.storage.models import DecisionRow, FillRow, IntentRow, OrderRow
+from trimtab.storage.models import FillRow, IntentRow, OrderRow
+from trimtab.storage.state import PAPER_ACCOUNT, StateStore
 from trimtab.web.controls import trading_state
 
-GUARD_KINDS = ("guard", "gate", "margin_guard", "cap", "refused")
+GUARD_KINDS = ("guard", "gate", "margin_guard", "cap", "refused", "deleverage")
 ERROR_KINDS = ("error",)
-FUNDING_KINDS = ("funding",)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -227,8 +227,22 @@ class Costs:
         return {"fees": self.fees, "slippage": self.slippage, "funding": self.funding, "total": self.total}
 
 
+def funding_paid(store: Store) -> float:
+    """Funding paid so far (negative: received): the last valuation's ``funding_paid`` when the loop
+    records it, else the paper account's running total, else 0."""
+    snapshot = Journal(store).last_snapshot()
+    if snapshot is not None:
+        recorded = finite(section(snapshot["payload"] or {}, "funding_paid"))
+        if recorded is not None:
+            return recorded
+    account = StateStore(store).get(PAPER_ACCOUNT)
+    if isinstance(account, Mapping):
+        return finite(account.get("funding_paid"), 0.0) or 0.0
+    return 0.0
+
+
 def costs(store: Store) -> Costs:
-    """Fees and slippage of every fill, and funding the loop journaled (``funding`` decisions' ``amount``).
+    """Fees and slippage of every fill, and the funding paid (:func:`funding_paid`).
 
     Slippage is measured against the reference price of the fill's intent (the price the plan was made at),
     positive when the fill was worse: paid more on a buy, got less on a sell.
@@ -239,7 +253,6 @@ def costs(store: Store) -> Costs:
             .join(OrderRow, OrderRow.client_order_id == FillRow.client_order_id)
             .outerjoin(IntentRow, IntentRow.id == OrderRow.intent_id)
         ).all()
-        funding_rows = session.scalars(select(DecisionRow.payload).where(DecisionRow.kind.in_(FUNDING_KINDS))).all()
     fees = sum(finite(row.fee, 0.0) or 0.0 for row in rows)
     slippage = 0.0
     for row in rows:
@@ -247,8 +260,7 @@ def costs(store: Store) -> Costs:
             continue
         sign = 1.0 if row.side == "buy" else -1.0
         slippage += sign * (row.price - row.reference_price) * row.amount
-    funding = sum(finite((payload or {}).get("amount"), 0.0) or 0.0 for payload in funding_rows)
-    return Costs(fees=fees, slippage=slippage, funding=funding)
+    return Costs(fees=fees, slippage=slippage, funding=funding_paid(store))
 
 
 def performance(store: Store, limit: int = 2000) -> dict[str, Any]:

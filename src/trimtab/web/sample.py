@@ -80,6 +80,7 @@ def seed_sample_journal(store: Store, start: datetime = START) -> dict[str, Any]
                 }
             ],
             "cycle_seconds": 0.42,
+            "funding_paid": 1.25 if index >= 2 else 0.0,
         }
         journal.save_snapshot(timestamp=moment, cycle=index + 1, equity=equity, halted=False, payload=payload)
         journal.add_decision(

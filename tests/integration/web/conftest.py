@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,14 @@ class Served:
     reports: Path
 
 
+def client_for(store: Store) -> tuple[TestClient, str]:
+    """A loopback client of the dashboard on ``store`` and its new token."""
+    info = load_or_create_token(store, rotate=True)
+    assert info.new_token is not None
+    app = create_app(store, WebSettings(token_sha256=info.token_sha256))
+    return TestClient(app, base_url="http://127.0.0.1:8765"), info.new_token
+
+
 def serve(tmp_path: Path, **settings: object) -> Served:
     store = open_store(f"sqlite:///{tmp_path / 'trimtab-paper.db'}")
     seed_sample_journal(store)
@@ -36,6 +44,12 @@ def serve(tmp_path: Path, **settings: object) -> Served:
     reports.mkdir(exist_ok=True)
     app = create_app(store, WebSettings(token_sha256=info.token_sha256, reports=reports, **settings))  # type: ignore[arg-type]
     return Served(store, info.new_token, TestClient(app, base_url="http://127.0.0.1:8765"), reports)
+
+
+@pytest.fixture
+def dashboard() -> Callable[[Store], tuple[TestClient, str]]:
+    """Makes a loopback client (and its token) for a journal the test opened."""
+    return client_for
 
 
 @pytest.fixture

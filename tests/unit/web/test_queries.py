@@ -156,3 +156,10 @@ def test_guard_trips_and_errors_are_counted(store: Store) -> None:
     text = render_metrics(store)
     assert sample(text, "trimtab_guard_trips_total") == 1.0
     assert sample(text, "trimtab_errors_total") == 1.0
+
+
+def test_funding_comes_from_the_paper_account_when_the_valuation_lacks_it() -> None:
+    store = open_store("sqlite://")
+    Journal(store).save_snapshot(timestamp=NOW, cycle=1, equity=1000.0, halted=False, payload={"classes": []})
+    StateStore(store).set("paper_account", {"funding_paid": 3.5, "balances": {"USDT": 1000.0}})
+    assert queries.costs(store).funding == pytest.approx(3.5)
