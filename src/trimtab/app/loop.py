@@ -129,7 +129,10 @@ class RunLoop:
         now = self.clock()
         halted, halt_reason = self.halted()
         result = CycleResult(number, now, None, False, halted)
-        reconciliation = reconcile(self.executor.tracker, self.journal, self.clock, number)
+        try:
+            reconciliation = reconcile(self.executor.tracker, self.journal, self.clock, number)
+        except RetryableError as error:
+            return self._pause(result, [f"venue unavailable while reconciling: {error}"])
         result.converged = reconciliation.converged
         try:
             portfolio, position_symbols = self._holdings()
@@ -172,7 +175,12 @@ class RunLoop:
             return self._finish(result)
         if not reconciliation.converged:
             return self._finish(result)
-        self._execute(result, plan, trades, deleverage)
+        try:
+            self._execute(result, plan, trades, deleverage)
+        except RetryableError as error:
+            # Orders already sent are journaled; the next cycle's reconciliation settles them.
+            result.converged = False
+            return self._pause(result, [f"venue unavailable mid-plan: {error}"])
         return self._finish(result)
 
     # -- steps ---------------------------------------------------------------------------------------------

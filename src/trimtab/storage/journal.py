@@ -9,157 +9,35 @@ amount is refused (:class:`OverfillError`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
-from trimtab.errors import NeedsHumanError
 from trimtab.storage.database import Store
 from trimtab.storage.models import DecisionRow, FillRow, IntentRow, OrderRow, PlanRow, SnapshotRow
+from trimtab.storage.records import (
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    OVERFILL_TOLERANCE,
+    FillRecord,
+    IntentRecord,
+    OrderRecord,
+    OverfillError,
+    intent_record,
+    order_record,
+    utc,
+)
 
-OPEN_STATUSES = ("pending", "sent", "ambiguous", "new", "open", "partially_filled")
-"""Order statuses that are not settled: the loop must resolve these with the venue before trading."""
-FINAL_STATUSES = ("filled", "canceled", "rejected", "expired", "lost", "unsent")
-OVERFILL_TOLERANCE = 1e-9
-"""Relative slack for float rounding when checking that fills do not exceed an order's amount."""
-
-
-class OverfillError(NeedsHumanError):
-    """A fill would take an order past its amount: the venue and the journal disagree; a person must look."""
-
-
-def utc(moment: datetime | None) -> datetime | None:
-    """A timestamp as timezone-aware UTC (SQLite returns naive datetimes)."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class OrderRecord:
-    """An order as the journal knows it."""
-
-    client_order_id: str
-    plan_id: str
-    intent_id: int | None
-    venue: str
-    symbol: str
-    side: str
-    order_type: str
-    amount: float
-    price: float | None
-    reduce_only: bool
-    filled: float
-    average_price: float | None
-    fee: float
-    status: str
-    venue_order_id: str | None
-    misses: int
-    first_miss_at: datetime | None
-    last_error: str
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-    @property
-    def notional(self) -> float:
-        return self.amount * (self.price or self.average_price or 0.0)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``orders`` command's JSON row."""
-        return {
-            "client_order_id": self.client_order_id,
-            "symbol": self.symbol,
-            "side": self.side,
-            "amount": self.amount,
-            "filled": self.filled,
-            "average_price": self.average_price,
-            "fee": self.fee,
-            "status": self.status,
-            "venue": self.venue,
-            "created_at": self.created_at.isoformat().replace("+00:00", "Z"),
-            "type": self.order_type,
-            "price": self.price,
-            "reduce_only": self.reduce_only,
-            "plan_id": self.plan_id,
-        }
-
-
-@dataclass(frozen=True)
-class IntentRecord:
-    """One leg of a plan."""
-
-    id: int
-    plan_id: str
-    leg: int
-    class_name: str
-    symbol: str
-    side: str
-    amount: float
-    reduce_only: bool
-    reference_price: float
-    algo: str
-    status: str
-
-
-@dataclass(frozen=True)
-class FillRecord:
-    trade_id: str
-    client_order_id: str
-    symbol: str
-    side: str
-    amount: float
-    price: float
-    fee: float
-    timestamp: datetime
-
-
-def _order(row: OrderRow) -> OrderRecord:
-    return OrderRecord(
-        client_order_id=row.client_order_id,
-        plan_id=row.plan_id,
-        intent_id=row.intent_id,
-        venue=row.venue,
-        symbol=row.symbol,
-        side=row.side,
-        order_type=row.order_type,
-        amount=row.amount,
-        price=row.price,
-        reduce_only=row.reduce_only,
-        filled=row.filled,
-        average_price=row.average_price,
-        fee=row.fee,
-        status=row.status,
-        venue_order_id=row.venue_order_id,
-        misses=row.misses,
-        first_miss_at=utc(row.first_miss_at),
-        last_error=row.last_error,
-        created_at=utc(row.created_at) or datetime.min.replace(tzinfo=UTC),
-        updated_at=utc(row.updated_at) or datetime.min.replace(tzinfo=UTC),
-    )
-
-
-def _intent(row: IntentRow) -> IntentRecord:
-    return IntentRecord(
-        row.id,
-        row.plan_id,
-        row.leg,
-        row.class_name,
-        row.symbol,
-        row.side,
-        row.amount,
-        row.reduce_only,
-        row.reference_price,
-        row.algo,
-        row.status,
-    )
+__all__ = [
+    "FINAL_STATUSES",
+    "OPEN_STATUSES",
+    "FillRecord",
+    "IntentRecord",
+    "Journal",
+    "OrderRecord",
+    "OverfillError",
+]
 
 
 class Journal:
@@ -251,7 +129,7 @@ class Journal:
             )
             session.add(row)
             session.flush()
-            return _intent(row)
+            return intent_record(row)
 
     def set_intent_status(self, intent_id: int, status: str) -> None:
         with self.store.transaction() as session:
@@ -266,7 +144,7 @@ class Journal:
                 query = query.where(IntentRow.plan_id == plan_id)
             if status is not None:
                 query = query.where(IntentRow.status == status)
-            return [_intent(row) for row in session.scalars(query)]
+            return [intent_record(row) for row in session.scalars(query)]
 
     def add_order(
         self,
@@ -309,7 +187,7 @@ class Journal:
             )
             session.add(row)
             session.flush()
-            return _order(row)
+            return order_record(row)
 
     def update_order(self, client_order_id: str, now: datetime, **changes: Any) -> OrderRecord:
         """Change an order's fields (status, venue_order_id, misses, last_error ...) in one transaction."""
@@ -322,12 +200,12 @@ class Journal:
             for name, value in changes.items():
                 setattr(row, name, value)
             row.updated_at = now
-            return _order(row)
+            return order_record(row)
 
     def order(self, client_order_id: str) -> OrderRecord | None:
         with self.store.transaction() as session:
             row = session.scalars(select(OrderRow).where(OrderRow.client_order_id == client_order_id)).first()
-            return None if row is None else _order(row)
+            return None if row is None else order_record(row)
 
     def orders(self, *, open_only: bool = False, plan_id: str | None = None) -> list[OrderRecord]:
         """Orders, oldest first (the ``orders`` command's order: newest last)."""
@@ -337,18 +215,18 @@ class Journal:
                 query = query.where(OrderRow.status.in_(OPEN_STATUSES))
             if plan_id is not None:
                 query = query.where(OrderRow.plan_id == plan_id)
-            return [_order(row) for row in session.scalars(query)]
+            return [order_record(row) for row in session.scalars(query)]
 
     def orders_of_intent(self, intent_id: int) -> list[OrderRecord]:
         with self.store.transaction() as session:
             query = select(OrderRow).where(OrderRow.intent_id == intent_id).order_by(OrderRow.id)
-            return [_order(row) for row in session.scalars(query)]
+            return [order_record(row) for row in session.scalars(query)]
 
     def orders_since(self, since: datetime) -> list[OrderRecord]:
         """Orders created at or after ``since`` (for the per-day caps)."""
         with self.store.transaction() as session:
             query = select(OrderRow).where(OrderRow.created_at >= since).order_by(OrderRow.id)
-            return [_order(row) for row in session.scalars(query)]
+            return [order_record(row) for row in session.scalars(query)]
 
     # -- fills ---------------------------------------------------------------------------------------
     def apply_fill(

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
@@ -35,6 +35,8 @@ from trimtab.domain.plan import Side
 from trimtab.domain.portfolio import Portfolio
 from trimtab.errors import OrderRejectedError
 from trimtab.venues.paper.feed import PriceFeed
+from trimtab.venues.paper.funds import check_funds, reduce_only_amount
+from trimtab.venues.paper.persistence import AccountStore, MemoryStore, funding_stamps, iso, parse_time
 from trimtab.venues.ports import (
     Fill,
     OrderRequest,
@@ -52,38 +54,6 @@ PAPER_ACCOUNT_KEY = "paper_account"
 DEFAULT_TOUCH_DEPTH = 250_000.0
 """Quote notional available at the touch per matching step (a liquid major's top of book)."""
 _EPS = 1e-12
-
-
-class AccountStore:
-    """Where the paper account is kept: anything with ``get(key)`` and ``set(key, value)`` (a StateStore)."""
-
-    def get(self, key: str, default: Any = None) -> Any: ...  # pragma: no cover - protocol
-
-    def set(self, key: str, value: Any) -> None: ...  # pragma: no cover - protocol
-
-
-class MemoryStore(AccountStore):
-    """A store that forgets on exit (tests, one-off runs)."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
-
-    def set(self, key: str, value: Any) -> None:
-        self.values[key] = value
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
-
-
-def _time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class PaperVenue:
@@ -160,7 +130,7 @@ class PaperVenue:
         self.trades = list(document["trades"])
         self.order_seq = int(document["order_seq"])
         self.trade_seq = int(document["trade_seq"])
-        self.funding_at = _time(document.get("funding_at")) or self._now()
+        self.funding_at = parse_time(document.get("funding_at")) or self._now()
 
     def document(self) -> dict[str, Any]:
         """The account as the JSON document kept in the store."""
@@ -176,7 +146,7 @@ class PaperVenue:
             "trades": self.trades,
             "order_seq": self.order_seq,
             "trade_seq": self.trade_seq,
-            "funding_at": _iso(self.funding_at),
+            "funding_at": iso(self.funding_at),
             "fees_paid": self.account.fees_paid,
             "funding_paid": self.account.funding_paid,
             "slippage_paid": self.account.slippage_paid,
@@ -294,7 +264,7 @@ class PaperVenue:
             raise OrderRejectedError(f"{request.symbol}: a limit order needs a positive price")
         market = self.feed.snapshot()
         bid, ask, reference = self._touch(request.symbol, market)
-        amount = self._reduce_only_amount(request)
+        amount = reduce_only_amount(self.account, request)
         notional = amount * (request.price or reference)
         if notional < rules.min_notional:
             raise OrderRejectedError(
@@ -312,7 +282,9 @@ class PaperVenue:
             raise OrderRejectedError(f"{request.symbol}: a post-only order would take liquidity")
         worst = ask if request.side is Side.BUY else bid
         price_for_funds = worst if request.type is OrderType.MARKET else float(request.price or worst)
-        self._check_funds(request.symbol, signed, price_for_funds, reference)
+        check_funds(
+            self.account, self.orders, self.leverage, market, (request.symbol, signed, price_for_funds, reference)
+        )
         self.order_seq += 1
         now = self._now()
         order: dict[str, Any] = {
@@ -328,7 +300,7 @@ class PaperVenue:
             "fee": 0.0,
             "status": OrderStatus.OPEN.value,
             "reduce_only": request.reduce_only,
-            "timestamp": _iso(now),
+            "timestamp": iso(now),
         }
         self.orders[request.client_order_id] = order
         if request.type is OrderType.MARKET:
@@ -371,7 +343,7 @@ class PaperVenue:
         self._sync()
         out = []
         for t in self.trades:
-            moment = _time(t["timestamp"]) or self._now()
+            moment = parse_time(t["timestamp"]) or self._now()
             if t["symbol"] != symbol or (since is not None and moment < since):
                 continue
             out.append(
@@ -420,76 +392,6 @@ class PaperVenue:
         return self.account.equity(market.prices, marks)
 
     # -- internals -----------------------------------------------------------------------------------
-    def _reduce_only_amount(self, request: OrderRequest) -> float:
-        if not request.reduce_only:
-            return request.amount
-        position = self.account.positions.get(request.symbol)
-        held = 0.0 if position is None else position.amount
-        reduces = (held > _EPS and request.side is Side.SELL) or (held < -_EPS and request.side is Side.BUY)
-        if not reduces:
-            raise OrderRejectedError(f"{request.symbol}: reduce-only order would not reduce the position ({held:g})")
-        if request.amount > abs(held) * (1.0 + 1e-9):
-            raise OrderRejectedError(
-                f"{request.symbol}: reduce-only {request.amount:g} exceeds the position {abs(held):g}"
-            )
-        return request.amount
-
-    def _reserved(self) -> tuple[dict[str, float], float]:
-        """Assets locked by resting orders: per asset for spot sells, and quote for buys and new margin."""
-        assets: dict[str, float] = {}
-        quote = 0.0
-        for o in self.orders.values():
-            if not OrderStatus(o["status"]).is_open:
-                continue
-            remaining = o["amount"] - o["filled"]
-            instrument = parse_symbol(o["symbol"])
-            price = float(o["price"] or 0.0)
-            if instrument.kind is InstrumentKind.SPOT:
-                if o["side"] == "sell":
-                    assets[instrument.base] = assets.get(instrument.base, 0.0) + remaining
-                else:
-                    quote += remaining * price * (1.0 + self.models.fees.taker)
-            elif not o["reduce_only"]:
-                quote += remaining * price / self.leverage.get(o["symbol"], 1.0)
-        return assets, quote
-
-    def _check_funds(self, symbol: str, signed: float, price: float, reference: float) -> None:
-        instrument = parse_symbol(symbol)
-        locked_assets, locked_quote = self._reserved()
-        cash = self.account.cash - locked_quote
-        fee = abs(signed) * price * self.models.fees.taker
-        if instrument.kind is InstrumentKind.SPOT:
-            if signed > 0:
-                cost = signed * price + fee
-                if cost > cash * (1.0 + 1e-9) + 1e-9:
-                    raise OrderRejectedError(f"insufficient funds: {symbol} buy needs {cost:.2f}, {cash:.2f} free")
-            else:
-                free = self.account.balances.get(instrument.base, 0.0) - locked_assets.get(instrument.base, 0.0)
-                if -signed > free * (1.0 + 1e-9) + 1e-12:
-                    raise OrderRejectedError(f"insufficient funds: {symbol} sell of {-signed:g}, {free:g} free")
-            return
-        position = self.account.positions.get(symbol)
-        held = 0.0 if position is None else position.amount
-        grows = max(abs(held + signed) - abs(held), 0.0)
-        if grows <= 0.0:
-            return
-        market = self.feed.snapshot()
-        marks = {s: q.mark for s, q in market.derivatives.items()}
-        unrealised = sum(
-            p.amount * (marks.get(s, p.entry_price) - p.entry_price)
-            for s, p in self.account.positions.items()
-            if p.instrument.kind is not InstrumentKind.OPTION
-        )
-        used = sum(
-            self.models.margin.initial_margin(p.amount, p.entry_price, p.leverage)
-            for p in self.account.positions.values()
-            if p.instrument.kind is not InstrumentKind.OPTION
-        )
-        free = cash + unrealised - used
-        needed = self.models.margin.initial_margin(grows, reference, self.leverage.get(symbol, 1.0)) + fee
-        if needed > free + 1e-9:
-            raise OrderRejectedError(f"insufficient margin: {symbol} needs {needed:.2f}, {free:.2f} free")
-
     def _execute(
         self,
         order: dict[str, Any],
@@ -524,7 +426,7 @@ class PaperVenue:
                 "price": report.price,
                 "fee": report.fee,
                 "liquidity": liquidity.value,
-                "timestamp": _iso(now),
+                "timestamp": iso(now),
             }
         )
 
@@ -577,7 +479,7 @@ class PaperVenue:
             quote = market.derivatives.get(symbol)
             if quote is None or position.instrument.kind is not InstrumentKind.PERP:
                 continue
-            for _stamp in _stamps(self.funding_at, now, quote.funding_interval_hours):
+            for _stamp in funding_stamps(self.funding_at, now, quote.funding_interval_hours):
                 self.account.accrue_funding(symbol, quote.funding_rate, quote.mark)
                 changed = True
         self.funding_at = now
@@ -602,7 +504,7 @@ class PaperVenue:
                     "price": liquidation.price,
                     "fee": liquidation.fee,
                     "liquidity": "taker",
-                    "timestamp": _iso(now),
+                    "timestamp": iso(now),
                 }
             )
         return bool(liquidations) or self.account.fees_paid != before
@@ -622,17 +524,5 @@ class PaperVenue:
             fee=float(order["fee"]),
             fee_currency=self.base_currency,
             status=OrderStatus(order["status"]),
-            timestamp=_time(order["timestamp"]),
+            timestamp=parse_time(order["timestamp"]),
         )
-
-
-def _stamps(after: datetime, until: datetime, interval_hours: float) -> list[datetime]:
-    """Funding stamps on the grid of ``interval_hours`` from midnight UTC, in ``(after, until]``."""
-    step = timedelta(hours=interval_hours)
-    midnight = after.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    stamp = midnight + step * math.floor((after - midnight) / step + 1.0)
-    out = []
-    while stamp <= until:
-        out.append(stamp)
-        stamp += step
-    return out

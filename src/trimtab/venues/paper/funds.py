@@ -1,0 +1,105 @@
+"""What the paper account can afford: reserved funds, spot and margin checks, reduce-only limits.
+
+The paper venue refuses what an exchange refuses (insufficient funds or margin, a reduce-only order that
+would not shrink the position or would go past it), net of what resting orders already lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from trimtab.domain.instruments import InstrumentKind, parse_symbol
+from trimtab.domain.market import MarketSnapshot
+from trimtab.domain.plan import Side
+from trimtab.errors import OrderRejectedError
+from trimtab.venues.ports import OrderRequest, OrderStatus
+from trimtab.venues.simulation import RealityModels, SimulatedAccount
+
+_EPS = 1e-12
+
+
+def reduce_only_amount(account: SimulatedAccount, request: OrderRequest) -> float:
+    """The amount of a reduce-only order, refused unless it shrinks the position and stays within it."""
+    if not request.reduce_only:
+        return request.amount
+    position = account.positions.get(request.symbol)
+    held = 0.0 if position is None else position.amount
+    reduces = (held > _EPS and request.side is Side.SELL) or (held < -_EPS and request.side is Side.BUY)
+    if not reduces:
+        raise OrderRejectedError(f"{request.symbol}: reduce-only order would not reduce the position ({held:g})")
+    if request.amount > abs(held) * (1.0 + 1e-9):
+        raise OrderRejectedError(f"{request.symbol}: reduce-only {request.amount:g} exceeds the position {abs(held):g}")
+    return request.amount
+
+
+def reserved(
+    orders: Mapping[str, dict[str, Any]], models: RealityModels, leverage: Mapping[str, float]
+) -> tuple[dict[str, float], float]:
+    """Assets locked by resting orders: per asset for spot sells, and quote for buys and new margin."""
+    assets: dict[str, float] = {}
+    quote = 0.0
+    for o in orders.values():
+        if not OrderStatus(o["status"]).is_open:
+            continue
+        remaining = o["amount"] - o["filled"]
+        instrument = parse_symbol(o["symbol"])
+        price = float(o["price"] or 0.0)
+        if instrument.kind is InstrumentKind.SPOT:
+            if o["side"] == "sell":
+                assets[instrument.base] = assets.get(instrument.base, 0.0) + remaining
+            else:
+                quote += remaining * price * (1.0 + models.fees.taker)
+        elif not o["reduce_only"]:
+            quote += remaining * price / leverage.get(o["symbol"], 1.0)
+    return assets, quote
+
+
+def check_funds(
+    account: SimulatedAccount,
+    orders: Mapping[str, dict[str, Any]],
+    leverage: Mapping[str, float],
+    market: MarketSnapshot,
+    order: tuple[str, float, float, float],
+) -> None:
+    """Refuse an order (``symbol, signed amount, price, reference``) the account cannot pay for.
+
+    Spot buys need the quote currency (with the taker fee), spot sells the coins, both net of what resting
+    orders lock; an order that grows a derivative position needs its initial margin in free collateral.
+    """
+    symbol, signed, price, reference = order
+    models = account.models
+    instrument = parse_symbol(symbol)
+    locked_assets, locked_quote = reserved(orders, models, leverage)
+    cash = account.cash - locked_quote
+    fee = abs(signed) * price * models.fees.taker
+    if instrument.kind is InstrumentKind.SPOT:
+        if signed > 0:
+            cost = signed * price + fee
+            if cost > cash * (1.0 + 1e-9) + 1e-9:
+                raise OrderRejectedError(f"insufficient funds: {symbol} buy needs {cost:.2f}, {cash:.2f} free")
+        else:
+            free = account.balances.get(instrument.base, 0.0) - locked_assets.get(instrument.base, 0.0)
+            if -signed > free * (1.0 + 1e-9) + 1e-12:
+                raise OrderRejectedError(f"insufficient funds: {symbol} sell of {-signed:g}, {free:g} free")
+        return
+    position = account.positions.get(symbol)
+    held = 0.0 if position is None else position.amount
+    grows = max(abs(held + signed) - abs(held), 0.0)
+    if grows <= 0.0:
+        return
+    marks = {s: q.mark for s, q in market.derivatives.items()}
+    unrealised = sum(
+        p.amount * (marks.get(s, p.entry_price) - p.entry_price)
+        for s, p in account.positions.items()
+        if p.instrument.kind is not InstrumentKind.OPTION
+    )
+    used = sum(
+        models.margin.initial_margin(p.amount, p.entry_price, p.leverage)
+        for p in account.positions.values()
+        if p.instrument.kind is not InstrumentKind.OPTION
+    )
+    free = cash + unrealised - used
+    needed = models.margin.initial_margin(grows, reference, leverage.get(symbol, 1.0)) + fee
+    if needed > free + 1e-9:
+        raise OrderRejectedError(f"insufficient margin: {symbol} needs {needed:.2f}, {free:.2f} free")
