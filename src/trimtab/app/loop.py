@@ -201,8 +201,9 @@ class RunLoop:
         instrument = parse_symbol(symbol)
         if instrument.is_derivative:
             return portfolio.position_amount(symbol) != 0
+        # Held coins must be priced; so must every coin the planner may buy (the cash class is never bought).
         return portfolio.spot_amount(instrument.base) != 0 or any(
-            instrument.base in c.assets and c.target > 0 for c in self.policy.classes
+            instrument.base in c.assets and c.target > 0 and not c.cash for c in self.policy.classes
         )
 
     def _context(self) -> PlanContext:

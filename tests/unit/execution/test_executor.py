@@ -159,3 +159,28 @@ def test_a_definitive_rejection_is_recorded_once_and_not_retried(clock: Any, jou
     [order] = report.orders
     assert order.status == "rejected" and "insufficient funds" in order.last_error
     assert report.converged and len(report.refusals) == 1
+
+
+def test_a_price_that_moved_beyond_the_collar_since_the_plan_is_not_traded(
+    clock: Any, journal: Journal, kit: Any
+) -> None:
+    venue = kit.paper(clock)  # BTC at 50 000 now
+    report = kit.executor(venue, journal, clock, kit.fast_config(algo="market", max_slippage=0.02)).execute(
+        "plan1", [kit.trade("BTC/USDT", Side.SELL, 0.1, 53_000.0)], equity=150_000.0
+    )
+    assert report.orders == []
+    assert "collar" in report.refusals[0]
+    assert journal.decisions(["guard"])[0]["payload"]["rule"] == "collar"
+
+
+def test_a_runaway_plan_stops_at_the_per_cycle_order_cap(clock: Any, journal: Journal, kit: Any) -> None:
+    venue = kit.paper(clock)
+    config = kit.fast_config(algo="market", max_cycle_orders=2)
+    trades = [
+        kit.trade("BTC/USDT", Side.SELL, 0.01, 50_000.0),
+        kit.trade("ETH/USDT", Side.BUY, 0.1, 2_500.0),
+        kit.trade("ETH/USDT", Side.BUY, 0.1, 2_500.0),
+    ]
+    report = kit.executor(venue, journal, clock, config).execute("plan1", trades, equity=150_000.0)
+    assert len(report.orders) == 2
+    assert "cap" in report.refusals[0] and len(venue.trades) == 2
