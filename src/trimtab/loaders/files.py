@@ -42,7 +42,7 @@ def read_document(path: Path | str) -> dict[str, Any]:
         if suffix == ".toml":
             document: Any = tomllib.loads(text)
         else:
-            document = json.loads(text, parse_constant=_reject_constant)
+            document = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except tomllib.TOMLDecodeError as exc:
         raise BadInputError(source, "", f"is not valid TOML ({exc})") from None
     except json.JSONDecodeError as exc:
@@ -54,6 +54,16 @@ def read_document(path: Path | str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise BadInputError(source, "", "must hold a table (TOML) or an object (JSON) at the top")
     return document
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # JSON itself allows a repeated key (the last one wins); in a configuration it is always a mistake.
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out
 
 
 def _reject_constant(name: str) -> float:

@@ -126,6 +126,13 @@ CASES: list[tuple[str, Edit | None, Edit | None, dict[str, Any] | str | None, st
         '{"timestamp": "2026-11-21T00:00:00Z", "prices": {"BTC": NaN}}',
         "market.json: is not valid JSON",
     ),
+    (
+        "market-json-repeated-key",
+        None,
+        None,
+        '{"timestamp": "2026-11-21T00:00:00Z", "prices": {"BTC": 58000.0, "BTC": 1.0}}',
+        "market.json: is not valid JSON (the key 'BTC' appears twice in one object)",
+    ),
     # unknown keys at every level
     ("portfolio-unknown-top", lambda t: 'colour = "blue"\n' + t, None, None, "portfolio.toml: colour: unknown key"),
     (
