@@ -51,29 +51,35 @@ def summary(events: Sequence[Event]) -> str:
 
 
 def events_from_cycle(report: Mapping[str, Any]) -> list[Event]:
-    """The events in one cycle report of ``trimtab run --format json``.
+    """The events in one cycle report (``CycleResult.to_json()``, the line of ``trimtab run --format json``).
 
-    A triggered cycle gives a ``trigger`` event, each order that filled (even partly) a ``trade`` event, a
-    halted cycle a ``kill`` event, and ``guards`` / ``errors`` lists (when the report has them) one event
-    per entry.
+    A halted cycle gives a ``kill`` event, a triggered one a ``trigger`` event (its text: the cycle's
+    decisions, or ``trigger_reason``), each order that filled (even partly) a ``trade`` event, each reason
+    the cycle was paused for (stale or outlying prices, an unavailable venue) a ``guard`` event, and
+    ``guards`` / ``errors`` lists, when the report has them, one event per entry.
     """
     moment = _time(report.get("timestamp"))
     cycle = report.get("cycle")
+    decisions = [str(item) for item in report.get("decisions") or []]
     events: list[Event] = []
     if report.get("halted"):
-        reason = str(report.get("halt_reason") or report.get("reason") or "trading is halted")
-        events.append(Event("kill", f"cycle {cycle}: {reason}", moment, {"cycle": cycle}))
+        reason = str(report.get("halt_reason") or "; ".join(decisions) or "trading is halted")
+        events.append(Event("kill", f"cycle {cycle}: no orders sent: {reason}", moment, {"cycle": cycle}))
     if report.get("triggered"):
-        reason = str(report.get("trigger_reason") or report.get("reason") or "the trigger fired")
+        reason = str(report.get("trigger_reason") or "; ".join(decisions) or "the trigger fired")
         events.append(Event("trigger", f"cycle {cycle}: {reason}", moment, {"cycle": cycle}))
     for order in report.get("orders") or []:
         filled = float(order.get("filled") or 0.0)
         if filled <= 0:
             continue
-        text = f"{order.get('side')} {filled:g} {order.get('symbol')} ({order.get('status')})"
+        price = order.get("average_price")
+        at = f" at {float(price):g}" if isinstance(price, int | float) else ""
+        text = f"{order.get('side')} {filled:g} {order.get('symbol')}{at} ({order.get('status')})"
         events.append(Event("trade", text, moment, {"client_order_id": order.get("client_order_id")}))
-    for kind, key in (("guard", "guards"), ("error", "errors")):
-        for item in report.get(key) or []:
+    paused = report.get("paused")
+    for kind, items in (("guard", paused if isinstance(paused, list) else []), ("guard", report.get("guards")),
+                        ("error", report.get("errors"))):  # fmt: skip
+        for item in items or []:
             events.append(Event(kind, str(item), moment, {"cycle": cycle}))
     return events
 

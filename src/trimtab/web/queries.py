@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import select
 
 from trimtab.storage.database import Store
-from trimtab.storage.journal import OPEN_STATUSES, Journal, utc
+from trimtab.storage.journal import Journal
 from trimtab.storage.models import FillRow, IntentRow, OrderRow
+from trimtab.storage.records import OPEN_STATUSES, utc
 from trimtab.storage.state import PAPER_ACCOUNT, StateStore
 from trimtab.web.controls import trading_state
 

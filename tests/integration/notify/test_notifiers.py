@@ -202,3 +202,31 @@ def test_unknown_keys_in_the_config_are_errors(tmp_path: Path) -> None:
     path.write_text('[[webhook]]\nurl = "http://127.0.0.1/x"\ncolour = "red"\n', encoding="utf-8")
     with pytest.raises(BadInputError, match=r"notify.toml: webhook\[0\].colour: unknown key"):
         load_notify_config(path)
+
+
+def test_a_cycle_report_of_the_run_loop_becomes_events() -> None:
+    from trimtab.notify import events_from_cycle
+
+    report = {
+        "cycle": 3,
+        "timestamp": "2026-11-21T12:00:00Z",
+        "equity": 100_000.0,
+        "triggered": True,
+        "halted": False,
+        "orders": [
+            {"client_order_id": "a", "symbol": "BTC/USDT", "side": "sell", "filled": 0.11, "average_price": 58029.0,
+             "status": "filled"},
+            {"client_order_id": "b", "symbol": "ETH/USDT", "side": "buy", "filled": 0.0, "status": "canceled"},
+        ],
+        "paused": ["BTC price is stale"],
+        "decisions": ["BTC at 46.40 % is outside 36.00–44.00 %"],
+    }  # fmt: skip
+    events = events_from_cycle(report)
+    assert [(e.kind, e.text) for e in events] == [
+        ("trigger", "cycle 3: BTC at 46.40 % is outside 36.00–44.00 %"),
+        ("trade", "sell 0.11 BTC/USDT at 58029 (filled)"),
+        ("guard", "BTC price is stale"),
+    ]
+    assert events[0].timestamp == NOW
+    halted = events_from_cycle({"cycle": 4, "halted": True, "decisions": ["2 order(s) not sent: drill"]})
+    assert [(e.kind, e.text) for e in halted] == [("kill", "cycle 4: no orders sent: 2 order(s) not sent: drill")]
