@@ -269,7 +269,12 @@ class RunLoop:
             self._decide(result, "plan", f"plan {plan_id} is {status}; no order sent")
             return
         report: ExecutionReport = self.executor.execute(
-            plan_id, trades, equity=plan.equity, cycle=result.cycle, reducing_only=deleverage.reducing_only
+            plan_id,
+            trades,
+            equity=plan.equity,
+            cycle=result.cycle,
+            reducing_only=deleverage.reducing_only,
+            leverage=self.policy.rebalance.hedge_leverage,
         )
         self.journal.set_plan_status(plan_id, "done" if report.converged else "unresolved")
         result.orders = report.orders_json()

@@ -47,7 +47,19 @@ def reconcile(tracker: OrderTracker, journal: Journal, clock: Callable[[], datet
         venue_open = venue.fetch_open_orders()
     except RetryableError:
         venue_open = []
+    lost = {o.client_order_id for o in journal.orders() if o.status == "lost"}
     for state in venue_open:
+        if state.client_order_id in lost:
+            # "Not found" was wrong after all: the order is live. Follow it again (it is cancelled below).
+            journal.update_order(state.client_order_id, clock(), status=state.status.value, last_error="")
+            tracker.record(state)
+            journal.add_decision(
+                timestamp=clock(),
+                cycle=cycle,
+                kind="reconcile",
+                reason=f"order {state.client_order_id}, declared lost, is at the venue: followed and cancelled",
+            )
+            continue
         if not is_ours(state.client_order_id) or state.client_order_id in known:
             continue
         journal.add_order(

@@ -108,8 +108,12 @@ class Executor:
         equity: float,
         cycle: int = 0,
         reducing_only: bool = False,
+        leverage: float | None = None,
     ) -> ExecutionReport:
         """Carry out ``trades`` (already approved) and report the orders.
+
+        ``leverage`` is set on a derivative before a leg opens a new position on it (the policy's
+        ``hedge_leverage``), so the venue's default (often 20x) never applies; an existing position keeps its own.
 
         Returns
         -------
@@ -120,9 +124,14 @@ class Executor:
         counters = self._day_counters()
         positions = {p.symbol: p.amount for p in self.venue.fetch_positions()}
         legs = legs_from_trades(trades, positions)
+        leveraged: set[str] = set()
         for number, leg in enumerate(legs):
             if number > 0:
                 crash_point("between_legs")
+            opens = leg.derivative and not leg.reduce_only and positions.get(leg.symbol, 0.0) == 0.0
+            if opens and leverage is not None and leg.symbol not in leveraged:
+                self.venue.set_leverage(leg.symbol, leverage)
+                leveraged.add(leg.symbol)
             run = _LegRun(self, leg, plan_id, equity, reducing_only, counters, report, cycle)
             run.execute()
             if run.unresolved:
