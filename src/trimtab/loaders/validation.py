@@ -7,8 +7,11 @@ user wrote them and count list positions from 0 (``class[2].target`` is the thir
 
 from __future__ import annotations
 
+import difflib
 import re
+import typing
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -177,6 +180,36 @@ def validate(model: type[ModelT], data: Any, source: str, *, strict: bool = True
         return model.model_validate(data, strict=strict)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise BadInputError(source, field_path(first["loc"], data), one_line(describe(first))) from None
+        message = describe(first)
+        if first["type"] == "extra_forbidden" and first["loc"]:
+            message += _suggestion(str(first["loc"][-1]), known_keys(model))
+        raise BadInputError(source, field_path(first["loc"], data), one_line(message)) from None
     except RecursionError:
         raise BadInputError(source, "", "is nested too deeply") from None
+
+
+@cache
+def known_keys(model: type[BaseModel]) -> frozenset[str]:
+    """Every key (field name or alias) of ``model`` and of the models nested in its fields."""
+    keys: set[str] = set()
+    seen: set[type[BaseModel]] = set()
+    pending: list[type[BaseModel]] = [model]
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for name, field in current.model_fields.items():
+            keys.add(field.alias or name)
+            kinds: list[object] = [field.annotation]
+            while kinds:
+                kind = kinds.pop()
+                if isinstance(kind, type) and issubclass(kind, BaseModel):
+                    pending.append(kind)
+                kinds.extend(typing.get_args(kind))
+    return frozenset(keys)
+
+
+def _suggestion(key: str, keys: frozenset[str]) -> str:
+    close = difflib.get_close_matches(key, sorted(keys), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""

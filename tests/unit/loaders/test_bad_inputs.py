@@ -227,6 +227,13 @@ CASES: list[tuple[str, Edit | None, Edit | None, dict[str, Any] | str | None, st
         _market(markets={"BTC/USDT": {"tick": 0.1}}),
         'market.json: markets."BTC/USDT".tick: unknown key',
     ),
+    (
+        "misspelt-key-gets-a-suggestion",
+        None,
+        _replace("taker_fee = 0.001", "taker_fees = 0.001"),
+        None,
+        "policy.toml: costs.taker_fees: unknown key (did you mean 'taker_fee'?)",
+    ),
     # targets
     (
         "targets-not-summing-to-1",
