@@ -51,6 +51,9 @@ def run_command(
     venue_config: Annotated[
         Path | None, typer.Option("--venue-config", help="Live: extra ccxt settings (JSON: urls, timeout...).")
     ] = None,
+    notify: Annotated[
+        Path | None, typer.Option("--notify", help="Notification channels (notify.toml: webhook, Telegram).")
+    ] = None,
 ) -> None:
     """Run cycles: reconcile, value, trigger, plan, guard, execute, journal."""
     if output_format not in ("text", "json"):
@@ -70,6 +73,11 @@ def run_command(
     configure_logging()
     loaded_policy = load_policy(policy)
     config = load_execution_config(execution)
+    hub = None
+    if notify is not None:
+        from trimtab.notify import build_hub, load_notify_config
+
+        hub = build_hub(load_notify_config(notify), notify.name)
     store = open_store(state or default_state_url(venue))
     setup = RunSetup(
         venue=venue,
@@ -87,11 +95,20 @@ def run_command(
     total = 1 if once else cycles
     with InstanceLock(store, name=f"run:{venue}"):
         wired = build_run(loaded_policy, store, setup)
+        if hub is not None:
+            hub.start()
         try:
             done = 0
             while total is None or done < total:
-                result = wired.loop.cycle()
+                try:
+                    result = wired.loop.cycle()
+                except Exception as error:
+                    if hub is not None:
+                        hub.notify("error", f"the run stopped: {type(error).__name__}: {error}")
+                    raise
                 done += 1
+                if hub is not None:
+                    hub.publish_cycle(result.to_json())
                 if output_format == "json":
                     sys.stdout.write(json.dumps(result.to_json()) + "\n")
                 else:
@@ -109,6 +126,9 @@ def run_command(
         finally:
             wired.venue.close()
             store.close()
+            if hub is not None:
+                hub.flush(timeout=5.0)
+                hub.close()
 
 
 def _text_line(result: dict[str, Any]) -> str:
