@@ -60,6 +60,7 @@ class CycleResult:
     plan_id: str | None = None
     paused: list[str] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
+    guards: list[str] = field(default_factory=list)
     converged: bool = True
 
     def to_json(self) -> dict[str, Any]:
@@ -73,6 +74,7 @@ class CycleResult:
             "plan_id": self.plan_id,
             "paused": self.paused,
             "decisions": self.decisions,
+            "guards": self.guards,
             "reconciled": self.converged,
         }
 
@@ -151,7 +153,7 @@ class RunLoop:
             return self._fail_closed(result, f"equity cannot be computed ({plan.equity})")
         result.equity = plan.equity
         result.triggered = plan.triggered
-        self._remember(plan, read.snapshot.prices, result)
+        self._remember(plan, read.snapshot.prices, portfolio, result)
         if problems:
             return self._pause(result, problems)
         valuation = valuate(portfolio, read.snapshot, self.policy.asset_classes())
@@ -225,7 +227,7 @@ class RunLoop:
             if last is None or now - last >= trigger.period:
                 self.state.set_time(LAST_CHECK, now)
 
-    def _remember(self, plan: Plan, prices: dict[str, float] | Any, result: CycleResult) -> None:
+    def _remember(self, plan: Plan, prices: Any, portfolio: Portfolio, result: CycleResult) -> None:
         peak = self.state.get(PEAK_EQUITY)
         if peak is None or plan.equity > float(peak):
             self.state.set(PEAK_EQUITY, plan.equity)
@@ -241,6 +243,14 @@ class RunLoop:
                 "triggered": plan.triggered,
                 "trigger_reason": plan.trigger_reason,
                 "margin": plan.margin.to_dict(),
+                # What the venue reported this cycle: the journal's record of balances and positions.
+                "holdings": {
+                    "spot": portfolio.spot_totals,
+                    "positions": {
+                        p.symbol: {"amount": p.amount, "entry_price": p.entry_price, "leverage": p.leverage}
+                        for p in portfolio.derivatives
+                    },
+                },
             },
         )
 
@@ -280,6 +290,7 @@ class RunLoop:
         result.orders = report.orders_json()
         result.converged = report.converged
         result.decisions += report.refusals
+        result.guards += report.refusals
         if plan.triggered and any(o.filled > 0 for o in report.orders):
             self.state.set_time(LAST_REBALANCE, now)
             self.state.set_time(LAST_CHECK, now)

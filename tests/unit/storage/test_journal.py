@@ -153,3 +153,25 @@ def test_a_bad_url_is_bad_input() -> None:
 
     with pytest.raises(BadInputError, match="--state"):
         open_store("not a url")
+
+
+def test_a_full_database_is_a_clear_error_and_nothing_is_half_written(tmp_path: Path) -> None:
+    from sqlalchemy import event
+
+    store = open_store(f"sqlite:///{tmp_path / 'full.db'}")
+    journal = Journal(store)
+    journal.add_decision(timestamp=NOW, cycle=1, kind="test", reason="fits")
+    store.engine.dispose()
+
+    def cap_pages(connection: object, _record: object) -> None:
+        cursor = connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute("PRAGMA max_page_count=1")  # the file cannot grow: as good as a full disk
+        cursor.close()
+
+    event.listen(store.engine, "connect", cap_pages)
+    with pytest.raises(StorageError, match="full"):
+        journal.save_snapshot(timestamp=NOW, cycle=2, equity=1.0, halted=False, payload={"blob": "x" * 200_000})
+    event.remove(store.engine, "connect", cap_pages)
+    store.engine.dispose()
+    assert journal.snapshots() == []
+    assert [d["reason"] for d in journal.decisions()] == ["fits"]
