@@ -14,7 +14,7 @@ from trimtab.loaders.market import load_market
 from trimtab.loaders.policy import load_policy
 from trimtab.loaders.portfolio import load_portfolio
 from trimtab.loaders.validation import quote_key
-from trimtab.policy.config import Policy
+from trimtab.policy.config import CppiStrategy, Policy
 from trimtab.valuation.valuate import valuate
 
 
@@ -127,6 +127,9 @@ def check_consistency(
                 market_name, f"prices.{instrument.base}", f"missing (the inverse {position.symbol} settles in it)"
             )
     trades_hedges = policy.rebalance.instrument != "spot" or policy.strategy.kind != "fixed"
+    # CPPI gives its risky classes weight whatever their written targets (equal shares when all are 0).
+    strategy = policy.strategy
+    risky = set(strategy.risky or [c.name for c in policy.classes]) if isinstance(strategy, CppiStrategy) else set()
     for index, cls in enumerate(policy.classes):
         if cls.hedge and trades_hedges and cls.hedge not in market.derivatives:
             raise BadInputError(
@@ -134,7 +137,7 @@ def check_consistency(
                 f"derivatives.{quote_key(cls.hedge)}",
                 f"missing ({policy_name} class[{index}].hedge may trade it)",
             )
-        if cls.cash or cls.target == 0:
+        if cls.cash or (cls.target == 0 and cls.name not in risky):
             continue
         for asset in cls.assets:
             if asset != base and asset not in market.prices:

@@ -568,6 +568,18 @@ CASES: list[tuple[str, Edit | None, Edit | None, dict[str, Any] | str | None, st
         "policy.toml: strategy: is not a known kind",
     ),
     (
+        "cppi-risky-class-without-price",
+        _replace('[[spot]]\nasset = "ETH"\namount = 9.0\n\n', ""),
+        lambda t: (
+            t.replace("target = 0.40", "target = 0.70").replace(
+                "target = 0.30\nband = 0.03\nweights", "target = 0.0\nband = 0.03\nweights"
+            )
+            + '[strategy]\nkind = "cppi"\nmultiplier = 3\nfloor = 0.8\n'
+        ),
+        _market(prices={"BTC": 58000.0}),
+        "market.json: prices.ETH: missing (policy.toml class[1] may buy it)",
+    ),
+    (
         "derivative-without-quote",
         _append(PERP.replace("BTC/USDT:USDT", "ETH/USDT:USDT")),
         None,
