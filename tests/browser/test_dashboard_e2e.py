@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,17 +70,13 @@ def run_once(state: str, cwd: Path) -> dict[str, Any]:
     return line
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
-    """A journal with two paper cycles, served on 127.0.0.1; yields (base URL, state URL, token)."""
-    state = f"sqlite:///{tmp_path / 'trimtab-paper.db'}"
-    first = run_once(state, tmp_path)
-    assert first["triggered"] is True and first["orders"], first
-    run_once(state, tmp_path)
+@contextmanager
+def serving(state: str, cwd: Path, *extra: str) -> Iterator[str]:
+    """``trimtab serve`` on an ephemeral port of 127.0.0.1; yields its base URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "trimtab", "serve", "--state", state, "--port", str(port), "--refresh", "1"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "trimtab", "serve", "--state", state, "--port", str(port), "--refresh", "1", *extra],
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -91,20 +88,40 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
             except httpx.HTTPError:
                 time.sleep(0.1)
         assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        token = (tmp_path / "trimtab-paper.db.token").read_text(encoding="utf-8").strip()
-        yield base, state, token
+        yield base
     finally:
         process.terminate()
         process.wait(timeout=20)
 
 
-def test_the_overview_draws_the_bands_and_the_pause_button_pauses_the_loop(
-    server: tuple[str, str, str], tmp_path: Path
-) -> None:
+def launch(sync_api: Any, playwright: Any) -> Any:
     executable = chromium_path()
-    if executable is None:
+    assert executable is not None
+    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+
+
+@pytest.fixture
+def sync_api() -> Any:
+    if chromium_path() is None:
         pytest.skip("no Chromium found (install Debian's 'chromium' package, or run 'make browser')")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    return pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
+    """A journal with two paper cycles, served on 127.0.0.1; yields (base URL, state URL, token)."""
+    state = f"sqlite:///{tmp_path / 'trimtab-paper.db'}"
+    first = run_once(state, tmp_path)
+    assert first["triggered"] is True and first["orders"], first
+    run_once(state, tmp_path)
+    with serving(state, tmp_path) as base:
+        token = (tmp_path / "trimtab-paper.db.token").read_text(encoding="utf-8").strip()
+        yield base, state, token
+
+
+def test_the_overview_draws_the_bands_and_the_pause_button_pauses_the_loop(
+    sync_api: Any, server: tuple[str, str, str], tmp_path: Path
+) -> None:
     base, state, token = server
     store = open_store(state)
     snapshot = Journal(store).last_snapshot()
@@ -112,7 +129,7 @@ def test_the_overview_draws_the_bands_and_the_pause_button_pauses_the_loop(
     expected = {row["name"]: row for row in snapshot["payload"]["classes"]}
 
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = launch(sync_api, playwright)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1300})
             page.goto(base + "/")
@@ -173,3 +190,29 @@ def test_the_overview_draws_the_bands_and_the_pause_button_pauses_the_loop(
     kinds = [decision["kind"] for decision in Journal(store).decisions()]
     assert "pause" in kinds
     store.close()
+
+
+def test_with_allow_remote_the_browser_signs_in_with_the_token(sync_api: Any, tmp_path: Path) -> None:
+    state = f"sqlite:///{tmp_path / 'trimtab-paper.db'}"
+    run_once(state, tmp_path)
+    with serving(state, tmp_path, "--host", "127.0.0.1", "--allow-remote") as base:
+        token = (tmp_path / "trimtab-paper.db.token").read_text(encoding="utf-8").strip()
+        with sync_api.sync_playwright() as playwright:
+            browser = launch(sync_api, playwright)
+            try:
+                page = browser.new_page()
+                page.goto(base + "/")
+                sync_api.expect(page).to_have_url(base + "/login")
+                page.fill("#login-token", "wrong")
+                page.click("#login-form button")
+                sync_api.expect(page.locator("#login-result")).to_have_text("Wrong token.")
+                page.fill("#login-token", token)
+                page.click("#login-form button")
+                sync_api.expect(page).to_have_url(base + "/")
+                assert page.locator("li.class-bar").count() == 4
+                page.once("dialog", lambda dialog: dialog.accept())  # "Throw the kill switch?"
+                page.click("#kill")  # the token came along from the sign-in, in this tab only
+                sync_api.expect(page.locator("#mode")).to_have_text("halted", timeout=15_000)
+            finally:
+                browser.close()
+    assert run_once(state, tmp_path)["halted"] is True
