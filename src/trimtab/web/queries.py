@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from trimtab.storage.database import Store
 from trimtab.storage.journal import Journal
-from trimtab.storage.models import FillRow, IntentRow, OrderRow
-from trimtab.storage.records import OPEN_STATUSES, utc
+from trimtab.storage.models import DecisionRow, FillRow, IntentRow, OrderRow, PlanRow
+from trimtab.storage.records import OPEN_STATUSES, order_record, utc
 from trimtab.storage.state import PAPER_ACCOUNT, StateStore
 from trimtab.web.controls import trading_state
 
@@ -142,14 +142,37 @@ def valuation_view(store: Store) -> dict[str, Any]:
     }
 
 
+def _plan_row(row: PlanRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "created_at": utc(row.created_at),
+        "cycle": row.cycle,
+        "venue": row.venue,
+        "equity": row.equity,
+        "triggered": row.triggered,
+        "reason": row.reason,
+        "status": row.status,
+        "payload": row.payload,
+    }
+
+
 def plan_view(store: Store) -> dict[str, Any]:
     """The plan to look at now: the oldest pending one (awaiting approval), else the newest."""
-    plans = Journal(store).plans()
-    if not plans:
-        return {"available": False}
-    pending = [plan for plan in plans if plan["status"] == "pending"]
-    chosen = pending[0] if pending else plans[-1]
-    return plan_document(chosen) | {"available": True, "pending_count": len(pending)}
+    with store.transaction() as session:
+        pending = session.scalars(
+            select(PlanRow).where(PlanRow.status == "pending").order_by(PlanRow.created_at, PlanRow.id)
+        ).all()
+        row = pending[0] if pending else session.scalars(newest(PlanRow, 1)).first()
+        if row is None:
+            return {"available": False}
+        return plan_document(_plan_row(row)) | {"available": True, "pending_count": len(pending)}
+
+
+def newest(model: Any, limit: int) -> Any:
+    """``SELECT`` of the newest ``limit`` rows of ``model`` (by id, or creation time for plans), newest first."""
+    if model is PlanRow:
+        return select(PlanRow).order_by(PlanRow.created_at.desc(), PlanRow.id.desc()).limit(limit)
+    return select(model).order_by(model.id.desc()).limit(limit)
 
 
 def plan_document(plan: Mapping[str, Any]) -> dict[str, Any]:
@@ -173,43 +196,54 @@ def plan_document(plan: Mapping[str, Any]) -> dict[str, Any]:
 
 def plans_list(store: Store, limit: int) -> list[dict[str, Any]]:
     """The newest ``limit`` plans, newest last."""
-    return [plan_document(plan) for plan in Journal(store).plans()[-limit:]]
+    with store.transaction() as session:
+        rows = session.scalars(newest(PlanRow, limit)).all()
+        return [plan_document(_plan_row(row)) for row in reversed(rows)]
 
 
 def orders_list(store: Store, limit: int) -> list[dict[str, Any]]:
     """The newest ``limit`` orders in the ``orders`` command's shape, newest last."""
-    return [order.to_dict() for order in Journal(store).orders()[-limit:]]
+    with store.transaction() as session:
+        rows = session.scalars(newest(OrderRow, limit)).all()
+        return [order_record(row).to_dict() for row in reversed(rows)]
 
 
 def fills_list(store: Store, limit: int) -> list[dict[str, Any]]:
     """The newest ``limit`` fills, newest last."""
-    return [
-        {
-            "trade_id": fill.trade_id,
-            "client_order_id": fill.client_order_id,
-            "symbol": fill.symbol,
-            "side": fill.side,
-            "amount": fill.amount,
-            "price": fill.price,
-            "fee": fill.fee,
-            "timestamp": iso(fill.timestamp),
-        }
-        for fill in Journal(store).fills()[-limit:]
-    ]
+    with store.transaction() as session:
+        rows = session.scalars(newest(FillRow, limit)).all()
+        return [
+            {
+                "trade_id": row.trade_id,
+                "client_order_id": row.client_order_id,
+                "symbol": row.symbol,
+                "side": row.side,
+                "amount": row.amount,
+                "price": row.price,
+                "fee": row.fee,
+                "timestamp": iso(row.timestamp),
+            }
+            for row in reversed(rows)
+        ]
 
 
 def decisions_list(store: Store, limit: int, kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:
-    """The newest ``limit`` decisions and their reasons, newest last."""
-    return [
-        {
-            "timestamp": iso(item["timestamp"]),
-            "cycle": item["cycle"],
-            "kind": item["kind"],
-            "reason": item["reason"],
-            "payload": item["payload"] or {},
-        }
-        for item in Journal(store).decisions(kinds)[-limit:]
-    ]
+    """The newest ``limit`` decisions (of ``kinds``, when given) and their reasons, newest last."""
+    query = newest(DecisionRow, limit)
+    if kinds is not None:
+        query = query.where(DecisionRow.kind.in_(list(kinds)))
+    with store.transaction() as session:
+        rows = session.scalars(query).all()
+        return [
+            {
+                "timestamp": iso(row.timestamp),
+                "cycle": row.cycle,
+                "kind": row.kind,
+                "reason": row.reason,
+                "payload": row.payload or {},
+            }
+            for row in reversed(rows)
+        ]
 
 
 @dataclass(frozen=True)
@@ -283,20 +317,22 @@ def performance(store: Store, limit: int = 2000) -> dict[str, Any]:
 
 
 def counters(store: Store) -> dict[str, Any]:
-    """Counts for ``/metrics``: orders by status, fills, errors and guard trips."""
-    journal = Journal(store)
-    orders = journal.orders()
-    by_status: dict[str, int] = {}
-    for order in orders:
-        by_status[order.status] = by_status.get(order.status, 0) + 1
-    decisions = journal.decisions()
-    by_kind: dict[str, int] = {}
-    for item in decisions:
-        by_kind[item["kind"]] = by_kind.get(item["kind"], 0) + 1
+    """Counts for ``/metrics`` (by SQL, so a long journal costs one query each): orders by status, fills,
+    decisions by kind, errors and guard trips."""
+    with store.transaction() as session:
+        by_status = {
+            str(status): int(count)
+            for status, count in session.execute(select(OrderRow.status, func.count()).group_by(OrderRow.status))
+        }
+        by_kind = {
+            str(kind): int(count)
+            for kind, count in session.execute(select(DecisionRow.kind, func.count()).group_by(DecisionRow.kind))
+        }
+        fills = int(session.scalar(select(func.count()).select_from(FillRow)) or 0)
     return {
         "orders_by_status": by_status,
-        "open_orders": sum(1 for order in orders if order.status in OPEN_STATUSES),
-        "fills": len(journal.fills()),
+        "open_orders": sum(count for status, count in by_status.items() if status in OPEN_STATUSES),
+        "fills": fills,
         "errors": sum(count for kind, count in by_kind.items() if kind in ERROR_KINDS),
         "guard_trips": sum(count for kind, count in by_kind.items() if kind in GUARD_KINDS),
         "decisions_by_kind": by_kind,

@@ -193,3 +193,30 @@ def test_the_openapi_schema_lists_the_endpoints(served: Any) -> None:
         "/metrics",
     } <= paths
     assert served.client.get("/docs").status_code == 404  # the interactive docs would load a CDN script
+
+
+def test_a_journal_that_cannot_be_read_is_a_503_with_its_reason(served: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trimtab.storage import StorageError
+    from trimtab.web import queries
+
+    def locked(_store: Any) -> None:
+        raise StorageError("the journal sqlite:///trimtab-paper.db is locked by another process")
+
+    monkeypatch.setattr(queries, "valuation_view", locked)
+    response = served.client.get("/api/valuation")
+    assert response.status_code == 503
+    assert "locked by another process" in response.json()["detail"]
+
+
+def test_newest_rows_come_last_and_limits_count_from_the_newest(served: Any) -> None:
+    from datetime import UTC, datetime
+
+    from trimtab.storage.journal import Journal
+
+    journal = Journal(served.store)
+    for number in range(5):
+        journal.add_decision(timestamp=datetime(2026, 11, 22, tzinfo=UTC), cycle=9, kind="guard", reason=f"g{number}")
+    assert [d["reason"] for d in served.client.get("/api/decisions", params={"limit": 2}).json()] == ["g3", "g4"]
+    guards = served.client.get("/api/decisions", params={"kind": "guard", "limit": 3}).json()
+    assert [d["reason"] for d in guards] == ["g2", "g3", "g4"]
+    assert "trimtab_guard_trips_total 5.0" in served.client.get("/metrics").text
