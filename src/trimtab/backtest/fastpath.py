@@ -116,29 +116,39 @@ def run_fast(replay: Replay, capital: float, models: RealityModels, config_hash:
     fees = np.zeros(n_bars)
     slip = np.zeros(n_bars)
     rebalanced = np.zeros(n_bars, dtype=np.uint8)
-    stats, trade_index, trade_values = kernel.simulate(
-        replay.close,
-        replay.times,
-        replay.class_of,
-        replay.split,
-        replay.targets,
-        half_widths,
-        replay.cash_index,
-        float(capital),
-        costs.taker_fee,
-        slippage,
-        replay.policy.rebalance.min_notional,
-        trigger_kind,
-        period_ns,
-        scope_breached,
-        band_edge,
-        equity,
-        weights,
-        fees,
-        slip,
-        rebalanced,
-        True,
-    )
+    capacity = 64 * (len(replay.assets) + 1)
+    while True:
+        trade_index = np.zeros((capacity, 2), dtype=np.int64)
+        trade_values = np.zeros((capacity, 4))
+        stats = kernel.simulate(
+            replay.close,
+            replay.times,
+            replay.class_of,
+            replay.split,
+            replay.targets,
+            half_widths,
+            replay.cash_index,
+            float(capital),
+            costs.taker_fee,
+            slippage,
+            replay.policy.rebalance.min_notional,
+            trigger_kind,
+            period_ns,
+            scope_breached,
+            band_edge,
+            equity,
+            weights,
+            fees,
+            slip,
+            rebalanced,
+            trade_index,
+            trade_values,
+        )
+        count = int(stats[kernel.STAT_TRADES])
+        if count <= capacity:
+            break
+        capacity = count  # the log did not fit: run again with room for every trade
+    trade_index, trade_values = trade_index[:count], trade_values[:count]
     bands = np.broadcast_to(half_widths, (n_bars, n_classes))
     lower = replay.targets[None, :] - bands
     upper = replay.targets[None, :] + bands
@@ -237,6 +247,7 @@ def sweep_band_widths(
     half_width_sets: Sequence[Sequence[float]] | FloatArray,
     models: RealityModels | None = None,
     record_equity: bool = False,
+    track: bool = True,
 ) -> SweepResult:
     """Run the same policy with many fixed band half-widths in one parallel kernel call.
 
@@ -252,6 +263,9 @@ def sweep_band_widths(
         Reality models (constant slippage); the policy's costs when None.
     record_equity:
         Also return every run's equity curve, shape (K, T).
+    track:
+        Compute tracking error and time outside the bands (every bar's weights are valued; about
+        twice the work). Without it those two figures are NaN.
 
     Returns
     -------
@@ -290,6 +304,7 @@ def sweep_band_widths(
         scope_breached,
         band_edge,
         equity,
+        track,
     )
     mean_equity = stats[:, kernel.STAT_EQUITY_SUM] / n_bars
     return SweepResult(
@@ -299,7 +314,9 @@ def sweep_band_widths(
         slippage=stats[:, kernel.STAT_SLIPPAGE].copy(),
         turnover=stats[:, kernel.STAT_TRADED_NOTIONAL] / mean_equity,
         rebalances=stats[:, kernel.STAT_REBALANCES].copy(),
-        tracking_error=np.sqrt(stats[:, kernel.STAT_TRACKING_SQUARED] / n_bars),
-        time_outside_bands=stats[:, kernel.STAT_OUTSIDE_BARS] / n_bars,
+        tracking_error=np.sqrt(stats[:, kernel.STAT_TRACKING_SQUARED] / n_bars)
+        if track
+        else np.full(len(grid), np.nan),
+        time_outside_bands=stats[:, kernel.STAT_OUTSIDE_BARS] / n_bars if track else np.full(len(grid), np.nan),
         equity=equity if record_equity else None,
     )

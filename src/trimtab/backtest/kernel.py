@@ -212,6 +212,19 @@ def _minimal_turnover(changes: np.ndarray, class_of: np.ndarray, moving: np.ndar
                 changes[a] = 0.0
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _one_asset_per_class(class_of: np.ndarray, n_classes: int, cash_class: int) -> bool:
+    """Whether every non-cash class holds exactly one asset (the breach test then needs no class sums)."""
+    counts = np.zeros(n_classes, dtype=np.int64)
+    for a in range(class_of.shape[0]):
+        counts[class_of[a]] += 1
+    single = True
+    for c in range(n_classes):
+        if c != cash_class and counts[c] != 1:
+            single = False
+    return single
+
+
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _valuate(
     close: np.ndarray,
@@ -220,11 +233,19 @@ def _valuate(
     class_of: np.ndarray,
     cash: float,
     cash_class: int,
+    targets: np.ndarray,
+    half_widths: np.ndarray,
+    row: int,
     values: np.ndarray,
     net: np.ndarray,
     weights: np.ndarray,
-) -> float:
-    """Equity at bar ``t``; fills each asset's value and each class's weight (the cash class's is the rest)."""
+) -> tuple[float, float, bool]:
+    """Value bar ``t`` exactly as :func:`trimtab.valuation.valuate` does, in one pass.
+
+    Fills each asset's value and each class's weight (the cash class's is 1 minus the others') and
+    returns the equity, the squared distance of the weights from the targets and whether a class is
+    outside its band beyond rounding noise.
+    """
     n_classes = weights.shape[0]
     for c in range(n_classes):
         net[c] = 0.0
@@ -235,12 +256,108 @@ def _valuate(
         equity += value
         net[class_of[a]] += value
     others = 0.0
+    outside = False
+    distance = 0.0
+    for c in range(n_classes):
+        if c == cash_class:
+            continue
+        weight = net[c] / equity
+        weights[c] = weight
+        others += weight
+        gap = abs(weight - targets[c])
+        distance += gap * gap
+        outside |= gap > half_widths[row, c] + _EDGE_TOLERANCE
+    weight = 1.0 - others
+    weights[cash_class] = weight
+    gap = abs(weight - targets[cash_class])
+    distance += gap * gap
+    outside |= gap > half_widths[row, cash_class] + _EDGE_TOLERANCE
+    return equity, distance, outside
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _cash_breached(
+    close: np.ndarray,
+    t: int,
+    holdings: np.ndarray,
+    class_of: np.ndarray,
+    cash_class: int,
+    equity: float,
+    targets: np.ndarray,
+    half_widths: np.ndarray,
+    row: int,
+    net: np.ndarray,
+) -> bool:
+    """Whether the cash class is strictly outside its band, its weight summed exactly as the valuation does.
+
+    Only called when the quick estimate ``cash value / equity`` lies within 1e-9 of an edge, so the
+    decision near an edge is the planner's to the last bit.
+    """
+    n_classes = net.shape[0]
+    for c in range(n_classes):
+        net[c] = 0.0
+    for a in range(holdings.shape[0]):
+        net[class_of[a]] += holdings[a] * close[t, a]
+    others = 0.0
     for c in range(n_classes):
         if c != cash_class:
-            weights[c] = net[c] / equity
-            others += weights[c]
-    weights[cash_class] = 1.0 - others
-    return equity
+            others += net[c] / equity
+    return bool(abs((1.0 - others) - targets[cash_class]) > half_widths[row, cash_class])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _scan(
+    close: np.ndarray,
+    timestamps: np.ndarray,
+    start: int,
+    holdings: np.ndarray,
+    cash: float,
+    asset_target: np.ndarray,
+    asset_band: np.ndarray,
+    cash_assets: np.ndarray,
+    cash_target: float,
+    cash_edge: float,
+    trigger_kind: int,
+    period_ns: int,
+    last_rebalance: int,
+    last_check: int,
+) -> tuple[int, float, float, int]:
+    """From bar ``start``, the first bar at which the trigger may fire (one asset per class, fixed bands).
+
+    Returns that bar (or T), the sum of the equities of the bars skipped, the last of them and the
+    hybrid trigger's last check. A bar whose cash weight lies within 1e-9 of an edge is returned too,
+    for the exact test of the main loop.
+    """
+    n_bars, n_assets = close.shape
+    equity_sum = 0.0
+    equity = 0.0
+    for t in range(start, n_bars):
+        equity = cash
+        for a in range(n_assets):
+            equity += holdings[a] * close[t, a]
+        now = timestamps[t]
+        look = True
+        if trigger_kind == TRIGGER_CALENDAR:
+            if now - last_rebalance >= period_ns:
+                return t, equity_sum, equity, last_check
+            look = False
+        elif trigger_kind == TRIGGER_HYBRID:
+            look = now - last_check >= period_ns
+        if look:
+            fired = False
+            for a in range(n_assets):
+                if abs(holdings[a] * close[t, a] / equity - asset_target[a]) > asset_band[a]:
+                    fired = True
+            cash_value = cash
+            for k in range(cash_assets.shape[0]):
+                cash_value += holdings[cash_assets[k]] * close[t, cash_assets[k]]
+            gap = abs(cash_value / equity - cash_target)
+            if fired or gap > cash_edge - 1e-9:
+                return t, equity_sum, equity, last_check
+            if trigger_kind == TRIGGER_HYBRID:
+                last_check = now
+        equity_sum += equity
+    return n_bars, equity_sum, equity, last_check
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -265,8 +382,10 @@ def simulate(
     fees_out: np.ndarray,
     slippage_out: np.ndarray,
     rebalanced_out: np.ndarray,
-    record_trades: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    trade_index: np.ndarray,
+    trade_values: np.ndarray,
+    track: bool = False,
+) -> np.ndarray:
     """Replay one policy over ``close`` (T bars x A assets).
 
     Parameters
@@ -294,14 +413,19 @@ def simulate(
         each bar's trades, 1 where the bar traded.
     weights_out:
         Class weights after each bar's trades, shape (T, C), or (0, C) not to record them.
-    record_trades:
-        Whether to return the trade log.
+    trade_index, trade_values:
+        Buffers for the trade log, shapes (N, 2) int64 (bar, asset) and (N, 4) (signed amount, fill
+        price, fee, slippage cost); the first ``min(N, STAT_TRADES)`` rows are written. Pass (0, 2) and
+        (0, 4) not to record trades; if ``STAT_TRADES`` exceeds N, run again with larger buffers.
+    track:
+        Whether to value every bar's class weights for ``STAT_TRACKING_SQUARED`` and
+        ``STAT_OUTSIDE_BARS`` (always done when ``weights_out`` is recorded). Without it a bar on which
+        nothing trades costs only its equity and the trigger's band test.
 
     Returns
     -------
-    stats, trade_index, trade_values
-        ``stats`` (``STAT_COUNT``,) with the ``STAT_*`` figures; ``trade_index`` (N, 2) int64 of bar and
-        asset; ``trade_values`` (N, 4) of signed amount, fill price, fee and slippage cost.
+    numpy.ndarray
+        ``stats`` (``STAT_COUNT``,) with the ``STAT_*`` figures.
     """
     n_bars = close.shape[0]
     n_assets = close.shape[1]
@@ -310,18 +434,35 @@ def simulate(
     record_equity = equity_out.shape[0] > 0
     record_weights = weights_out.shape[0] > 0
     record_costs = fees_out.shape[0] > 0
+    value_every_bar = track or record_weights
+    single = _one_asset_per_class(class_of, n_classes, cash_class)
+    # Per-asset target and band for the one-asset-per-class test; cash assets never breach there.
+    asset_target = np.zeros(n_assets)
+    asset_band = np.full(n_assets, np.inf)
+    n_cash_assets = 0
+    for a in range(n_assets):
+        if class_of[a] == cash_class:
+            n_cash_assets += 1
+        else:
+            asset_target[a] = targets[class_of[a]]
+            asset_band[a] = half_widths[0, class_of[a]]
+    cash_assets = np.zeros(n_cash_assets, dtype=np.int64)
+    k = 0
+    for a in range(n_assets):
+        if class_of[a] == cash_class:
+            cash_assets[k] = a
+            k += 1
 
     holdings = np.zeros(n_assets)
     values = np.zeros(n_assets)
+    changes = np.zeros(n_assets)
     weights = np.zeros(n_classes)
     goals = np.zeros(n_classes)
     moving = np.zeros(n_classes, dtype=np.bool_)
-    changes = np.zeros(n_assets)
+    net = np.zeros(n_classes)
     stats = np.zeros(STAT_COUNT)
 
-    capacity = 64 if record_trades else 1
-    trade_index = np.zeros((capacity, 2), dtype=np.int64)
-    trade_values = np.zeros((capacity, 4))
+    capacity = trade_index.shape[0]
     n_trades = 0
 
     cash = capital
@@ -334,10 +475,37 @@ def simulate(
     equity_sum = 0.0
     last_rebalance = timestamps[0] if n_bars > 0 else 0
     last_check = last_rebalance
-
-    net = np.zeros(n_classes)
     equity = capital
-    for t in range(n_bars):
+    distance = 0.0
+    outside = False
+
+    scan = single and band_rows == 1 and not (value_every_bar or record_equity or record_costs)
+    cash_target = targets[cash_class]
+    cash_edge = half_widths[0, cash_class]
+    t = 0
+    while t < n_bars:
+        if scan and t > 0:
+            # Skip the bars on which nothing can happen, in a tight loop.
+            t, scanned_sum, scanned_equity, last_check = _scan(
+                close,
+                timestamps,
+                t,
+                holdings,
+                cash,
+                asset_target,
+                asset_band,
+                cash_assets,
+                cash_target,
+                cash_edge,
+                trigger_kind,
+                period_ns,
+                last_rebalance,
+                last_check,
+            )
+            equity_sum += scanned_sum
+            if t >= n_bars:
+                equity = scanned_equity
+                break
         row = t if t < band_rows else band_rows - 1
         traded_now = False
         if t == 0:
@@ -358,35 +526,66 @@ def simulate(
                 fees += fee
                 slip_total += slip_cost
                 traded_now = True
-                if record_trades:
-                    if n_trades == trade_index.shape[0]:
-                        trade_index = np.concatenate((trade_index, np.zeros_like(trade_index)))
-                        trade_values = np.concatenate((trade_values, np.zeros_like(trade_values)))
+                if n_trades < capacity:
                     trade_index[n_trades, 0] = t
                     trade_index[n_trades, 1] = a
                     trade_values[n_trades, 0] = amount
                     trade_values[n_trades, 1] = price
                     trade_values[n_trades, 2] = fee
                     trade_values[n_trades, 3] = slip_cost
-                    n_trades += 1
+                n_trades += 1
         else:
-            equity = _valuate(close, t, holdings, class_of, cash, cash_class, values, net, weights)
-            any_breach = False
-            for c in range(n_classes):
-                if abs(weights[c] - targets[c]) > half_widths[row, c]:
-                    any_breach = True
+            # Equity in the valuation's order: cash first, then each asset.
+            equity = cash
+            for a in range(n_assets):
+                equity += holdings[a] * close[t, a]
             now = timestamps[t]
-            if trigger_kind == TRIGGER_THRESHOLD:
-                fired = any_breach
-            elif trigger_kind == TRIGGER_CALENDAR:
+            look = True
+            fired = False
+            if trigger_kind == TRIGGER_CALENDAR:
+                look = False
                 fired = now - last_rebalance >= period_ns
-            else:
-                fired = False
-                if now - last_check >= period_ns:
+            elif trigger_kind == TRIGGER_HYBRID:
+                look = now - last_check >= period_ns
+                if look:
                     last_check = now
-                    fired = any_breach
+            if look:
+                # The planner's test, |weight - target| > half_width for every class, without building
+                # the weights: a one-asset class's weight is its value over equity.
+                cash_value = cash
+                if single:
+                    if band_rows > 1:
+                        for a in range(n_assets):
+                            if class_of[a] != cash_class:
+                                asset_band[a] = half_widths[row, class_of[a]]
+                    for a in range(n_assets):
+                        if abs(holdings[a] * close[t, a] / equity - asset_target[a]) > asset_band[a]:
+                            fired = True
+                    for k in range(cash_assets.shape[0]):
+                        cash_value += holdings[cash_assets[k]] * close[t, cash_assets[k]]
+                else:
+                    for c in range(n_classes):
+                        net[c] = 0.0
+                    for a in range(n_assets):
+                        net[class_of[a]] += holdings[a] * close[t, a]
+                    for c in range(n_classes):
+                        if c != cash_class and abs(net[c] / equity - targets[c]) > half_widths[row, c]:
+                            fired = True
+                    cash_value += net[cash_class]
+                if not fired:
+                    gap = abs(cash_value / equity - targets[cash_class])
+                    edge = half_widths[row, cash_class]
+                    if abs(gap - edge) > 1e-9:
+                        fired = gap > edge
+                    else:
+                        fired = _cash_breached(
+                            close, t, holdings, class_of, cash_class, equity, targets, half_widths, row, net
+                        )
             if fired:
                 last_rebalance = now
+                equity, distance, outside = _valuate(
+                    close, t, holdings, class_of, cash, cash_class, targets, half_widths, row, values, net, weights
+                )
                 _goals(weights, targets, half_widths[row], cash_class, scope_breached, band_edge, goals, moving)
                 for a in range(n_assets):
                     c = class_of[a]
@@ -421,32 +620,25 @@ def simulate(
                     slip_total += slip_cost
                     traded += notional
                     traded_now = True
-                    if record_trades:
-                        if n_trades == trade_index.shape[0]:
-                            trade_index = np.concatenate((trade_index, np.zeros_like(trade_index)))
-                            trade_values = np.concatenate((trade_values, np.zeros_like(trade_values)))
+                    if n_trades < capacity:
                         trade_index[n_trades, 0] = t
                         trade_index[n_trades, 1] = a
                         trade_values[n_trades, 0] = signed
                         trade_values[n_trades, 1] = price
                         trade_values[n_trades, 2] = fee
                         trade_values[n_trades, 3] = slip_cost
-                        n_trades += 1
+                    n_trades += 1
                 if traded_now:
                     rebalances += 1
-        if traded_now:
-            # Post-trade valuation: what the bar's record shows (unchanged when nothing traded).
-            equity = _valuate(close, t, holdings, class_of, cash, cash_class, values, net, weights)
-        distance = 0.0
-        outside = False
-        for c in range(n_classes):
-            gap = weights[c] - targets[c]
-            distance += gap * gap
-            if abs(gap) > half_widths[row, c] + _EDGE_TOLERANCE:
-                outside = True
-        tracking_squared += distance
-        if outside:
-            outside_bars += 1
+        if traded_now or value_every_bar:
+            # The bar's record is taken after its trades.
+            equity, distance, outside = _valuate(
+                close, t, holdings, class_of, cash, cash_class, targets, half_widths, row, values, net, weights
+            )
+        if value_every_bar:
+            tracking_squared += distance
+            if outside:
+                outside_bars += 1
         equity_sum += equity
         if record_equity:
             equity_out[t] = equity
@@ -457,8 +649,9 @@ def simulate(
         if record_weights:
             for c in range(n_classes):
                 weights_out[t, c] = weights[c]
-        stats[STAT_FINAL_EQUITY] = equity
+        t += 1
 
+    stats[STAT_FINAL_EQUITY] = equity
     stats[STAT_FEES] = fees
     stats[STAT_SLIPPAGE] = slip_total
     stats[STAT_TRADED_NOTIONAL] = traded
@@ -467,7 +660,7 @@ def simulate(
     stats[STAT_TRACKING_SQUARED] = tracking_squared
     stats[STAT_OUTSIDE_BARS] = outside_bars
     stats[STAT_EQUITY_SUM] = equity_sum
-    return stats, trade_index[:n_trades], trade_values[:n_trades]
+    return stats
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -488,6 +681,7 @@ def simulate_batch(
     scope_breached: bool,
     band_edge: bool,
     equity_out: np.ndarray,
+    track: bool = False,
 ) -> np.ndarray:
     """Replay the same prices under ``K`` sets of fixed band half-widths, in parallel.
 
@@ -497,6 +691,8 @@ def simulate_batch(
         Shape (K, C): the half-widths of run ``k``.
     equity_out:
         Shape (K, T) to record every run's equity curve, or (K, 0) not to.
+    track:
+        Whether to compute each run's tracking error and time outside the bands (values every bar).
     Other parameters:
         As in :func:`simulate`.
 
@@ -511,9 +707,11 @@ def simulate_batch(
     empty = np.zeros(0)
     empty_flags = np.zeros(0, dtype=np.uint8)
     empty_weights = np.zeros((0, n_classes))
+    no_index = np.zeros((0, 2), dtype=np.int64)
+    no_values = np.zeros((0, 4))
     for k in prange(n_runs):
         bands = half_width_grid[k : k + 1, :]
-        stats, _, _ = simulate(
+        stats = simulate(
             close,
             timestamps,
             class_of,
@@ -534,7 +732,9 @@ def simulate_batch(
             empty,
             empty,
             empty_flags,
-            False,
+            no_index,
+            no_values,
+            track,
         )
         out[k, :] = stats
     return out

@@ -85,28 +85,37 @@ def test_a_leveraged_long_is_liquidated_at_the_bar_its_maintenance_margin_breaks
     leverage = 10.0
     history = load(["BTC", "USDT"], "1d", "2024-07-20", "2024-08-15")
     result = run_backtest(_delta_policy(1.0, 0.0, leverage, 0.05), history)
-    opening = result.trades[0]
-    assert (opening["instrument"], opening["side"]) == ("perp", "buy")
-    entry = opening["price"]
-    liquidation_price = entry * (1.0 - 1.0 / leverage) / (1.0 - MAINTENANCE_MARGIN_RATE)
+    perp = [t for t in result.trades if t["instrument"] == "perp"]
+    assert perp and all(t["side"] == "buy" for t in perp)
 
-    # The bar's low, moved by the perp's basis at the close (perp close / spot close), against that price.
+    # By hand: the position is the perp buys before each bar's close (amount-weighted entry); it breaks
+    # at the first bar whose low, moved by the perp's basis at the close, reaches
+    # entry x (1 - 1/leverage) / (1 - maintenance rate).
     spot = {_ns(r["timestamp"]): r for r in _rows("spot_BTC-USDT_1d.csv.gz")}
-    perp = {_ns(r["timestamp"]): float(r["close"]) for r in _rows("perp_BTC-USDT_1h.csv.gz")}
+    perp_close = {_ns(r["timestamp"]): float(r["close"]) for r in _rows("perp_BTC-USDT_1h.csv.gz")}
     hour = 3600 * 1_000_000_000
-    expected_bar = None
-    for close_time in result.timestamps[2:]:
+    expected_bar = expected_price = expected_amount = expected_entry = None
+    for close_time in result.timestamps[1:]:
+        before = [t for t in perp if _ns(t["timestamp"]) < int(close_time)]
+        if not before:
+            continue
+        amount = sum(t["amount"] for t in before)
+        entry = sum(t["amount"] * t["price"] for t in before) / amount
+        liquidation_price = entry * (1.0 - 1.0 / leverage) / (1.0 - MAINTENANCE_MARGIN_RATE)
         candle = spot[int(close_time) - 24 * hour]
-        basis = perp[int(close_time) - hour] / float(candle["close"])
+        basis = perp_close[int(close_time) - hour] / float(candle["close"])
         if float(candle["low"]) * basis <= liquidation_price:
-            expected_bar = int(close_time)
+            expected_bar, expected_price = int(close_time), liquidation_price
+            expected_amount, expected_entry = amount, entry
             break
-    assert expected_bar is not None
+    assert expected_bar is not None and expected_price is not None
+    assert expected_amount is not None and expected_entry is not None
 
     liquidations = [e for e in result.events if e["kind"] == "liquidation"]
     first = liquidations[0]
     assert _ns(first["timestamp"]) == expected_bar
-    assert first["timestamp"] == "2024-08-03T00:00:00Z"
-    assert first["price"] == pytest.approx(liquidation_price, rel=1e-12)
-    assert first["realised_pnl"] == pytest.approx(opening["amount"] * (liquidation_price - entry), rel=1e-12)
+    assert first["timestamp"] == "2024-08-03T00:00:00Z"  # the low of 2 August 2024
+    assert first["amount"] == pytest.approx(expected_amount, rel=1e-12)
+    assert first["price"] == pytest.approx(expected_price, rel=1e-12)
+    assert first["realised_pnl"] == pytest.approx(expected_amount * (expected_price - expected_entry), rel=1e-9)
     assert result.metrics["liquidations"] == len(liquidations) >= 1

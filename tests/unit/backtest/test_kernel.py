@@ -15,7 +15,9 @@ def _run(close: np.ndarray, half_width: float, fee: float = 0.001, slippage: flo
     equity, fees, slip = np.zeros(n_bars), np.zeros(n_bars), np.zeros(n_bars)
     weights = np.zeros((n_bars, 2))
     flags_out = np.zeros(n_bars, dtype=np.uint8)
-    stats, index, values = kernel.simulate(
+    index = np.zeros((100, 2), dtype=np.int64)
+    values = np.zeros((100, 4))
+    stats = kernel.simulate(
         close,
         np.arange(n_bars, dtype=np.int64) * DAY,
         np.array([0], dtype=np.int64),
@@ -36,9 +38,11 @@ def _run(close: np.ndarray, half_width: float, fee: float = 0.001, slippage: flo
         fees,
         slip,
         flags_out,
-        True,
+        index,
+        values,
     )
-    return stats, index, values, equity, weights, fees
+    count = int(stats[kernel.STAT_TRADES])
+    return stats, index[:count], values[:count], equity, weights, fees
 
 
 def test_a_doubling_price_breaches_and_is_sold_back_to_target_by_hand() -> None:
@@ -89,11 +93,27 @@ def test_the_batched_sweep_gives_each_single_runs_figures() -> None:
     targets = np.array([0.3, 0.3, 0.2, 0.2])
     grid = np.array([[w] * 4 for w in (0.01, 0.05, 0.1, 0.2)])
     batch = kernel.simulate_batch(
-        close, times, class_of, split, targets, grid, 3, 1e5, 0.001, 0.0005, 10.0, 0, 0, False, False, np.zeros((4, 0))
+        close,
+        times,
+        class_of,
+        split,
+        targets,
+        grid,
+        3,
+        1e5,
+        0.001,
+        0.0005,
+        10.0,
+        0,
+        0,
+        False,
+        False,
+        np.zeros((4, 0)),
+        True,
     )
     empty = np.zeros(0)
     for k in range(grid.shape[0]):
-        single, _, _ = kernel.simulate(
+        single = kernel.simulate(
             close,
             times,
             class_of,
@@ -114,8 +134,57 @@ def test_the_batched_sweep_gives_each_single_runs_figures() -> None:
             empty,
             empty,
             np.zeros(0, dtype=np.uint8),
-            False,
+            np.zeros((0, 2), dtype=np.int64),
+            np.zeros((0, 4)),
+            True,
         )
         assert np.array_equal(batch[k], single)
+    # Without tracking, quiet bars are skipped in a tight scan: the same runs, the same figures.
+    for trigger, period in (
+        (kernel.TRIGGER_THRESHOLD, 0),
+        (kernel.TRIGGER_HYBRID, 3 * DAY),
+        (kernel.TRIGGER_CALENDAR, 30 * DAY),
+    ):
+        tracked = kernel.simulate_batch(
+            close,
+            times,
+            class_of,
+            split,
+            targets,
+            grid,
+            3,
+            1e5,
+            0.001,
+            0.0005,
+            10.0,
+            trigger,
+            period,
+            False,
+            False,
+            np.zeros((4, 0)),
+            True,
+        )
+        scanned = kernel.simulate_batch(
+            close,
+            times,
+            class_of,
+            split,
+            targets,
+            grid,
+            3,
+            1e5,
+            0.001,
+            0.0005,
+            10.0,
+            trigger,
+            period,
+            False,
+            False,
+            np.zeros((4, 0)),
+            False,
+        )
+        for stat in (kernel.STAT_FINAL_EQUITY, kernel.STAT_FEES, kernel.STAT_REBALANCES, kernel.STAT_TRADES):
+            assert np.array_equal(tracked[:, stat], scanned[:, stat])
+        assert np.allclose(tracked[:, kernel.STAT_EQUITY_SUM], scanned[:, kernel.STAT_EQUITY_SUM], rtol=1e-12)
     rebalances = batch[:, kernel.STAT_REBALANCES]
     assert rebalances[0] > rebalances[1] > rebalances[2] >= rebalances[3]
