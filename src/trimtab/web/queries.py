@@ -85,9 +85,19 @@ def class_rows(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def position_rows(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The derivative positions of a snapshot with their liquidation distance (a fraction of the mark)."""
+    """The derivative positions of a snapshot with their liquidation distance (a fraction of the mark).
+
+    Reads a ``positions`` list of valued positions, or else the venue's ``holdings.positions`` (symbol ->
+    amount, entry price, leverage), which carries no liquidation figures.
+    """
+    items = section(payload, "positions")
+    if not items:
+        holdings = payload.get("holdings")
+        held = holdings.get("positions") if isinstance(holdings, Mapping) else None
+        if isinstance(held, Mapping):
+            items = [{"symbol": symbol, **value} for symbol, value in held.items() if isinstance(value, Mapping)]
     rows = []
-    for item in section(payload, "positions") or []:
+    for item in items or []:
         if not isinstance(item, Mapping):
             continue
         rows.append(
@@ -95,6 +105,7 @@ def position_rows(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "symbol": str(item.get("symbol", "")),
                 "amount": finite(item.get("amount"), 0.0),
                 "mark": finite(item.get("mark")),
+                "entry_price": finite(item.get("entry_price")),
                 "notional": finite(item.get("notional")),
                 "leverage": finite(item.get("leverage")),
                 "liquidation_price": finite(item.get("liquidation_price")),

@@ -32,6 +32,7 @@ class PositionOut(BaseModel):
     symbol: str
     amount: float | None
     mark: float | None
+    entry_price: float | None
     notional: float | None
     leverage: float | None
     liquidation_price: float | None

@@ -163,3 +163,23 @@ def test_funding_comes_from_the_paper_account_when_the_valuation_lacks_it() -> N
     Journal(store).save_snapshot(timestamp=NOW, cycle=1, equity=1000.0, halted=False, payload={"classes": []})
     StateStore(store).set("paper_account", {"funding_paid": 3.5, "balances": {"USDT": 1000.0}})
     assert queries.costs(store).funding == pytest.approx(3.5)
+
+
+def test_positions_come_from_the_venues_holdings_when_the_loop_records_those() -> None:
+    store = open_store("sqlite://")
+    payload = {
+        "classes": [],
+        "holdings": {
+            "spot": {"BTC": 1.0},
+            "positions": {"BTC/USDT:USDT": {"amount": -0.25, "entry_price": 60_000.0, "leverage": 3.0}},
+        },
+    }
+    Journal(store).save_snapshot(timestamp=NOW, cycle=1, equity=1000.0, halted=False, payload=payload)
+    view = queries.valuation_view(store)
+    assert view["positions"] == [
+        {
+            "symbol": "BTC/USDT:USDT", "amount": -0.25, "mark": None, "entry_price": 60_000.0, "notional": None,
+            "leverage": 3.0, "liquidation_price": None, "liquidation_distance": None,
+        }
+    ]  # fmt: skip
+    assert view["min_liquidation_distance"] is None
