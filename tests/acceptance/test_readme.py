@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
+import subprocess
+import sys
 import typing
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -69,3 +74,45 @@ def test_every_example_file_is_listed_and_every_linked_file_exists() -> None:
         assert f"`{path.name}`" in README or f"]({path.relative_to(ROOT)})" in README, path.name
     for link in re.findall(r"\]\(((?:examples|docs)/[^)#]+)\)", README):
         assert (ROOT / link).exists(), link
+
+
+def test_the_readme_json_example_is_what_plan_prints(tmp_path: Path) -> None:
+    block = README.split("The first worked example below gives", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    shown = json.loads(block)
+    (tmp_path / "portfolio.toml").write_text(
+        'base_currency = "USDT"\n[[spot]]\nasset = "BTC"\namount = 1.0\n[[spot]]\nasset = "USDT"\namount = 42000.0\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "policy.toml").write_text(
+        'base_currency = "USDT"\n'
+        '[[class]]\nname = "BTC"\nassets = ["BTC"]\ntarget = 0.5\nband = 0.05\n'
+        '[[class]]\nname = "STABLE"\nassets = ["USDT"]\ntarget = 0.5\nband = 0.05\ncash = true\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "market.json").write_text(
+        '{"timestamp": "2026-11-21T00:00:00Z", "prices": {"BTC": 58000.0, "USDT": 1.0}}', encoding="utf-8"
+    )
+    command = [sys.executable, "-m", "trimtab", "plan", "--format", "json"]
+    for name in ("portfolio", "policy", "market"):
+        suffix = ".json" if name == "market" else ".toml"
+        command += [f"--{name}", str(tmp_path / f"{name}{suffix}")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    # The README leaves out the STABLE class; everything it shows must be what `plan` prints.
+    printed["classes"] = [c for c in printed["classes"] if c["name"] != "STABLE"]
+    assert _approx_equal(shown, printed), json.dumps(printed, indent=1)
+
+
+def _approx_equal(shown: Any, printed: Any) -> bool:
+    if isinstance(shown, dict):
+        return (
+            isinstance(printed, dict)
+            and shown.keys() == printed.keys()
+            and all(_approx_equal(shown[k], printed[k]) for k in shown)
+        )
+    if isinstance(shown, list):
+        return len(shown) == len(printed) and all(_approx_equal(a, b) for a, b in zip(shown, printed, strict=True))
+    if isinstance(shown, float) and not isinstance(shown, bool):
+        return math.isclose(shown, printed, rel_tol=1e-12, abs_tol=1e-12)
+    return bool(shown == printed)
