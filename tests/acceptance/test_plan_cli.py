@@ -290,3 +290,18 @@ def test_a_terminal_without_utf8_still_gets_its_plan(tmp_path: Path) -> None:
     assert json.loads(result.stdout.decode("utf-8"))["trigger_reason"].startswith(
         "BTC at 58.00 % is outside 45.00–55.00 %"
     )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["plan", "--portfolio", "p.toml"], "Missing option"),
+        (["plan", "--no-such-option"], "No such option"),
+        (["no-such-command"], "No such command"),
+    ],
+)
+def test_usage_errors_exit_2_without_a_traceback(arguments: list[str], expected: str) -> None:
+    result = trimtab(*arguments)
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr

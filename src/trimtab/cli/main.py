@@ -10,6 +10,7 @@ import sys
 
 import click
 import typer
+from typer.exceptions import TyperException
 
 from trimtab import __version__
 from trimtab.errors import BadInputError, TrimtabError
@@ -57,14 +58,19 @@ def main(argv: list[str] | None = None) -> None:
     except BadInputError as exc:
         print(str(exc), file=sys.stderr)
         sys.exit(2)
-    except click.exceptions.Exit as exc:
+    except (typer.Exit, click.exceptions.Exit) as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
-    except click.exceptions.Abort:
+    except (typer.Abort, click.exceptions.Abort):
         print("aborted", file=sys.stderr)
         sys.exit(130)
+    except (TyperException, click.ClickException) as exc:
+        # Usage errors (a missing or unknown option, a bad value): typer raises its own bundled click classes.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(str(exc), file=sys.stderr)
+        sys.exit(2)
     except TrimtabError as exc:
         print(f"trimtab: {exc}", file=sys.stderr)
         sys.exit(1)
