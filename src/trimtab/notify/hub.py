@@ -93,6 +93,7 @@ class NotificationHub:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._busy = 0
+        self._halted = False
         for item in notifiers:
             notifier, kinds = item if isinstance(item, tuple) else (item, KINDS)
             self.add(notifier, kinds)
@@ -131,9 +132,20 @@ class NotificationHub:
             log.exception("could not build a notification")
 
     def publish_cycle(self, report: Mapping[str, Any]) -> None:
-        """Publish the events of one cycle report (``trimtab run --format json``'s line); never raises."""
+        """Publish the events of one cycle report (``trimtab run --format json``'s line); never raises.
+
+        The halt is announced when it starts and when it ends, not at every halted cycle: a loop halted
+        for a day would otherwise repeat the same message all day.
+        """
         try:
             events = events_from_cycle(report)
+            halted = bool(report.get("halted"))
+            was_halted, self._halted = self._halted, halted
+            if halted and was_halted:
+                events = [event for event in events if event.kind != "kill"]
+            elif not halted and was_halted:
+                cycle = report.get("cycle")
+                events.insert(0, Event("kill", f"cycle {cycle}: the halt is lifted; orders may be sent again"))
         except Exception:
             log.exception("could not read a cycle report for notifications")
             return

@@ -230,3 +230,15 @@ def test_a_cycle_report_of_the_run_loop_becomes_events() -> None:
     assert events[0].timestamp == NOW
     halted = events_from_cycle({"cycle": 4, "halted": True, "decisions": ["2 order(s) not sent: drill"]})
     assert [(e.kind, e.text) for e in halted] == [("kill", "cycle 4: no orders sent: 2 order(s) not sent: drill")]
+
+
+def test_the_halt_is_announced_when_it_starts_and_ends_not_every_cycle(receiver: Any) -> None:
+    hub = NotificationHub([WebhookNotifier(receiver.url)], RateLimit(burst=50, interval=1.0), clock=FakeClock())
+    for cycle, halted in enumerate([False, True, True, True, False, False], start=1):
+        hub.publish_cycle({"cycle": cycle, "halted": halted, "decisions": ["drill"] if halted else []})
+        hub.pump()
+    texts = [event["text"] for body in receiver.bodies() for event in body["events"]]
+    assert texts == [
+        "cycle 2: no orders sent: drill",
+        "cycle 5: the halt is lifted; orders may be sent again",
+    ]
