@@ -82,3 +82,50 @@ def test_fast_path_is_chosen_automatically_only_when_allowed(
 
 def _day(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_kernel_matches_the_engine_with_a_stablecoin_in_the_cash_class(load: Callable[..., MarketHistory]) -> None:
+    # USDC is held (bought at the start, never traded by the planner) and priced from its own file.
+    history = load(["BTC", "ETH", "SOL", "USDC", "USDT"], "1d", "2020-09-01", "2021-10-20")
+    policy = Policy.model_validate(
+        {
+            "base_currency": "USDT",
+            "class": [
+                {"name": "BTC", "assets": ["BTC"], "target": 0.35, "band": 0.04},
+                {"name": "ALTS", "assets": ["ETH", "SOL"], "target": 0.35, "band": 0.04},
+                {"name": "STABLE", "assets": ["USDT", "USDC"], "target": 0.30, "band": 0.04, "cash": True},
+            ],
+            "rebalance": {"to": "band-edge", "scope": "breached"},
+            "costs": {"taker_fee": 0.00075, "slippage_bps": 3.0},
+        }
+    )
+    engine = run_backtest(policy, history, fast=False)
+    fast = run_backtest(policy, history, fast=True)
+    assert engine.metrics["rebalances"] == fast.metrics["rebalances"] > 5
+    assert _relative(engine.equity, fast.equity) < 1e-9
+    assert _relative(engine.fees, fast.fees) < 1e-9
+    assert fast.metrics["turnover"] == pytest.approx(engine.metrics["turnover"], rel=1e-9)
+    assert any(t["symbol"] == "USDC/USDT" for t in fast.trades[:5])
+
+
+def test_kernel_matches_the_engine_on_hourly_bars(load: Callable[..., MarketHistory]) -> None:
+    history = load(["BTC", "ETH", "BNB", "USDT"], "1h", "2023-01-01", "2023-12-31")
+    policy = Policy.model_validate(
+        {
+            "base_currency": "USDT",
+            "class": [
+                {"name": "BTC", "assets": ["BTC"], "target": 0.5, "band": 0.02},
+                {"name": "ETH", "assets": ["ETH"], "target": 0.3, "band": 0.02},
+                {"name": "BNB", "assets": ["BNB"], "target": 0.1, "band_relative": 0.2},
+                {"name": "CASH", "assets": ["USDT"], "target": 0.1, "band": 0.02, "cash": True},
+            ],
+            "trigger": {"kind": "threshold", "adaptive": {"lookback": "7d", "reference_vol": 0.5}},
+            "costs": {"taker_fee": 0.001, "slippage_bps": 1.0},
+        }
+    )
+    engine = run_backtest(policy, history, fast=False)
+    fast = run_backtest(policy, history, fast=True)
+    assert engine.metrics["rebalances"] == fast.metrics["rebalances"] > 5
+    assert _relative(engine.equity, fast.equity) < 1e-9
+    assert _relative(engine.band_upper, fast.band_upper) < 1e-9
+    assert fast.metrics["turnover"] == pytest.approx(engine.metrics["turnover"], rel=1e-9)
