@@ -24,7 +24,6 @@ from trimtab.backtest.metrics import RunTotals, compute_metrics
 from trimtab.backtest.replay import FloatArray, Replay, buy_and_hold
 from trimtab.backtest.result import BacktestResult
 from trimtab.feed.table import NS_PER_SECOND
-from trimtab.policy.bands import adaptive_half_width, class_volatility
 from trimtab.venues.simulation.fees import FeeModel
 from trimtab.venues.simulation.models import RealityModels
 from trimtab.venues.simulation.slippage import BarConditions
@@ -69,7 +68,10 @@ def band_half_widths(replay: Replay) -> FloatArray:
     """Half-widths per bar (T, C) for adaptive bands, or the fixed ones as (1, C).
 
     Adaptive half-widths follow :func:`trimtab.policy.bands.class_bands` with each bar's realised
-    volatility (the event engine passes the same numbers to the planner).
+    volatility (the event engine passes the same numbers to the planner): the class's volatility is its
+    assets' volatilities weighted by the split over the assets that have one, and the half-width
+    ``clip(fixed x vol / reference_vol, min_band, max_band)``. The arithmetic is the bands module's, in
+    the same order, applied to whole columns, so the bands are identical to the last bit.
     """
     fixed = replay.half_widths[None, :]
     adaptive = replay.policy.trigger.adaptive
@@ -80,18 +82,24 @@ def band_half_widths(replay: Replay) -> FloatArray:
     for index, asset_class in enumerate(replay.classes):
         if asset_class.cash:
             continue
-        members = [a for a in range(len(replay.assets)) if replay.class_of[a] == index]
-        if not members:
-            continue
-        for t in range(n_bars):
-            known = {
-                replay.assets[a]: float(replay.volatility[t, a])
-                for a in members
-                if np.isfinite(replay.volatility[t, a])
-            }
-            vol = class_volatility(asset_class, known)
-            if vol is not None:
-                out[t, index] = adaptive_half_width(replay.half_widths[index], vol, adaptive)
+        weighted = np.zeros(n_bars)
+        total = np.zeros(n_bars)
+        known_any = np.zeros(n_bars, dtype=bool)
+        for a in range(len(replay.assets)):
+            if replay.class_of[a] != index:
+                continue
+            vol = replay.volatility[:, a]
+            known = np.isfinite(vol)
+            weight = float(asset_class.weights.get(replay.assets[a], 0.0))
+            weighted = np.where(known, weighted + weight * np.where(known, vol, 0.0), weighted)
+            total = np.where(known, total + weight, total)
+            known_any |= known
+        usable = known_any & (total > 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            class_vol = weighted / total
+        scaled = replay.half_widths[index] * class_vol / adaptive.reference_vol
+        clipped = np.minimum(np.maximum(scaled, adaptive.min_band), adaptive.max_band)
+        out[:, index] = np.where(usable, clipped, out[:, index])
     return np.ascontiguousarray(out)
 
 

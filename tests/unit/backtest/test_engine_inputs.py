@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from trimtab.backtest.engine import run_backtest
@@ -88,3 +89,39 @@ def test_options_are_marked_with_black76_on_dvol(btc_2023: MarketHistory) -> Non
     assert quote.iv is not None and 0.2 < quote.iv < 1.5  # DVOL in January 2023, as a fraction
     expected = black76(snapshot.prices["BTC"], 30_000.0, option.years_to_expiry(moment), quote.iv, option.option_type)
     assert quote.mark == pytest.approx(expected.value)
+
+
+def test_adaptive_bands_of_the_fast_path_are_the_planners_to_the_last_bit() -> None:
+    from trimtab.backtest.fastpath import band_half_widths
+    from trimtab.policy.bands import class_bands
+
+    history = load_history(DATA, ["BTC", "ETH", "BNB", "USDT"], timeframe="1d", use_cache=False)
+    policy = Policy.model_validate(
+        {
+            "base_currency": "USDT",
+            "class": [
+                {"name": "BTC", "assets": ["BTC"], "target": 0.4, "band": 0.05},
+                {
+                    "name": "ALTS",
+                    "assets": ["ETH", "BNB"],
+                    "target": 0.4,
+                    "band_relative": 0.2,
+                    "weights": {"ETH": 3, "BNB": 1},
+                },
+                {"name": "CASH", "assets": ["USDT"], "target": 0.2, "band": 0.05, "cash": True},
+            ],
+            "trigger": {"kind": "threshold", "adaptive": {"lookback": "30d", "reference_vol": 0.6, "max_band": 0.12}},
+        }
+    )
+    replay = prepare(policy, history, None, None)
+    assert replay.volatility is not None
+    widths = band_half_widths(replay)
+    classes = policy.asset_classes()
+    targets = {c.name: c.target for c in classes}
+    for bar in (0, 1, 5, 40, 500, replay.times.shape[0] - 1):
+        known = {
+            asset: float(v) for asset, v in zip(replay.assets, replay.volatility[bar], strict=True) if np.isfinite(v)
+        }
+        bands = class_bands(classes, targets, policy.trigger.adaptive, known)
+        assert [bands[c.name].half_width for c in classes] == widths[bar].tolist()
+    assert widths[:, 0].min() < 0.05 < widths[:, 0].max()  # the bands really move
