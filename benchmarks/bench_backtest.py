@@ -398,9 +398,11 @@ def main() -> None:
                 gap = other.final_equity / result.metrics["final_equity"] - 1.0
                 line(tool, f"{other.final_equity:,.2f}", f"{other.rebalances} rebalances", f"{gap:+.3%}")
         print(
-            "  conventions: trimtab sizes at the close's equity before fees and pays 0.1 % of each fill's value;\n"
-            "  vectorbt's target-percent orders are sized after earlier orders' fees in the same bar; bt tests its\n"
-            "  bands relative to the target (|w - t| / t > 0.05 / 0.09) and sizes with its own fee-inclusive logic."
+            "  conventions: trimtab sizes every order on the equity before the bar's trades and pays 0.1 % of each\n"
+            "  fill's value from cash; vectorbt's target-percent orders (group value at the close, sells first, fee\n"
+            "  from cash) follow the same convention. bt tests its bands relative to the target (|w - t| / t >\n"
+            "  0.05 / 0.09, the same bands here) but sizes each order so that its cost including the commission\n"
+            "  equals the amount allocated, so it holds slightly less after every rebalance."
         )
 
 
