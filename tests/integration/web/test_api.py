@@ -111,7 +111,9 @@ def test_a_cross_site_request_is_refused_even_with_the_token(served: Any) -> Non
 
 def test_an_unknown_host_header_is_refused(served: Any) -> None:
     assert served.client.get("/api/valuation", headers={"Host": "evil.example"}).status_code == 400
-    assert served.client.get("/api/valuation", headers={"Host": "localhost:8765"}).status_code == 200
+    for host in ("localhost:8765", "[::1]:8765", "127.0.0.1"):
+        assert served.client.get("/api/valuation", headers={"Host": host}).status_code == 200, host
+    assert served.client.get("/", headers={"Host": "127.0.0.1.evil.example"}).status_code == 400
 
 
 def test_remote_mode_needs_the_token_for_reads_too(remote: Any) -> None:
