@@ -63,18 +63,24 @@ class TradingState:
         }
 
 
-def pause_marker(state: StateStore) -> bool:
-    """Whether the last brake the dashboard set was a pause (not a kill)."""
+def pause_marker(state: StateStore) -> str | None:
+    """The halt reason the dashboard's last pause wrote, or None when its last brake was not a pause."""
     value = state.get(PAUSED) or {}
-    return isinstance(value, dict) and bool(value.get("paused", False))
+    if not isinstance(value, dict) or not value.get("paused", False):
+        return None
+    return str(value.get("reason", ""))
 
 
 def trading_state(store: Store) -> TradingState:
-    """The loop's brake on ``store``: the halt flag, the KILL file, and whether a pause set the flag."""
+    """The loop's brake on ``store``: the halt flag, the KILL file, and whether a pause set the flag.
+
+    A halt counts as a pause only while its reason is still the one the pause wrote: a ``trimtab kill``
+    after a pause replaces the reason and so turns it into a kill that Resume cannot lift.
+    """
     state = StateStore(store)
     halted, reason = halt_status(store, state)
     file = kill_file(store).exists()
-    paused = halted and not file and pause_marker(state)
+    paused = halted and not file and pause_marker(state) == reason
     return TradingState(paused=paused, halted=halted, reason=reason if halted else "", kill_file=file)
 
 

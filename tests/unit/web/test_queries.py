@@ -183,3 +183,14 @@ def test_positions_come_from_the_venues_holdings_when_the_loop_records_those() -
         }
     ]  # fmt: skip
     assert view["min_liquidation_distance"] is None
+
+
+def test_a_kill_from_the_command_line_after_a_pause_is_not_resumable(store: Store) -> None:
+    controls = Controls(store, clock=lambda: NOW)
+    controls.pause()
+    StateStore(store).set_halted(True, "halted by trimtab kill")  # what 'trimtab kill' writes
+    assert trading_state(store).mode == "halted"
+    with pytest.raises(ActionError):
+        controls.resume()
+    StateStore(store).set_halted(False, "")  # 'trimtab resume'
+    assert trading_state(store).mode == "running"
