@@ -8,11 +8,14 @@ server listens beyond loopback.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from trimtab.errors import BadInputError
+
+if TYPE_CHECKING:
+    from trimtab.storage import Store
 
 DEFAULT_PORT = 8765
 
@@ -74,7 +77,7 @@ def serve_command(
 
 
 def run_server(
-    store: object,
+    store: Store,
     host: str,
     port: int,
     allow_remote: bool,
@@ -87,11 +90,10 @@ def run_server(
     """Build the application for ``store`` and serve it with uvicorn (blocks until interrupted)."""
     import uvicorn
 
-    from trimtab.storage import Store, describe_url
+    from trimtab.storage import describe_url
     from trimtab.web import WebSettings, create_app
     from trimtab.web.security import load_or_create_token
 
-    assert isinstance(store, Store)
     token = load_or_create_token(store, token_file, rotate=rotate_token)
     if token.new_token is not None:
         # Shown once: the server keeps only its digest in memory and never sends it back.
