@@ -42,12 +42,13 @@ def reconcile(tracker: OrderTracker, journal: Journal, clock: Callable[[], datet
     """Resolve, settle and clean up trimtab's orders; see the module docstring."""
     result = Reconciliation()
     venue = tracker.venue
-    known = {o.client_order_id for o in journal.orders()}
     try:
         venue_open = venue.fetch_open_orders()
     except RetryableError:
         venue_open = []
-    lost = {o.client_order_id for o in journal.orders() if o.status == "lost"}
+    journaled = {cid: journal.order(cid) for cid in {s.client_order_id for s in venue_open}}
+    known = {cid for cid, order in journaled.items() if order is not None}
+    lost = {cid for cid, order in journaled.items() if order is not None and order.status == "lost"}
     for state in venue_open:
         if state.client_order_id in lost:
             # "Not found" was wrong after all: the order is live. Follow it again (it is cancelled below).
