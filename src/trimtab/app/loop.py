@@ -38,7 +38,7 @@ from trimtab.execution.ids import new_plan_id
 from trimtab.planner import PlanContext, make_plan
 from trimtab.policy.config import CppiStrategy, Policy
 from trimtab.storage import Store
-from trimtab.storage.journal import Journal
+from trimtab.storage.journal import Journal, OverfillError
 from trimtab.storage.state import LAST_CHECK, LAST_REBALANCE, PEAK_EQUITY, StateStore
 from trimtab.valuation.valuate import valuate
 from trimtab.venues.ports import Venue
@@ -135,6 +135,8 @@ class RunLoop:
             reconciliation = reconcile(self.executor.tracker, self.journal, self.clock, number)
         except RetryableError as error:
             return self._pause(result, [f"venue unavailable while reconciling: {error}"])
+        except OverfillError as error:
+            return self._halt_for_human(result, str(error))
         result.converged = reconciliation.converged
         try:
             portfolio, position_symbols = self._holdings()
@@ -183,6 +185,9 @@ class RunLoop:
             # Orders already sent are journaled; the next cycle's reconciliation settles them.
             result.converged = False
             return self._pause(result, [f"venue unavailable mid-plan: {error}"])
+        except OverfillError as error:
+            result.converged = False
+            return self._halt_for_human(result, str(error))
         return self._finish(result)
 
     # -- steps ---------------------------------------------------------------------------------------------
@@ -317,6 +322,13 @@ class RunLoop:
         result.paused = problems
         for problem in problems:
             self._decide(result, "pause", problem)
+        return self._finish(result)
+
+    def _halt_for_human(self, result: CycleResult, reason: str) -> CycleResult:
+        """The venue and the journal disagree in a way no retry fixes: halt until a person resumes."""
+        self.state.set_halted(True, f"needs a human: {reason}")
+        result.halted = True
+        self._decide(result, "halt", f"halted until `trimtab resume`: {reason}")
         return self._finish(result)
 
     def _fail_closed(self, result: CycleResult, reason: str) -> CycleResult:

@@ -224,3 +224,23 @@ def test_a_second_instance_on_the_same_journal_is_refused(tmp_path: Path) -> Non
         InstanceLock(open_store(f"sqlite:///{tmp_path / 'journal.db'}")).acquire()
     with InstanceLock(store):  # released on exit: a restart takes it again
         pass
+
+
+def test_fills_beyond_an_order_halt_the_loop_until_a_person_resumes(tmp_path: Path) -> None:
+    from trimtab.venues.ports import Fill
+
+    h = Harness(tmp_path, _drifted(), _policy(tmp_path))
+    h.loop.cycle()
+    first = h.loop.journal.orders()[0]
+    h.loop.journal.update_order(first.client_order_id, NOW, status="open")  # the loop will look at it again
+    real = h.venue.fetch_fills
+
+    def doubled(symbol: str, since: datetime | None = None) -> list[Fill]:
+        fills = real(symbol, since)
+        return fills + [replace(f, trade_id=f.trade_id + "-again") for f in fills]
+
+    h.venue.fetch_fills = doubled  # type: ignore[method-assign]
+    result = h.loop.cycle()
+    assert result.halted and result.orders == []
+    halted, reason = h.state.halted()
+    assert halted and reason.startswith("needs a human")
