@@ -86,6 +86,35 @@ class Run:
         return moved
 
 
+def check_setup(setup: RunSetup, state_url: str) -> None:
+    """The checks that need no journal, run before the journal is opened (bad input writes nothing).
+
+    Raises
+    ------
+    BadInputError
+        Paper inputs on a live venue, both or neither of ``--market`` and ``--data``, ``--at`` without
+        ``--data``, a first paper run (no SQLite journal yet) without ``--portfolio``, or a live venue
+        without API keys.
+    """
+    if setup.venue != "paper":
+        for flag, value in (("--portfolio", setup.portfolio), ("--market", setup.market), ("--data", setup.data)):
+            if value is not None:
+                raise BadInputError(
+                    flag, "", "is for the paper venue only; a live venue's balances and prices are real"
+                )
+        _credentials(setup)
+        return
+    if (setup.market is None) == (setup.data is None):
+        raise BadInputError("--market", "", "the paper venue needs exactly one of --market M or --data D")
+    if setup.at is not None and setup.data is None:
+        raise BadInputError("--at", "", "is for replayed history (--data D)")
+    from sqlalchemy.engine import make_url
+
+    database = make_url(state_url).database if state_url.startswith("sqlite") else None
+    if database and database != ":memory:" and not Path(database).exists() and setup.portfolio is None:
+        raise BadInputError("--portfolio", "", "required on the first paper run (the account's balances)")
+
+
 def build_run(policy: Policy, store: Store, setup: RunSetup) -> Run:
     """Wire a run of ``policy`` on ``store``.
 
@@ -186,8 +215,8 @@ def _replay(policy: Policy, state: StateStore, data: Path, at: datetime | None) 
     return feed
 
 
-def _ccxt(setup: RunSetup) -> Venue:
-    from trimtab.venues.ccxt import build_ccxt_venue, load_credentials
+def _credentials(setup: RunSetup) -> Any:
+    from trimtab.venues.ccxt import load_credentials
 
     credentials = load_credentials(setup.venue, setup.keys)
     if credentials is None:
@@ -197,6 +226,13 @@ def _ccxt(setup: RunSetup) -> Venue:
             f"no API keys for {setup.venue}: set TRIMTAB_{setup.venue.upper()}_API_KEY and "
             "_API_SECRET or give --keys FILE (trade-only keys, never withdrawal)",
         )
+    return credentials
+
+
+def _ccxt(setup: RunSetup) -> Venue:
+    from trimtab.venues.ccxt import build_ccxt_venue
+
+    credentials = _credentials(setup)
     extra: dict[str, Any] | None = None
     if setup.venue_config is not None:
         try:

@@ -65,7 +65,7 @@ def run_command(
     from trimtab.app.approval import stdin_approver
     from trimtab.app.lock import InstanceLock
     from trimtab.app.logs import configure_logging
-    from trimtab.app.wiring import RunSetup, build_run
+    from trimtab.app.wiring import RunSetup, build_run, check_setup
     from trimtab.execution.config import load_execution_config
     from trimtab.loaders.policy import load_policy
     from trimtab.storage import default_state_url, open_store
@@ -78,7 +78,7 @@ def run_command(
         from trimtab.notify import build_hub, load_notify_config
 
         hub = build_hub(load_notify_config(notify), notify.name)
-    store = open_store(state or default_state_url(venue))
+    state_url = state or default_state_url(venue)
     setup = RunSetup(
         venue=venue,
         portfolio=portfolio,
@@ -92,6 +92,8 @@ def run_command(
         approver=stdin_approver() if approve else None,
         config=config,
     )
+    check_setup(setup, state_url)
+    store = open_store(state_url)
     total = 1 if once else cycles
     with InstanceLock(store, name=f"run:{venue}"):
         wired = build_run(loaded_policy, store, setup)
