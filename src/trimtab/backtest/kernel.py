@@ -29,6 +29,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from trimtab.backtest.kernel_goals import goals_for_rebalance, minimal_turnover
+
 TRIGGER_THRESHOLD = 0
 TRIGGER_CALENDAR = 1
 TRIGGER_HYBRID = 2
@@ -45,171 +47,8 @@ STAT_EQUITY_SUM = 8
 STAT_COUNT = 9
 
 _EDGE_TOLERANCE = 1e-12
-SHIFT_TOLERANCE = 1e-12
-"""As :data:`trimtab.planner.goals.SHIFT_TOLERANCE`: weight differences below this are noise."""
 NEGLIGIBLE = 1e-9
 """As :data:`trimtab.planner.sizing.NEGLIGIBLE`: exposure changes below this fraction of equity are noise."""
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _water_fill(amount: float, rooms: np.ndarray, candidates: np.ndarray, taken: np.ndarray) -> float:
-    """Spread ``amount`` evenly over ``candidates``, none taking more than its room (smallest rooms first).
-
-    The mirror of :func:`trimtab.planner.goals.water_fill`; returns what could not be placed.
-    """
-    count = 0
-    for c in range(rooms.shape[0]):
-        taken[c] = 0.0
-        if candidates[c] and rooms[c] > SHIFT_TOLERANCE:
-            count += 1
-    eligible = np.empty(count, dtype=np.int64)
-    k = 0
-    for c in range(rooms.shape[0]):
-        if candidates[c] and rooms[c] > SHIFT_TOLERANCE:
-            eligible[k] = c
-            k += 1
-    order = eligible[np.argsort(rooms[eligible], kind="mergesort")]
-    remaining = amount
-    for position in range(count):
-        if remaining <= SHIFT_TOLERANCE:
-            break
-        c = order[position]
-        share = remaining / (count - position)
-        take = share if share < rooms[c] else rooms[c]
-        taken[c] = take
-        remaining -= take
-    return remaining if remaining > 0.0 else 0.0
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _cash_remainder(goals: np.ndarray, cash_class: int) -> float:
-    total = 0.0
-    for c in range(goals.shape[0]):
-        if c != cash_class:
-            total += goals[c]
-    return 1.0 - total
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _shift_into_cash_band(
-    goals: np.ndarray,
-    targets: np.ndarray,
-    half_widths: np.ndarray,
-    cash_class: int,
-    candidates: np.ndarray,
-    rooms: np.ndarray,
-    taken: np.ndarray,
-) -> float:
-    """Mirror of the planner's shift: move ``candidates`` within their bands until cash is in its band."""
-    n_classes = goals.shape[0]
-    remainder = _cash_remainder(goals, cash_class)
-    cash_upper = targets[cash_class] + half_widths[cash_class]
-    cash_lower = targets[cash_class] - half_widths[cash_class]
-    if remainder > cash_upper:
-        for c in range(n_classes):
-            room = (targets[c] + half_widths[c]) - goals[c]
-            rooms[c] = room if room > 0.0 else 0.0
-        left = _water_fill(remainder - cash_upper, rooms, candidates, taken)
-        for c in range(n_classes):
-            if taken[c] != 0.0:
-                goals[c] += taken[c]
-        return left
-    if remainder < cash_lower:
-        for c in range(n_classes):
-            room = goals[c] - (targets[c] - half_widths[c])
-            rooms[c] = room if room > 0.0 else 0.0
-        left = _water_fill(cash_lower - remainder, rooms, candidates, taken)
-        for c in range(n_classes):
-            if taken[c] != 0.0:
-                goals[c] -= taken[c]
-        return left
-    return 0.0
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _goals(
-    weights: np.ndarray,
-    targets: np.ndarray,
-    half_widths: np.ndarray,
-    cash_class: int,
-    scope_breached: bool,
-    band_edge: bool,
-    goals: np.ndarray,
-    moving: np.ndarray,
-) -> None:
-    """Goal weight of every class and which non-cash classes trade.
-
-    The mirror of :func:`trimtab.planner.goals.compute_goals` (scope widening and water-filling included).
-    """
-    n_classes = weights.shape[0]
-    in_scope = np.zeros(n_classes, dtype=np.bool_)
-    for c in range(n_classes):
-        goals[c] = weights[c]
-        if c == cash_class:
-            continue
-        breached = abs(weights[c] - targets[c]) > half_widths[c]
-        in_scope[c] = (not scope_breached) or breached
-    if not band_edge:
-        for c in range(n_classes):
-            if in_scope[c]:
-                goals[c] = targets[c]
-        if scope_breached:
-            remainder = _cash_remainder(goals, cash_class)
-            if abs(remainder - targets[cash_class]) > half_widths[cash_class]:
-                for c in range(n_classes):
-                    if c != cash_class:
-                        in_scope[c] = True
-                        goals[c] = targets[c]
-        for c in range(n_classes):
-            moving[c] = in_scope[c]
-    else:
-        rooms = np.zeros(n_classes)
-        taken = np.zeros(n_classes)
-        for c in range(n_classes):
-            if in_scope[c]:
-                lower = targets[c] - half_widths[c]
-                upper = targets[c] + half_widths[c]
-                goal = weights[c] if weights[c] > lower else lower
-                goals[c] = goal if goal < upper else upper
-        left = _shift_into_cash_band(goals, targets, half_widths, cash_class, in_scope, rooms, taken)
-        outside = np.zeros(n_classes, dtype=np.bool_)
-        any_outside = False
-        for c in range(n_classes):
-            if c != cash_class and not in_scope[c]:
-                outside[c] = True
-                any_outside = True
-        if left > SHIFT_TOLERANCE and any_outside:
-            _shift_into_cash_band(goals, targets, half_widths, cash_class, outside, rooms, taken)
-        for c in range(n_classes):
-            moving[c] = c != cash_class and abs(goals[c] - weights[c]) > SHIFT_TOLERANCE
-    goals[cash_class] = _cash_remainder(goals, cash_class)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _minimal_turnover(changes: np.ndarray, class_of: np.ndarray, moving: np.ndarray) -> None:
-    """Band-edge sizing: each moving class trades only its net change, on the assets moving with it.
-
-    The mirror of :func:`trimtab.planner.sizing.minimal_turnover`, applied class by class in place.
-    """
-    for c in range(moving.shape[0]):
-        if not moving[c]:
-            continue
-        total = 0.0
-        for a in range(changes.shape[0]):
-            if class_of[a] == c:
-                total += changes[a]
-        along = 0.0
-        for a in range(changes.shape[0]):
-            if class_of[a] == c and changes[a] != 0.0 and (changes[a] > 0.0) == (total > 0.0):
-                along += changes[a]
-        scale = total / along if total != 0.0 else 0.0
-        for a in range(changes.shape[0]):
-            if class_of[a] != c:
-                continue
-            if total != 0.0 and changes[a] != 0.0 and (changes[a] > 0.0) == (total > 0.0):
-                changes[a] = changes[a] * scale
-            else:
-                changes[a] = 0.0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -586,12 +425,14 @@ def simulate(
                 equity, distance, outside = _valuate(
                     close, t, holdings, class_of, cash, cash_class, targets, half_widths, row, values, net, weights
                 )
-                _goals(weights, targets, half_widths[row], cash_class, scope_breached, band_edge, goals, moving)
+                goals_for_rebalance(
+                    weights, targets, half_widths[row], cash_class, scope_breached, band_edge, goals, moving
+                )
                 for a in range(n_assets):
                     c = class_of[a]
                     changes[a] = split[a] * (goals[c] * equity) - values[a] if moving[c] else 0.0
                 if band_edge:
-                    _minimal_turnover(changes, class_of, moving)
+                    minimal_turnover(changes, class_of, moving)
                 for a in range(n_assets):
                     change = changes[a]
                     if change == 0.0 or abs(change) <= NEGLIGIBLE * abs(equity):

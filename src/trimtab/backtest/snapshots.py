@@ -25,6 +25,7 @@ from trimtab.domain.market import DerivativeQuote, MarketSnapshot
 from trimtab.errors import BadInputError
 from trimtab.policy.config import CoreSatelliteStrategy
 from trimtab.valuation.black76 import black76
+from trimtab.venues.simulation.funding import funding_stamps
 
 FUNDING_INTERVAL_HOURS = 8.0
 OPTION_VOL_LOOKBACK = timedelta(days=30)
@@ -93,8 +94,7 @@ class SnapshotBuilder:
         series = self.history.funding.get(asset)
         if series is None:
             return []
-        lo = int(np.searchsorted(series.times, after, side="right"))
-        hi = int(np.searchsorted(series.times, until, side="right"))
+        lo, hi = funding_stamps(series.times, after, until)
         marks = self.history.marks.get(asset)
         out: list[tuple[int, float, float | None]] = []
         for k in range(lo, hi):
