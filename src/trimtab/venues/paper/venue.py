@@ -34,9 +34,10 @@ from trimtab.domain.market import MarketRules, MarketSnapshot
 from trimtab.domain.plan import Side
 from trimtab.domain.portfolio import Portfolio
 from trimtab.errors import OrderRejectedError
+from trimtab.venues.paper.book import PaperBook
 from trimtab.venues.paper.feed import PriceFeed
 from trimtab.venues.paper.funds import check_funds, reduce_only_amount
-from trimtab.venues.paper.persistence import AccountStore, MemoryStore, funding_stamps, iso, parse_time
+from trimtab.venues.paper.persistence import AccountStore, MemoryStore, iso, parse_time
 from trimtab.venues.ports import (
     Fill,
     OrderRequest,
@@ -47,7 +48,7 @@ from trimtab.venues.ports import (
     VenueMarket,
     VenuePosition,
 )
-from trimtab.venues.simulation import Liquidity, PerpPosition, RealityModels, SimulatedAccount
+from trimtab.venues.simulation import Liquidity, RealityModels
 from trimtab.venues.simulation.slippage import BarConditions
 
 PAPER_ACCOUNT_KEY = "paper_account"
@@ -98,59 +99,21 @@ class PaperVenue:
         self.touch_depth = touch_depth
         document = self.store.get(PAPER_ACCOUNT_KEY)
         if document is None:
-            self._new_account(initial)
+            self.book = PaperBook.new(initial or Portfolio(base_currency), self.models, self._now())
         else:
-            self._load(document)
+            self.book = PaperBook.from_document(document, self.models, self._now())
+        # The book's containers, under the names an exchange account would use.
+        self.account = self.book.account
+        self.orders = self.book.orders
+        self.trades = self.book.trades
+        self.leverage = self.book.leverage
+        if document is None:
+            self._save()
 
     # -- persistence ---------------------------------------------------------------------------------
-    def _new_account(self, initial: Portfolio | None) -> None:
-        portfolio = initial or Portfolio(self.base_currency)
-        self.account = SimulatedAccount.from_portfolio(portfolio, self.models)
-        self.account.balances = {a: v for a, v in self.account.balances.items() if v != 0.0}
-        self.leverage: dict[str, float] = {p.symbol: p.leverage for p in portfolio.derivatives}
-        self.orders: dict[str, dict[str, Any]] = {}
-        self.trades: list[dict[str, Any]] = []
-        self.order_seq = 0
-        self.trade_seq = 0
-        self.funding_at: datetime = self._now()
-        self._save()
-
-    def _load(self, document: dict[str, Any]) -> None:
-        account = SimulatedAccount(document["base_currency"], self.models, dict(document["balances"]))
-        for symbol, p in document["positions"].items():
-            account.positions[symbol] = PerpPosition(
-                parse_symbol(symbol), p["amount"], p["entry_price"], p.get("leverage", 1.0)
-            )
-        account.fees_paid = document.get("fees_paid", 0.0)
-        account.funding_paid = document.get("funding_paid", 0.0)
-        account.slippage_paid = document.get("slippage_paid", 0.0)
-        self.account = account
-        self.leverage = dict(document.get("leverage", {}))
-        self.orders = dict(document["orders"])
-        self.trades = list(document["trades"])
-        self.order_seq = int(document["order_seq"])
-        self.trade_seq = int(document["trade_seq"])
-        self.funding_at = parse_time(document.get("funding_at")) or self._now()
-
     def document(self) -> dict[str, Any]:
         """The account as the JSON document kept in the store."""
-        return {
-            "base_currency": self.account.base_currency,
-            "balances": dict(self.account.balances),
-            "positions": {
-                s: {"amount": p.amount, "entry_price": p.entry_price, "leverage": p.leverage}
-                for s, p in self.account.positions.items()
-            },
-            "leverage": dict(self.leverage),
-            "orders": self.orders,
-            "trades": self.trades,
-            "order_seq": self.order_seq,
-            "trade_seq": self.trade_seq,
-            "funding_at": iso(self.funding_at),
-            "fees_paid": self.account.fees_paid,
-            "funding_paid": self.account.funding_paid,
-            "slippage_paid": self.account.slippage_paid,
-        }
+        return self.book.to_document()
 
     def _save(self) -> None:
         self.store.set(PAPER_ACCOUNT_KEY, self.document())
@@ -285,11 +248,11 @@ class PaperVenue:
         check_funds(
             self.account, self.orders, self.leverage, market, (request.symbol, signed, price_for_funds, reference)
         )
-        self.order_seq += 1
+        self.book.order_seq += 1
         now = self._now()
         order: dict[str, Any] = {
             "client_order_id": request.client_order_id,
-            "exchange_order_id": f"P{self.order_seq}",
+            "exchange_order_id": f"P{self.book.order_seq}",
             "symbol": request.symbol,
             "side": request.side.value,
             "type": request.type.value,
@@ -304,15 +267,15 @@ class PaperVenue:
         }
         self.orders[request.client_order_id] = order
         if request.type is OrderType.MARKET:
-            self._execute(order, amount, reference, Liquidity.TAKER, None, now)
+            self.book.execute(order, amount, reference, Liquidity.TAKER, None, now)
             order["status"] = OrderStatus.FILLED.value
         elif crosses:
             # A marketable limit takes what the touch offers, never worse than its limit.
             take = min(amount, self.touch_depth / worst)
-            self._execute(order, take, reference, Liquidity.TAKER, None, now)
-        self._settle_status(order)
+            self.book.execute(order, take, reference, Liquidity.TAKER, None, now)
+        self.book.settle_status(order)
         self._save()
-        return self._state(order)
+        return self.book.order_state(order)
 
     def cancel_order(self, client_order_id: str, symbol: str) -> OrderState:
         self._sync()
@@ -322,19 +285,19 @@ class PaperVenue:
         if OrderStatus(order["status"]).is_open:
             order["status"] = OrderStatus.CANCELED.value
             self._save()
-        return self._state(order)
+        return self.book.order_state(order)
 
     def fetch_order(self, client_order_id: str, symbol: str) -> OrderState | None:
         self._sync()
         order = self.orders.get(client_order_id)
         if order is None or order["symbol"] != symbol:
             return None
-        return self._state(order)
+        return self.book.order_state(order)
 
     def fetch_open_orders(self, symbol: str | None = None) -> list[OrderState]:
         self._sync()
         return [
-            self._state(o)
+            self.book.order_state(o)
             for o in self.orders.values()
             if OrderStatus(o["status"]).is_open and (symbol is None or o["symbol"] == symbol)
         ]
@@ -376,10 +339,10 @@ class PaperVenue:
         remaining = order["amount"] - order["filled"]
         take = remaining if amount is None else min(amount, remaining)
         price = float(order["price"])
-        self._execute(order, take, price, Liquidity.MAKER, price, self._now())
-        self._settle_status(order)
+        self.book.execute(order, take, price, Liquidity.MAKER, price, self._now())
+        self.book.settle_status(order)
         self._save()
-        return self._state(order)
+        return self.book.order_state(order)
 
     # -- views used by the run loop and the tests -------------------------------------------------------
     def portfolio(self) -> Portfolio:
@@ -392,59 +355,12 @@ class PaperVenue:
         return self.account.equity(market.prices, marks)
 
     # -- internals -----------------------------------------------------------------------------------
-    def _execute(
-        self,
-        order: dict[str, Any],
-        amount: float,
-        reference: float,
-        liquidity: Liquidity,
-        limit_price: float | None,
-        now: datetime,
-    ) -> None:
-        if amount <= _EPS:
-            return
-        signed = amount if order["side"] == "buy" else -amount
-        leverage = self.leverage.get(order["symbol"], 1.0)
-        if limit_price is None:
-            report = self.account.fill(order["symbol"], signed, reference, leverage=leverage, liquidity=liquidity)
-        else:
-            report = self.account.fill(
-                order["symbol"], signed, limit_price, leverage=leverage, liquidity=liquidity, slippage_fraction=0.0
-            )
-        self.trade_seq += 1
-        order["filled"] += report.amount
-        order["cost"] += report.notional
-        order["fee"] += report.fee
-        self.trades.append(
-            {
-                "trade_id": f"T{self.trade_seq}",
-                "client_order_id": order["client_order_id"],
-                "exchange_order_id": order["exchange_order_id"],
-                "symbol": order["symbol"],
-                "side": order["side"],
-                "amount": report.amount,
-                "price": report.price,
-                "fee": report.fee,
-                "liquidity": liquidity.value,
-                "timestamp": iso(now),
-            }
-        )
-
-    @staticmethod
-    def _settle_status(order: dict[str, Any]) -> None:
-        if OrderStatus(order["status"]).is_final:
-            return
-        if order["filled"] >= order["amount"] * (1.0 - 1e-12):
-            order["status"] = OrderStatus.FILLED.value
-        elif order["filled"] > 0:
-            order["status"] = OrderStatus.PARTIALLY_FILLED.value
-
     def _sync(self) -> None:
         """Let time pass: settle funding, liquidate, and match resting orders against the touch."""
         market = self.feed.snapshot()
         now = self._now()
-        changed = self._settle_funding(market, now)
-        changed = self._liquidate(market, now) or changed
+        changed = self.book.settle_funding(market, now)
+        changed = self.book.liquidate(market, now) or changed
         for order in self.orders.values():
             if not OrderStatus(order["status"]).is_open or order["type"] != OrderType.LIMIT.value:
                 continue
@@ -465,64 +381,8 @@ class PaperVenue:
                     changed = True
                     continue
             take = min(remaining, self.touch_depth / price)
-            self._execute(order, take, price, Liquidity.MAKER, price, now)
-            self._settle_status(order)
+            self.book.execute(order, take, price, Liquidity.MAKER, price, now)
+            self.book.settle_status(order)
             changed = True
         if changed:
             self._save()
-
-    def _settle_funding(self, market: MarketSnapshot, now: datetime) -> bool:
-        if now <= self.funding_at:
-            return False
-        changed = False
-        for symbol, position in list(self.account.positions.items()):
-            quote = market.derivatives.get(symbol)
-            if quote is None or position.instrument.kind is not InstrumentKind.PERP:
-                continue
-            for _stamp in funding_stamps(self.funding_at, now, quote.funding_interval_hours):
-                self.account.accrue_funding(symbol, quote.funding_rate, quote.mark)
-                changed = True
-        self.funding_at = now
-        return changed
-
-    def _liquidate(self, market: MarketSnapshot, now: datetime) -> bool:
-        adverse = {s: (q.mark, q.mark) for s, q in market.derivatives.items() if s in self.account.positions}
-        if not adverse:
-            return False
-        before = self.account.fees_paid
-        liquidations = self.account.check_liquidations(adverse)
-        for liquidation in liquidations:
-            self.trade_seq += 1
-            self.trades.append(
-                {
-                    "trade_id": f"L{self.trade_seq}",
-                    "client_order_id": None,
-                    "exchange_order_id": f"liquidation-{self.trade_seq}",
-                    "symbol": liquidation.symbol,
-                    "side": "sell" if liquidation.amount > 0 else "buy",
-                    "amount": abs(liquidation.amount),
-                    "price": liquidation.price,
-                    "fee": liquidation.fee,
-                    "liquidity": "taker",
-                    "timestamp": iso(now),
-                }
-            )
-        return bool(liquidations) or self.account.fees_paid != before
-
-    def _state(self, order: dict[str, Any]) -> OrderState:
-        filled = float(order["filled"])
-        return OrderState(
-            client_order_id=order["client_order_id"],
-            exchange_order_id=order["exchange_order_id"],
-            symbol=order["symbol"],
-            side=Side(order["side"]),
-            type=OrderType(order["type"]),
-            amount=float(order["amount"]),
-            price=order["price"],
-            filled=filled,
-            average_price=order["cost"] / filled if filled > 0 else None,
-            fee=float(order["fee"]),
-            fee_currency=self.base_currency,
-            status=OrderStatus(order["status"]),
-            timestamp=parse_time(order["timestamp"]),
-        )
