@@ -61,6 +61,7 @@ class Journal:
         payload: dict[str, Any],
         policy_hash: str = "",
     ) -> None:
+        """Record a plan (``status``: pending, approved, executing, done, unresolved, dry-run...)."""
         with self.store.transaction() as session:
             session.add(
                 PlanRow(
@@ -78,6 +79,7 @@ class Journal:
             )
 
     def set_plan_status(self, plan_id: str, status: str) -> None:
+        """Change a plan's status (raises KeyError for an unknown plan)."""
         with self.store.transaction() as session:
             row = session.get(PlanRow, plan_id)
             if row is None:
@@ -113,6 +115,7 @@ class Journal:
         algo: str,
         created_at: datetime,
     ) -> IntentRecord:
+        """Record one leg of a plan before any of its orders exists; returns it with its id."""
         with self.store.transaction() as session:
             row = IntentRow(
                 plan_id=plan_id,
@@ -132,12 +135,14 @@ class Journal:
             return intent_record(row)
 
     def set_intent_status(self, intent_id: int, status: str) -> None:
+        """Mark a leg done, partial, refused or unresolved."""
         with self.store.transaction() as session:
             row = session.get(IntentRow, intent_id)
             if row is not None:
                 row.status = status
 
     def intents(self, plan_id: str | None = None, status: str | None = None) -> list[IntentRecord]:
+        """Legs, oldest first, optionally of one plan or with one status."""
         with self.store.transaction() as session:
             query = select(IntentRow).order_by(IntentRow.id)
             if plan_id is not None:
@@ -203,6 +208,7 @@ class Journal:
             return order_record(row)
 
     def order(self, client_order_id: str) -> OrderRecord | None:
+        """The order with this client id, or None."""
         with self.store.transaction() as session:
             row = session.scalars(select(OrderRow).where(OrderRow.client_order_id == client_order_id)).first()
             return None if row is None else order_record(row)
@@ -215,11 +221,6 @@ class Journal:
                 query = query.where(OrderRow.status.in_(OPEN_STATUSES))
             if plan_id is not None:
                 query = query.where(OrderRow.plan_id == plan_id)
-            return [order_record(row) for row in session.scalars(query)]
-
-    def orders_of_intent(self, intent_id: int) -> list[OrderRecord]:
-        with self.store.transaction() as session:
-            query = select(OrderRow).where(OrderRow.intent_id == intent_id).order_by(OrderRow.id)
             return [order_record(row) for row in session.scalars(query)]
 
     def orders_since(self, since: datetime) -> list[OrderRecord]:
@@ -292,6 +293,7 @@ class Journal:
             return True
 
     def fills(self, client_order_id: str | None = None) -> list[FillRecord]:
+        """Fills, oldest first, optionally of one order."""
         with self.store.transaction() as session:
             query = select(FillRow).order_by(FillRow.id)
             if client_order_id is not None:
@@ -311,6 +313,7 @@ class Journal:
             ]
 
     def known_trade_ids(self, venue: str) -> set[str]:
+        """Every trade id already applied from ``venue``."""
         with self.store.transaction() as session:
             return set(session.scalars(select(FillRow.trade_id).where(FillRow.venue == venue)))
 
@@ -318,6 +321,7 @@ class Journal:
     def save_snapshot(
         self, *, timestamp: datetime, cycle: int, equity: float, halted: bool, payload: dict[str, Any]
     ) -> None:
+        """Record one cycle's valuation (``payload``: classes against bands, prices, holdings)."""
         with self.store.transaction() as session:
             session.add(SnapshotRow(timestamp=timestamp, cycle=cycle, equity=equity, halted=halted, payload=payload))
 
@@ -356,10 +360,12 @@ class Journal:
     def add_decision(
         self, *, timestamp: datetime, cycle: int, kind: str, reason: str, payload: dict[str, Any] | None = None
     ) -> None:
+        """Record why something was or was not done (``kind``: trigger, guard, pause, halt, funding...)."""
         with self.store.transaction() as session:
             session.add(DecisionRow(timestamp=timestamp, cycle=cycle, kind=kind, reason=reason, payload=payload or {}))
 
     def decisions(self, kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Decisions, oldest first, optionally only of some kinds."""
         with self.store.transaction() as session:
             query = select(DecisionRow).order_by(DecisionRow.id)
             if kinds is not None:

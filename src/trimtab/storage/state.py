@@ -29,11 +29,13 @@ class StateStore:
         self.store = store
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The value stored under ``key`` (``default`` when none)."""
         with self.store.transaction() as session:
             row = session.get(StateRow, key)
             return default if row is None else row.value
 
     def set(self, key: str, value: Any) -> None:
+        """Store ``value`` under ``key`` in one transaction."""
         with self.store.transaction() as session:
             row = session.get(StateRow, key)
             now = datetime.now(UTC)
@@ -57,6 +59,7 @@ class StateStore:
             return new
 
     def keys(self) -> list[str]:
+        """Every key stored."""
         with self.store.transaction() as session:
             return list(session.scalars(select(StateRow.key)))
 
@@ -67,9 +70,11 @@ class StateStore:
         return bool(value.get("halted", False)), str(value.get("reason", ""))
 
     def set_halted(self, halted: bool, reason: str = "") -> None:
+        """Set or clear the halt flag (``trimtab kill`` / ``trimtab resume``)."""
         self.set(HALTED, {"halted": halted, "reason": reason})
 
     def get_time(self, key: str) -> datetime | None:
+        """A moment stored under ``key`` (UTC), or None."""
         value = self.get(key)
         if not value:
             return None
@@ -77,4 +82,5 @@ class StateStore:
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
     def set_time(self, key: str, moment: datetime) -> None:
+        """Store a moment under ``key`` (as ISO 8601 UTC)."""
         self.set(key, moment.astimezone(UTC).isoformat())
