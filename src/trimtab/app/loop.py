@@ -173,6 +173,7 @@ class RunLoop:
             self._decide(result, "trigger", plan.trigger_reason or "the trigger fired")
         if not trades:
             self._after_check(now)
+            self._lapse_approvals()
             return self._finish(result)
         if halted:
             self._decide(result, "halt", f"{len(trades)} order(s) not sent: {halt_reason}")
@@ -313,6 +314,14 @@ class RunLoop:
         assert self.approver is not None
         answer = self.approver(plan_id, trades)
         return "executing" if answer == "approved" else answer
+
+    def _lapse_approvals(self) -> None:
+        """Nothing to trade any more: an approval given (or awaited) for an earlier plan no longer applies."""
+        if self.approver is None:
+            return
+        for status in ("pending", "approved"):
+            for plan in self.journal.plans(status=status):
+                self.journal.set_plan_status(plan["id"], "lapsed")
 
     def _decide(self, result: CycleResult, kind: str, reason: str) -> None:
         self.journal.add_decision(timestamp=result.timestamp, cycle=result.cycle, kind=kind, reason=reason)

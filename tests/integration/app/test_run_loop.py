@@ -244,3 +244,15 @@ def test_fills_beyond_an_order_halt_the_loop_until_a_person_resumes(tmp_path: Pa
     assert result.halted and result.orders == []
     halted, reason = h.state.halted()
     assert halted and reason.startswith("needs a human")
+
+
+def test_an_approval_lapses_once_the_market_needs_no_trade(tmp_path: Path) -> None:
+    h = Harness(tmp_path, _drifted(), _policy(tmp_path), approver=lambda plan_id, trades: "pending")
+    first = h.loop.cycle()
+    assert first.plan_id is not None
+    # Someone rebalances by hand meanwhile: nothing is left to do.
+    h.venue.create_order(OrderRequest("manual-1", "BTC/USDT", Side.SELL, OrderType.MARKET, 0.4))
+    h.venue.create_order(OrderRequest("manual-2", "ETH/USDT", Side.BUY, OrderType.MARKET, 2.0))
+    quiet = h.loop.cycle()
+    assert quiet.triggered is False
+    assert h.loop.journal.plan(first.plan_id)["status"] == "lapsed"  # type: ignore[index]
