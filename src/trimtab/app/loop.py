@@ -29,6 +29,7 @@ from trimtab.app.killswitch import halt_status
 from trimtab.app.market import price_problems, read_market
 from trimtab.app.reconcile import reconcile
 from trimtab.domain.instruments import parse_symbol
+from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan, Trade
 from trimtab.domain.portfolio import DerivativePosition, Portfolio, SpotHolding
 from trimtab.errors import RetryableError
@@ -182,6 +183,8 @@ class RunLoop:
             return self._finish(result)
         try:
             self._execute(result, plan, trades, deleverage)
+            if any(order["filled"] > 0 for order in result.orders):
+                self._record_after_trades(result, read.snapshot)
         except RetryableError as error:
             # Orders already sent are journaled; the next cycle's reconciliation settles them.
             result.converged = False
@@ -233,7 +236,15 @@ class RunLoop:
             if last is None or now - last >= trigger.period:
                 self.state.set_time(LAST_CHECK, now)
 
-    def _remember(self, plan: Plan, prices: Any, portfolio: Portfolio, result: CycleResult) -> None:
+    def _record_after_trades(self, result: CycleResult, market: MarketSnapshot) -> None:
+        """Value the holdings again once the cycle traded, at the same prices, so ``status`` shows the result."""
+        portfolio, _ = self._holdings()
+        after = make_plan(portfolio, market, self.policy, self._context())
+        self._remember(after, market.prices, portfolio, result, after_trades=True)
+
+    def _remember(
+        self, plan: Plan, prices: Any, portfolio: Portfolio, result: CycleResult, after_trades: bool = False
+    ) -> None:
         peak = self.state.get(PEAK_EQUITY)
         if peak is None or plan.equity > float(peak):
             self.state.set(PEAK_EQUITY, plan.equity)
@@ -244,6 +255,7 @@ class RunLoop:
             halted=result.halted,
             payload={
                 "base_currency": plan.base_currency,
+                "after_trades": after_trades,
                 "classes": [c.to_dict() for c in plan.classes],
                 "prices": dict(prices),
                 "triggered": plan.triggered,
