@@ -40,7 +40,7 @@ from trimtab.planner import PlanContext, make_plan
 from trimtab.policy.config import CppiStrategy, Policy
 from trimtab.storage import Store
 from trimtab.storage.journal import Journal, OverfillError
-from trimtab.storage.state import LAST_CHECK, LAST_REBALANCE, PEAK_EQUITY, StateStore
+from trimtab.storage.state import INITIAL_EQUITY, LAST_CHECK, LAST_REBALANCE, PEAK_EQUITY, StateStore
 from trimtab.valuation.valuate import valuate
 from trimtab.venues.ports import Venue
 
@@ -221,8 +221,10 @@ class RunLoop:
         peak: float | None = None
         strategy = self.policy.strategy
         if isinstance(strategy, CppiStrategy):
-            stored = self.state.get(PEAK_EQUITY)
-            peak = float(stored) if stored is not None and strategy.ratchet else strategy.peak_equity or stored
+            # With the ratchet the floor follows the highest equity seen; without it, the first equity the
+            # run saw (the backtest's starting capital): the target model prefers the policy's own figure.
+            stored = self.state.get(PEAK_EQUITY if strategy.ratchet else INITIAL_EQUITY)
+            peak = None if stored is None else float(stored)
         return PlanContext(
             last_rebalance=self.state.get_time(LAST_REBALANCE),
             last_check=self.state.get_time(LAST_CHECK),
@@ -246,6 +248,8 @@ class RunLoop:
         self, plan: Plan, prices: Any, portfolio: Portfolio, result: CycleResult, after_trades: bool = False
     ) -> None:
         peak = self.state.get(PEAK_EQUITY)
+        if peak is None:
+            self.state.set(INITIAL_EQUITY, plan.equity)
         if peak is None or plan.equity > float(peak):
             self.state.set(PEAK_EQUITY, plan.equity)
         self.journal.save_snapshot(

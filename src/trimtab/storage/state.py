@@ -19,6 +19,7 @@ HALTED = "halted"
 LAST_REBALANCE = "last_rebalance"
 LAST_CHECK = "last_check"
 PEAK_EQUITY = "peak_equity"
+INITIAL_EQUITY = "initial_equity"
 PAPER_ACCOUNT = "paper_account"
 
 

@@ -256,3 +256,15 @@ def test_an_approval_lapses_once_the_market_needs_no_trade(tmp_path: Path) -> No
     quiet = h.loop.cycle()
     assert quiet.triggered is False
     assert h.loop.journal.plan(first.plan_id)["status"] == "lapsed"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("ratchet", "expected"), [(False, 100_000.0), (True, 120_000.0)])
+def test_cppi_remembers_its_starting_equity_or_its_peak(tmp_path: Path, ratchet: bool, expected: float) -> None:
+    text = POLICY.replace("{instrument}", "spot") + (
+        f'[strategy]\nkind = "cppi"\nmultiplier = 2.0\nfloor = 0.8\nratchet = {str(ratchet).lower()}\n'
+    )
+    (tmp_path / "cppi.toml").write_text(text)
+    h = Harness(tmp_path, _drifted(), load_policy(tmp_path / "cppi.toml"))
+    h.loop.cycle()  # equity 100 000
+    h.state.set("peak_equity", 120_000.0)  # as if a later cycle had seen 120 000
+    assert h.loop._context().peak_equity == pytest.approx(expected)
