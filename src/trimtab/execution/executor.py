@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from trimtab.domain.plan import Trade
+from trimtab.domain.plan import Side, Trade
 from trimtab.errors import OrderRejectedError, RetryableError
 from trimtab.execution.algos import run_limit_chase, run_market, run_twap, twap_slices
 from trimtab.execution.config import ExecutionConfig
@@ -264,6 +264,10 @@ class _LegRun:
             position = next((p.amount for p in executor.venue.fetch_positions() if p.symbol == leg.symbol), 0.0)
             if leg.reduce_only:
                 amount = min(amount, abs(position))
+        elif leg.side is Side.SELL:
+            # Never sell more coins than the account holds (a plan sized before fees, or a dust remainder).
+            base = leg.symbol.split("/", 1)[0]
+            amount = min(amount, max(executor.venue.fetch_balances().get(base, 0.0), 0.0))
         amount = executor.gate.round_amount(leg.symbol, amount)
         try:
             ticker = self.touch()

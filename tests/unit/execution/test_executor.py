@@ -153,7 +153,7 @@ def test_a_halt_pulled_mid_plan_stops_the_next_order(clock: Any, journal: Journa
 def test_a_definitive_rejection_is_recorded_once_and_not_retried(clock: Any, journal: Journal, kit: Any) -> None:
     venue = kit.FaultyVenue(kit.paper(clock))
     report = kit.executor(venue, journal, clock, kit.fast_config(algo="market", twap_threshold=1e12)).execute(
-        "plan1", [kit.trade("BTC/USDT", Side.SELL, 5.0, 50_000.0)], equity=1e9
+        "plan1", [kit.trade("BTC/USDT", Side.BUY, 5.0, 50_000.0)], equity=1e9
     )
     assert venue.creates == ["tt-plan1-0-0"]
     [order] = report.orders
@@ -184,3 +184,13 @@ def test_a_runaway_plan_stops_at_the_per_cycle_order_cap(clock: Any, journal: Jo
     report = kit.executor(venue, journal, clock, config).execute("plan1", trades, equity=150_000.0)
     assert len(report.orders) == 2
     assert "cap" in report.refusals[0] and len(venue.trades) == 2
+
+
+def test_a_sell_larger_than_the_holding_sells_what_is_held(clock: Any, journal: Journal, kit: Any) -> None:
+    venue = kit.paper(clock)  # 1 BTC held
+    report = kit.executor(venue, journal, clock, kit.fast_config(algo="market", twap_threshold=1e12)).execute(
+        "plan1", [kit.trade("BTC/USDT", Side.SELL, 1.0000004, 50_000.0)], equity=150_000.0
+    )
+    [order] = report.orders
+    assert order.status == "filled" and order.amount == pytest.approx(1.0)
+    assert "BTC" not in venue.fetch_balances()
