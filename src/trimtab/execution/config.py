@@ -42,6 +42,7 @@ class ExecutionConfig(StrictModel):
     max_cycle_notional_fraction: float = Field(default=2.0, gt=0)
     max_day_orders: int = Field(default=500, ge=1)
     max_day_turnover: float = Field(default=4.0, gt=0)
+    max_day_notional: float | None = Field(default=None, gt=0)
     resolve_attempts: int = Field(default=4, ge=1)
     resolve_backoff_s: float = Field(default=1.0, ge=0)
     lost_after_misses: int = Field(default=3, ge=1)

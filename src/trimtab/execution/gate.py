@@ -136,6 +136,11 @@ class PreTradeGate:
             raise GateRefusedError(
                 "cap", f"the day already sent {context.day_orders} orders (cap {config.max_day_orders})"
             )
+        day_cap = config.max_day_notional
+        if day_cap is not None and context.day_notional + notional > day_cap * (1 + 1e-9):
+            raise GateRefusedError(
+                "cap", f"the day's notional would reach {context.day_notional + notional:.2f} (cap {day_cap:.2f})"
+            )
         if equity > 0 and (context.day_notional + notional) / equity > config.max_day_turnover * (1 + 1e-9):
             raise GateRefusedError(
                 "cap",

@@ -78,6 +78,13 @@ def test_each_rule_refuses_what_it_guards(
     assert _rule(request_, context, fresh) == rule
 
 
+def test_the_daily_notional_cap_counts_what_the_day_already_traded() -> None:
+    gate = PreTradeGate(ExecutionConfig(max_day_notional=10_000.0), MARKETS)
+    gate.check(_request(amount=0.1), 50_000.0, 50_000.0, GateContext(equity=1e6, day_notional=4_000.0))
+    with pytest.raises(GateRefusedError, match="day's notional"):
+        gate.check(_request(amount=0.1), 50_000.0, 50_000.0, GateContext(equity=1e6, day_notional=6_000.0))
+
+
 def test_a_reduce_only_order_within_the_position_passes_even_while_reducing_only() -> None:
     context = GateContext(equity=1e5, position=-0.3, reducing_only=True)
     assert _rule(_request(PERP, Side.BUY, 0.3, reduce_only=True), context) == "passed"
