@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -93,6 +93,9 @@ class RunLoop:
         Plan and record, never send an order.
     approver:
         ``--approve``: returns ``approved``, ``rejected`` or ``pending`` for a plan's trades.
+    volatility:
+        Realised volatility per asset now, for adaptive bands (a replay passes the backtest's figure);
+        without it the snapshot's volatilities are used (none from a live venue: fixed bands).
     """
 
     def __init__(
@@ -106,6 +109,7 @@ class RunLoop:
         sleep: Callable[[float], None],
         dry_run: bool = False,
         approver: Approver | None = None,
+        volatility: Callable[[], Mapping[str, float] | None] | None = None,
     ) -> None:
         self.venue = venue
         self.store = store
@@ -115,6 +119,7 @@ class RunLoop:
         self.sleep = sleep
         self.dry_run = dry_run
         self.approver = approver
+        self.volatility = volatility
         self.journal = Journal(store)
         self.state = StateStore(store)
         self.markets = venue.load_markets()
@@ -229,6 +234,7 @@ class RunLoop:
             last_rebalance=self.state.get_time(LAST_REBALANCE),
             last_check=self.state.get_time(LAST_CHECK),
             peak_equity=peak,
+            volatility=self.volatility() if self.volatility is not None else None,
         )
 
     def _after_check(self, now: datetime) -> None:

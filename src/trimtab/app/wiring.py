@@ -191,7 +191,15 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
         clock=clock,
     )
     loop = RunLoop(
-        venue, store, policy, setup.config, clock=clock, sleep=sleep, dry_run=setup.dry_run, approver=setup.approver
+        venue,
+        store,
+        policy,
+        setup.config,
+        clock=clock,
+        sleep=sleep,
+        dry_run=setup.dry_run,
+        approver=setup.approver,
+        volatility=replay.realised_volatility if replay is not None else None,
     )
     return Run(loop, venue, replay, clock, state)
 
@@ -204,8 +212,17 @@ def _replay(policy: Policy, state: StateStore, data: Path, at: datetime | None) 
     base = policy.base_currency
     assets = [a for c in policy.classes for a in c.assets if a != base]
     perps = tuple(c.hedge for c in policy.classes if c.hedge)
-    history = load_history(data, assets, quote=base, start=at)
-    feed = ReplayFeed(history, perps)
+    adaptive = policy.trigger.adaptive
+    # Adaptive bands need the volatility of the bars before the first one replayed, as the backtest has.
+    first = at - adaptive.lookback_period if adaptive is not None and at is not None else at
+    history = load_history(data, assets, quote=base, start=first)
+    feed = ReplayFeed(history, perps, start=at)
+    if adaptive is not None:
+        from trimtab.backtest.replay import SECONDS_PER_YEAR, rolling_volatility
+
+        feed.volatility = rolling_volatility(
+            history.close, history.timestamps, adaptive.lookback_period, SECONDS_PER_YEAR / history.bar_seconds
+        )
     stored = state.get(REPLAY_AT)
     if stored:
         # A restarted replay goes on after the last bar it processed.

@@ -111,3 +111,38 @@ def _outside(run: object, result: object) -> int:
     return sum(
         1 for c in snapshot["payload"]["classes"] if not c["lower"] - 1e-9 <= weights[c["name"]] <= c["upper"] + 1e-9
     )
+
+
+def test_adaptive_bands_in_a_paper_replay_use_the_backtests_realised_volatility(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for asset in ("BTC", "ETH", "BNB"):
+        shutil.copy(DATA / f"spot_{asset}-USDT_1h.csv.gz", data)
+    adaptive = POLICY.replace(
+        '[trigger]\nkind = "threshold"',
+        '[trigger]\nkind = "threshold"\n[trigger.adaptive]\nlookback = "7d"\nreference_vol = 0.5\n'
+        "min_band = 0.005\nmax_band = 0.08",
+    )
+    (tmp_path / "policy.toml").write_text(adaptive)
+    (tmp_path / "portfolio.toml").write_text('base_currency = "USDT"\n[[spot]]\nasset = "USDT"\namount = 100000.0\n')
+    policy = load_policy(tmp_path / "policy.toml")
+    start, last_bar = datetime(2025, 5, 1, tzinfo=UTC), datetime(2025, 5, 10, 23, tzinfo=UTC)
+    store = open_store(f"sqlite:///{tmp_path / 'paper.db'}")
+    setup = RunSetup(
+        portfolio=tmp_path / "portfolio.toml",
+        data=data,
+        at=start,
+        config=ExecutionConfig(algo="market", twap_threshold=1e12),
+    )
+    run = build_run(policy, store, setup)
+    traded = 0
+    for bar in range(240):
+        result = run.loop.cycle()
+        traded += bool(result.orders)
+        if bar < 239:
+            assert run.advance()
+    backtest = run_backtest(
+        policy, load_history(data, ["BTC", "ETH", "BNB"]), capital=100_000.0, start=start, end=last_bar
+    )
+    assert traded - 1 == backtest.metrics["rebalances"] >= 2
+    assert run.loop.venue.equity() == pytest.approx(backtest.metrics["final_equity"], rel=1e-9)  # type: ignore[attr-defined]

@@ -69,6 +69,8 @@ class ReplayFeed:
         self.history = history
         self.perps = perps
         self.index = 0
+        self.volatility: np.ndarray | None = None
+        """Realised volatility per bar and asset (T, N), for adaptive bands; set by the run's wiring."""
         if start is not None:
             self.seek(start)
 
@@ -94,6 +96,13 @@ class ReplayFeed:
             return False
         self.index += 1
         return True
+
+    def realised_volatility(self) -> dict[str, float] | None:
+        """Each asset's realised volatility at the current bar (None when not computed)."""
+        if self.volatility is None:
+            return None
+        row = self.volatility[self.index]
+        return {asset: float(v) for asset, v in zip(self.history.assets, row, strict=True) if math.isfinite(v)}
 
     def close_time(self, index: int | None = None) -> datetime:
         row = self.index if index is None else index
