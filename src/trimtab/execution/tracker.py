@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from trimtab.execution.crash import crash_point
 from trimtab.storage.journal import FINAL_STATUSES, Journal, OrderRecord
 from trimtab.venues.ports import OrderRequest, OrderState, Venue
 
+log = logging.getLogger("trimtab.orders")
 FILL_LOOKBACK = timedelta(minutes=10)
 """How far before an order's creation its fills are searched (venue clock skew)."""
 _EPS = 1e-9
@@ -79,13 +81,27 @@ class OrderTracker:
             state = self.venue.create_order(request)
         except OrderRejectedError as error:
             self.journal.update_order(request.client_order_id, self.clock(), status="rejected", last_error=str(error))
+            log.warning("order %s rejected: %s", request.client_order_id, error, extra=_fields(request))
             raise
         except (AmbiguousOrderError, RetryableError) as error:
             # Maybe placed: look it up, never resend.
             self.journal.update_order(request.client_order_id, self.clock(), status="ambiguous", last_error=str(error))
+            log.warning(
+                "order %s ambiguous (%s): looking it up", request.client_order_id, error, extra=_fields(request)
+            )
             return self.resolve_now(request.client_order_id)
         crash_point("after_accept")
-        return self.record(state)
+        order = self.record(state)
+        log.info(
+            "order %s %s %g %s: %s",
+            order.client_order_id,
+            order.side,
+            order.amount,
+            order.symbol,
+            order.status,
+            extra={**_fields(request), "status": order.status, "filled": order.filled},
+        )
+        return order
 
     # -- following -----------------------------------------------------------------------------------
     def record(self, state: OrderState) -> OrderRecord:
@@ -212,6 +228,7 @@ class OrderTracker:
             state = self.venue.fetch_order(order.client_order_id, order.symbol)
             if state is not None:
                 return self.record(state)
+            log.error("order %s declared lost after %d lookups over %.0f s", order.client_order_id, misses, waited)
             return self.journal.update_order(
                 order.client_order_id,
                 now,
@@ -221,3 +238,13 @@ class OrderTracker:
                 last_error=f"not found after {misses} lookups over {waited:.0f} s",
             )
         return self.journal.update_order(order.client_order_id, now, misses=misses, first_miss_at=first)
+
+
+def _fields(request: OrderRequest) -> dict[str, object]:
+    return {
+        "client_order_id": request.client_order_id,
+        "symbol": request.symbol,
+        "side": request.side.value,
+        "amount": request.amount,
+        "type": request.type.value,
+    }
