@@ -159,3 +159,20 @@ def test_an_order_invisible_for_a_while_is_looked_up_not_resent(
     journal = Journal(open_store(f"sqlite:///{tmp_path / 'journal.db'}"))
     first = journal.order(ours[0].client_order_id)
     assert first is not None and first.status == "filled" and first.last_error  # it went through the lookup
+
+
+def test_a_5xx_on_create_is_looked_up_then_declared_lost_and_the_next_cycle_replans(
+    tmp_path: Path, fake: FakeExchange, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The exchange answers 502 without taking the order: "maybe placed" until lookups over time say otherwise.
+    fake.add_fault(Fault("http_error", "POST", "/api/v3/order", accept=False, status=502))
+    lines = _restart(tmp_path, capsys, monkeypatch)
+    journal = Journal(open_store(f"sqlite:///{tmp_path / 'journal.db'}"))
+    orders = journal.orders()
+    lost = [o for o in orders if o.status == "lost"]
+    assert len(lost) == 1 and lost[0].misses >= 3
+    assert fake.orders_with_client_id(lost[0].client_order_id) == 0
+    assert fake.count("POST", "/api/v3/order") == len(orders)  # every id sent once: never resent
+    assert lines[0]["triggered"] is True and lines[1]["orders"]  # the second cycle traded what was missing
+    _check(tmp_path, fake)
+    assert CANARY_API_KEY not in capsys.readouterr().err
