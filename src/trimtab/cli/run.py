@@ -68,7 +68,7 @@ def run_command(
     from trimtab.app.wiring import RunSetup, build_run, check_setup
     from trimtab.execution.config import load_execution_config
     from trimtab.loaders.policy import load_policy
-    from trimtab.storage import default_state_url, open_store
+    from trimtab.storage import default_state_url, describe_url, open_store
 
     configure_logging()
     loaded_policy = load_policy(policy)
@@ -95,7 +95,7 @@ def run_command(
     check_setup(setup, state_url)
     store = open_store(state_url)
     total = 1 if once else cycles
-    with InstanceLock(store, name=f"run:{venue}"):
+    with InstanceLock(store, name=f"run:{venue}:{describe_url(state_url)}"):
         wired = build_run(loaded_policy, store, setup)
         if hub is not None:
             hub.start()
