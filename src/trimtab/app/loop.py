@@ -41,6 +41,7 @@ from trimtab.policy.config import CppiStrategy, Policy
 from trimtab.storage import Store
 from trimtab.storage.journal import Journal, OverfillError
 from trimtab.storage.state import INITIAL_EQUITY, LAST_CHECK, LAST_REBALANCE, PEAK_EQUITY, StateStore
+from trimtab.valuation.model import Valuation
 from trimtab.valuation.valuate import valuate
 from trimtab.venues.ports import Venue
 
@@ -161,7 +162,7 @@ class RunLoop:
             return self._fail_closed(result, f"equity cannot be computed ({plan.equity})")
         result.equity = plan.equity
         result.triggered = plan.triggered
-        self._remember(plan, read.snapshot.prices, portfolio, result)
+        self._remember(plan, read.snapshot, portfolio, result)
         if problems:
             return self._pause(result, problems)
         valuation = valuate(portfolio, read.snapshot, self.policy.asset_classes())
@@ -248,10 +249,10 @@ class RunLoop:
         """Value the holdings again once the cycle traded, at the same prices, so ``status`` shows the result."""
         portfolio, _ = self._holdings()
         after = make_plan(portfolio, market, self.policy, self._context())
-        self._remember(after, market.prices, portfolio, result, after_trades=True)
+        self._remember(after, market, portfolio, result, after_trades=True)
 
     def _remember(
-        self, plan: Plan, prices: Any, portfolio: Portfolio, result: CycleResult, after_trades: bool = False
+        self, plan: Plan, market: MarketSnapshot, portfolio: Portfolio, result: CycleResult, after_trades: bool = False
     ) -> None:
         peak = self.state.get(PEAK_EQUITY)
         if peak is None:
@@ -267,7 +268,8 @@ class RunLoop:
                 "base_currency": plan.base_currency,
                 "after_trades": after_trades,
                 "classes": [c.to_dict() for c in plan.classes],
-                "prices": dict(prices),
+                "prices": dict(market.prices),
+                **risk_payload(valuate(portfolio, market, self.policy.asset_classes())),
                 "triggered": plan.triggered,
                 "trigger_reason": plan.trigger_reason,
                 "margin": plan.margin.to_dict(),
@@ -386,3 +388,29 @@ class RunLoop:
             },
         )
         return result
+
+
+def risk_payload(valuation: Valuation) -> dict[str, Any]:
+    """Leverage, funding and each derivative position's liquidation figures, for ``status`` and the dashboard."""
+    return {
+        "gross_leverage": valuation.gross_leverage,
+        "net_leverage": valuation.net_leverage,
+        "funding_per_day": valuation.funding_per_day,
+        "min_liquidation_distance": valuation.min_liquidation_distance,
+        "positions": [
+            {
+                "symbol": p.symbol,
+                "class": p.class_name,
+                "amount": p.amount,
+                "mark": p.mark,
+                "notional": p.notional,
+                "delta_notional": p.delta_notional,
+                "unrealised_pnl": p.unrealised_pnl,
+                "leverage": p.leverage,
+                "initial_margin": p.initial_margin,
+                "liquidation_price": p.liquidation_price,
+                "liquidation_distance": p.liquidation_distance,
+            }
+            for p in valuation.positions
+        ],
+    }

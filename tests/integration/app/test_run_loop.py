@@ -268,3 +268,22 @@ def test_cppi_remembers_its_starting_equity_or_its_peak(tmp_path: Path, ratchet:
     h.loop.cycle()  # equity 100 000
     h.state.set("peak_equity", 120_000.0)  # as if a later cycle had seen 120 000
     assert h.loop._context().peak_equity == pytest.approx(expected)
+
+
+def test_each_snapshot_journals_leverage_and_the_liquidation_distance_of_every_position(tmp_path: Path) -> None:
+    short = DerivativePosition(parse_symbol(PERP), -0.2, 50_000.0, 5.0)
+    portfolio = Portfolio(
+        "USDT", (SpotHolding("BTC", 1.0), SpotHolding("ETH", 8.0), SpotHolding("USDT", 30_000.0)), (short,)
+    )
+    h = Harness(tmp_path, portfolio, _policy(tmp_path))
+    h.loop.cycle()
+    payload = h.loop.journal.snapshots()[0]["payload"]  # the valuation before the cycle traded
+    [position] = payload["positions"]
+    # A 5x isolated short entered at 50 000 is liquidated at 50 000 x (1 + 1/5) / (1 + 0.005).
+    liquidation = 50_000.0 * 1.2 / 1.005
+    assert position["symbol"] == PERP and position["amount"] == pytest.approx(-0.2)
+    assert position["liquidation_price"] == pytest.approx(liquidation)
+    assert position["liquidation_distance"] == pytest.approx((liquidation - 50_000.0) / 50_000.0)
+    assert payload["min_liquidation_distance"] == pytest.approx(position["liquidation_distance"])
+    # Gross: 50 000 of BTC + 20 000 of ETH + the 10 000 short, over 100 000 of equity.
+    assert payload["gross_leverage"] == pytest.approx(0.8)
