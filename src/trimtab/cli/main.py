@@ -65,11 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except (TyperException, click.ClickException) as exc:
         # Usage errors (a missing or unknown option, a bad value): typer raises its own bundled click classes.
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            print(str(exc), file=sys.stderr)
+        print(usage_error_line(exc), file=sys.stderr)
         sys.exit(2)
     except TrimtabError as exc:
         print(f"trimtab: {exc}", file=sys.stderr)
@@ -80,3 +76,27 @@ def main(argv: list[str] | None = None) -> None:
         print(f"trimtab: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(1)
     sys.exit(0)
+
+
+def usage_error_line(exc: Exception) -> str:
+    """A usage error (unknown or missing option, bad value) as one line naming the command and the flag.
+
+    Bad input is one line on stderr everywhere, so a script can show it as is; click's own display
+    spreads it over a usage line, a hint and a blank line.
+
+    Parameters
+    ----------
+    exc:
+        The usage error raised by the command-line parser.
+
+    Returns
+    -------
+    str
+        For example ``trimtab plan: No such option: --bogus (see 'trimtab plan --help')``.
+    """
+    format_message = getattr(exc, "format_message", None)
+    message = format_message() if callable(format_message) else str(exc)
+    message = " ".join(str(message).split())
+    context = getattr(exc, "ctx", None)
+    command = getattr(context, "command_path", "") or "trimtab"
+    return f"{command}: {message} (see '{command} --help')"
