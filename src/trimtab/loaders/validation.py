@@ -182,7 +182,7 @@ def validate(model: type[ModelT], data: Any, source: str, *, strict: bool = True
         first = exc.errors()[0]
         message = describe(first)
         if first["type"] == "extra_forbidden" and first["loc"]:
-            message += _suggestion(str(first["loc"][-1]), known_keys(model))
+            message += _suggestion(str(first["loc"][-1]), keys_at(model, tuple(first["loc"][:-1])))
         raise BadInputError(source, field_path(first["loc"], data), one_line(message)) from None
     except RecursionError:
         raise BadInputError(source, "", "is nested too deeply") from None
@@ -208,6 +208,41 @@ def known_keys(model: type[BaseModel]) -> frozenset[str]:
                     pending.append(kind)
                 kinds.extend(typing.get_args(kind))
     return frozenset(keys)
+
+
+def keys_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> frozenset[str]:
+    """The keys allowed in the table at ``loc`` of ``model`` (a pydantic location, list positions included).
+
+    A suggestion for a mistyped key should come from its own table: ``rebalance.foo`` is not a near
+    miss of ``strategy.cppi.floor``. Location parts that are not field names (list positions, the keys
+    of a mapping such as a symbol, a union's tag) keep the models reached so far. Falls back to every
+    key of ``model`` when the walk finds nothing.
+    """
+    models: list[type[BaseModel]] = [model]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        reached: list[type[BaseModel]] = []
+        for current in models:
+            for name, field in current.model_fields.items():
+                if part in {name, field.alias}:
+                    reached.extend(_models_in(field.annotation))
+        if reached:
+            models = reached
+    keys = {field.alias or name for current in models for name, field in current.model_fields.items()}
+    return frozenset(keys) if keys else known_keys(model)
+
+
+def _models_in(annotation: object) -> list[type[BaseModel]]:
+    """The pydantic models an annotation names, looking inside unions, lists, mappings and ``Annotated``."""
+    found: list[type[BaseModel]] = []
+    pending: list[object] = [annotation]
+    while pending:
+        kind = pending.pop()
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            found.append(kind)
+        pending.extend(typing.get_args(kind))
+    return found
 
 
 def _suggestion(key: str, keys: frozenset[str]) -> str:
