@@ -9,12 +9,24 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
 from trimtab.errors import NeedsHumanError
 from trimtab.storage import Store, describe_url
+
+ONE_INSTANCE = "stop it first: two runs on one account would trade twice"
+
+
+def _holder(lock_path: Path) -> str:
+    """`` (process 1234)``: the process that wrote its id into the lock file, or nothing when unreadable."""
+    try:
+        pid = lock_path.read_text().strip()
+    except OSError:
+        return ""
+    return f" (process {pid})" if pid.isdigit() else ""
 
 
 class InstanceLockedError(NeedsHumanError):
@@ -41,9 +53,11 @@ class InstanceLock:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
+                holder = _holder(lock_path)
                 os.close(handle)
                 raise InstanceLockedError(
-                    f"another trimtab run holds {describe_url(self.store.url)} (lock file {lock_path.name})"
+                    f"another trimtab run{holder} holds {describe_url(self.store.url)} "
+                    f"(lock file {lock_path.name}); {ONE_INSTANCE}"
                 ) from None
             os.ftruncate(handle, 0)
             os.write(handle, str(os.getpid()).encode())
@@ -55,7 +69,9 @@ class InstanceLock:
         connection.commit()
         if not got:
             connection.close()
-            raise InstanceLockedError(f"another trimtab run holds {describe_url(self.store.url)} (advisory lock)")
+            raise InstanceLockedError(
+                f"another trimtab run holds {describe_url(self.store.url)} (advisory lock); {ONE_INSTANCE}"
+            )
         self._connection = connection
         self._key = key
 

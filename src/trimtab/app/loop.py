@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from trimtab.app.approval import same_trades
+from trimtab.app.estimates import Estimates, HistoryEstimator, journal_prices
 from trimtab.app.guards import Deleverage, funding_switch, liquidation_guard
 from trimtab.app.killswitch import halt_status
 from trimtab.app.market import price_problems, read_market
@@ -96,7 +97,10 @@ class RunLoop:
         ``--approve``: returns ``approved``, ``rejected`` or ``pending`` for a plan's trades.
     volatility:
         Realised volatility per asset now, for adaptive bands (a replay passes the backtest's figure);
-        without it the snapshot's volatilities are used (none from a live venue: fixed bands).
+        without it the loop estimates it from the prices the journal holds (:mod:`trimtab.app.estimates`),
+        the snapshot's own volatilities taking precedence.
+    stopping:
+        Returns why the run is stopping (a signal), or None; once it does, no further order is sent.
     """
 
     def __init__(
@@ -111,6 +115,7 @@ class RunLoop:
         dry_run: bool = False,
         approver: Approver | None = None,
         volatility: Callable[[], Mapping[str, float] | None] | None = None,
+        stopping: Callable[[], str | None] | None = None,
     ) -> None:
         self.venue = venue
         self.store = store
@@ -121,6 +126,12 @@ class RunLoop:
         self.dry_run = dry_run
         self.approver = approver
         self.volatility = volatility
+        self.stopping = stopping
+        self.estimator = HistoryEstimator(policy)
+        self._journal_read = False
+        self._estimates: tuple[int, Estimates] | None = None
+        self._fallback: dict[str, bool] = {}
+        """Per estimate (volatility, beta): whether the fallback is in use, so each change is recorded once."""
         self.journal = Journal(store)
         self.state = StateStore(store)
         self.markets = venue.load_markets()
@@ -129,7 +140,13 @@ class RunLoop:
         )
 
     def halted(self) -> tuple[bool, str]:
-        return halt_status(self.store, self.state)
+        """The kill switch, the halt flag, or a stop request (no order leaves once the run is stopping)."""
+        halted, reason = halt_status(self.store, self.state)
+        if not halted and self.stopping is not None:
+            stop = self.stopping()
+            if stop is not None:
+                return True, stop
+        return halted, reason
 
     # -- one cycle ---------------------------------------------------------------------------------------
     def cycle(self) -> CycleResult:
@@ -154,8 +171,9 @@ class RunLoop:
         problems = price_problems(read, now, recent, self.config.max_price_age_s, self.config.outlier_threshold) + [
             f"no price for {symbol}" for symbol in read.missing if self._needed(symbol, portfolio)
         ]
+        self._estimate(result, read.snapshot)
         try:
-            plan = make_plan(portfolio, read.snapshot, self.policy, self._context())
+            plan = make_plan(portfolio, read.snapshot, self.policy, self._context(read.snapshot))
         except (KeyError, ValueError) as error:
             return self._fail_closed(result, f"equity cannot be computed: {type(error).__name__}: {error}")
         if not (math.isfinite(plan.equity) and plan.equity > 0):
@@ -223,7 +241,35 @@ class RunLoop:
             instrument.base in c.assets and c.target > 0 and not c.cash for c in self.policy.classes
         )
 
-    def _context(self) -> PlanContext:
+    def _estimate(self, result: CycleResult, market: MarketSnapshot) -> None:
+        """Volatility and betas from the price history; a change between estimate and fallback is recorded once."""
+        if not self.estimator.needed:
+            return
+        if not self._journal_read:
+            # The prices of earlier runs on this journal count too (a restart does not start from nothing).
+            assert self.estimator.horizon is not None
+            self.estimator.seed(journal_prices(self.store, result.timestamp - self.estimator.horizon))
+            self._journal_read = True
+        estimates = self.estimator.estimate(result.timestamp, market.prices)
+        self._estimates = (result.cycle, estimates)
+        wanted = {"volatility": self.volatility is None and self.policy.trigger.adaptive is not None}
+        wanted["beta"] = self.estimator.beta_strategy is not None
+        for kind, used in wanted.items():
+            if not used:
+                continue
+            reason = estimates.missing.get(kind)
+            if self._fallback.get(kind) == (reason is not None):
+                continue
+            self._fallback[kind] = reason is not None
+            if reason is None:
+                what = "adaptive bands use realised volatility" if kind == "volatility" else "the beta is estimated"
+                self._decide(result, "estimate", f"{what} from the journal's price history")
+            elif kind == "volatility":
+                self._decide(result, "estimate", f"adaptive bands fall back to the fixed bands: {reason}")
+            else:
+                self._decide(result, "estimate", f"no beta estimate yet (beta 1.0 assumed): {reason}")
+
+    def _context(self, market: MarketSnapshot | None = None) -> PlanContext:
         peak: float | None = None
         strategy = self.policy.strategy
         if isinstance(strategy, CppiStrategy):
@@ -235,8 +281,17 @@ class RunLoop:
             last_rebalance=self.state.get_time(LAST_REBALANCE),
             last_check=self.state.get_time(LAST_CHECK),
             peak_equity=peak,
-            volatility=self.volatility() if self.volatility is not None else None,
+            volatility=self._volatility(market),
+            betas=self._estimates[1].betas if self._estimates is not None else {},
         )
+
+    def _volatility(self, market: MarketSnapshot | None) -> Mapping[str, float] | None:
+        if self.volatility is not None:
+            return self.volatility()
+        if self._estimates is None or self._estimates[1].volatility is None:
+            return None
+        # A volatility the snapshot gives (a --market file's "volatility") wins over the estimate.
+        return {**self._estimates[1].volatility, **(market.volatility if market is not None else {})}
 
     def _after_check(self, now: datetime) -> None:
         trigger = self.policy.trigger
@@ -248,7 +303,7 @@ class RunLoop:
     def _record_after_trades(self, result: CycleResult, market: MarketSnapshot) -> None:
         """Value the holdings again once the cycle traded, at the same prices, so ``status`` shows the result."""
         portfolio, _ = self._holdings()
-        after = make_plan(portfolio, market, self.policy, self._context())
+        after = make_plan(portfolio, market, self.policy, self._context(market))
         self._remember(after, market, portfolio, result, after_trades=True)
 
     def _remember(

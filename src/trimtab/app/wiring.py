@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from trimtab.app.estimates import HistoryEstimator
 from trimtab.app.loop import Approver, RunLoop
 from trimtab.errors import BadInputError
 from trimtab.execution.config import ExecutionConfig
@@ -63,6 +64,8 @@ class RunSetup:
     dry_run: bool = False
     approver: Approver | None = None
     config: ExecutionConfig = field(default_factory=ExecutionConfig)
+    stopping: Callable[[], str | None] | None = None
+    """Why the run is stopping (a signal received), or None; see :class:`trimtab.app.lifecycle.StopSignals`."""
 
 
 @dataclass
@@ -140,6 +143,7 @@ def build_run(policy: Policy, store: Store, setup: RunSetup) -> Run:
         sleep=time.sleep,
         dry_run=setup.dry_run,
         approver=setup.approver,
+        stopping=setup.stopping,
     )
     return Run(loop, venue, None, wall_clock, state)
 
@@ -200,8 +204,24 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
         dry_run=setup.dry_run,
         approver=setup.approver,
         volatility=replay.realised_volatility if replay is not None else None,
+        stopping=setup.stopping,
     )
+    if replay is not None and loop.estimator.horizon is not None:
+        loop.estimator.seed(_bars_before(replay, loop.estimator.horizon))
     return Run(loop, venue, replay, clock, state)
+
+
+def _bars_before(feed: ReplayFeed, horizon: timedelta) -> list[tuple[datetime, dict[str, float]]]:
+    """The closes of the bars before the feed's current one, within ``horizon``: the history a backtest has."""
+    now = feed.close_time()
+    rows = []
+    for index in range(feed.index - 1, -1, -1):
+        when = feed.close_time(index)
+        if when < now - horizon:
+            break
+        prices = {asset: float(feed.history.close[index, column]) for column, asset in enumerate(feed.history.assets)}
+        rows.append((when, prices))
+    return rows[::-1]
 
 
 def _replay(policy: Policy, state: StateStore, data: Path, at: datetime | None) -> ReplayFeed:
@@ -213,8 +233,9 @@ def _replay(policy: Policy, state: StateStore, data: Path, at: datetime | None) 
     assets = [a for c in policy.classes for a in c.assets if a != base]
     perps = tuple(c.hedge for c in policy.classes if c.hedge)
     adaptive = policy.trigger.adaptive
-    # Adaptive bands need the volatility of the bars before the first one replayed, as the backtest has.
-    first = at - adaptive.lookback_period if adaptive is not None and at is not None else at
+    # Adaptive bands and beta estimates need the bars before the first one replayed, as the backtest has them.
+    horizon = HistoryEstimator(policy).horizon
+    first = at - horizon if horizon is not None and at is not None else at
     history = load_history(data, assets, quote=base, start=first)
     feed = ReplayFeed(history, perps, start=at)
     if adaptive is not None:

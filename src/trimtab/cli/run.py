@@ -63,6 +63,7 @@ def run_command(
     at_time = parse_time_option("--at", at) if at is not None else None
 
     from trimtab.app.approval import stdin_approver
+    from trimtab.app.lifecycle import StopSignals
     from trimtab.app.lock import InstanceLock
     from trimtab.app.logs import configure_logging
     from trimtab.app.wiring import RunSetup, build_run, check_setup
@@ -95,13 +96,16 @@ def run_command(
     check_setup(setup, state_url)
     store = open_store(state_url)
     total = 1 if once else cycles
+    stop = StopSignals()
+    setup.stopping = stop.stopping
     with InstanceLock(store, name=f"run:{venue}:{describe_url(state_url)}"):
         wired = build_run(loaded_policy, store, setup)
         if hub is not None:
             hub.start()
+        done = 0
+        stop.install()
         try:
-            done = 0
-            while total is None or done < total:
+            while (total is None or done < total) and stop.received is None:
                 try:
                     result = wired.loop.cycle()
                 except Exception as error:
@@ -116,21 +120,22 @@ def run_command(
                 else:
                     sys.stdout.write(_text_line(result.to_json()) + "\n")
                 sys.stdout.flush()
-                if total is not None and done >= total:
-                    break
                 if wired.feed is not None:
+                    # The replay remembers the bar just processed, so a restart goes on from the next one.
                     if not wired.advance():
                         break
-                else:
-                    wired.loop.sleep(interval)
-            if wired.feed is not None and total is not None and done >= total:
-                wired.advance()
+                elif total is None or done < total:
+                    stop.sleep(interval)
         finally:
+            stop.restore()
             wired.venue.close()
             store.close()
             if hub is not None:
                 hub.flush(timeout=5.0)
                 hub.close()
+    if stop.received is not None:
+        sys.stderr.write(f"trimtab: stopped by {stop.received.name} after {done} cycle(s); the journal is released\n")
+        raise typer.Exit(stop.exit_status)
 
 
 def _text_line(result: dict[str, Any]) -> str:
