@@ -160,8 +160,19 @@ def data_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def backtest(folder: Path, *extra: str) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-m", "trimtab", "backtest", "--policy", "policy.toml", "--data", "data", "--format", "json"]
-        + list(extra),
+        [
+            sys.executable,
+            "-m",
+            "trimtab",
+            "backtest",
+            "--policy",
+            "policy.toml",
+            "--data",
+            "data",
+            "--format",
+            "json",
+            *extra,
+        ],
         cwd=folder,
         capture_output=True,
         text=True,
