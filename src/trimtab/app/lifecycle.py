@@ -22,6 +22,8 @@ log = logging.getLogger("trimtab.run")
 EXIT_STATUS = {signal.SIGTERM: 0, signal.SIGINT: 130}
 """The exit status of a run stopped by each signal (130 is the shell's convention for Ctrl-C)."""
 ABANDON_STATUS = {signal.SIGTERM: 143, signal.SIGINT: 130}
+STOPPING_WAIT_S = 1.0
+"""The longest wait inside a cycle once a stop is requested."""
 
 
 class AbandonedRun(SystemExit):
@@ -73,6 +75,15 @@ class StopSignals:
     def exit_status(self) -> int:
         """0 when no signal arrived or after SIGTERM, 130 after SIGINT."""
         return 0 if self.received is None else EXIT_STATUS[self.received]
+
+    def cycle_sleep(self, seconds: float) -> None:
+        """A wait inside a cycle (a TWAP's spacing, a chase's poll): cut short by a stop request, after which
+        each wait lasts at most :data:`STOPPING_WAIT_S`, so the cycle ends soon without polling the venue in a
+        tight loop (its callers poll until a deadline on the clock)."""
+        if self.received is not None:
+            self.nap(min(max(seconds, 0.0), STOPPING_WAIT_S))
+            return
+        self.sleep(seconds)
 
     def sleep(self, seconds: float) -> None:
         """Wait ``seconds``, or less when a stop is requested meanwhile."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from trimtab.app.estimates import HistoryEstimator
+from trimtab.app.lifecycle import StopSignals
 from trimtab.app.loop import Approver, RunLoop
 from trimtab.errors import BadInputError
 from trimtab.execution.config import ExecutionConfig
@@ -64,8 +65,8 @@ class RunSetup:
     dry_run: bool = False
     approver: Approver | None = None
     config: ExecutionConfig = field(default_factory=ExecutionConfig)
-    stopping: Callable[[], str | None] | None = None
-    """Why the run is stopping (a signal received), or None; see :class:`trimtab.app.lifecycle.StopSignals`."""
+    signals: StopSignals | None = None
+    """SIGTERM/SIGINT turned into a stop request: no order after it, and waits within the cycle end early."""
 
 
 @dataclass
@@ -140,10 +141,10 @@ def build_run(policy: Policy, store: Store, setup: RunSetup) -> Run:
         policy,
         setup.config,
         clock=wall_clock,
-        sleep=time.sleep,
+        sleep=_wall_sleep(setup),
         dry_run=setup.dry_run,
         approver=setup.approver,
-        stopping=setup.stopping,
+        stopping=setup.signals.stopping if setup.signals is not None else None,
     )
     return Run(loop, venue, None, wall_clock, state)
 
@@ -179,7 +180,7 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
                 setup.market.name,
             )
         feed_for_venue = FixedFeed(market)
-        clock, sleep = wall_clock, time.sleep
+        clock, sleep = wall_clock, _wall_sleep(setup)
     else:
         assert setup.data is not None
         replay = _replay(policy, state, setup.data, setup.at)
@@ -204,11 +205,16 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
         dry_run=setup.dry_run,
         approver=setup.approver,
         volatility=replay.realised_volatility if replay is not None else None,
-        stopping=setup.stopping,
+        stopping=setup.signals.stopping if setup.signals is not None else None,
     )
     if replay is not None and loop.estimator.horizon is not None:
         loop.estimator.seed(_bars_before(replay, loop.estimator.horizon))
     return Run(loop, venue, replay, clock, state)
+
+
+def _wall_sleep(setup: RunSetup) -> Callable[[float], None]:
+    """``time.sleep``, cut short once a stop is requested (a TWAP's or a chase's wait does not hold the exit)."""
+    return setup.signals.cycle_sleep if setup.signals is not None else time.sleep
 
 
 def _bars_before(feed: ReplayFeed, horizon: timedelta) -> list[tuple[datetime, dict[str, float]]]:

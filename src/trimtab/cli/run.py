@@ -97,7 +97,7 @@ def run_command(
     store = open_store(state_url)
     total = 1 if once else cycles
     stop = StopSignals()
-    setup.stopping = stop.stopping
+    setup.signals = stop
     with InstanceLock(store, name=f"run:{venue}:{describe_url(state_url)}"):
         wired = build_run(loaded_policy, store, setup)
         if hub is not None:
@@ -135,7 +135,9 @@ def run_command(
                 hub.close()
     if stop.received is not None:
         sys.stderr.write(f"trimtab: stopped by {stop.received.name} after {done} cycle(s); the journal is released\n")
-        raise typer.Exit(stop.exit_status)
+        if stop.exit_status:
+            # Not typer.Exit: the entry point runs click outside standalone mode, where it returns the status.
+            raise SystemExit(stop.exit_status)
 
 
 def _text_line(result: dict[str, Any]) -> str:

@@ -57,3 +57,12 @@ def test_the_wait_lasts_its_time_when_nothing_arrives() -> None:
 
     StopSignals(monotonic=clock, nap=lambda seconds: None).sleep(0.05)
     assert 0.05 <= now[0] < 0.1
+
+
+def test_waits_inside_a_cycle_last_at_most_a_second_once_stopping() -> None:
+    naps: list[float] = []
+    stop = StopSignals(monotonic=lambda: 0.0, nap=naps.append)
+    stop.received = signal.SIGTERM
+    stop.cycle_sleep(30.0)  # a TWAP's spacing
+    stop.cycle_sleep(0.25)  # a poll
+    assert naps == [1.0, 0.25]

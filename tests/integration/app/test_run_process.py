@@ -1,0 +1,188 @@
+"""A real ``trimtab run`` process: one instance per journal, and a clean stop on SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from trimtab.storage import open_store
+from trimtab.storage.journal import Journal
+
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLES = ROOT / "examples"
+STATE = "sqlite:///journal.db"
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("TRIMTAB_")}
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    for name in ("policy.toml", "portfolio.toml", "market.json"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    (tmp_path / "execution.toml").write_text('algo = "market"\npoll_interval_s = 0.01\n')
+    return tmp_path
+
+
+def _args(*extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "trimtab",
+        "run",
+        "--policy",
+        "policy.toml",
+        "--portfolio",
+        "portfolio.toml",
+        "--market",
+        "market.json",
+        "--state",
+        STATE,
+        "--format",
+        "json",
+        *extra,
+    ]
+
+
+class Running:
+    """A ``trimtab run`` in the background; stdout is read line by line."""
+
+    def __init__(self, cwd: Path, *extra: str) -> None:
+        self.process = subprocess.Popen(
+            _args(*extra), cwd=cwd, env=_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    def next_line(self) -> dict[str, object]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line, (
+            f"the run ended early: {self.process.wait(60)} {self.process.stderr.read() if self.process.stderr else ''}"
+        )
+        parsed: dict[str, object] = json.loads(line)
+        return parsed
+
+    def stop(self, signum: int) -> tuple[int, str, str]:
+        self.process.send_signal(signum)
+        out, err = self.process.communicate(timeout=60)
+        return self.process.returncode, out, err
+
+
+@pytest.fixture
+def running(folder: Path) -> Iterator[list[Running]]:
+    started: list[Running] = []
+    yield started
+    for run in started:
+        if run.process.poll() is None:
+            run.process.kill()
+            run.process.wait(30)
+
+
+def _journal(folder: Path) -> Journal:
+    return Journal(open_store(f"sqlite:///{folder / 'journal.db'}"))
+
+
+def test_a_second_run_on_the_same_journal_exits_at_once_and_sends_nothing(folder: Path, running: list[Running]) -> None:
+    first = Running(folder, "--execution", "execution.toml", "--interval", "3600")
+    running.append(first)
+    cycle = first.next_line()
+    assert cycle["cycle"] == 1 and cycle["orders"]
+    orders_before = len(_journal(folder).orders())
+
+    started = time.monotonic()
+    second = subprocess.run(
+        _args("--execution", "execution.toml", "--once"), cwd=folder, env=_env(), capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert time.monotonic() - started < 30  # it does not wait for the lock
+    assert second.returncode == 1
+    assert second.stdout == ""  # no cycle ran
+    [message] = second.stderr.strip().splitlines()
+    assert f"another trimtab run (process {first.process.pid}) holds sqlite:///journal.db" in message
+    assert "stop it first" in message
+    journal = _journal(folder)
+    assert len(journal.orders()) == orders_before and journal.last_cycle() == 1
+
+    status, out, err = first.stop(signal.SIGTERM)
+    assert status == 0, err
+    assert out == "" and "stopped by SIGTERM after 1 cycle(s)" in err
+
+    # The lock went with the first run: the account can be run again, and is already on target.
+    again = subprocess.run(
+        _args("--execution", "execution.toml", "--once"), cwd=folder, env=_env(), capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    line = json.loads(again.stdout)
+    assert line["cycle"] == 2 and line["orders"] == [] and line["triggered"] is False
+
+
+def test_sigint_between_cycles_exits_130_and_releases_the_lock(folder: Path, running: list[Running]) -> None:
+    run = Running(folder, "--execution", "execution.toml", "--interval", "3600", "--dry-run")
+    running.append(run)
+    assert run.next_line()["cycle"] == 1
+    status, _, err = run.stop(signal.SIGINT)
+    assert status == 130 and "stopped by SIGINT" in err
+    assert "Traceback" not in err
+    follow = subprocess.run(
+        _args("--once"), cwd=folder, env=_env(), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert follow.returncode == 0, follow.stderr
+
+
+def test_sigterm_mid_plan_sends_no_further_order_and_leaves_a_consistent_journal(
+    folder: Path, running: list[Running]
+) -> None:
+    # Every leg cut into slices spread over 30 s: the signal arrives while the plan is being executed.
+    (folder / "slow.toml").write_text(
+        'algo = "market"\npoll_interval_s = 0.01\ntwap_threshold = 100.0\ntwap_slice_notional = 100.0\n'
+        "twap_max_slices = 10\ntwap_window_s = 30.0\n"
+    )
+    run = Running(folder, "--execution", "slow.toml", "--interval", "3600")
+    running.append(run)
+    assert run.process.stderr is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = run.process.stderr.readline()
+        assert line, "the run ended before its first order"
+        if '"trimtab.orders"' in line and "filled" in line:
+            break  # the first slice is done; the others wait their turn
+    status, out, err = run.stop(signal.SIGTERM)
+    assert status == 0, err
+    [cycle] = [json.loads(text) for text in out.splitlines()]
+    assert cycle["cycle"] == 1 and cycle["triggered"] is True
+    assert 1 <= len(cycle["orders"]) < 8  # the plan stopped part-way (4 legs of several slices each)
+    assert any("stopping: SIGTERM received" in reason for reason in cycle["decisions"])
+
+    journal = _journal(folder)
+    orders = journal.orders()
+    assert [o.client_order_id for o in orders] == [o["client_order_id"] for o in cycle["orders"]]
+    assert all(o.status == "filled" for o in orders)  # nothing pending, ambiguous or half written
+    assert journal.last_snapshot() is not None and journal.last_cycle() == 1
+
+    # The restart finishes the job from the holdings as they are.
+    (folder / "fast.toml").write_text('algo = "market"\npoll_interval_s = 0.01\n')
+    again = subprocess.run(
+        _args("--execution", "fast.toml", "--once"), cwd=folder, env=_env(), capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    follow = json.loads(again.stdout)
+    assert follow["cycle"] == 2 and follow["orders"]
+    final = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "trimtab", "status", "--state", STATE, "--format", "json"],
+            cwd=folder, env=_env(), capture_output=True, text=True, timeout=60, check=True,
+        ).stdout
+    )  # fmt: skip
+    assert not any(c["breached"] for c in final["classes"]) and final["open_orders"] == []
