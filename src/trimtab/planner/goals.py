@@ -173,7 +173,9 @@ def compute_goals(
                 f"it stays {_percent(left)} outside"
             )
 
-    goals[cash] = _cash_remainder(goals, cash)
+    remainder = _cash_remainder(goals, cash)
+    # Every other class at its target leaves the cash class at its own, up to rounding noise: say so exactly.
+    goals[cash] = bands[cash].target if abs(remainder - bands[cash].target) <= SHIFT_TOLERANCE else remainder
     ordered = {name: goals[name] for name in weights}
     if to == "target":
         # Every class of the scope is traded, even one already at its target: its assets are re-split.

@@ -9,6 +9,9 @@ from typing import Protocol
 from trimtab.domain.classes import AssetClass
 from trimtab.valuation.model import Valuation
 
+REMAINDER_NOISE = 1e-12
+"""A cash remainder this close to the cash class's own target is that target (floating-point noise)."""
+
 
 @dataclass(frozen=True, slots=True)
 class TargetContext:
@@ -66,7 +69,13 @@ def with_cash_remainder(classes: Sequence[AssetClass], targets: Mapping[str, flo
     """
     cash = cash_class_name(classes)
     out = {c.name: float(targets.get(c.name, c.target)) for c in classes if not c.cash}
+    remainder = 1.0 - sum(out.values())
+    # With the policy's own targets the remainder is the cash class's target give or take a float's last
+    # bits (1 - 0.85 is 0.15000000000000002): report the figure the user wrote, not the rounding noise.
+    own = next(c.target for c in classes if c.cash)
+    if abs(remainder - own) <= REMAINDER_NOISE:
+        remainder = own
     result: dict[str, float] = {}
     for asset_class in classes:
-        result[asset_class.name] = 1.0 - sum(out.values()) if asset_class.name == cash else out[asset_class.name]
+        result[asset_class.name] = remainder if asset_class.name == cash else out[asset_class.name]
     return result
