@@ -67,7 +67,7 @@ def validate_table(table: Table, rules: tuple[ColumnRule, ...], source: str, fir
         if where.size:
             row = int(where[0])
             raise BadInputError(
-                source, f"line {row + first_line}", f"{rule.name} must be {wanted}, not {values[row]!r}"
+                source, f"line {row + first_line}", f"{rule.name} must be {wanted}, not {float(values[row])!r}"
             )
 
 
