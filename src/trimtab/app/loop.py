@@ -263,7 +263,7 @@ class RunLoop:
             self._fallback[kind] = reason is not None
             if reason is None:
                 what = "adaptive bands use realised volatility" if kind == "volatility" else "the beta is estimated"
-                self._decide(result, "estimate", f"{what} from the journal's price history")
+                self._decide(result, "estimate", f"{what} from the run's price history")
             elif kind == "volatility":
                 self._decide(result, "estimate", f"adaptive bands fall back to the fixed bands: {reason}")
             else:
