@@ -11,8 +11,8 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -175,24 +175,30 @@ def test_orders_lists_every_order_newest_last(replayed: tuple[Path, list[dict[st
     assert all(row["venue"] == "paper" and row["status"] == "filled" for row in rows)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def _serving_port(server: subprocess.Popen[str]) -> int:
+    """The port in the server's ``Serving ... on http://127.0.0.1:PORT/`` line (its stderr, read line by line)."""
+    assert server.stderr is not None
+    for line in server.stderr:
+        match = re.search(r"on http://127\.0\.0\.1:(\d+)/", line)
+        if match:
+            return int(match.group(1))
+    raise AssertionError("the server stopped before saying where it listens")
 
 
-def test_serve_listens_on_loopback_by_default(replayed: tuple[Path, list[dict[str, Any]]]) -> None:
+def test_serve_listens_on_loopback_by_default_and_names_the_port_it_picked(
+    replayed: tuple[Path, list[dict[str, Any]]],
+) -> None:
     folder, _ = replayed
-    port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "trimtab", "serve", "--port", str(port), "--token-file", "token.txt"],
+        [sys.executable, "-m", "trimtab", "serve", "--port", "0", "--token-file", "token.txt"],
         cwd=folder,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
+        port = _serving_port(server)
+        assert port > 0
         deadline = time.monotonic() + 60.0
         health: dict[str, Any] | None = None
         while health is None and time.monotonic() < deadline and server.poll() is None:
@@ -201,20 +207,23 @@ def test_serve_listens_on_loopback_by_default(replayed: tuple[Path, list[dict[st
                     health = json.loads(response.read())
             except OSError:
                 time.sleep(0.2)
-        assert health is not None, "the dashboard did not answer on 127.0.0.1"
-        connections = subprocess.run(
+        assert health is not None and health["status"] == "ok", "the dashboard did not answer on 127.0.0.1"
+        listeners = subprocess.run(
             [sys.executable, "-c", _LISTENERS, str(port)], capture_output=True, text=True, timeout=30, check=False
         )
-        if connections.returncode == 0 and connections.stdout.strip():
-            assert connections.stdout.split() == ["127.0.0.1"]
+        if listeners.returncode == 0 and listeners.stdout.strip():
+            assert listeners.stdout.split() == ["127.0.0.1"]
+        # A second server on the same port is bad input: one line, exit 2.
+        taken = trimtab(folder, "serve", "--port", str(port), "--token-file", "token.txt")
+        assert taken.returncode == 2
+        assert taken.stderr.splitlines() == [f"--port: cannot listen on 127.0.0.1:{port}: Address already in use"]
     finally:
         server.terminate()
         try:
-            _, errors = server.communicate(timeout=30)
+            server.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-            _, errors = server.communicate()
-    assert f"http://127.0.0.1:{port}/" in errors
+            server.communicate()
 
 
 # The local addresses listening on a TCP port, read from /proc (Linux); prints nothing elsewhere.

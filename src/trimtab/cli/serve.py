@@ -7,6 +7,7 @@ server listens beyond loopback.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -67,19 +68,33 @@ def serve_command(
         raise BadInputError("--refresh", "", "must not be negative")
     if reports is not None and not reports.is_dir():
         raise BadInputError("--reports", "", f"{reports} is not a folder")
-    store = open_store(state or default_state_url("paper"))
+    # Bind before anything else: a taken port is refused before anything is written, and the address
+    # shown carries the port really used (--port 0 picks a free one).
+    listener = listen(host, port)
     try:
-        run_server(
-            store, host, port, allow_remote, reports, tuple(allowed_host or ()), token_file, rotate_token, refresh
-        )
+        store = open_store(state or default_state_url("paper"))
+        try:
+            run_server(
+                listener,
+                store,
+                host,
+                allow_remote,
+                reports,
+                tuple(allowed_host or ()),
+                token_file,
+                rotate_token,
+                refresh,
+            )
+        finally:
+            store.close()
     finally:
-        store.close()
+        listener.close()
 
 
 def run_server(
+    listener: socket.socket,
     store: Store,
     host: str,
-    port: int,
     allow_remote: bool,
     reports: Path | None,
     extra_hosts: tuple[str, ...],
@@ -87,7 +102,7 @@ def run_server(
     rotate_token: bool,
     refresh: float,
 ) -> None:
-    """Build the application for ``store`` and serve it with uvicorn (blocks until interrupted)."""
+    """Build the application for ``store`` and serve it with uvicorn on ``listener`` (blocks until interrupted)."""
     import uvicorn
 
     from trimtab.storage import describe_url
@@ -109,6 +124,7 @@ def run_server(
         refresh_seconds=refresh,
     )
     application = create_app(store, settings)
+    port = int(listener.getsockname()[1])
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"Serving {describe_url(store.url)} on http://{shown}:{port}/ (Ctrl-C stops)", err=True)
     config = uvicorn.Config(
@@ -120,4 +136,23 @@ def run_server(
         server_header=False,
         proxy_headers=False,
     )
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (uvicorn starts listening on it).
+
+    Raises
+    ------
+    BadInputError
+        If the address cannot be bound (the port is taken, the address is not this machine's).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        raise BadInputError("--port", "", f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    return listener
