@@ -330,6 +330,8 @@ def test_perp_moves_the_hedge_and_a_class_without_one_is_traded_spot_with_a_note
     assert (trades["ETH"]["symbol"], trades["ETH"]["instrument"]) == ("ETH/USDT", "spot")
     assert trades["ETH"]["notional"] == pytest.approx(39000.0 - 0.3 * equity)
     assert any("ETH has no hedge" in note and "spot" in note for note in document["notes"])
+    # The cash class's target and goal are the figure written in the policy, not 1 - 0.8 = 0.19999999999999996.
+    assert (by_name(document)["STABLE"]["target"], by_name(document)["STABLE"]["goal"]) == (0.2, 0.2)
 
 
 def test_min_notional_drops_small_orders_and_says_so(tmp_path: Path) -> None:
