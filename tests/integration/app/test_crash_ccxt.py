@@ -1,7 +1,8 @@
 """A crash against a real exchange client: ccxt talking to the fake Binance on 127.0.0.1.
 
-The run is killed after the exchange accepted an order and before the answer was saved; the restart finds
-the order by its client id, applies its fills, and finishes the plan without sending anything twice.
+The run is killed (SIGKILL) after an order's intent was committed, after the exchange accepted an order and
+before the answer was saved, or between the legs of a plan, each from several starting accounts; the restart
+finds what was sent by its client id, applies its fills, and finishes the plan without sending anything twice.
 Also: an order the exchange does not show for a while is looked up, never resent.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -114,19 +116,33 @@ def _check(tmp_path: Path, fake: FakeExchange) -> None:
         assert {f.trade_id for f in journal.fills(order.client_order_id)} == trade_ids
     assert [o for o in journaled.values() if o.is_open] == []
     first = journal.plans()[0]["payload"]["trades"]
-    for trade in first:  # each symbol bought once, not twice
-        bought = sum(o.filled for o in ours if o.symbol == trade["symbol"].replace("/", "") and o.side == "BUY")
-        assert bought == pytest.approx(trade["amount"], rel=0.02)
+    for trade in first:  # each symbol traded once, not twice
+        side = trade["side"].upper()
+        traded = sum(o.filled for o in ours if o.symbol == trade["symbol"].replace("/", "") and o.side == side)
+        assert traded == pytest.approx(trade["amount"], rel=0.02)
     last = journal.last_snapshot()
     assert last is not None
     for c in last["payload"]["classes"]:
         assert abs(c["weight"] - c["target"]) <= 0.005, c
 
 
-def test_killed_after_the_exchange_accepted_the_restart_finds_the_order(
-    tmp_path: Path, fake: FakeExchange, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("point", "seed"), [("after_intent", 1), ("after_accept", 1), ("after_accept", 2), ("between_legs", 3)]
+)
+def test_killed_mid_plan_the_restart_finds_what_was_sent_and_finishes_once(
+    tmp_path: Path,
+    fake: FakeExchange,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    point: str,
+    seed: int,
 ) -> None:
-    env = {**_env(), "TRIMTAB_CRASH_AT": "after_accept"}
+    rng = random.Random(seed)
+    # A drifted account: BTC well under its 40 % (a buy), ETH anywhere around its 30 % (a buy or a sell).
+    fake.engine.spot_balances.update(
+        {"USDT": rng.uniform(80_000.0, 120_000.0), "BTC": rng.uniform(0.3, 0.6), "ETH": rng.uniform(8.0, 22.0)}
+    )
+    env = {**_env(), "TRIMTAB_CRASH_AT": point}
     crashed = subprocess.run(
         [sys.executable, "-m", "trimtab", *ARGS, "--once"],
         cwd=tmp_path,
@@ -137,7 +153,9 @@ def test_killed_after_the_exchange_accepted_the_restart_finds_the_order(
         check=False,
     )
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-3000:]
-    assert len([o for o in fake.engine.orders if o.client_order_id.startswith("tt-")]) == 1
+    sent = [o for o in fake.engine.orders if o.client_order_id.startswith("tt-")]
+    # after_intent: journaled, never sent; after_accept and between_legs: the first leg reached the exchange.
+    assert len(sent) == (0 if point == "after_intent" else 1)
     lines = _restart(tmp_path, capsys, monkeypatch)
     assert lines[-1]["orders"] == [] and lines[-1]["triggered"] is False
     _check(tmp_path, fake)
