@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
 from types import FrameType
@@ -48,7 +49,10 @@ class StopSignals:
         self._previous: dict[signal.Signals, Any] = {}
 
     def install(self) -> StopSignals:
-        """Handle SIGTERM and SIGINT from now on (main thread only, as Python requires)."""
+        """Handle SIGTERM and SIGINT from now on; outside the main thread (where Python allows no handler) the
+        process's own handlers stay in place."""
+        if threading.current_thread() is not threading.main_thread():
+            return self
         for signum in EXIT_STATUS:
             self._previous[signum] = signal.signal(signum, self._handle)
         return self

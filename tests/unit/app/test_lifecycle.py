@@ -66,3 +66,21 @@ def test_waits_inside_a_cycle_last_at_most_a_second_once_stopping() -> None:
     stop.cycle_sleep(30.0)  # a TWAP's spacing
     stop.cycle_sleep(0.25)  # a poll
     assert naps == [1.0, 0.25]
+
+
+def test_outside_the_main_thread_nothing_is_installed() -> None:
+    import threading
+
+    before = signal.getsignal(signal.SIGTERM)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            StopSignals().install().restore()  # signal.signal would raise ValueError here
+        except BaseException as error:  # reported to the main thread
+            errors.append(error)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    assert errors == [] and signal.getsignal(signal.SIGTERM) is before
