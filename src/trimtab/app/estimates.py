@@ -210,11 +210,13 @@ class HistoryEstimator:
         for when, prices in rows:
             self.history.add(when, prices)
 
-    def estimate(self, now: datetime, prices: Mapping[str, float]) -> Estimates:
-        """Record this cycle's prices and estimate what the policy needs at ``now``."""
+    def estimate(self, now: datetime, prices: Mapping[str, float], record: bool = True) -> Estimates:
+        """Record this cycle's prices (unless ``record`` is False: prices the cycle does not trust) and estimate
+        what the policy needs at ``now``."""
         if self.horizon is None:
             return Estimates()
-        self.history.add(now, prices)
+        if record:
+            self.history.add(now, prices)
         self.history.forget_before(now - self.horizon)
         volatility: dict[str, float] | None = None
         missing: dict[str, str] = {}
@@ -235,17 +237,27 @@ class HistoryEstimator:
 
 
 def journal_prices(store: Store, since: datetime) -> list[tuple[datetime, dict[str, float]]]:
-    """The spot prices of every journaled snapshot taken at or after ``since``, oldest first."""
+    """The spot prices of the journaled snapshots taken at or after ``since``, oldest first.
+
+    Cycles that paused (stale or outlying prices) are left out: a bad tick must not count as volatility.
+    """
     from sqlalchemy import select
 
-    from trimtab.storage.models import SnapshotRow
+    from trimtab.storage.models import DecisionRow, SnapshotRow
 
     with store.transaction() as session:
-        query = select(SnapshotRow.timestamp, SnapshotRow.payload).where(SnapshotRow.timestamp >= since)
+        query = select(SnapshotRow.cycle, SnapshotRow.timestamp, SnapshotRow.payload).where(
+            SnapshotRow.timestamp >= since
+        )
         rows = session.execute(query.order_by(SnapshotRow.timestamp, SnapshotRow.id)).all()
+        paused = set(
+            session.scalars(
+                select(DecisionRow.cycle).where(DecisionRow.kind == "pause", DecisionRow.timestamp >= since)
+            )
+        )
     found = []
-    for when, payload in rows:
+    for cycle, when, payload in rows:
         moment = utc(when)
-        if moment is not None and moment >= since and isinstance(payload, dict):
+        if cycle not in paused and moment is not None and moment >= since and isinstance(payload, dict):
             found.append((moment, dict(payload.get("prices") or {})))
     return found

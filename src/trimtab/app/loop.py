@@ -171,7 +171,7 @@ class RunLoop:
         problems = price_problems(read, now, recent, self.config.max_price_age_s, self.config.outlier_threshold) + [
             f"no price for {symbol}" for symbol in read.missing if self._needed(symbol, portfolio)
         ]
-        self._estimate(result, read.snapshot)
+        self._estimate(result, read.snapshot, trusted=not problems)
         try:
             plan = make_plan(portfolio, read.snapshot, self.policy, self._context(read.snapshot))
         except (KeyError, ValueError) as error:
@@ -241,7 +241,7 @@ class RunLoop:
             instrument.base in c.assets and c.target > 0 and not c.cash for c in self.policy.classes
         )
 
-    def _estimate(self, result: CycleResult, market: MarketSnapshot) -> None:
+    def _estimate(self, result: CycleResult, market: MarketSnapshot, trusted: bool) -> None:
         """Volatility and betas from the price history; a change between estimate and fallback is recorded once."""
         if not self.estimator.needed:
             return
@@ -250,7 +250,8 @@ class RunLoop:
             assert self.estimator.horizon is not None
             self.estimator.seed(journal_prices(self.store, result.timestamp - self.estimator.horizon))
             self._journal_read = True
-        estimates = self.estimator.estimate(result.timestamp, market.prices)
+        # Stale or outlying prices pause the cycle; they stay out of the history too.
+        estimates = self.estimator.estimate(result.timestamp, market.prices, record=trusted)
         self._estimates = (result.cycle, estimates)
         wanted = {"volatility": self.volatility is None and self.policy.trigger.adaptive is not None}
         wanted["beta"] = self.estimator.beta_strategy is not None

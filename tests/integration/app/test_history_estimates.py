@@ -176,6 +176,20 @@ def test_a_fixed_snapshot_gets_adaptive_bands_from_the_volatility_of_the_journal
     assert len(loop.journal.decisions(["estimate"])) == 1  # said once, not every cycle
 
 
+def test_a_paused_cycles_bad_tick_stays_out_of_the_volatility(tmp_path: Path) -> None:
+    policy = _policy(tmp_path, ADAPTIVE)
+    loop, walk = _fixed_loop(tmp_path, policy, journaled_hours=30, seed=7)
+    bad = NOW - HOUR / 2  # a cycle that saw BTC at -87 % and paused on it
+    prices = {"BTC": walk["BTC"][-1] * 0.13, "ETH": walk["ETH"][-1], "USDT": 1.0}
+    loop.journal.save_snapshot(timestamp=bad, cycle=31, equity=60_000.0, halted=False, payload={"prices": prices})
+    loop.journal.add_decision(timestamp=bad, cycle=31, kind="pause", reason="BTC at 6500 is 87 % from its median")
+    loop.cycle()
+    volatility = {asset: realised_volatility(series[-25:], 8760.0) for asset, series in walk.items()}
+    bands = _bands(loop.journal.last_snapshot())  # type: ignore[arg-type]
+    for name, (lower, upper) in _expected_bands(policy, volatility).items():
+        assert bands[name] == (pytest.approx(lower, rel=1e-9), pytest.approx(upper, rel=1e-9))
+
+
 def test_too_little_history_keeps_the_fixed_bands_and_says_so_once(tmp_path: Path) -> None:
     policy = _policy(tmp_path, ADAPTIVE)
     loop, _ = _fixed_loop(tmp_path, policy, journaled_hours=3, seed=8)

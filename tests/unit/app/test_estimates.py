@@ -120,6 +120,13 @@ def test_the_estimator_adds_each_cycle_and_reports_why_it_falls_back() -> None:
     assert len(estimator.history) == 25  # older prices are dropped
 
 
+def test_prices_the_cycle_does_not_trust_are_not_recorded() -> None:
+    estimator = HistoryEstimator(_policy())
+    estimator.estimate(NOW - HOUR, {"BTC": 50_000.0})
+    estimator.estimate(NOW, {"BTC": 6_500.0}, record=False)  # a paused cycle's outlier
+    assert len(estimator.history) == 1
+
+
 def test_a_policy_without_adaptive_bands_or_an_estimated_beta_needs_nothing() -> None:
     fixed_beta = _policy({"kind": "beta-neutral", "long": "ALTS", "short": "BTC", "beta": 0.8}, adaptive=False)
     estimator = HistoryEstimator(fixed_beta)
