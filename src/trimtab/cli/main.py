@@ -65,7 +65,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except (TyperException, click.ClickException) as exc:
         # Usage errors (a missing or unknown option, a bad value): typer raises its own bundled click classes.
-        print(usage_error_line(exc), file=sys.stderr)
+        line = usage_error_line(exc)
+        if line:  # a bare group (``trimtab``, ``trimtab data``) has already printed its help
+            print(line, file=sys.stderr)
         sys.exit(2)
     except TrimtabError as exc:
         print(f"trimtab: {exc}", file=sys.stderr)
@@ -92,11 +94,14 @@ def usage_error_line(exc: Exception) -> str:
     Returns
     -------
     str
-        For example ``trimtab plan: No such option: --bogus (see 'trimtab plan --help')``.
+        For example ``trimtab plan: No such option: --bogus (see 'trimtab plan --help')``; empty when the
+        error carries no message (a command group called bare, which prints its help instead).
     """
     format_message = getattr(exc, "format_message", None)
     message = format_message() if callable(format_message) else str(exc)
     message = " ".join(str(message).split())
+    if not message:
+        return ""
     context = getattr(exc, "ctx", None)
     command = getattr(context, "command_path", "") or "trimtab"
     return f"{command}: {message} (see '{command} --help')"
