@@ -30,3 +30,16 @@ def test_a_usage_error_is_one_line_and_exit_2(
     lines = captured.err.splitlines()
     assert len(lines) == 1, captured.err
     assert expected in lines[0]
+
+
+@pytest.mark.parametrize("argv", [[], ["data"]])
+def test_a_bare_group_prints_its_help_and_no_error_line(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.argv", ["trimtab"])
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    captured = capsys.readouterr()
+    assert "Usage:" in captured.out
+    assert captured.err == ""
