@@ -142,6 +142,15 @@ def test_bad_input_exits_2_with_one_line_naming_the_flag_and_nothing_written(fol
     assert list(folder.glob("*.db*")) == []  # bad input writes nothing, not even an empty journal
     both = trimtab(folder, *PAPER, "--data", str(DATA), "--once")
     assert both.returncode == 2 and "--market" in both.stderr
+    (folder / "broken.json").write_text('{"timestamp": "2026-11-21T00:00:00Z", "prices": {"BTC": -1}}')
+    swap = {"market.json": "broken.json"}
+    bad_market = trimtab(folder, *[swap.get(arg, arg) for arg in PAPER], "--once")
+    assert bad_market.returncode == 2 and bad_market.stderr.startswith("broken.json: prices")
+    (folder / "unpriced.toml").write_text('base_currency = "USDT"\n[[spot]]\nasset = "DOGE"\namount = 5.0\n')
+    swap = {"portfolio.toml": "unpriced.toml"}
+    unpriced = trimtab(folder, *[swap.get(arg, arg) for arg in PAPER], "--once")
+    assert unpriced.returncode == 2 and "DOGE" in unpriced.stderr, unpriced.stderr
+    assert list(folder.glob("*.db*")) == []  # files are checked before the journal is opened
     no_journal = trimtab(folder, "status", "--state", "sqlite:///nowhere.db")
     assert no_journal.returncode == 2 and "no journal" in no_journal.stderr
     assert not (folder / "nowhere.db").exists()

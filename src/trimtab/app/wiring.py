@@ -90,15 +90,16 @@ class Run:
         return moved
 
 
-def check_setup(setup: RunSetup, state_url: str) -> None:
+def check_setup(setup: RunSetup, state_url: str, policy: Policy | None = None) -> None:
     """The checks that need no journal, run before the journal is opened (bad input writes nothing).
 
     Raises
     ------
     BadInputError
         Paper inputs on a live venue, both or neither of ``--market`` and ``--data``, ``--at`` without
-        ``--data``, a first paper run (no SQLite journal yet) without ``--portfolio``, or a live venue
-        without API keys.
+        ``--data``, a first paper run (no SQLite journal yet) without ``--portfolio``, a ``--portfolio`` or
+        ``--market`` file that does not validate (or, with ``policy``, does not fit the policy), a ``--data``
+        that is not a folder, or a live venue without API keys.
     """
     if setup.venue != "paper":
         for flag, value in (("--portfolio", setup.portfolio), ("--market", setup.market), ("--data", setup.data)):
@@ -117,6 +118,21 @@ def check_setup(setup: RunSetup, state_url: str) -> None:
     database = make_url(state_url).database if state_url.startswith("sqlite") else None
     if database and database != ":memory:" and not Path(database).exists() and setup.portfolio is None:
         raise BadInputError("--portfolio", "", "required on the first paper run (the account's balances)")
+    _check_paper_files(setup, policy)
+
+
+def _check_paper_files(setup: RunSetup, policy: Policy | None) -> None:
+    """Validate the paper venue's input files as :func:`build_run` will read them."""
+    from trimtab.loaders.market import load_market
+    from trimtab.loaders.portfolio import load_portfolio
+
+    portfolio = load_portfolio(setup.portfolio)[0] if setup.portfolio is not None else None
+    if setup.market is not None:
+        market = load_market(setup.market)
+        if portfolio is not None and policy is not None and setup.portfolio is not None:
+            check_consistency(portfolio, policy, market, setup.portfolio.name, "policy", setup.market.name)
+    if setup.data is not None and not setup.data.is_dir():
+        raise BadInputError("--data", "", f"{setup.data} is not a folder")
 
 
 def build_run(policy: Policy, store: Store, setup: RunSetup) -> Run:

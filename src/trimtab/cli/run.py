@@ -93,7 +93,7 @@ def run_command(
         approver=stdin_approver() if approve else None,
         config=config,
     )
-    check_setup(setup, state_url)
+    check_setup(setup, state_url, loaded_policy)
     store = open_store(state_url)
     total = 1 if once else cycles
     stop = StopSignals()
