@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -55,11 +56,11 @@ def _args(*extra: str) -> list[str]:
 
 
 class Running:
-    """A ``trimtab run`` in the background; stdout is read line by line."""
+    """A ``trimtab run`` in the background (on the example --market, or ``command``); stdout read line by line."""
 
-    def __init__(self, cwd: Path, *extra: str) -> None:
+    def __init__(self, cwd: Path, *extra: str, command: list[str] | None = None) -> None:
         self.process = subprocess.Popen(
-            _args(*extra), cwd=cwd, env=_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            command or _args(*extra), cwd=cwd, env=_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
 
@@ -186,3 +187,38 @@ def test_sigterm_mid_plan_sends_no_further_order_and_leaves_a_consistent_journal
         ).stdout
     )  # fmt: skip
     assert not any(c["breached"] for c in final["classes"]) and final["open_orders"] == []
+
+
+def test_a_replay_stopped_by_sigterm_goes_on_from_the_next_bar(tmp_path: Path, running: list[Running]) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for asset in ("BTC", "ETH", "BNB"):
+        shutil.copy(ROOT / "data" / "market" / f"spot_{asset}-USDT_1h.csv.gz", data)
+    policy = (EXAMPLES / "policy.toml").read_text()
+    policy = (
+        policy.replace('assets = ["SOL", "BNB"]', 'assets = ["BNB"]')
+        .replace("weights = { SOL = 0.5, BNB = 0.5 }", "")
+        .replace('assets = ["USDT", "USDC"]', 'assets = ["USDT"]')
+    )
+    (tmp_path / "policy.toml").write_text(policy)
+    (tmp_path / "portfolio.toml").write_text('base_currency = "USDT"\n[[spot]]\nasset = "USDT"\namount = 50000.0\n')
+    args = [
+        sys.executable, "-m", "trimtab", "run", "--policy", "policy.toml", "--portfolio", "portfolio.toml",
+        "--data", "data", "--at", "2025-06-01T00:00:00Z", "--state", STATE, "--format", "json",
+    ]  # fmt: skip
+    run = Running(tmp_path, command=args)
+    running.append(run)
+    first = run.next_line()
+    assert first["timestamp"] == "2025-06-01T01:00:00Z"
+    status, out, err = run.stop(signal.SIGTERM)
+    assert status == 0, err
+    lines = [first] + [json.loads(text) for text in out.splitlines()]
+    assert [line["cycle"] for line in lines] == list(range(1, len(lines) + 1))
+    last = datetime.fromisoformat(str(lines[-1]["timestamp"]).replace("Z", "+00:00"))
+    more = subprocess.run(
+        [*args, "--once"], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert more.returncode == 0, more.stderr
+    following = json.loads(more.stdout)
+    assert following["cycle"] == len(lines) + 1
+    assert following["timestamp"] == (last + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
