@@ -180,7 +180,7 @@ def test_seed_a_with_perp_shorts_8000_notional_and_leaves_spot_untouched(tmp_pat
     assert not [t for t in document["trades"] if t["instrument"] == "spot"]
     assert document["post_trade"]["BTC"] == pytest.approx(0.5, abs=1e-4)
     assert document["costs"]["fees"] == pytest.approx(8.0)
-    assert document["margin"]["initial"] > 0.0
+    assert document["margin"]["initial"] == 0.0 and document["margin"]["after"]["initial"] > 0.0
 
 
 def test_seed_b_hedges_the_altcoins_with_one_25000_short_on_the_index_perp(tmp_path: Path) -> None:

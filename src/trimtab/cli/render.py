@@ -103,20 +103,25 @@ def _side(trade: Trade) -> Text:
 
 
 def costs_and_margin_table(plan: Plan) -> Table:
-    """Expected costs of the trades and the margin the book needs after them."""
+    """Expected costs of the trades, and the book's margin now and after them."""
     currency = plan.base_currency
     costs, margin = plan.costs, plan.margin
-    table = Table(title="Costs and margin", title_justify="left", show_header=False, expand=False)
+    after = margin.final
+    table = Table(title="Costs and margin", title_justify="left", expand=False)
     table.add_column("What")
-    table.add_column("Value", justify="right")
-    table.add_row("Fees", money(costs.fees, currency))
-    table.add_row("Slippage", money(costs.slippage, currency))
-    table.add_row("Funding per day (after)", money(costs.funding_per_day, currency))
-    table.add_row("Initial margin (after)", money(margin.initial, currency))
-    table.add_row("Free collateral (after)", money(margin.free_collateral, currency))
-    table.add_row("Required free collateral", money(margin.required, currency))
-    table.add_row("Gross leverage (after)", f"{margin.gross_leverage:.2f} x")
-    table.add_row("Margin check", Text("ok", style="green") if margin.ok else Text("FAILS", style="bold red"))
+    table.add_column("Now", justify="right")
+    table.add_column("After the plan", justify="right")
+    table.add_row("Fees", "", money(costs.fees, currency))
+    table.add_row("Slippage", "", money(costs.slippage, currency))
+    table.add_row("Funding per day", "", money(costs.funding_per_day, currency))
+    for label, now_value, after_value in (
+        ("Initial margin", margin.initial, after.initial),
+        ("Free collateral", margin.free_collateral, after.free_collateral),
+        ("Required free collateral", margin.required, after.required),
+    ):
+        table.add_row(label, money(now_value, currency), money(after_value, currency))
+    table.add_row("Gross leverage", f"{margin.gross_leverage:.2f} x", f"{after.gross_leverage:.2f} x")
+    table.add_row("Margin check", "", Text("ok", style="green") if margin.ok else Text("FAILS", style="bold red"))
     return table
 
 

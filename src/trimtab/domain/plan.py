@@ -98,7 +98,12 @@ class CostEstimate:
 
 @dataclass(frozen=True, slots=True)
 class MarginReport:
-    """Margin after the plan: initial margin, free collateral, the required buffer and leverage."""
+    """Margin of a book: initial margin, free collateral, the required buffer and gross leverage.
+
+    A plan's report describes the book as it is (the contract's example: ``free_collateral`` 42,000 before
+    selling 8,000 of BTC), with ``ok`` saying whether the book after the plan respects the margin buffer and
+    the leverage cap, and ``after`` giving the figures after the plan.
+    """
 
     initial: float
     free_collateral: float
@@ -106,9 +111,15 @@ class MarginReport:
     maintenance: float
     gross_leverage: float
     ok: bool
+    after: MarginReport | None = None
+
+    @property
+    def final(self) -> MarginReport:
+        """The figures after the plan (the report itself when it has no ``after``)."""
+        return self.after if self.after is not None else self
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "initial": self.initial,
             "free_collateral": self.free_collateral,
             "ok": self.ok,
@@ -116,6 +127,9 @@ class MarginReport:
             "maintenance": self.maintenance,
             "gross_leverage": self.gross_leverage,
         }
+        if self.after is not None:
+            out["after"] = self.after.to_dict()
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,12 +9,12 @@ derivative openings), so planning stays fast on large books.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from trimtab.domain.classes import AssetClass
 from trimtab.domain.market import MarketSnapshot
-from trimtab.domain.plan import ClassReport, CostEstimate, Plan, Side, Trade
+from trimtab.domain.plan import ClassReport, CostEstimate, MarginReport, Plan, Side, Trade
 from trimtab.domain.portfolio import Portfolio
 from trimtab.planner.apply import apply_trades
 from trimtab.planner.costs import CostModel
@@ -101,10 +101,15 @@ def _quiet_plan(
         trades=(),
         post_trade=dict(weights),
         costs=CostEstimate(0.0, 0.0, valuation.funding_per_day),
-        margin=margin_report(valuation, limits),
+        margin=_margin(valuation, margin_report(valuation, limits), limits),
         notes=tuple(notes),
         trigger_reason=reason,
     )
+
+
+def _margin(before: Valuation, after: MarginReport, limits: Limits) -> MarginReport:
+    """The book's margin as it is, ``ok`` when the book after the plan holds the limits, and ``after``."""
+    return replace(margin_report(before, limits), ok=after.ok, after=after)
 
 
 def make_plan(
@@ -196,7 +201,7 @@ def make_plan(
         trades=trades,
         post_trade=dict(reviewed.valuation.weights),
         costs=CostEstimate(fees, slippage, reviewed.valuation.funding_per_day),
-        margin=reviewed.margin,
+        margin=_margin(valuation, reviewed.margin, Limits(rebalance.margin_buffer, rebalance.max_leverage)),
         notes=tuple(notes),
         trigger_reason=decision.reason,
     )

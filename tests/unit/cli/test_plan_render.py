@@ -102,7 +102,7 @@ def test_tables_show_classes_band_breach_trade_costs_margin_and_notes() -> None:
         "8,000.00",
         "Fees",
         "8.00 USDT",
-        "Free collateral (after)",
+        "Free collateral",
         "42,000.00 USDT",
         "- ALTS has no hedge: traded spot",
     ):

@@ -53,7 +53,10 @@ def test_example_a_spot_sells_8000_of_btc(
     # 50,000 of BTC over 99,992 of equity after the 8.0 fee.
     assert abs(plan.post_trade["BTC"] - 50000.0 / 99992.0) < 1e-12
     assert plan.margin.ok
-    assert plan.margin.free_collateral == 49992.0
+    # The report shows the book as it is (the contract's example: 42,000 of free collateral) and, under
+    # `after`, the book once the plan is done: 42,000 + 8,000 of sale - 8.0 of fee.
+    assert plan.margin.free_collateral == 42000.0 and plan.margin.initial == 0.0
+    assert plan.margin.final.free_collateral == 49992.0
 
 
 def test_example_a_perp_sells_the_perp_and_leaves_spot_untouched(
@@ -75,7 +78,8 @@ def test_example_a_perp_sells_the_perp_and_leaves_spot_untouched(
     assert plan.costs.slippage == 4.0
     # The new short receives 0.01 % three times a day on 8,000.
     assert abs(plan.costs.funding_per_day - (-2.4)) < 1e-12
-    assert plan.margin.initial == 8000.0
+    assert plan.margin.initial == 0.0
+    assert plan.margin.final.initial == 8000.0
     assert plan.margin.ok
 
 
@@ -105,7 +109,8 @@ def test_example_b_breached_scope_perp_opens_one_25000_index_short(
     assert trade.notional == 25000.0
     assert trade.amount == 250.0
     assert plan.margin.ok
-    assert plan.margin.initial == 25000.0
-    assert plan.margin.free_collateral == pytest.approx(75000.0 - 25.0 - 25000.0)
+    assert plan.margin.free_collateral == 50000.0 and plan.margin.initial == 0.0
+    assert plan.margin.final.initial == 25000.0
+    assert plan.margin.final.free_collateral == pytest.approx(75000.0 - 25.0 - 25000.0)
     assert [c.goal for c in plan.classes][:3] == [0.4, 0.3, 0.15]
     assert abs(plan.post_trade["STABLE"] - (1.0 - 425000.0 / (500000.0 - 25.0))) < 1e-12

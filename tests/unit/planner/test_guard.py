@@ -39,8 +39,8 @@ def test_short_cut_down_until_free_collateral_covers_the_buffer(
     assert trade.notional == pytest.approx(50000.0 / 4.001, rel=1e-6)
     assert trade.notional <= 50000.0 / 4.001
     assert plan.margin.ok
-    assert plan.margin.free_collateral >= plan.margin.required
-    assert plan.margin.required == pytest.approx(4.0 * plan.margin.initial)
+    assert plan.margin.final.free_collateral >= plan.margin.final.required
+    assert plan.margin.final.required == pytest.approx(4.0 * plan.margin.final.initial)
     assert any(note.startswith("margin guard: free collateral 49975.00 < required 100000.00") for note in plan.notes)
 
 
@@ -55,7 +55,7 @@ def test_short_cut_down_to_respect_max_leverage(
     (trade,) = plan.trades
     # Gross 450,000 + x over equity 500,000 - 0.001 x must stay <= 0.95.
     assert trade.notional == pytest.approx(25000.0 / 1.00095, rel=1e-6)
-    assert plan.margin.gross_leverage <= 0.95
+    assert plan.margin.final.gross_leverage <= 0.95
     assert plan.margin.ok
     assert any("gross leverage" in note and "> max_leverage 0.95" in note for note in plan.notes)
 
