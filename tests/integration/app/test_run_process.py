@@ -144,10 +144,10 @@ def test_sigint_between_cycles_exits_130_and_releases_the_lock(folder: Path, run
 def test_sigterm_mid_plan_sends_no_further_order_and_leaves_a_consistent_journal(
     folder: Path, running: list[Running]
 ) -> None:
-    # Every leg cut into slices spread over 30 s: the signal arrives while the plan is being executed.
+    # Every leg cut into slices spread over 5 s: the signal arrives while the plan is being executed.
     (folder / "slow.toml").write_text(
         'algo = "market"\npoll_interval_s = 0.01\ntwap_threshold = 100.0\ntwap_slice_notional = 100.0\n'
-        "twap_max_slices = 10\ntwap_window_s = 30.0\n"
+        "twap_max_slices = 10\ntwap_window_s = 5.0\n"
     )
     run = Running(folder, "--execution", "slow.toml", "--interval", "3600")
     running.append(run)
