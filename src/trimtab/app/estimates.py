@@ -236,6 +236,30 @@ class HistoryEstimator:
         return Estimates(volatility, betas, missing)
 
 
+class FallbackLog:
+    """Says when an estimate starts or stops standing in for its fallback: once per change, not every cycle."""
+
+    def __init__(self) -> None:
+        self._falling_back: dict[str, bool] = {}
+
+    def changes(self, estimates: Estimates, kinds: Iterable[str]) -> list[str]:
+        """The decisions to record for ``kinds`` (``volatility``, ``beta``) this cycle (empty when unchanged)."""
+        said: list[str] = []
+        for kind in kinds:
+            reason = estimates.missing.get(kind)
+            if self._falling_back.get(kind) == (reason is not None):
+                continue
+            self._falling_back[kind] = reason is not None
+            if reason is None:
+                what = "adaptive bands use realised volatility" if kind == "volatility" else "the beta is estimated"
+                said.append(f"{what} from the run's price history")
+            elif kind == "volatility":
+                said.append(f"adaptive bands fall back to the fixed bands: {reason}")
+            else:
+                said.append(f"no beta estimate yet (beta 1.0 assumed): {reason}")
+        return said
+
+
 def journal_prices(store: Store, since: datetime) -> list[tuple[datetime, dict[str, float]]]:
     """The spot prices of the journaled snapshots taken at or after ``since``, oldest first.
 

@@ -6,7 +6,8 @@ Each cycle:
 2. **Reconcile** the journal with the venue (:mod:`trimtab.app.reconcile`); trade only once it converged.
 3. **Read** balances, positions and prices from the venue; stale or outlying prices pause the cycle.
 4. **Value and plan**: :func:`trimtab.planner.make_plan` on the *actual* holdings, with the remembered
-   last rebalance, last check and peak equity. Equity that cannot be computed halts the cycle (fail closed).
+   last rebalance, last check and peak equity, and volatility and betas estimated from the run's prices
+   (:mod:`trimtab.app.estimates`). Equity that cannot be computed halts the cycle (fail closed).
 5. **Guards**: the liquidation buffer (reducing only, and a deleveraging step) and the funding monitor.
 6. **Approve** (``--approve``), then **execute** through :class:`trimtab.execution.Executor`, which journals
    every order before sending it.
@@ -24,11 +25,12 @@ from datetime import datetime
 from typing import Any
 
 from trimtab.app.approval import same_trades
-from trimtab.app.estimates import Estimates, HistoryEstimator, journal_prices
+from trimtab.app.estimates import Estimates, FallbackLog, HistoryEstimator, journal_prices
 from trimtab.app.guards import Deleverage, funding_switch, liquidation_guard
 from trimtab.app.killswitch import halt_status
 from trimtab.app.market import price_problems, read_market
 from trimtab.app.reconcile import reconcile
+from trimtab.app.snapshots import risk_payload
 from trimtab.domain.instruments import parse_symbol
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan, Trade
@@ -42,7 +44,6 @@ from trimtab.policy.config import CppiStrategy, Policy
 from trimtab.storage import Store
 from trimtab.storage.journal import Journal, OverfillError
 from trimtab.storage.state import INITIAL_EQUITY, LAST_CHECK, LAST_REBALANCE, PEAK_EQUITY, StateStore
-from trimtab.valuation.model import Valuation
 from trimtab.valuation.valuate import valuate
 from trimtab.venues.ports import Venue
 
@@ -129,9 +130,8 @@ class RunLoop:
         self.stopping = stopping
         self.estimator = HistoryEstimator(policy)
         self._journal_read = False
-        self._estimates: tuple[int, Estimates] | None = None
-        self._fallback: dict[str, bool] = {}
-        """Per estimate (volatility, beta): whether the fallback is in use, so each change is recorded once."""
+        self._estimates: Estimates | None = None
+        self._fallbacks = FallbackLog()
         self.journal = Journal(store)
         self.state = StateStore(store)
         self.markets = venue.load_markets()
@@ -252,23 +252,12 @@ class RunLoop:
             self._journal_read = True
         # Stale or outlying prices pause the cycle; they stay out of the history too.
         estimates = self.estimator.estimate(result.timestamp, market.prices, record=trusted)
-        self._estimates = (result.cycle, estimates)
-        wanted = {"volatility": self.volatility is None and self.policy.trigger.adaptive is not None}
-        wanted["beta"] = self.estimator.beta_strategy is not None
-        for kind, used in wanted.items():
-            if not used:
-                continue
-            reason = estimates.missing.get(kind)
-            if self._fallback.get(kind) == (reason is not None):
-                continue
-            self._fallback[kind] = reason is not None
-            if reason is None:
-                what = "adaptive bands use realised volatility" if kind == "volatility" else "the beta is estimated"
-                self._decide(result, "estimate", f"{what} from the run's price history")
-            elif kind == "volatility":
-                self._decide(result, "estimate", f"adaptive bands fall back to the fixed bands: {reason}")
-            else:
-                self._decide(result, "estimate", f"no beta estimate yet (beta 1.0 assumed): {reason}")
+        self._estimates = estimates
+        # A replay's feed gives the volatility itself; only what the estimates stand in for is reported.
+        kinds = {"volatility": self.volatility is None and self.policy.trigger.adaptive is not None}
+        kinds["beta"] = self.estimator.beta_strategy is not None
+        for reason in self._fallbacks.changes(estimates, [kind for kind, used in kinds.items() if used]):
+            self._decide(result, "estimate", reason)
 
     def _context(self, market: MarketSnapshot | None = None) -> PlanContext:
         peak: float | None = None
@@ -283,16 +272,16 @@ class RunLoop:
             last_check=self.state.get_time(LAST_CHECK),
             peak_equity=peak,
             volatility=self._volatility(market),
-            betas=self._estimates[1].betas if self._estimates is not None else {},
+            betas=self._estimates.betas if self._estimates is not None else {},
         )
 
     def _volatility(self, market: MarketSnapshot | None) -> Mapping[str, float] | None:
         if self.volatility is not None:
             return self.volatility()
-        if self._estimates is None or self._estimates[1].volatility is None:
+        if self._estimates is None or self._estimates.volatility is None:
             return None
         # A volatility the snapshot gives (a --market file's "volatility") wins over the estimate.
-        return {**self._estimates[1].volatility, **(market.volatility if market is not None else {})}
+        return {**self._estimates.volatility, **(market.volatility if market is not None else {})}
 
     def _after_check(self, now: datetime) -> None:
         trigger = self.policy.trigger
@@ -444,29 +433,3 @@ class RunLoop:
             },
         )
         return result
-
-
-def risk_payload(valuation: Valuation) -> dict[str, Any]:
-    """Leverage, funding and each derivative position's liquidation figures, for ``status`` and the dashboard."""
-    return {
-        "gross_leverage": valuation.gross_leverage,
-        "net_leverage": valuation.net_leverage,
-        "funding_per_day": valuation.funding_per_day,
-        "min_liquidation_distance": valuation.min_liquidation_distance,
-        "positions": [
-            {
-                "symbol": p.symbol,
-                "class": p.class_name,
-                "amount": p.amount,
-                "mark": p.mark,
-                "notional": p.notional,
-                "delta_notional": p.delta_notional,
-                "unrealised_pnl": p.unrealised_pnl,
-                "leverage": p.leverage,
-                "initial_margin": p.initial_margin,
-                "liquidation_price": p.liquidation_price,
-                "liquidation_distance": p.liquidation_distance,
-            }
-            for p in valuation.positions
-        ],
-    }

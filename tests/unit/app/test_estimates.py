@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from trimtab.app.estimates import HistoryEstimator, PriceHistory, beta_estimate, volatility_estimates
+from trimtab.app.estimates import (
+    Estimates,
+    FallbackLog,
+    HistoryEstimator,
+    PriceHistory,
+    beta_estimate,
+    volatility_estimates,
+)
 from trimtab.policy.bands import realised_volatility
 from trimtab.policy.config import BetaNeutralStrategy, Policy
 from trimtab.policy.targets.beta_neutral import estimate_beta
@@ -133,3 +140,19 @@ def test_a_policy_without_adaptive_bands_or_an_estimated_beta_needs_nothing() ->
     assert not estimator.needed
     assert estimator.estimate(NOW, {"BTC": 1.0}).volatility is None
     assert len(estimator.history) == 0
+
+
+def test_the_fallback_is_reported_when_it_starts_and_when_the_estimate_takes_over_not_in_between() -> None:
+    log = FallbackLog()
+    short = Estimates(volatility={}, missing={"volatility": "2 price(s) spanning 1.0 h", "beta": "too short"})
+    assert log.changes(short, ["volatility"]) == [
+        "adaptive bands fall back to the fixed bands: 2 price(s) spanning 1.0 h"
+    ]
+    assert log.changes(short, ["volatility"]) == []
+    assert log.changes(short, ["beta"]) == ["no beta estimate yet (beta 1.0 assumed): too short"]
+    ready = Estimates(volatility={"BTC": 0.5}, betas={"ALTS": 1.2})
+    assert log.changes(ready, ["volatility", "beta"]) == [
+        "adaptive bands use realised volatility from the run's price history",
+        "the beta is estimated from the run's price history",
+    ]
+    assert log.changes(ready, ["volatility", "beta"]) == []
