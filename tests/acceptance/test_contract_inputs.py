@@ -162,9 +162,6 @@ def test_status_and_orders_of_a_missing_journal_create_nothing(tmp_path: Path) -
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(
-    reason="run opens its journal (trimtab-paper.db) before it validates --portfolio and --market", strict=False
-)
 def test_run_with_a_bad_portfolio_writes_no_journal(tmp_path: Path) -> None:
     write(tmp_path, with_key(PORTFOLIO, ("spot", 0), "bogus"), POLICY, MARKET)
     done = trimtab(
