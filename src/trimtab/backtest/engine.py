@@ -225,8 +225,7 @@ class _EventRun:
         for bar in range(n_bars):
             if bar == 0:
                 self._initial_purchase()
-            else:
-                self._bar(bar)
+            self._bar(bar)
             if self.progress is not None and (bar % step == 0 or bar == n_bars - 1):
                 self.progress(bar + 1, n_bars)
         return self._result()
@@ -251,7 +250,6 @@ class _EventRun:
         now = snapshot.timestamp
         self.last_rebalance = now
         self.last_check = now
-        self._record(0, snapshot, None, True)
         self.initial_cash = self.account.cash
         self.initial_amounts = np.array([self.account.balances.get(a, 0.0) for a in self.replay.assets])
 
@@ -259,9 +257,16 @@ class _EventRun:
         return [p.instrument for p in self.account.positions.values()]
 
     def _bar(self, bar: int) -> None:
+        """Settle funding and liquidations since the last bar, then plan and trade at this bar's close.
+
+        At bar 0 the initial purchase has just bought the policy's targets spot; the plan then opens what
+        a target model asks beyond them (a beta-neutral short leg, a delta target), as the live loop's first
+        cycle would. Those orders complete the initial allocation: they are neither turnover nor a rebalance.
+        """
         times = self.replay.times
-        self._settle_funding(bar, int(times[bar - 1]), int(times[bar]))
-        self._liquidate(bar)
+        if bar > 0:
+            self._settle_funding(bar, int(times[bar - 1]), int(times[bar]))
+            self._liquidate(bar)
         snapshot = self.builder.snapshot(bar, self._held_instruments())
         now = snapshot.timestamp
         strategy = self.policy.strategy
@@ -284,14 +289,16 @@ class _EventRun:
             self.last_rebalance = now
             for trade in plan.trades:
                 asset = parse_symbol(trade.symbol).base
-                self._fill(bar, trade.class_name, trade.symbol, trade.signed_amount(), trade.price, asset)
+                self._fill(
+                    bar, trade.class_name, trade.symbol, trade.signed_amount(), trade.price, asset, count=bar > 0
+                )
                 traded = True
-            if traded:
+            if traded and bar > 0:
                 self.rebalance_bars.append(bar)
                 self.events.append(
                     {"kind": "trigger", "timestamp": _iso(now), "reason": plan.trigger_reason, "bar": bar}
                 )
-        self._record(bar, snapshot, plan, traded)
+        self._record(bar, snapshot, plan, traded or bar == 0)
 
     def _fill(
         self, bar: int, class_name: str, symbol: str, signed: float, reference: float, asset: str, count: bool = True

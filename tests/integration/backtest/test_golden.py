@@ -104,10 +104,10 @@ def test_beta_neutral_btc_against_an_eth_perp_with_rolling_beta(load: Callable[.
     _check(
         result,
         {
-            "final_equity": 195791.872969,
-            "rebalances": 57,
-            "fees": 522.412935,
-            "funding": -11313.616869,
+            "final_equity": 194942.252909,
+            "rebalances": 56,
+            "fees": 520.603792,
+            "funding": -11272.105058,
             "liquidations": 2,
         },
     )
