@@ -90,7 +90,7 @@ class Journal:
         """A plan row as a dict (``id``, ``status``, ``created_at``, ``payload`` ...), or None."""
         with self.store.transaction() as session:
             row = session.get(PlanRow, plan_id)
-            return None if row is None else _plan_dict(row)
+            return None if row is None else plan_dict(row)
 
     def plans(self, status: str | None = None) -> list[dict[str, Any]]:
         """Plans, oldest first, optionally only those with ``status``."""
@@ -98,7 +98,7 @@ class Journal:
             query = select(PlanRow).order_by(PlanRow.created_at, PlanRow.id)
             if status is not None:
                 query = query.where(PlanRow.status == status)
-            return [_plan_dict(row) for row in session.scalars(query)]
+            return [plan_dict(row) for row in session.scalars(query)]
 
     # -- intents and orders --------------------------------------------------------------------------
     def add_intent(
@@ -389,7 +389,8 @@ class Journal:
             return max(int(a), int(b))
 
 
-def _plan_dict(row: PlanRow) -> dict[str, Any]:
+def plan_dict(row: PlanRow) -> dict[str, Any]:
+    """A plan row as the dict every reader of the journal gets (the dashboard too)."""
     return {
         "id": row.id,
         "created_at": utc(row.created_at),

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from trimtab.storage.database import Store
-from trimtab.storage.journal import Journal
+from trimtab.storage.journal import Journal, plan_dict
 from trimtab.storage.models import DecisionRow, FillRow, IntentRow, OrderRow, PlanRow
 from trimtab.storage.records import OPEN_STATUSES, order_record, utc
 from trimtab.storage.state import PAPER_ACCOUNT, StateStore
@@ -153,20 +153,6 @@ def valuation_view(store: Store) -> dict[str, Any]:
     }
 
 
-def _plan_row(row: PlanRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "created_at": utc(row.created_at),
-        "cycle": row.cycle,
-        "venue": row.venue,
-        "equity": row.equity,
-        "triggered": row.triggered,
-        "reason": row.reason,
-        "status": row.status,
-        "payload": row.payload,
-    }
-
-
 def plan_view(store: Store) -> dict[str, Any]:
     """The plan to look at now: the oldest pending one (awaiting approval), else the newest."""
     with store.transaction() as session:
@@ -176,7 +162,7 @@ def plan_view(store: Store) -> dict[str, Any]:
         row = pending[0] if pending else session.scalars(newest(PlanRow, 1)).first()
         if row is None:
             return {"available": False}
-        return plan_document(_plan_row(row)) | {"available": True, "pending_count": len(pending)}
+        return plan_document(plan_dict(row)) | {"available": True, "pending_count": len(pending)}
 
 
 def newest(model: Any, limit: int) -> Any:
@@ -209,7 +195,7 @@ def plans_list(store: Store, limit: int) -> list[dict[str, Any]]:
     """The newest ``limit`` plans, newest last."""
     with store.transaction() as session:
         rows = session.scalars(newest(PlanRow, limit)).all()
-        return [plan_document(_plan_row(row)) for row in reversed(rows)]
+        return [plan_document(plan_dict(row)) for row in reversed(rows)]
 
 
 def orders_list(store: Store, limit: int) -> list[dict[str, Any]]:
