@@ -54,7 +54,7 @@ for _module in COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; never shows a traceback for bad input."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="trimtab", standalone_mode=False)
     except BadInputError as exc:
         print(str(exc), file=sys.stderr)
         sys.exit(2)
