@@ -139,6 +139,8 @@ def test_bad_input_exits_2_with_one_line_naming_the_flag_and_nothing_written(fol
     assert "--portfolio" in missing.stderr
     no_keys = trimtab(folder, "run", "--venue", "binance", "--policy", "policy.toml", "--once")
     assert no_keys.returncode == 2 and "no API keys for binance" in no_keys.stderr
+    unknown = trimtab(folder, "run", "--venue", "nosuchexchange", "--policy", "policy.toml", "--once")
+    assert unknown.returncode == 2 and "neither 'paper' nor a ccxt exchange id" in unknown.stderr
     assert list(folder.glob("*.db*")) == []  # bad input writes nothing, not even an empty journal
     both = trimtab(folder, *PAPER, "--data", str(DATA), "--once")
     assert both.returncode == 2 and "--market" in both.stderr

@@ -102,6 +102,12 @@ def check_setup(setup: RunSetup, state_url: str, policy: Policy | None = None) -
         that is not a folder, or a live venue without API keys.
     """
     if setup.venue != "paper":
+        import ccxt
+
+        if setup.venue not in ccxt.exchanges:
+            raise BadInputError(
+                "--venue", "", f"{setup.venue!r} is neither 'paper' nor a ccxt exchange id (e.g. binance)"
+            )
         for flag, value in (("--portfolio", setup.portfolio), ("--market", setup.market), ("--data", setup.data)):
             if value is not None:
                 raise BadInputError(
