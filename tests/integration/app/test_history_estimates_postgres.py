@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from trimtab.app.estimates import journal_prices
 from trimtab.storage import open_store
@@ -15,37 +12,6 @@ from trimtab.storage.journal import Journal
 
 pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
-
-
-def _server() -> str | None:
-    for user in ("postgres", "root"):
-        url = f"postgresql+psycopg://{user}@127.0.0.1:5432/test"
-        try:
-            engine = sa.create_engine(url, connect_args={"connect_timeout": 2})
-            with engine.connect() as connection:
-                connection.execute(sa.text("select 1"))
-            engine.dispose()
-            return url
-        except Exception:
-            continue
-    return None
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    base = _server()
-    if base is None:
-        pytest.skip("no PostgreSQL answers on 127.0.0.1:5432 (database 'test', user postgres or root)")
-    schema = f"tt_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_the_prices_of_recent_unpaused_cycles_come_back_oldest_first(pg_url: str) -> None:

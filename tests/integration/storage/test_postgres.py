@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-import sqlalchemy as sa
 
 from trimtab.storage import open_store
 from trimtab.storage.journal import Journal, OverfillError
@@ -15,37 +12,6 @@ from trimtab.storage.state import StateStore
 
 pytestmark = pytest.mark.postgres
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
-
-
-def _server_url() -> str | None:
-    for user in ("postgres", "root"):
-        url = f"postgresql+psycopg://{user}@127.0.0.1:5432/test"
-        try:
-            engine = sa.create_engine(url, connect_args={"connect_timeout": 2})
-            with engine.connect() as connection:
-                connection.execute(sa.text("select 1"))
-            engine.dispose()
-            return url
-        except Exception:
-            continue
-    return None
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    base = _server_url()
-    if base is None:
-        pytest.skip("no PostgreSQL answers on 127.0.0.1:5432 (database 'test', user postgres or root)")
-    schema = f"tt_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_the_journal_migrates_and_round_trips_on_postgres(pg_url: str) -> None:
