@@ -11,12 +11,13 @@ import importlib.util
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+
+from trimtab.testing.cli import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data" / "market"
@@ -69,15 +70,7 @@ def trimtab(*args: str, cwd: Path | None = None, cache: Path | None = None) -> s
     env = dict(os.environ)
     if cache is not None:
         env["TRIMTAB_CACHE_DIR"] = str(cache)
-    return subprocess.run(
-        [sys.executable, "-m", "trimtab", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd or REPO,
-        env=env,
-        check=False,
-    )
+    return run_cli(*args, cwd=cwd or REPO, env=env)
 
 
 @pytest.fixture

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from trimtab.testing.cli import run_cli
 
 PORTFOLIO: dict[str, Any] = {
     "base_currency": "USDT",
@@ -41,14 +42,7 @@ MARKET: dict[str, Any] = {
 
 
 def trimtab(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "trimtab", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, cwd=cwd)
 
 
 def with_key(document: dict[str, Any], path: tuple[str | int, ...], key: str) -> dict[str, Any]:

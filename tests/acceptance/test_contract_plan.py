@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from trimtab.testing.cli import run_cli
 
 PORTFOLIO = """\
 base_currency = "USDT"
@@ -138,14 +139,7 @@ funding_horizon_days = {horizon}
 
 def trimtab(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the installed command line as a user would (``python -m trimtab``, the console script's twin)."""
-    return subprocess.run(
-        [sys.executable, "-m", "trimtab", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, cwd=cwd)
 
 
 def plan(folder: Path, portfolio: str, policy: str, market: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from trimtab.testing.cli import run_cli
+
 REPO = Path(__file__).resolve().parents[2]
 MARKET_DATA = REPO / "data" / "market"
 
@@ -83,9 +85,7 @@ JOURNAL_ORDER_KEYS = {
 
 
 def trimtab(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "trimtab", *args], cwd=folder, capture_output=True, text=True, timeout=300, check=False
-    )
+    return run_cli(*args, cwd=folder)
 
 
 def first_shared_bar() -> datetime:

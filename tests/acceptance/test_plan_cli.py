@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from trimtab.testing.cli import run_cli
+
 SEED_A_PORTFOLIO = """\
 base_currency = "USDT"
 
@@ -133,9 +135,7 @@ def write_inputs(folder: Path, portfolio: str, policy: str, market: dict[str, An
 
 
 def trimtab(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "trimtab", *args], capture_output=True, text=True, timeout=120, check=False, cwd=cwd
-    )
+    return run_cli(*args, cwd=cwd)
 
 
 def plan_json(arguments: list[str], *extra: str) -> dict[str, Any]:

@@ -6,10 +6,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from trimtab.testing.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -22,16 +23,7 @@ def trimtab(
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIMTAB_")}
     env.update(extra_env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "trimtab", *args],
-        cwd=cwd,
-        env=env,
-        input=stdin if stdin is not None else "",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, cwd=cwd, env=env, stdin=stdin)
 
 
 @pytest.fixture
