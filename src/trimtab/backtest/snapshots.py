@@ -3,9 +3,10 @@
 * Spot prices: the bar's closes (the base currency at 1).
 * Perpetuals and futures the policy may trade (its classes' ``hedge`` symbols and a core-satellite
   index hedge) and every derivative held: the mark is the perpetual's close at the bar when the history
-  has one, else the spot close (no basis). The funding rate quoted is the last settled one.
-* Funding is settled at each stamp of the funding file between two bar closes, at the mark-price file's
-  price at that stamp (else the bar's mark).
+  has one, else the spot close (no basis). The funding rate quoted is the last settled one, and its
+  interval the spacing of that settlement in the file (4 h and 1 h symbols are quoted as such).
+* Funding is settled at each stamp of the funding file between two bar closes (the data's own stamps,
+  never an 8-hour grid), at the mark-price file's price at that stamp (else the bar's mark).
 * Options held are marked with Black-76 (:func:`trimtab.valuation.black76`) on the underlying's close,
   with the DVOL index as implied volatility when the history has it, else the underlying's realised
   volatility over 30 days.
@@ -23,11 +24,10 @@ from trimtab.backtest.replay import Replay, rolling_volatility
 from trimtab.domain.instruments import Instrument, InstrumentKind, parse_symbol
 from trimtab.domain.market import DerivativeQuote, MarketSnapshot
 from trimtab.errors import BadInputError
+from trimtab.feed.history import DEFAULT_FUNDING_INTERVAL_HOURS
 from trimtab.policy.config import CoreSatelliteStrategy
 from trimtab.valuation.black76 import black76
-from trimtab.venues.simulation.funding import funding_stamps
 
-FUNDING_INTERVAL_HOURS = 8.0
 OPTION_VOL_LOOKBACK = timedelta(days=30)
 
 
@@ -83,29 +83,11 @@ class SnapshotBuilder:
 
     def funding_rate(self, bar: int, asset: str) -> float:
         """The last funding rate settled at or before the bar's close (0 without a funding file)."""
-        series = self.history.funding.get(asset)
-        if series is None or series.times.shape[0] == 0:
-            return 0.0
-        index = int(np.searchsorted(series.times, self.replay.times[bar], side="right")) - 1
-        return float(series.rates[index]) if index >= 0 else 0.0
+        return self.history.funding_quote(asset, int(self.replay.times[bar]))[0]
 
     def funding_between(self, asset: str, after: int, until: int) -> list[tuple[int, float, float | None]]:
         """Funding stamps in ``(after, until]`` (ns): ``(stamp, rate, mark at the stamp or None)``."""
-        series = self.history.funding.get(asset)
-        if series is None:
-            return []
-        lo, hi = funding_stamps(series.times, after, until)
-        marks = self.history.marks.get(asset)
-        out: list[tuple[int, float, float | None]] = []
-        for k in range(lo, hi):
-            stamp = int(series.times[k])
-            mark: float | None = None
-            if marks is not None:
-                j = int(np.searchsorted(marks[0], stamp))
-                if j < marks[0].shape[0] and int(marks[0][j]) == stamp:
-                    mark = float(marks[1][j])
-            out.append((stamp, float(series.rates[k]), mark))
-        return out
+        return self.history.funding_between(asset, after, until)
 
     def adverse_prices(self, bar: int, instrument: Instrument) -> tuple[float, float]:
         """The bar's (low, high) for a derivative: the spot extremes moved by the perp's basis."""
@@ -155,8 +137,10 @@ class SnapshotBuilder:
             if instrument.kind is InstrumentKind.OPTION:
                 quotes[instrument.symbol] = self.option_quote(bar, instrument)
                 continue
-            rate = self.funding_rate(bar, instrument.base) if instrument.kind is InstrumentKind.PERP else 0.0
+            rate, hours = 0.0, DEFAULT_FUNDING_INTERVAL_HOURS
+            if instrument.kind is InstrumentKind.PERP:
+                rate, hours = self.history.funding_quote(instrument.base, int(self.replay.times[bar]))
             quotes[instrument.symbol] = DerivativeQuote(
-                mark=self.mark(bar, instrument), funding_rate=rate, funding_interval_hours=FUNDING_INTERVAL_HOURS
+                mark=self.mark(bar, instrument), funding_rate=rate, funding_interval_hours=hours
             )
         return MarketSnapshot(timestamp=self.replay.moment(bar), prices=prices, derivatives=quotes)

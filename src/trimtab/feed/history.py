@@ -23,12 +23,52 @@ from trimtab.feed.table import NS_PER_SECOND, Table, format_ns, to_ns
 _DVOL_PERCENT = 100.0
 
 
+DEFAULT_FUNDING_INTERVAL_HOURS = 8.0
+"""The interval assumed for a series with a single settlement (Binance USD-M's usual one)."""
+
+
 @dataclass(frozen=True, eq=False)
 class FundingSeries:
-    """Funding settlements of one perpetual: ``times`` (int64 ns UTC) and ``rates`` (per 8h settlement)."""
+    """Funding settlements of one perpetual: ``times`` (int64 ns UTC, sorted) and ``rates`` (per settlement).
+
+    The stamps are the settlements that happened; nothing assumes a grid. A symbol that settles every 4 h or
+    every hour (or that moved from 8 h to 4 h) pays at each of its own stamps, and the interval of a
+    settlement is the time since the one before it.
+    """
 
     times: np.ndarray
     rates: np.ndarray
+
+    def settled_between(self, after: int, until: int) -> tuple[int, int]:
+        """The index range ``[lo, hi)`` of the stamps with ``after < stamp <= until`` (int64 ns).
+
+        A bar closing exactly on a stamp settles that stamp with the bar; the next bar starts after it.
+        """
+        lo = int(np.searchsorted(self.times, after, side="right"))
+        hi = int(np.searchsorted(self.times, until, side="right"))
+        return lo, hi
+
+    def last_at(self, moment: int) -> int:
+        """The index of the last stamp at or before ``moment`` (ns), or -1 when none is."""
+        return int(np.searchsorted(self.times, moment, side="right")) - 1
+
+    def interval_hours(self, moment: int) -> float:
+        """The funding interval in force at ``moment`` (ns): the spacing of the last settlement.
+
+        That is the last stamp at or before ``moment`` minus the stamp before it; before the second stamp,
+        the spacing of the first two; with fewer than two stamps, 8 hours.
+        """
+        count = self.times.shape[0]
+        if count < 2:
+            return DEFAULT_FUNDING_INTERVAL_HOURS
+        index = min(max(self.last_at(moment), 1), count - 1)
+        return float(int(self.times[index]) - int(self.times[index - 1])) / (3600.0 * NS_PER_SECOND)
+
+    def typical_spacing_seconds(self) -> int:
+        """The median spacing of the stamps in seconds (0 with fewer than two stamps)."""
+        if self.times.shape[0] < 2:
+            return 0
+        return int(np.median(np.diff(self.times))) // NS_PER_SECOND
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +105,40 @@ class MarketHistory:
     def index_of(self, asset: str) -> int:
         """The column of ``asset`` in the price arrays; raises ValueError if absent."""
         return self.assets.index(asset)
+
+    def funding_between(self, asset: str, after: int, until: int) -> list[tuple[int, float, float | None]]:
+        """The funding settlements of ``asset``'s perpetual in ``(after, until]`` (ns), at the data's own stamps.
+
+        Returns ``(stamp, rate, mark)`` per settlement, where ``mark`` is the mark-price file's price at that
+        stamp, or None when the history has no mark there (the caller uses its mark of the moment).
+        """
+        series = self.funding.get(asset)
+        if series is None:
+            return []
+        lo, hi = series.settled_between(after, until)
+        marks = self.marks.get(asset)
+        out: list[tuple[int, float, float | None]] = []
+        for k in range(lo, hi):
+            stamp = int(series.times[k])
+            mark: float | None = None
+            if marks is not None:
+                j = int(np.searchsorted(marks[0], stamp))
+                if j < marks[0].shape[0] and int(marks[0][j]) == stamp:
+                    mark = float(marks[1][j])
+            out.append((stamp, float(series.rates[k]), mark))
+        return out
+
+    def funding_quote(self, asset: str, moment: int) -> tuple[float, float]:
+        """The funding in force at ``moment`` (ns): (last settled rate, its interval in hours).
+
+        Without a funding file: (0, 8).
+        """
+        series = self.funding.get(asset)
+        if series is None or series.times.shape[0] == 0:
+            return 0.0, DEFAULT_FUNDING_INTERVAL_HOURS
+        index = series.last_at(moment)
+        rate = float(series.rates[index]) if index >= 0 else 0.0
+        return rate, series.interval_hours(moment)
 
 
 def load_history(
@@ -157,12 +231,11 @@ def load_history(
         funding_file = _first_of(files, "funding", asset, quote)
         if funding_file is not None:
             table = _asof_window(load_table(funding_file.path, "funding", cache_dir), window_first, window_last)
-            funding[asset] = FundingSeries(table.times, table.column("funding_rate"))
-            gaps += describe_gaps(
-                f"{asset} funding {funding_file.timeframe}",
-                find_gaps(table.times, timeframe_seconds(funding_file.timeframe)),
-                timeframe_seconds(funding_file.timeframe),
-            )
+            series = FundingSeries(table.times, table.column("funding_rate"))
+            funding[asset] = series
+            # The stamps, not the file's name, say how often the symbol settles; a gap is a missing settlement.
+            spacing = max(timeframe_seconds(funding_file.timeframe), series.typical_spacing_seconds())
+            gaps += describe_gaps(f"{asset} funding {funding_file.timeframe}", find_gaps(table.times, spacing), spacing)
         mark_file = _first_of(files, "mark", asset, quote)
         if mark_file is not None:
             table = _asof_window(load_table(mark_file.path, "mark", cache_dir), window_first, window_last)

@@ -15,7 +15,8 @@ from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Side
 from trimtab.domain.portfolio import Portfolio
-from trimtab.venues.paper.persistence import funding_stamps, iso, parse_time
+from trimtab.venues.paper.feed import PriceFeed
+from trimtab.venues.paper.persistence import iso, parse_time
 from trimtab.venues.ports import OrderState, OrderStatus, OrderType
 from trimtab.venues.simulation import Liquidity, PerpPosition, RealityModels, SimulatedAccount
 
@@ -159,8 +160,12 @@ class PaperBook:
         elif order["filled"] > 0:
             order["status"] = OrderStatus.PARTIALLY_FILLED.value
 
-    def settle_funding(self, market: MarketSnapshot, now: datetime) -> bool:
-        """Pay every funding stamp passed since the last call; True when money moved."""
+    def settle_funding(self, feed: PriceFeed, market: MarketSnapshot, now: datetime) -> bool:
+        """Pay every funding settlement the feed had since the last call; True when money moved.
+
+        Each settlement is paid at its own rate and at the mark of its stamp when the feed knows it, else at
+        the mark now (the backtest's rule, so a replay pays what the backtest pays).
+        """
         if now <= self.funding_at:
             return False
         changed = False
@@ -168,8 +173,8 @@ class PaperBook:
             quote = market.derivatives.get(symbol)
             if quote is None or position.instrument.kind is not InstrumentKind.PERP:
                 continue
-            for _stamp in funding_stamps(self.funding_at, now, quote.funding_interval_hours):
-                self.account.accrue_funding(symbol, quote.funding_rate, quote.mark)
+            for _stamp, rate, mark in feed.funding_between(symbol, self.funding_at, now):
+                self.account.accrue_funding(symbol, rate, quote.mark if mark is None else mark)
                 changed = True
         self.funding_at = now
         return changed

@@ -13,6 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
+from trimtab.domain.instruments import parse_symbol
 from trimtab.domain.market import DerivativeQuote, MarketSnapshot
 from trimtab.errors import BadInputError
 from trimtab.feed.history import MarketHistory
@@ -20,11 +21,19 @@ from trimtab.feed.history import MarketHistory
 NS_PER_SECOND = 1_000_000_000
 
 
+FundingSettlement = tuple[datetime, float, float | None]
+"""One funding settlement: its stamp, its rate, and the mark at the stamp (None: the mark of the moment)."""
+
+
 class PriceFeed(Protocol):
     """The market as the paper venue sees it."""
 
     def snapshot(self) -> MarketSnapshot:
         """Prices, marks and funding rates now."""
+        ...
+
+    def funding_between(self, symbol: str, after: datetime, until: datetime) -> list[FundingSettlement]:
+        """The funding settlements of perpetual ``symbol`` in ``(after, until]``, oldest first."""
         ...
 
     @property
@@ -44,9 +53,33 @@ class FixedFeed:
     def snapshot(self) -> MarketSnapshot:
         return self.market
 
+    def funding_between(self, symbol: str, after: datetime, until: datetime) -> list[FundingSettlement]:
+        """A fixed snapshot settles on its quote's own interval (``funding_interval_hours``) from 00:00 UTC."""
+        quote = self.market.derivatives.get(symbol)
+        if quote is None:
+            return []
+        return [(stamp, quote.funding_rate, None) for stamp in grid_stamps(after, until, quote.funding_interval_hours)]
+
+
+def grid_stamps(after: datetime, until: datetime, interval_hours: float) -> list[datetime]:
+    """Stamps every ``interval_hours`` from midnight UTC, in ``(after, until]``."""
+    step = timedelta(hours=interval_hours)
+    midnight = after.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    stamp = midnight + step * math.floor((after - midnight) / step + 1.0)
+    out = []
+    while stamp <= until:
+        out.append(stamp)
+        stamp += step
+    return out
+
 
 def _at(ns: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)
+
+
+def _ns(moment: datetime) -> int:
+    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * NS_PER_SECOND + delta.microseconds * 1000
 
 
 class ReplayFeed:
@@ -58,7 +91,9 @@ class ReplayFeed:
         Aligned bars from :func:`trimtab.feed.history.load_history`.
     perps:
         Perpetual symbols (``BTC/USDT:USDT``) to quote: their mark is the perpetual's close where the history
-        has one, else the spot close; their funding rate the last settlement at or before the bar's close.
+        has one, else the spot close; their funding rate the last settlement at or before the bar's close, and
+        its interval that settlement's spacing in the funding file. Funding is paid at the file's own stamps
+        (:meth:`funding_between`), as the backtest pays it.
     start:
         The first bar to replay: the first bar whose open time is at or after ``start`` (None: the first).
     """
@@ -119,11 +154,14 @@ class ReplayFeed:
             perp_close = history.perp_close.get(asset)
             if perp_close is not None and math.isfinite(float(perp_close[row])):
                 mark = float(perp_close[row])
-            rate = 0.0
-            series = history.funding.get(asset)
-            if series is not None and len(series.times):
-                at = int(np.searchsorted(series.times, close_ns, side="right")) - 1
-                if at >= 0:
-                    rate = float(series.rates[at])
-            derivatives[symbol] = DerivativeQuote(mark=mark, funding_rate=rate, funding_interval_hours=8.0)
+            rate, hours = history.funding_quote(asset, close_ns)
+            derivatives[symbol] = DerivativeQuote(mark=mark, funding_rate=rate, funding_interval_hours=hours)
         return MarketSnapshot(timestamp=_at(close_ns), prices=prices, derivatives=derivatives)
+
+    def funding_between(self, symbol: str, after: datetime, until: datetime) -> list[FundingSettlement]:
+        """The settlements of the history's funding file in ``(after, until]``: its own stamps, as the backtest."""
+        asset = parse_symbol(symbol).base
+        return [
+            (_at(stamp), rate, mark)
+            for stamp, rate, mark in self.history.funding_between(asset, _ns(after), _ns(until))
+        ]

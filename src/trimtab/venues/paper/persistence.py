@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -37,15 +36,3 @@ def parse_time(text: str | None) -> datetime | None:
         return None
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def funding_stamps(after: datetime, until: datetime, interval_hours: float) -> list[datetime]:
-    """Funding stamps on the grid of ``interval_hours`` from midnight UTC, in ``(after, until]``."""
-    step = timedelta(hours=interval_hours)
-    midnight = after.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    stamp = midnight + step * math.floor((after - midnight) / step + 1.0)
-    out = []
-    while stamp <= until:
-        out.append(stamp)
-        stamp += step
-    return out

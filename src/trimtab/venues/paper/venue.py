@@ -14,8 +14,10 @@ Matching rules (deterministic; run at the start of every call, i.e. as time pass
 * A limit order that crosses the touch fills at once as a taker, up to ``touch_depth`` (quote notional);
   what is left rests. A resting order priced at or through its own side's touch (a buy at or above the
   bid) fills up to ``touch_depth`` more at its limit price, as a maker, at each later call.
-* Funding is settled on the perpetual's funding grid (every ``funding_interval_hours`` from 00:00 UTC) at
-  the snapshot's rate and mark; a position whose mark reaches its liquidation price is closed there.
+* Funding is settled at the feed's settlements: a replay pays at every stamp of the history's funding file
+  (4 h and 1 h symbols at each of theirs), at that stamp's rate and mark (else the mark now), as the backtest
+  does; a fixed snapshot settles every ``funding_interval_hours`` from 00:00 UTC at its rate and mark.
+  A position whose mark reaches its liquidation price is closed there.
 
 The account is saved in the ``--state`` store (key ``paper_account``) after every change, in one
 transaction, so a crash leaves the account either before or after an order, never half-way. The paper
@@ -359,7 +361,7 @@ class PaperVenue:
         """Let time pass: settle funding, liquidate, and match resting orders against the touch."""
         market = self.feed.snapshot()
         now = self._now()
-        changed = self.book.settle_funding(market, now)
+        changed = self.book.settle_funding(self.feed, market, now)
         changed = self.book.liquidate(market, now) or changed
         for order in self.orders.values():
             if not OrderStatus(order["status"]).is_open or order["type"] != OrderType.LIMIT.value:

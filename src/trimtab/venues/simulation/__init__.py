@@ -7,7 +7,7 @@ balances and positions they act on.
 
 from trimtab.venues.simulation.account import FillReport, PerpPosition, SimulatedAccount
 from trimtab.venues.simulation.fees import FeeModel, Liquidity
-from trimtab.venues.simulation.funding import FundingModel, funding_stamps
+from trimtab.venues.simulation.funding import FundingModel
 from trimtab.venues.simulation.margin import Liquidation, MarginModel
 from trimtab.venues.simulation.models import RealityModels
 from trimtab.venues.simulation.slippage import ConstantSlippage, SlippageModel, SquareRootImpact
@@ -25,5 +25,4 @@ __all__ = [
     "SimulatedAccount",
     "SlippageModel",
     "SquareRootImpact",
-    "funding_stamps",
 ]
