@@ -3,14 +3,21 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test lint typecheck unit bench clean browser
 
+# `make demo` installs trimtab and its runtime dependencies only; `make test` adds the extras (test tools,
+# Playwright for the browser test, Ray for cluster sweeps).
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,cluster]'
+	$(BIN)/python -m pip install --quiet -e .
 	@touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,browser,cluster]'
+	@touch $(TEST_STAMP)
 
 ## demo: set up and run trimtab's main job on the bundled examples, then backtest three policies on real history
 DEMO_REPORT := reports/backtest-demo.html
@@ -24,18 +31,18 @@ demo: $(STAMP)
 	@echo "Open $(CURDIR)/$(DEMO_REPORT) in a browser (it works offline)."
 
 ## test: set up, lint, type-check, check the architecture and run every test
-test: $(STAMP) lint typecheck browser
+test: $(TEST_STAMP) lint typecheck browser
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q tests/unit tests/property
 
 bench: $(STAMP)
