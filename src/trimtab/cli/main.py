@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "trimtab.cli.serve",
     "trimtab.cli.run",
     "trimtab.cli.status",
+    "trimtab.cli.init",
 )
 """Modules that each define ``register(app)``; kept light at import time (heavy imports inside commands)."""
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from trimtab.cli.options import ConfigOption, StateOption, given_flags, journal_url
 from trimtab.errors import BadInputError
 
 
@@ -22,8 +23,39 @@ def register(app: typer.Typer) -> None:
     app.command("resume", help="Clear the halt set by 'trimtab kill'.")(resume_command)
 
 
+RUN_FLAGS = {
+    "policy": "run.policy",
+    "venue": "run.venue",
+    "state": "run.state",
+    "cycles": "run.cycles",
+    "interval": "run.interval",
+    "dry_run": "run.dry_run",
+    "approve": "run.approve",
+    "output_format": "run.format",
+    "portfolio": "run.portfolio",
+    "market": "run.market",
+    "data": "run.data",
+    "at": "run.at",
+    "keys": "run.keys",
+    "testnet": "run.testnet",
+    "venue_config": "run.venue_config",
+}
+"""``run``'s flags and the configuration keys they override when given on the command line."""
+
+
 def run_command(
-    policy: Annotated[Path, typer.Option("--policy", help="Policy file (.toml or .json).")],
+    ctx: typer.Context,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="Policy file (.toml or .json); or run.policy in --config.")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Run configuration file (trimtab init writes one); flags win over it, TRIMTAB__SECTION__KEY "
+            "variables over its keys.",
+        ),
+    ] = None,
     venue: Annotated[
         str, typer.Option("--venue", help="'paper' or a ccxt exchange id (binance, binanceusdm...).")
     ] = "paper",
@@ -58,9 +90,18 @@ def run_command(
     """Run cycles: reconcile, value, trigger, plan, guard, execute, journal."""
     if output_format not in ("text", "json"):
         raise BadInputError("--format", "", f"{output_format!r} must be 'text' or 'json'")
-    from trimtab.cli.plan import parse_time_option
+    import os
 
-    at_time = parse_time_option("--at", at) if at is not None else None
+    from trimtab.cli.plan import parse_time_option
+    from trimtab.cli.settings import load_settings, resolved_path
+
+    given = given_flags(ctx, RUN_FLAGS)
+    settings = load_settings(config, os.environ, given)
+    run = settings.run
+    at_time = parse_time_option("--at" if "run.at" in given else "run.at", run.at) if run.at is not None else None
+    policy = resolved_path(run.policy)
+    if policy is None:
+        raise BadInputError("--policy", "", "missing: give --policy FILE or run.policy in the --config file")
 
     from trimtab.app.approval import stdin_approver
     from trimtab.app.lifecycle import StopSignals
@@ -73,29 +114,34 @@ def run_command(
 
     configure_logging()
     loaded_policy = load_policy(policy)
-    config = load_execution_config(execution)
+    exec_config = load_execution_config(execution) if execution is not None else settings.execution
     hub = None
     if notify is not None:
         from trimtab.notify import build_hub, load_notify_config
 
         hub = build_hub(load_notify_config(notify), notify.name)
-    state_url = state or default_state_url(venue)
+    elif settings.notify is not None:
+        from trimtab.notify import build_hub
+
+        hub = build_hub(settings.notify, config.name if config is not None else "configuration")
+    venue, output_format, interval = run.venue, run.format, run.interval
+    state_url = run.state or default_state_url(venue)
     setup = RunSetup(
         venue=venue,
-        portfolio=portfolio,
-        market=market,
-        data=data,
+        portfolio=resolved_path(run.portfolio),
+        market=resolved_path(run.market),
+        data=resolved_path(run.data),
         at=at_time,
-        keys=keys,
-        testnet=testnet,
-        venue_config=venue_config,
-        dry_run=dry_run,
-        approver=stdin_approver() if approve else None,
-        config=config,
+        keys=resolved_path(run.keys),
+        testnet=run.testnet,
+        venue_config=resolved_path(run.venue_config),
+        dry_run=run.dry_run,
+        approver=stdin_approver() if run.approve else None,
+        config=exec_config,
     )
     check_setup(setup, state_url, loaded_policy)
     store = open_store(state_url)
-    total = 1 if once else cycles
+    total = 1 if once else run.cycles
     stop = StopSignals()
     setup.signals = stop
     with InstanceLock(store, name=f"run:{venue}:{describe_url(state_url)}"):
@@ -159,25 +205,26 @@ def _text_line(result: dict[str, Any]) -> str:
 
 
 def kill_command(
-    state: Annotated[str, typer.Option("--state", help="Journal URL of the run to halt.")],
+    state: StateOption = None,
+    config: ConfigOption = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the journal).")] = "trimtab kill",
 ) -> None:
     """Halt new orders; a running loop sees it before its next order."""
     from trimtab.cli.status import open_existing
     from trimtab.storage.state import StateStore
 
-    store = open_existing(state)
+    store = open_existing(journal_url(state, config))
     StateStore(store).set_halted(True, reason)
     typer.echo(f"halted: {reason}")
 
 
-def resume_command(state: Annotated[str, typer.Option("--state", help="Journal URL of the run to resume.")]) -> None:
+def resume_command(state: StateOption = None, config: ConfigOption = None) -> None:
     """Clear the halt flag (a KILL file, if any, must be removed by hand)."""
     from trimtab.app.killswitch import kill_file
     from trimtab.cli.status import open_existing
     from trimtab.storage.state import StateStore
 
-    store = open_existing(state)
+    store = open_existing(journal_url(state, config))
     StateStore(store).set_halted(False, "")
     file = kill_file(store)
     typer.echo("resumed" + (f" (but {file} still halts the run: remove it)" if file.exists() else ""))

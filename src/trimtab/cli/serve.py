@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from trimtab.cli.options import ConfigOption, StateOption, given_flags
 from trimtab.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -26,11 +27,22 @@ def register(app: typer.Typer) -> None:
     app.command("serve", help="Serve the dashboard and HTTP API of a journal (127.0.0.1 by default).")(serve_command)
 
 
+SERVE_FLAGS = {
+    "host": "serve.host",
+    "port": "serve.port",
+    "allow_remote": "serve.allow_remote",
+    "reports": "serve.reports",
+    "allowed_host": "serve.allowed_host",
+    "token_file": "serve.token_file",
+    "refresh": "serve.refresh",
+}
+"""``serve``'s flags and the configuration keys they override when given on the command line."""
+
+
 def serve_command(
-    state: Annotated[
-        str,
-        typer.Option("--state", help="SQLAlchemy URL of the journal; default: the paper journal in this folder."),
-    ] = "",
+    ctx: typer.Context,
+    state: StateOption = None,
+    config: ConfigOption = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = DEFAULT_PORT,
     allow_remote: Annotated[
@@ -58,8 +70,19 @@ def serve_command(
     refresh: Annotated[float, typer.Option("--refresh", help="Seconds between live updates of the overview.")] = 5.0,
 ) -> None:
     """Run the dashboard until interrupted."""
-    from trimtab.storage import default_state_url, open_store
+    import os
+
+    from trimtab.cli.settings import load_settings, resolved_path
+    from trimtab.cli.status import open_existing
+    from trimtab.storage import default_state_url
     from trimtab.web.security import check_bind
+
+    settings = load_settings(config, os.environ, given_flags(ctx, SERVE_FLAGS))
+    serve = settings.serve
+    host, port, allow_remote, refresh = serve.host, serve.port, serve.allow_remote, serve.refresh
+    reports, token_file = resolved_path(serve.reports), resolved_path(serve.token_file)
+    allowed_host = serve.allowed_host
+    state_url = state or settings.run.state or default_state_url(settings.run.venue)
 
     check_bind(host, allow_remote)
     if not 0 <= port <= 65535:
@@ -72,7 +95,7 @@ def serve_command(
     # shown carries the port really used (--port 0 picks a free one).
     listener = listen(host, port)
     try:
-        store = open_store(state or default_state_url("paper"))
+        store = open_existing(state_url)
         try:
             run_server(
                 listener,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
+from trimtab.cli.options import ConfigOption, FormatOption, StateOption, journal_url, output_format
 from trimtab.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -64,15 +65,11 @@ def status_document(store: Store) -> dict[str, Any]:
     }
 
 
-def status_command(
-    state: Annotated[str, typer.Option("--state", help="Journal URL (e.g. sqlite:///trimtab-paper.db).")],
-    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
-) -> None:
+def status_command(state: StateOption = None, config: ConfigOption = None, fmt: FormatOption = "text") -> None:
     """Print the last valuation of a run against its bands."""
-    if output_format not in ("text", "json"):
-        raise BadInputError("--format", "", f"{output_format!r} must be 'text' or 'json'")
-    document = status_document(open_existing(state))
-    if output_format == "json":
+    chosen = output_format(fmt)
+    document = status_document(open_existing(journal_url(state, config)))
+    if chosen == "json":
         sys.stdout.write(json.dumps(document) + "\n")
         return
     if document["equity"] is None:
@@ -89,17 +86,13 @@ def status_command(
     typer.echo(f"open orders: {len(document['open_orders'])}")
 
 
-def orders_command(
-    state: Annotated[str, typer.Option("--state", help="Journal URL.")],
-    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
-) -> None:
+def orders_command(state: StateOption = None, config: ConfigOption = None, fmt: FormatOption = "text") -> None:
     """Print every order of the journal, newest last."""
-    if output_format not in ("text", "json"):
-        raise BadInputError("--format", "", f"{output_format!r} must be 'text' or 'json'")
+    chosen = output_format(fmt)
     from trimtab.storage.journal import Journal
 
-    orders = [o.to_dict() for o in Journal(open_existing(state)).orders()]
-    if output_format == "json":
+    orders = [o.to_dict() for o in Journal(open_existing(journal_url(state, config))).orders()]
+    if chosen == "json":
         sys.stdout.write(json.dumps(orders) + "\n")
         return
     for o in orders:
