@@ -21,9 +21,11 @@ from trimtab.execution.config import ExecutionConfig
 from trimtab.loaders.inputs import check_consistency
 from trimtab.policy.config import Policy
 from trimtab.storage import Store
+from trimtab.storage.journal import Journal
 from trimtab.storage.state import StateStore
 from trimtab.venues.paper import PAPER_ACCOUNT_KEY, FixedFeed, PaperVenue, ReplayFeed
 from trimtab.venues.ports import Venue
+from trimtab.venues.simulation import Settlement
 
 REPLAY_AT = "replay_at"
 """State key: the close time of the last replayed bar, so a restarted replay goes on from the next one."""
@@ -216,6 +218,7 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
         store=state,
         initial=initial,
         clock=clock,
+        on_settlement=settlement_recorder(Journal(store)),
     )
     loop = RunLoop(
         venue,
@@ -232,6 +235,31 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
     if replay is not None and loop.estimator.horizon is not None:
         loop.estimator.seed(_bars_before(replay, loop.estimator.horizon))
     return Run(loop, venue, replay, clock, state)
+
+
+def settlement_recorder(journal: Journal) -> Callable[[Settlement, datetime], None]:
+    """Journal each expiry settlement of the paper account as a ``settlement`` decision of the cycle running.
+
+    A replay notices an expiry at the top of the cycle of the first bar that closes after it, before the
+    cycle records anything, hence the cycle after the last one recorded.
+    """
+
+    def record(settlement: Settlement, now: datetime) -> None:
+        outcome = "expired worthless" if settlement.cash == 0.0 else ("received" if settlement.cash > 0 else "paid")
+        if settlement.cash != 0.0:
+            outcome += f" {abs(settlement.cash):.2f}"
+        journal.add_decision(
+            timestamp=now,
+            cycle=journal.last_cycle() + 1,
+            kind="settlement",
+            reason=(
+                f"{settlement.symbol} settled at expiry ({settlement.expired_at:%Y-%m-%d %H:%M} UTC): "
+                f"{settlement.amount:g} at the underlying's {settlement.underlying_price:g}, {outcome}"
+            ),
+            payload=settlement.to_dict(),
+        )
+
+    return record
 
 
 def _wall_sleep(setup: RunSetup) -> Callable[[float], None]:

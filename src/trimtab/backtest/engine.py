@@ -7,7 +7,9 @@ Semantics (the contract's reference, extended to derivatives):
 2. **Each later bar**, at its close:
 
    a. funding is settled on every perpetual held, at each funding stamp since the previous close
-      (``rate x amount x mark``: with a positive rate longs pay, shorts receive);
+      (``rate x amount x mark``: with a positive rate longs pay, shorts receive); dated futures and options
+      that expired since (08:00 UTC on their date) settle in cash at the underlying's last close at or
+      before the expiry, reported as ``settlement`` events (:mod:`trimtab.venues.simulation.expiry`);
    b. every perpetual or future whose maintenance margin the bar broke (its low for a long, its high
       for a short, against the liquidation price) is liquidated: closed at the liquidation price,
       reported as a ``liquidation`` event;
@@ -43,7 +45,7 @@ from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan
 from trimtab.feed.history import MarketHistory
-from trimtab.feed.table import NS_PER_SECOND
+from trimtab.feed.table import NS_PER_SECOND, to_ns
 from trimtab.planner import PlanContext, make_plan
 from trimtab.policy.config import BetaNeutralStrategy, CppiStrategy, Policy, TriggerConfig
 from trimtab.policy.targets import estimate_beta
@@ -266,6 +268,7 @@ class _EventRun:
         times = self.replay.times
         if bar > 0:
             self._settle_funding(bar, int(times[bar - 1]), int(times[bar]))
+            self._settle_expiries(bar)
             self._liquidate(bar)
         snapshot = self.builder.snapshot(bar, self._held_instruments())
         now = snapshot.timestamp
@@ -330,6 +333,16 @@ class _EventRun:
             for _stamp, rate, mark in self.builder.funding_between(position.instrument.base, after, until):
                 price = mark if mark is not None else self.builder.mark(bar, position.instrument)
                 self.account.accrue_funding(symbol, rate, price)
+
+    def _settle_expiries(self, bar: int) -> None:
+        """Settle the futures and options that expired by this close, at the underlying's price at expiry."""
+        history = self.replay.history
+        for settlement in self.account.settle_expired(
+            self.replay.moment(bar), lambda instrument, at: history.close_at(instrument.base, to_ns(at))
+        ):
+            self.events.append(
+                {"kind": "settlement", "timestamp": _iso(self.replay.moment(bar)), "bar": bar, **settlement.to_dict()}
+            )
 
     def _liquidate(self, bar: int) -> None:
         adverse = {

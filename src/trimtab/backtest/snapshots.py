@@ -7,6 +7,8 @@
   interval the spacing of that settlement in the file (4 h and 1 h symbols are quoted as such).
 * Funding is settled at each stamp of the funding file between two bar closes (the data's own stamps,
   never an 8-hour grid), at the mark-price file's price at that stamp (else the bar's mark).
+* A dated future or option past its expiry (08:00 UTC on its date) is not quoted: the account settled it,
+  and a policy whose hedge it is trades spot instead (the plan's notes say the hedge expired).
 * Options held are marked with Black-76 (:func:`trimtab.valuation.black76`) on the underlying's close,
   with the DVOL index as implied volatility when the history has it, else the underlying's realised
   volatility over 30 days.
@@ -27,6 +29,7 @@ from trimtab.errors import BadInputError
 from trimtab.feed.history import DEFAULT_FUNDING_INTERVAL_HOURS
 from trimtab.policy.config import CoreSatelliteStrategy
 from trimtab.valuation.black76 import black76
+from trimtab.venues.simulation.expiry import is_expired
 
 OPTION_VOL_LOOKBACK = timedelta(days=30)
 
@@ -131,8 +134,10 @@ class SnapshotBuilder:
         }
         prices[self.replay.base_currency] = 1.0
         quotes: dict[str, DerivativeQuote] = {}
+        now = self.replay.moment(bar)
         for instrument in (*self.derivatives, *held):
-            if instrument.symbol in quotes:
+            if instrument.symbol in quotes or is_expired(instrument, now):
+                # An expired future or option is settled and gone: nothing quotes or trades it any more.
                 continue
             if instrument.kind is InstrumentKind.OPTION:
                 quotes[instrument.symbol] = self.option_quote(bar, instrument)

@@ -106,6 +106,19 @@ class MarketHistory:
         """The column of ``asset`` in the price arrays; raises ValueError if absent."""
         return self.assets.index(asset)
 
+    def close_at(self, asset: str, moment: int) -> float | None:
+        """The last close of ``asset`` at or before ``moment`` (ns): the price known then.
+
+        None when no bar of the history has closed by then or the asset has no column.
+        """
+        if asset == self.quote:
+            return 1.0
+        if asset not in self.assets:
+            return None
+        closes = self.timestamps + self.bar_seconds * NS_PER_SECOND
+        row = int(np.searchsorted(closes, moment, side="right")) - 1
+        return float(self.close[row, self.index_of(asset)]) if row >= 0 else None
+
     def funding_between(self, asset: str, after: int, until: int) -> list[tuple[int, float, float | None]]:
         """The funding settlements of ``asset``'s perpetual in ``(after, until]`` (ns), at the data's own stamps.
 

@@ -177,6 +177,9 @@ class _ClassSizer:
         if symbol is None or symbol not in self.market.derivatives:
             return None
         instrument = parse_symbol(symbol)
+        expires = instrument.expires_at
+        if expires is not None and expires <= self.market.timestamp:
+            return None  # expired: settled, no longer a market
         return instrument if instrument.kind in HEDGE_KINDS else None
 
     def _route(self, change: float) -> HeldDerivative | None:
@@ -191,6 +194,13 @@ class _ClassSizer:
             self.out.notes.append(f"{name} has no hedge: traded spot under instrument = {mode!r}")
             return None
         if instrument is None:
+            expires = parse_symbol(symbol).expires_at
+            if expires is not None and expires <= self.market.timestamp:
+                self.out.notes.append(
+                    f"{name}: hedge {symbol} expired at {expires:%Y-%m-%d %H:%M} UTC and can no longer be traded; "
+                    "traded spot"
+                )
+                return None
             self.out.notes.append(
                 f"{name}: hedge {symbol} is not a perpetual or future with a quote in the snapshot; traded spot"
             )

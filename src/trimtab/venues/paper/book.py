@@ -1,13 +1,13 @@
 """The paper account's book: the simulated account plus orders, trades and ids, and what time does to it.
 
 A :class:`PaperBook` is what the paper venue keeps in its store, as one JSON document. It records fills
-(:meth:`PaperBook.execute`), settles funding stamps and liquidations as time passes, and turns its order
+(:meth:`PaperBook.execute`), settles funding stamps, expiries and liquidations as time passes, and turns its order
 records into the Venue port's :class:`~trimtab.venues.ports.OrderState`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from trimtab.domain.portfolio import Portfolio
 from trimtab.venues.paper.feed import PriceFeed
 from trimtab.venues.paper.persistence import iso, parse_time
 from trimtab.venues.ports import OrderState, OrderStatus, OrderType
-from trimtab.venues.simulation import Liquidity, PerpPosition, RealityModels, SimulatedAccount
+from trimtab.venues.simulation import Liquidity, PerpPosition, RealityModels, Settlement, SimulatedAccount, is_expired
 
 _EPS = 1e-12
 
@@ -34,6 +34,7 @@ class PaperBook:
     order_seq: int
     trade_seq: int
     funding_at: datetime
+    settlements: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def new(cls, portfolio: Portfolio, models: RealityModels, now: datetime) -> PaperBook:
@@ -62,6 +63,7 @@ class PaperBook:
             int(document["order_seq"]),
             int(document["trade_seq"]),
             parse_time(document.get("funding_at")) or now,
+            list(document.get("settlements", [])),
         )
 
     def to_document(self) -> dict[str, Any]:
@@ -80,6 +82,7 @@ class PaperBook:
             "order_seq": self.order_seq,
             "trade_seq": self.trade_seq,
             "funding_at": iso(self.funding_at),
+            "settlements": self.settlements,
             "fees_paid": account.fees_paid,
             "funding_paid": account.funding_paid,
             "slippage_paid": account.slippage_paid,
@@ -178,6 +181,20 @@ class PaperBook:
                 changed = True
         self.funding_at = now
         return changed
+
+    def settle_expiries(self, feed: PriceFeed, now: datetime) -> list[Settlement]:
+        """Settle the futures and options that expired by ``now`` and expire their resting orders.
+
+        Each settlement is kept in the account's record (``settlements``) at the underlying's price at expiry.
+        """
+        settlements = self.account.settle_expired(now, lambda instrument, at: feed.price_at(instrument.base, at))
+        for settlement in settlements:
+            self.settlements.append(settlement.to_dict() | {"settled_at": iso(now)})
+            self.leverage.pop(settlement.symbol, None)
+        for order in self.orders.values():
+            if OrderStatus(order["status"]).is_open and is_expired(parse_symbol(order["symbol"]), now):
+                order["status"] = OrderStatus.EXPIRED.value
+        return settlements
 
     def liquidate(self, market: MarketSnapshot, now: datetime) -> bool:
         """Close every position whose mark reached its liquidation price; True when one was."""

@@ -13,10 +13,11 @@ from typing import Protocol
 
 import numpy as np
 
-from trimtab.domain.instruments import parse_symbol
+from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.market import DerivativeQuote, MarketSnapshot
 from trimtab.errors import BadInputError
 from trimtab.feed.history import MarketHistory
+from trimtab.venues.simulation.expiry import is_expired
 
 NS_PER_SECOND = 1_000_000_000
 
@@ -36,6 +37,10 @@ class PriceFeed(Protocol):
         """The funding settlements of perpetual ``symbol`` in ``(after, until]``, oldest first."""
         ...
 
+    def price_at(self, asset: str, moment: datetime) -> float | None:
+        """The price of ``asset`` known at ``moment`` (its last at or before it), None when unknown."""
+        ...
+
     @property
     def replaying(self) -> bool:
         """True when time is the feed's (history), False when it is the wall clock's (a fixed snapshot)."""
@@ -52,6 +57,10 @@ class FixedFeed:
 
     def snapshot(self) -> MarketSnapshot:
         return self.market
+
+    def price_at(self, asset: str, moment: datetime) -> float | None:
+        """The snapshot's price: the only one a fixed feed knows."""
+        return self.market.prices.get(asset)
 
     def funding_between(self, symbol: str, after: datetime, until: datetime) -> list[FundingSettlement]:
         """A fixed snapshot settles on its quote's own interval (``funding_interval_hours``) from 00:00 UTC."""
@@ -90,8 +99,9 @@ class ReplayFeed:
     history:
         Aligned bars from :func:`trimtab.feed.history.load_history`.
     perps:
-        Perpetual symbols (``BTC/USDT:USDT``) to quote: their mark is the perpetual's close where the history
-        has one, else the spot close; their funding rate the last settlement at or before the bar's close, and
+        Perpetuals and dated futures (the policy's hedges) to quote: a perpetual's mark is its own close where
+        the history has one, else the spot close (a future's is the spot close, as in the backtest); a future
+        past its expiry is no longer quoted; their funding rate the last settlement at or before the bar's close, and
         its interval that settlement's spacing in the funding file. Funding is paid at the file's own stamps
         (:meth:`funding_between`), as the backtest pays it.
     start:
@@ -148,15 +158,28 @@ class ReplayFeed:
         prices = {asset: float(history.close[row, col]) for col, asset in enumerate(history.assets)}
         close_ns = int(history.timestamps[row]) + history.bar_seconds * NS_PER_SECOND
         derivatives: dict[str, DerivativeQuote] = {}
+        moment = _at(close_ns)
         for symbol in self.perps:
-            asset = symbol.split("/")[0]
+            instrument = parse_symbol(symbol)
+            if is_expired(instrument, moment):
+                continue  # settled and delisted
+            asset = instrument.base
             mark = prices.get(asset, float("nan"))
             perp_close = history.perp_close.get(asset)
-            if perp_close is not None and math.isfinite(float(perp_close[row])):
+            # The perpetual's own close marks the perpetual; a dated future is marked at the spot close.
+            if (
+                instrument.kind is InstrumentKind.PERP
+                and perp_close is not None
+                and math.isfinite(float(perp_close[row]))
+            ):
                 mark = float(perp_close[row])
             rate, hours = history.funding_quote(asset, close_ns)
             derivatives[symbol] = DerivativeQuote(mark=mark, funding_rate=rate, funding_interval_hours=hours)
-        return MarketSnapshot(timestamp=_at(close_ns), prices=prices, derivatives=derivatives)
+        return MarketSnapshot(timestamp=moment, prices=prices, derivatives=derivatives)
+
+    def price_at(self, asset: str, moment: datetime) -> float | None:
+        """The history's last close of ``asset`` at or before ``moment`` (the backtest's settlement price)."""
+        return self.history.close_at(asset, _ns(moment))
 
     def funding_between(self, symbol: str, after: datetime, until: datetime) -> list[FundingSettlement]:
         """The settlements of the history's funding file in ``(after, until]``: its own stamps, as the backtest."""

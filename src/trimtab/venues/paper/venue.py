@@ -18,6 +18,10 @@ Matching rules (deterministic; run at the start of every call, i.e. as time pass
   (4 h and 1 h symbols at each of theirs), at that stamp's rate and mark (else the mark now), as the backtest
   does; a fixed snapshot settles every ``funding_interval_hours`` from 00:00 UTC at its rate and mark.
   A position whose mark reaches its liquidation price is closed there.
+* A dated future or option settles at its expiry (08:00 UTC on its date) at the underlying's price then
+  (:mod:`trimtab.venues.simulation.expiry`); the account keeps the record (``settlements``), the run's
+  journal gets a ``settlement`` decision (``on_settlement``), resting orders on it expire, and the market is
+  no longer listed.
 
 The account is saved in the ``--state`` store (key ``paper_account``) after every change, in one
 transaction, so a crash leaves the account either before or after an order, never half-way. The paper
@@ -50,7 +54,7 @@ from trimtab.venues.ports import (
     VenueMarket,
     VenuePosition,
 )
-from trimtab.venues.simulation import Liquidity, RealityModels
+from trimtab.venues.simulation import Liquidity, RealityModels, Settlement, is_expired
 from trimtab.venues.simulation.slippage import BarConditions
 
 PAPER_ACCOUNT_KEY = "paper_account"
@@ -78,6 +82,8 @@ class PaperVenue:
         The time for a fixed feed; a replaying feed's time is its bar's close.
     touch_depth:
         Quote notional a limit order can fill per matching step.
+    on_settlement:
+        Called with each expiry settlement and the time it was noticed, after the account is saved.
     """
 
     def __init__(
@@ -91,8 +97,10 @@ class PaperVenue:
         clock: Callable[[], datetime] | None = None,
         touch_depth: float = DEFAULT_TOUCH_DEPTH,
         name: str = "paper",
+        on_settlement: Callable[[Settlement, datetime], None] | None = None,
     ) -> None:
         self.name = name
+        self.on_settlement = on_settlement
         self.feed = feed
         self.base_currency = base_currency
         self.models = models or RealityModels()
@@ -156,8 +164,11 @@ class PaperVenue:
                 continue
             symbol = f"{asset}/{self.base_currency}"
             out[symbol] = VenueMarket(symbol, parse_symbol(symbol), market.rules(symbol) or MarketRules())
+        now = self._now()
         for symbol in market.derivatives:
             instrument = parse_symbol(symbol)
+            if is_expired(instrument, now):
+                continue  # settled and delisted
             if instrument.kind in (InstrumentKind.PERP, InstrumentKind.FUTURE) and instrument.is_linear:
                 out[symbol] = VenueMarket(symbol, instrument, market.rules(symbol) or MarketRules())
         return out
@@ -358,10 +369,12 @@ class PaperVenue:
 
     # -- internals -----------------------------------------------------------------------------------
     def _sync(self) -> None:
-        """Let time pass: settle funding, liquidate, and match resting orders against the touch."""
+        """Let time pass: settle funding and expiries, liquidate, and match resting orders against the touch."""
         market = self.feed.snapshot()
         now = self._now()
         changed = self.book.settle_funding(self.feed, market, now)
+        settlements = self.book.settle_expiries(self.feed, now)
+        changed = bool(settlements) or changed
         changed = self.book.liquidate(market, now) or changed
         for order in self.orders.values():
             if not OrderStatus(order["status"]).is_open or order["type"] != OrderType.LIMIT.value:
@@ -388,3 +401,7 @@ class PaperVenue:
             changed = True
         if changed:
             self._save()
+        if self.on_settlement is not None:
+            # Recorded once the account that holds them is saved.
+            for settlement in settlements:
+                self.on_settlement(settlement, now)

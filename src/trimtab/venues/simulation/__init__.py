@@ -6,6 +6,7 @@ balances and positions they act on.
 """
 
 from trimtab.venues.simulation.account import FillReport, PerpPosition, SimulatedAccount
+from trimtab.venues.simulation.expiry import Settlement, is_expired, settlement_cash
 from trimtab.venues.simulation.fees import FeeModel, Liquidity
 from trimtab.venues.simulation.funding import FundingModel
 from trimtab.venues.simulation.margin import Liquidation, MarginModel
@@ -22,7 +23,10 @@ __all__ = [
     "MarginModel",
     "PerpPosition",
     "RealityModels",
+    "Settlement",
     "SimulatedAccount",
     "SlippageModel",
     "SquareRootImpact",
+    "is_expired",
+    "settlement_cash",
 ]

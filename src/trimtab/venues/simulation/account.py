@@ -10,17 +10,22 @@ Conventions
   the amount-weighted average of the fills that grew the position; reducing or flipping realises
   ``closed amount x (fill price - entry)`` into the base currency.
 * Options are bought and sold for their premium (``amount x price`` in the base currency).
+* Dated futures and options settle in cash at expiry (:meth:`SimulatedAccount.settle_expired`, the rules
+  of :mod:`~trimtab.venues.simulation.expiry`) and are gone afterwards.
 * Balances may go slightly negative (fees of a fully invested account); the account does not refuse
   orders, the planner's guards are responsible for that.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from trimtab.domain.instruments import Instrument, InstrumentKind, parse_symbol
 from trimtab.domain.portfolio import DerivativePosition, Portfolio, SpotHolding
+from trimtab.venues.simulation.expiry import PriceAtExpiry, Settlement, is_expired, settlement_cash
 from trimtab.venues.simulation.fees import Liquidity
 from trimtab.venues.simulation.margin import Liquidation
 from trimtab.venues.simulation.models import RealityModels
@@ -186,6 +191,38 @@ class SimulatedAccount:
         self.deposit(self.base_currency, -payment)
         self.funding_paid += payment
         return payment
+
+    def settle_expired(self, now: datetime, price_at: PriceAtExpiry) -> list[Settlement]:
+        """Settle every dated future and option whose expiry is at or before ``now`` (see :mod:`.expiry`).
+
+        Parameters
+        ----------
+        now:
+            The moment time has reached (a bar's close, the paper venue's clock).
+        price_at:
+            The underlying's price at an instrument's expiry; None leaves the position for a later call
+            (the price is not known yet).
+
+        Returns
+        -------
+        list[Settlement]
+            The positions settled, oldest expiry first; each is removed and its cash credited.
+        """
+        due = [p for p in self.positions.values() if is_expired(p.instrument, now)]
+        out: list[Settlement] = []
+        for position in sorted(due, key=lambda p: (p.instrument.expires_at, p.instrument.symbol)):
+            expired_at = position.instrument.expires_at
+            assert expired_at is not None
+            price = price_at(position.instrument, expired_at)
+            if price is None or not (price > 0.0 and math.isfinite(price)):
+                continue
+            cash = settlement_cash(position.instrument, position.amount, position.entry_price, price)
+            self.deposit(self.base_currency, cash)
+            del self.positions[position.instrument.symbol]
+            out.append(
+                Settlement(position.instrument.symbol, position.amount, position.entry_price, expired_at, price, cash)
+            )
+        return out
 
     def check_liquidations(self, adverse_prices: Mapping[str, tuple[float, float]]) -> list[Liquidation]:
         """Liquidate every position whose maintenance margin the bar broke.
