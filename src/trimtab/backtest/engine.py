@@ -37,10 +37,11 @@ from typing import Any
 import numpy as np
 
 from trimtab.backtest.fastpath import eligibility, run_fast
-from trimtab.backtest.metrics import RunTotals, compute_metrics
+from trimtab.backtest.metrics import RunTotals
 from trimtab.backtest.replay import Replay, buy_and_hold, prepare, rolling_volatility
-from trimtab.backtest.result import BacktestResult
+from trimtab.backtest.result import BacktestResult, Benchmark, Curves, Lazy
 from trimtab.backtest.snapshots import SnapshotBuilder
+from trimtab.backtest.trades import TradeRecorder
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan
@@ -156,7 +157,7 @@ class _EventRun:
         self.fees = np.zeros(n_bars)
         self.slippage = np.zeros(n_bars)
         self.funding = np.zeros(n_bars)
-        self.trades: list[dict[str, Any]] = []
+        self.trades = TradeRecorder()
         self.events: list[dict[str, Any]] = []
         self.rebalance_bars: list[int] = []
         self.traded_notional = 0.0
@@ -311,19 +312,14 @@ class _EventRun:
         report = self.account.fill(symbol, signed, reference, bar=self._bar_conditions(bar, asset), leverage=leverage)
         if count:
             self.traded_notional += report.notional
-        self.trades.append(
-            {
-                "timestamp": _iso(self.replay.moment(bar)),
-                "class": class_name,
-                "symbol": symbol,
-                "instrument": instrument.kind.value,
-                "side": report.side,
-                "amount": report.amount,
-                "price": report.price,
-                "notional": report.notional,
-                "fee": report.fee,
-                "slippage": report.slippage,
-            }
+        self.trades.add(
+            int(self.replay.times[bar]),
+            (class_name, symbol, instrument.kind.value),
+            report.amount if report.side == "buy" else -report.amount,
+            report.price,
+            report.notional,
+            report.fee,
+            report.slippage,
         )
 
     def _settle_funding(self, bar: int, after: int, until: int) -> None:
@@ -401,34 +397,24 @@ class _EventRun:
             funding=self.account.funding_paid,
             liquidations=self.liquidations,
         )
-        metrics = compute_metrics(
-            self.equity, replay.times, self.capital, totals, self.weights, self.targets, self.lower, self.upper
-        )
-        bench_equity, bench_weights = buy_and_hold(replay, self.initial_amounts, self.initial_cash)
         bench_totals = RunTotals(fees=float(self.fees[0]), slippage=float(self.slippage[0]))
-        bench_metrics = compute_metrics(
-            bench_equity, replay.times, self.capital, bench_totals, bench_weights, self.targets, self.lower, self.upper
-        )
+        amounts, cash = self.initial_amounts, self.initial_cash
         return BacktestResult(
-            timestamps=replay.times.copy(),
-            equity=self.equity,
-            benchmark_equity=bench_equity,
+            timestamps=replay.times,
             class_names=replay.class_names,
-            weights=self.weights,
-            band_lower=self.lower,
-            band_upper=self.upper,
-            rebalance_times=replay.times[np.array(self.rebalance_bars, dtype=np.int64)].copy(),
-            trades=self.trades,
-            fees=self.fees,
-            slippage=self.slippage,
-            funding=self.funding,
+            rebalance_times=replay.times[np.array(self.rebalance_bars, dtype=np.int64)],
+            trades=self.trades.log(),
             events=self.events,
-            metrics=metrics,
-            benchmark_metrics=bench_metrics,
             used_fast_path=False,
             config_hash=self.policy.config_hash(),
-            targets=self.targets,
             base_currency=self.base,
+            curves=Curves(
+                self.equity, self.weights, self.lower, self.upper, self.targets, self.fees, self.slippage, self.funding
+            ),
+            benchmark=Lazy(lambda: Benchmark(*buy_and_hold(replay, amounts, cash))),
+            capital=self.capital,
+            totals=totals,
+            benchmark_totals=bench_totals,
         )
 
 

@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 
 from trimtab.backtest import kernel
-from trimtab.backtest.metrics import RunTotals, compute_metrics
+from trimtab.backtest.kernel_batch import simulate_batch
+from trimtab.backtest.metrics import RunTotals
 from trimtab.backtest.replay import FloatArray, Replay, buy_and_hold
-from trimtab.backtest.result import BacktestResult
+from trimtab.backtest.result import BacktestResult, Benchmark, Curves, Lazy
+from trimtab.backtest.trades import TradeLog, iso_times
 from trimtab.feed.table import NS_PER_SECOND
 from trimtab.venues.simulation.fees import FeeModel
 from trimtab.venues.simulation.models import RealityModels
@@ -113,32 +115,78 @@ def kernel_arguments(replay: Replay) -> tuple[int, int, bool, bool]:
 
 
 def run_fast(replay: Replay, capital: float, models: RealityModels, config_hash: str) -> BacktestResult:
-    """One backtest on the kernel, returned in the same shape as the event engine's."""
-    costs = replay.policy.costs
-    slippage = constant_slippage(models)
-    half_widths = band_half_widths(replay)
-    trigger_kind, period_ns, scope_breached, band_edge = kernel_arguments(replay)
-    n_bars, n_classes = replay.times.shape[0], len(replay.classes)
-    equity = np.zeros(n_bars)
-    weights = np.zeros((n_bars, n_classes))
-    fees = np.zeros(n_bars)
-    slip = np.zeros(n_bars)
-    rebalanced = np.zeros(n_bars, dtype=np.uint8)
-    capacity = 64 * (len(replay.assets) + 1)
-    while True:
-        trade_index = np.zeros((capacity, 2), dtype=np.int64)
-        trade_values = np.zeros((capacity, 4))
-        stats = kernel.simulate(
-            replay.close,
+    """One backtest on the kernel, returned in the same shape as the event engine's.
+
+    The kernel runs once without per-bar records (its quiet bars skipped in a tight scan), keeping the
+    run's totals and its trade log; the per-bar curves come from a second, recording run only when they
+    are read (:class:`trimtab.backtest.result.Lazy`), and so do the metrics and the benchmark.
+    """
+    run = _KernelRun(replay, float(capital), models)
+    stats, trade_index, trade_values = run.trades()
+    totals = RunTotals(
+        rebalances=int(stats[kernel.STAT_REBALANCES]),
+        traded_notional=float(stats[kernel.STAT_TRADED_NOTIONAL]),
+        fees=float(stats[kernel.STAT_FEES]),
+        slippage=float(stats[kernel.STAT_SLIPPAGE]),
+    )
+    trade_bars = trade_index[:, 0]
+    initial = trade_bars == 0
+    # summed in the kernel's order, so the figures equal its running totals after the first bar
+    bench_totals = RunTotals(
+        fees=sum(trade_values[initial, 2].tolist(), 0.0), slippage=sum(trade_values[initial, 3].tolist(), 0.0)
+    )
+    rebalance_bars = Lazy(lambda: np.unique(trade_bars))
+    return BacktestResult(
+        timestamps=replay.times,
+        class_names=replay.class_names,
+        rebalance_times=Lazy(lambda: replay.times[rebalance_bars.get()]),
+        trades=_trade_log(replay, trade_index, trade_values),
+        events=Lazy(lambda: _trigger_events(replay, rebalance_bars.get())),
+        used_fast_path=True,
+        config_hash=config_hash,
+        base_currency=replay.base_currency,
+        curves=Lazy(run.curves),
+        benchmark=Lazy(lambda: _benchmark(replay, capital, trade_index, trade_values, bench_totals.fees)),
+        capital=float(capital),
+        totals=totals,
+        benchmark_totals=bench_totals,
+    )
+
+
+class _KernelRun:
+    """The kernel's arguments for one replay, and its two ways of running."""
+
+    def __init__(self, replay: Replay, capital: float, models: RealityModels) -> None:
+        self.replay = replay
+        self.capital = capital
+        self.slippage = constant_slippage(models)
+        self.half_widths = band_half_widths(replay)
+        self.flags = kernel_arguments(replay)
+
+    def _simulate(
+        self,
+        equity: FloatArray,
+        weights: FloatArray,
+        fees: FloatArray,
+        slippage: FloatArray,
+        rebalanced: np.ndarray,
+        trade_index: np.ndarray,
+        trade_values: FloatArray,
+    ) -> FloatArray:
+        replay = self.replay
+        trigger_kind, period_ns, scope_breached, band_edge = self.flags
+        return kernel.simulate_window(
+            replay.prices,
+            replay.first_column,
             replay.times,
             replay.class_of,
             replay.split,
             replay.targets,
-            half_widths,
+            self.half_widths,
             replay.cash_index,
-            float(capital),
-            costs.taker_fee,
-            slippage,
+            self.capital,
+            replay.policy.costs.taker_fee,
+            self.slippage,
             replay.policy.rebalance.min_notional,
             trigger_kind,
             period_ns,
@@ -147,91 +195,97 @@ def run_fast(replay: Replay, capital: float, models: RealityModels, config_hash:
             equity,
             weights,
             fees,
-            slip,
+            slippage,
             rebalanced,
             trade_index,
             trade_values,
         )
-        count = int(stats[kernel.STAT_TRADES])
-        if count <= capacity:
-            break
-        capacity = count  # the log did not fit: run again with room for every trade
-    trade_index, trade_values = trade_index[:count], trade_values[:count]
-    bands = np.broadcast_to(half_widths, (n_bars, n_classes))
-    lower = replay.targets[None, :] - bands
-    upper = replay.targets[None, :] + bands
-    targets = np.broadcast_to(replay.targets, (n_bars, n_classes)).copy()
-    trades = _trade_records(replay, trade_index, trade_values)
-    rebalance_bars = np.flatnonzero(rebalanced)
-    events: list[dict[str, Any]] = [
-        {"kind": "trigger", "timestamp": _iso(replay, int(bar)), "reason": "rebalanced", "bar": int(bar)}
-        for bar in rebalance_bars
-        if bar > 0
-    ]
-    totals = RunTotals(
-        rebalances=int(stats[kernel.STAT_REBALANCES]),
-        traded_notional=float(stats[kernel.STAT_TRADED_NOTIONAL]),
-        fees=float(stats[kernel.STAT_FEES]),
-        slippage=float(stats[kernel.STAT_SLIPPAGE]),
-    )
-    metrics = compute_metrics(equity, replay.times, capital, totals, weights, targets, lower, upper)
+
+    def trades(self) -> tuple[FloatArray, np.ndarray, FloatArray]:
+        """The run's ``STAT_*`` figures and its trade log (bar, asset) and (amount, price, fee, slippage)."""
+        n_bars, n_assets = self.replay.times.shape[0], len(self.replay.assets)
+        nothing = np.zeros(0)
+        no_weights = np.zeros((0, len(self.replay.classes)))
+        capacity = min(max(64, n_bars // 16) * (n_assets + 1), MAX_TRADE_BUFFER)
+        while True:
+            trade_index = np.empty((capacity, 2), dtype=np.int64)
+            trade_values = np.empty((capacity, 4))
+            stats = self._simulate(
+                nothing, no_weights, nothing, nothing, np.zeros(0, dtype=np.uint8), trade_index, trade_values
+            )
+            count = int(stats[kernel.STAT_TRADES])
+            if count <= capacity:
+                return stats, trade_index[:count], trade_values[:count]
+            capacity = count  # the log did not fit: run again with room for every trade
+
+    def curves(self) -> Curves:
+        """Every bar's equity, weights, bands and cumulative costs (a second, recording run)."""
+        replay = self.replay
+        n_bars, n_classes = replay.times.shape[0], len(replay.classes)
+        equity = np.empty(n_bars)
+        weights = np.empty((n_bars, n_classes))
+        fees = np.empty(n_bars)
+        slip = np.empty(n_bars)
+        self._simulate(
+            equity,
+            weights,
+            fees,
+            slip,
+            np.empty(n_bars, dtype=np.uint8),
+            np.empty((0, 2), dtype=np.int64),
+            np.empty((0, 4)),
+        )
+        bands = np.broadcast_to(self.half_widths, (n_bars, n_classes))
+        return Curves(
+            equity=equity,
+            weights=weights,
+            band_lower=replay.targets[None, :] - bands,
+            band_upper=replay.targets[None, :] + bands,
+            targets=np.broadcast_to(replay.targets, (n_bars, n_classes)),
+            fees=fees,
+            slippage=slip,
+            funding=np.zeros(n_bars),
+        )
+
+
+MAX_TRADE_BUFFER = 1 << 20
+"""Rows of the first trade buffer at most (48 MiB); a longer log runs the kernel again with room for it."""
+
+
+def _benchmark(
+    replay: Replay, capital: float, trade_index: np.ndarray, trade_values: FloatArray, initial_fees: float
+) -> Benchmark:
     initial = trade_index[:, 0] == 0
     amounts = np.zeros(len(replay.assets))
     amounts[trade_index[initial, 1]] = trade_values[initial, 0]
-    initial_cash = capital - float(np.sum(trade_values[initial, 0] * trade_values[initial, 1])) - float(fees[0])
-    bench_equity, bench_weights = buy_and_hold(replay, amounts, initial_cash)
-    bench_totals = RunTotals(fees=float(fees[0]), slippage=float(slip[0]))
-    bench_metrics = compute_metrics(
-        bench_equity, replay.times, capital, bench_totals, bench_weights, targets, lower, upper
+    cash = capital - float(np.sum(trade_values[initial, 0] * trade_values[initial, 1])) - initial_fees
+    equity, weights = buy_and_hold(replay, amounts, cash)
+    return Benchmark(equity, weights)
+
+
+def _trigger_events(replay: Replay, bars: np.ndarray) -> list[dict[str, Any]]:
+    later = bars[bars > 0]
+    texts = iso_times(replay.times[later])
+    return [
+        {"kind": "trigger", "timestamp": text, "reason": "rebalanced", "bar": bar}
+        for bar, text in zip(later.tolist(), texts, strict=True)
+    ]
+
+
+def _trade_log(replay: Replay, index: np.ndarray, values: FloatArray) -> TradeLog:
+    base, names = replay.base_currency, replay.class_names
+    labels = [(names[int(replay.class_of[a])], f"{asset}/{base}", "spot") for a, asset in enumerate(replay.assets)]
+    signed, price = values[:, 0], values[:, 1]
+    return TradeLog(
+        times=replay.times[index[:, 0]],
+        labels=labels,
+        label_index=index[:, 1],
+        signed_amount=signed,
+        price=price,
+        notional=np.abs(signed) * price,
+        fee=values[:, 2],
+        slippage=values[:, 3],
     )
-    return BacktestResult(
-        timestamps=replay.times.copy(),
-        equity=equity,
-        benchmark_equity=bench_equity,
-        class_names=replay.class_names,
-        weights=weights,
-        band_lower=np.ascontiguousarray(lower),
-        band_upper=np.ascontiguousarray(upper),
-        rebalance_times=replay.times[rebalance_bars].copy(),
-        trades=trades,
-        fees=fees,
-        slippage=slip,
-        funding=np.zeros(n_bars),
-        events=events,
-        metrics=metrics,
-        benchmark_metrics=bench_metrics,
-        used_fast_path=True,
-        config_hash=config_hash,
-        targets=targets,
-        base_currency=replay.base_currency,
-    )
-
-
-def _iso(replay: Replay, bar: int) -> str:
-    return replay.moment(bar).isoformat().replace("+00:00", "Z")
-
-
-def _trade_records(replay: Replay, index: np.ndarray, values: np.ndarray) -> list[dict[str, Any]]:
-    base = replay.base_currency
-    names = replay.class_names
-    out: list[dict[str, Any]] = []
-    for (bar, asset), (signed, price, fee, slip) in zip(index.tolist(), values.tolist(), strict=True):
-        symbol = f"{replay.assets[asset]}/{base}"
-        out.append(
-            {
-                "timestamp": _iso(replay, bar),
-                "class": names[replay.class_of[asset]],
-                "symbol": symbol,
-                "instrument": "spot",
-                "side": "buy" if signed > 0 else "sell",
-                "amount": abs(signed),
-                "price": price,
-                "notional": abs(signed) * price,
-                "fee": fee,
-                "slippage": slip,
-            }
-        )
-    return out
 
 
 @dataclass(frozen=True)
@@ -293,24 +347,27 @@ def sweep_band_widths(
     if grid.ndim != 2 or grid.shape[1] != len(replay.classes):
         raise ValueError(f"half_width_sets must have shape (K, {len(replay.classes)})")
     trigger_kind, period_ns, scope_breached, band_edge = kernel_arguments(replay)
-    n_bars = replay.times.shape[0]
-    equity = np.zeros((grid.shape[0], n_bars if record_equity else 0))
-    stats = kernel.simulate_batch(
-        replay.close,
+    n_bars, runs = replay.times.shape[0], grid.shape[0]
+    settings = np.tile(
+        np.array([trigger_kind, period_ns, int(scope_breached), int(band_edge)], dtype=np.int64), (runs, 1)
+    )
+    costs = np.tile(
+        np.array([replay.policy.costs.taker_fee, constant_slippage(models), replay.policy.rebalance.min_notional]),
+        (runs, 1),
+    )
+    equity = np.zeros((runs, n_bars if record_equity else 0))
+    stats = simulate_batch(
+        replay.prices,
+        replay.first_column,
         replay.times,
         replay.class_of,
         replay.split,
         replay.targets,
-        grid,
         replay.cash_index,
         float(capital),
-        replay.policy.costs.taker_fee,
-        constant_slippage(models),
-        replay.policy.rebalance.min_notional,
-        trigger_kind,
-        period_ns,
-        scope_breached,
-        band_edge,
+        grid,
+        settings,
+        costs,
         equity,
         track,
     )

@@ -22,12 +22,16 @@ The semantics, per bar ``t`` (bar 0 is the initial purchase of ``capital`` into 
    for a sell, and pays ``taker_fee x |amount| x fill price`` from the cash balance.
 
 Compilation is cached on disk (``cache=True``), so a second process does not compile again.
+
+The prices are read in place from the history's array: asset ``a`` is column ``first_column + a``.
+That column is cast to ``np.uint64`` where it indexes, which tells Numba it cannot be negative; with a
+signed index Numba adds a wrap-around test to every read and the bar loop runs 2.4 times slower.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from trimtab.backtest.kernel_goals import goals_for_rebalance, minimal_turnover
 
@@ -67,6 +71,7 @@ def _one_asset_per_class(class_of: np.ndarray, n_classes: int, cash_class: int) 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _valuate(
     close: np.ndarray,
+    first_column: int,
     t: int,
     holdings: np.ndarray,
     class_of: np.ndarray,
@@ -90,7 +95,7 @@ def _valuate(
         net[c] = 0.0
     equity = cash
     for a in range(holdings.shape[0]):
-        value = holdings[a] * close[t, a]
+        value = holdings[a] * close[t, np.uint64(first_column + a)]
         values[a] = value
         equity += value
         net[class_of[a]] += value
@@ -117,6 +122,7 @@ def _valuate(
 @njit(cache=True, nogil=True, error_model="numpy")
 def _cash_breached(
     close: np.ndarray,
+    first_column: int,
     t: int,
     holdings: np.ndarray,
     class_of: np.ndarray,
@@ -136,7 +142,7 @@ def _cash_breached(
     for c in range(n_classes):
         net[c] = 0.0
     for a in range(holdings.shape[0]):
-        net[class_of[a]] += holdings[a] * close[t, a]
+        net[class_of[a]] += holdings[a] * close[t, np.uint64(first_column + a)]
     others = 0.0
     for c in range(n_classes):
         if c != cash_class:
@@ -147,6 +153,7 @@ def _cash_breached(
 @njit(cache=True, nogil=True, error_model="numpy")
 def _scan(
     close: np.ndarray,
+    first_column: int,
     timestamps: np.ndarray,
     start: int,
     holdings: np.ndarray,
@@ -167,13 +174,14 @@ def _scan(
     hybrid trigger's last check. A bar whose cash weight lies within 1e-9 of an edge is returned too,
     for the exact test of the main loop.
     """
-    n_bars, n_assets = close.shape
+    n_bars = close.shape[0]
+    n_assets = asset_target.shape[0]
     equity_sum = 0.0
     equity = 0.0
     for t in range(start, n_bars):
         equity = cash
         for a in range(n_assets):
-            equity += holdings[a] * close[t, a]
+            equity += holdings[a] * close[t, np.uint64(first_column + a)]
         now = timestamps[t]
         look = True
         if trigger_kind == TRIGGER_CALENDAR:
@@ -185,11 +193,11 @@ def _scan(
         if look:
             fired = False
             for a in range(n_assets):
-                if abs(holdings[a] * close[t, a] / equity - asset_target[a]) > asset_band[a]:
+                if abs(holdings[a] * close[t, np.uint64(first_column + a)] / equity - asset_target[a]) > asset_band[a]:
                     fired = True
             cash_value = cash
             for k in range(cash_assets.shape[0]):
-                cash_value += holdings[cash_assets[k]] * close[t, cash_assets[k]]
+                cash_value += holdings[cash_assets[k]] * close[t, np.uint64(first_column + cash_assets[k])]
             gap = abs(cash_value / equity - cash_target)
             if fired or gap > cash_edge - 1e-9:
                 return t, equity_sum, equity, last_check
@@ -200,8 +208,9 @@ def _scan(
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def simulate(
+def simulate_window(
     close: np.ndarray,
+    first_column: int,
     timestamps: np.ndarray,
     class_of: np.ndarray,
     split: np.ndarray,
@@ -225,12 +234,16 @@ def simulate(
     trade_values: np.ndarray,
     track: bool = False,
 ) -> np.ndarray:
-    """Replay one policy over ``close`` (T bars x A assets).
+    """Replay one policy over ``A`` adjacent columns of ``close``, from ``first_column`` (T bars).
 
     Parameters
     ----------
     close:
-        Closing prices in the base currency, shape (T, A), C-contiguous.
+        Closing prices in the base currency, shape (T, N), C-contiguous: a history's price array as it
+        is, so that no copy of the prices is made.
+    first_column:
+        The column of ``close`` of the first asset the policy holds; asset ``a`` is column
+        ``first_column + a`` (the assets are adjacent, so the kernel reads them without an index array).
     timestamps:
         Bar times, int64 nanoseconds, shape (T,).
     class_of, split:
@@ -267,7 +280,7 @@ def simulate(
         ``stats`` (``STAT_COUNT``,) with the ``STAT_*`` figures.
     """
     n_bars = close.shape[0]
-    n_assets = close.shape[1]
+    n_assets = class_of.shape[0]
     n_classes = targets.shape[0]
     band_rows = half_widths.shape[0]
     record_equity = equity_out.shape[0] > 0
@@ -327,6 +340,7 @@ def simulate(
             # Skip the bars on which nothing can happen, in a tight loop.
             t, scanned_sum, scanned_equity, last_check = _scan(
                 close,
+                first_column,
                 timestamps,
                 t,
                 holdings,
@@ -353,7 +367,7 @@ def simulate(
                 value = targets[class_of[a]] * split[a] * capital
                 if value <= 0.0:
                     continue
-                reference = close[t, a]
+                reference = close[t, np.uint64(first_column + a)]
                 price = reference * (1.0 + slippage)
                 amount = value / reference
                 notional = amount * price
@@ -377,7 +391,7 @@ def simulate(
             # Equity in the valuation's order: cash first, then each asset.
             equity = cash
             for a in range(n_assets):
-                equity += holdings[a] * close[t, a]
+                equity += holdings[a] * close[t, np.uint64(first_column + a)]
             now = timestamps[t]
             look = True
             fired = False
@@ -398,15 +412,18 @@ def simulate(
                             if class_of[a] != cash_class:
                                 asset_band[a] = half_widths[row, class_of[a]]
                     for a in range(n_assets):
-                        if abs(holdings[a] * close[t, a] / equity - asset_target[a]) > asset_band[a]:
+                        if (
+                            abs(holdings[a] * close[t, np.uint64(first_column + a)] / equity - asset_target[a])
+                            > asset_band[a]
+                        ):
                             fired = True
                     for k in range(cash_assets.shape[0]):
-                        cash_value += holdings[cash_assets[k]] * close[t, cash_assets[k]]
+                        cash_value += holdings[cash_assets[k]] * close[t, np.uint64(first_column + cash_assets[k])]
                 else:
                     for c in range(n_classes):
                         net[c] = 0.0
                     for a in range(n_assets):
-                        net[class_of[a]] += holdings[a] * close[t, a]
+                        net[class_of[a]] += holdings[a] * close[t, np.uint64(first_column + a)]
                     for c in range(n_classes):
                         if c != cash_class and abs(net[c] / equity - targets[c]) > half_widths[row, c]:
                             fired = True
@@ -418,12 +435,34 @@ def simulate(
                         fired = gap > edge
                     else:
                         fired = _cash_breached(
-                            close, t, holdings, class_of, cash_class, equity, targets, half_widths, row, net
+                            close,
+                            first_column,
+                            t,
+                            holdings,
+                            class_of,
+                            cash_class,
+                            equity,
+                            targets,
+                            half_widths,
+                            row,
+                            net,
                         )
             if fired:
                 last_rebalance = now
                 equity, distance, outside = _valuate(
-                    close, t, holdings, class_of, cash, cash_class, targets, half_widths, row, values, net, weights
+                    close,
+                    first_column,
+                    t,
+                    holdings,
+                    class_of,
+                    cash,
+                    cash_class,
+                    targets,
+                    half_widths,
+                    row,
+                    values,
+                    net,
+                    weights,
                 )
                 goals_for_rebalance(
                     weights, targets, half_widths[row], cash_class, scope_breached, band_edge, goals, moving
@@ -437,7 +476,7 @@ def simulate(
                     change = changes[a]
                     if change == 0.0 or abs(change) <= NEGLIGIBLE * abs(equity):
                         continue
-                    reference = close[t, a]
+                    reference = close[t, np.uint64(first_column + a)]
                     amount = abs(change) / reference
                     if change < 0.0 and amount > holdings[a]:
                         amount = holdings[a] if holdings[a] > 0.0 else 0.0
@@ -474,7 +513,19 @@ def simulate(
         if traded_now or value_every_bar:
             # The bar's record is taken after its trades.
             equity, distance, outside = _valuate(
-                close, t, holdings, class_of, cash, cash_class, targets, half_widths, row, values, net, weights
+                close,
+                first_column,
+                t,
+                holdings,
+                class_of,
+                cash,
+                cash_class,
+                targets,
+                half_widths,
+                row,
+                values,
+                net,
+                weights,
             )
         if value_every_bar:
             tracking_squared += distance
@@ -504,14 +555,14 @@ def simulate(
     return stats
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def simulate_batch(
+@njit(cache=True, nogil=True, error_model="numpy")
+def simulate(
     close: np.ndarray,
     timestamps: np.ndarray,
     class_of: np.ndarray,
     split: np.ndarray,
     targets: np.ndarray,
-    half_width_grid: np.ndarray,
+    half_widths: np.ndarray,
     cash_class: int,
     capital: float,
     taker_fee: float,
@@ -522,60 +573,38 @@ def simulate_batch(
     scope_breached: bool,
     band_edge: bool,
     equity_out: np.ndarray,
+    weights_out: np.ndarray,
+    fees_out: np.ndarray,
+    slippage_out: np.ndarray,
+    rebalanced_out: np.ndarray,
+    trade_index: np.ndarray,
+    trade_values: np.ndarray,
     track: bool = False,
 ) -> np.ndarray:
-    """Replay the same prices under ``K`` sets of fixed band half-widths, in parallel.
-
-    Parameters
-    ----------
-    half_width_grid:
-        Shape (K, C): the half-widths of run ``k``.
-    equity_out:
-        Shape (K, T) to record every run's equity curve, or (K, 0) not to.
-    track:
-        Whether to compute each run's tracking error and time outside the bands (values every bar).
-    Other parameters:
-        As in :func:`simulate`.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape (K, ``STAT_COUNT``): the ``STAT_*`` figures of each run.
-    """
-    n_runs = half_width_grid.shape[0]
-    n_classes = targets.shape[0]
-    out = np.zeros((n_runs, STAT_COUNT))
-    empty = np.zeros(0)
-    empty_flags = np.zeros(0, dtype=np.uint8)
-    empty_weights = np.zeros((0, n_classes))
-    no_index = np.zeros((0, 2), dtype=np.int64)
-    no_values = np.zeros((0, 4))
-    for k in prange(n_runs):
-        bands = half_width_grid[k : k + 1, :]
-        stats = simulate(
-            close,
-            timestamps,
-            class_of,
-            split,
-            targets,
-            bands,
-            cash_class,
-            capital,
-            taker_fee,
-            slippage,
-            min_notional,
-            trigger_kind,
-            period_ns,
-            scope_breached,
-            band_edge,
-            equity_out[k],
-            empty_weights,
-            empty,
-            empty,
-            empty_flags,
-            no_index,
-            no_values,
-            track,
-        )
-        out[k, :] = stats
-    return out
+    """:func:`simulate_window` over ``close`` (T bars x A assets) from its first column."""
+    return simulate_window(
+        close,
+        0,
+        timestamps,
+        class_of,
+        split,
+        targets,
+        half_widths,
+        cash_class,
+        capital,
+        taker_fee,
+        slippage,
+        min_notional,
+        trigger_kind,
+        period_ns,
+        scope_breached,
+        band_edge,
+        equity_out,
+        weights_out,
+        fees_out,
+        slippage_out,
+        rebalanced_out,
+        trade_index,
+        trade_values,
+        track,
+    )

@@ -38,11 +38,13 @@ SECONDS_PER_YEAR = 365.0 * 86400.0
 class Replay:
     """A policy laid over a history: the arrays both backtest paths read.
 
-    ``assets`` are the policy's assets other than the base currency, in class order; ``close`` holds
-    their closes at the replayed bars, shape (T, A). ``class_of`` and ``split`` give each asset's class
-    index and share of its class; ``targets`` the class targets (cash = 1 - the others);
-    ``half_widths`` the fixed band half-widths (C,). ``volatility`` is (T, A) realised volatility when
-    the policy has adaptive bands, else None.
+    ``assets`` are the policy's assets other than the base currency, in class order, and ``columns``
+    their columns in the history. ``prices`` holds their closes at the replayed bars in the adjacent
+    columns from ``first_column``: when the history already has them side by side (the usual case) it is
+    the history's own array, a view and not a copy; ``close`` copies out just those columns, (T, A).
+    ``class_of`` and ``split`` give each asset's class index and share of its class; ``targets`` the
+    class targets (cash = 1 - the others); ``half_widths`` the fixed band half-widths (C,).
+    ``volatility`` is (T, A) realised volatility when the policy has adaptive bands, else None.
     """
 
     policy: Policy
@@ -53,13 +55,19 @@ class Replay:
     cash_index: int
     assets: tuple[str, ...]
     columns: IntArray
-    close: FloatArray
+    prices: FloatArray
+    first_column: int
     class_of: IntArray
     split: FloatArray
     targets: FloatArray
     half_widths: FloatArray
     volatility: FloatArray | None
     bar_seconds: int
+
+    @property
+    def close(self) -> FloatArray:
+        """The closes of the policy's assets at the replayed bars, shape (T, A) (a copy)."""
+        return np.ascontiguousarray(self.prices[:, self.first_column : self.first_column + len(self.assets)])
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -125,12 +133,14 @@ def prepare(policy: Policy, history: MarketHistory, start: datetime | None, end:
     opens = history.timestamps
     low = to_ns(start) if start is not None else np.iinfo(np.int64).min
     high = to_ns(end) if end is not None else np.iinfo(np.int64).max
-    rows = np.flatnonzero((opens >= low) & (opens <= high)).astype(np.int64)
-    if rows.shape[0] == 0:
+    # the bars are sorted, so the window is one run of rows and the prices a view of the history's
+    first, last = int(np.searchsorted(opens, low, side="left")), int(np.searchsorted(opens, high, side="right"))
+    if last <= first:
         raise BadInputError("--start", "", "no bar of the history lies between --start and --end")
+    rows = np.arange(first, last, dtype=np.int64)
     bar_seconds = history.bar_seconds
-    times = (opens[rows] + bar_seconds * NS_PER_SECOND).astype(np.int64)
-    close = np.ascontiguousarray(history.close[np.ix_(rows, columns)]) if assets else np.zeros((rows.shape[0], 0))
+    times = opens[first:last] + np.int64(bar_seconds * NS_PER_SECOND)
+    prices, first_column = _window_prices(history.close, first, last, columns)
 
     volatility = None
     adaptive = policy.trigger.adaptive
@@ -152,7 +162,8 @@ def prepare(policy: Policy, history: MarketHistory, start: datetime | None, end:
         cash_index=cash_index,
         assets=tuple(assets),
         columns=columns,
-        close=close,
+        prices=prices,
+        first_column=first_column,
         class_of=np.array(class_of, dtype=np.int64),
         split=np.array(split, dtype=np.float64),
         targets=class_targets(classes),
@@ -160,6 +171,19 @@ def prepare(policy: Policy, history: MarketHistory, start: datetime | None, end:
         volatility=volatility,
         bar_seconds=bar_seconds,
     )
+
+
+def _window_prices(close: FloatArray, first: int, last: int, columns: IntArray) -> tuple[FloatArray, int]:
+    """The rows ``first:last`` of ``close`` holding ``columns`` side by side, and where they start.
+
+    Adjacent columns in order are read in place (rows of a C-contiguous array are a view); others are
+    copied into a new array of just those columns.
+    """
+    rows = close[first:last]
+    count = columns.shape[0]
+    if count and rows.flags.c_contiguous and np.array_equal(columns, np.arange(columns[0], columns[0] + count)):
+        return rows, int(columns[0])
+    return np.ascontiguousarray(rows[:, columns]), 0
 
 
 def rolling_volatility(

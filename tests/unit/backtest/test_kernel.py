@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trimtab.backtest import kernel
+from trimtab.backtest import kernel, kernel_batch
 
 DAY = 86_400 * 1_000_000_000
 
@@ -84,6 +84,31 @@ def test_min_notional_drops_small_trades() -> None:
     assert stats[kernel.STAT_REBALANCES] == 0
 
 
+def _batch(
+    close: np.ndarray, times: np.ndarray, grid: np.ndarray, trigger: int, period: int, track: bool
+) -> np.ndarray:
+    runs = grid.shape[0]
+    settings = np.zeros((runs, kernel_batch.RUN_SETTINGS), dtype=np.int64)
+    settings[:, kernel_batch.RUN_TRIGGER_KIND] = trigger
+    settings[:, kernel_batch.RUN_PERIOD_NS] = period
+    costs = np.tile([0.001, 0.0005, 10.0], (runs, 1))
+    return kernel_batch.simulate_batch(
+        close,
+        0,
+        times,
+        np.array([0, 1, 2], dtype=np.int64),
+        np.ones(3),
+        np.array([0.3, 0.3, 0.2, 0.2]),
+        3,
+        1e5,
+        grid,
+        settings,
+        costs,
+        np.zeros((runs, 0)),
+        track,
+    )
+
+
 def test_the_batched_sweep_gives_each_single_runs_figures() -> None:
     rng = np.random.default_rng(3)
     close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.03, (500, 3)), axis=0))
@@ -92,25 +117,7 @@ def test_the_batched_sweep_gives_each_single_runs_figures() -> None:
     split = np.ones(3)
     targets = np.array([0.3, 0.3, 0.2, 0.2])
     grid = np.array([[w] * 4 for w in (0.01, 0.05, 0.1, 0.2)])
-    batch = kernel.simulate_batch(
-        close,
-        times,
-        class_of,
-        split,
-        targets,
-        grid,
-        3,
-        1e5,
-        0.001,
-        0.0005,
-        10.0,
-        0,
-        0,
-        False,
-        False,
-        np.zeros((4, 0)),
-        True,
-    )
+    batch = _batch(close, times, grid, 0, 0, True)
     empty = np.zeros(0)
     for k in range(grid.shape[0]):
         single = kernel.simulate(
@@ -145,44 +152,8 @@ def test_the_batched_sweep_gives_each_single_runs_figures() -> None:
         (kernel.TRIGGER_HYBRID, 3 * DAY),
         (kernel.TRIGGER_CALENDAR, 30 * DAY),
     ):
-        tracked = kernel.simulate_batch(
-            close,
-            times,
-            class_of,
-            split,
-            targets,
-            grid,
-            3,
-            1e5,
-            0.001,
-            0.0005,
-            10.0,
-            trigger,
-            period,
-            False,
-            False,
-            np.zeros((4, 0)),
-            True,
-        )
-        scanned = kernel.simulate_batch(
-            close,
-            times,
-            class_of,
-            split,
-            targets,
-            grid,
-            3,
-            1e5,
-            0.001,
-            0.0005,
-            10.0,
-            trigger,
-            period,
-            False,
-            False,
-            np.zeros((4, 0)),
-            False,
-        )
+        tracked = _batch(close, times, grid, trigger, period, True)
+        scanned = _batch(close, times, grid, trigger, period, False)
         for stat in (kernel.STAT_FINAL_EQUITY, kernel.STAT_FEES, kernel.STAT_REBALANCES, kernel.STAT_TRADES):
             assert np.array_equal(tracked[:, stat], scanned[:, stat])
         assert np.allclose(tracked[:, kernel.STAT_EQUITY_SUM], scanned[:, kernel.STAT_EQUITY_SUM], rtol=1e-12)

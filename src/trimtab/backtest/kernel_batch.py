@@ -1,0 +1,104 @@
+"""Many runs of the kernel over the same prices in one parallel call: the unit of work of a sweep.
+
+Each run ``k`` has its own band half-widths, trigger (kind and period), ``scope`` and ``to`` flags and
+costs (taker fee, constant slippage, ``min_notional``); prices, assets, classes and targets are shared.
+Runs are independent, so the figures of run ``k`` are those of :func:`trimtab.backtest.kernel.simulate_window`
+with the same arguments, to the last bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from trimtab.backtest.kernel import STAT_COUNT, simulate_window
+
+RUN_TRIGGER_KIND = 0
+RUN_PERIOD_NS = 1
+RUN_SCOPE_BREACHED = 2
+RUN_BAND_EDGE = 3
+RUN_SETTINGS = 4
+"""Columns of the per-run integer settings array."""
+
+COST_TAKER_FEE = 0
+COST_SLIPPAGE = 1
+COST_MIN_NOTIONAL = 2
+RUN_COSTS = 3
+"""Columns of the per-run cost array."""
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def simulate_batch(
+    close: np.ndarray,
+    first_column: int,
+    timestamps: np.ndarray,
+    class_of: np.ndarray,
+    split: np.ndarray,
+    targets: np.ndarray,
+    cash_class: int,
+    capital: float,
+    half_width_grid: np.ndarray,
+    settings: np.ndarray,
+    costs: np.ndarray,
+    equity_out: np.ndarray,
+    track: bool,
+) -> np.ndarray:
+    """Replay the same prices under ``K`` policies that differ in bands, trigger, scope, goal and costs.
+
+    Parameters
+    ----------
+    close, first_column, timestamps, class_of, split, targets, cash_class, capital:
+        As in :func:`trimtab.backtest.kernel.simulate_window`, shared by every run.
+    half_width_grid:
+        Shape (K, C): the fixed band half-widths of run ``k``.
+    settings:
+        Shape (K, ``RUN_SETTINGS``) int64: trigger kind, period in ns, scope breached (0/1), band edge (0/1).
+    costs:
+        Shape (K, ``RUN_COSTS``): taker fee, slippage fraction, ``min_notional``.
+    equity_out:
+        Shape (K, T) to record every run's equity curve, or (K, 0) not to.
+    track:
+        Whether to compute each run's tracking error and time outside the bands (values every bar).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (K, ``STAT_COUNT``): the ``STAT_*`` figures of each run.
+    """
+    n_runs = half_width_grid.shape[0]
+    n_classes = targets.shape[0]
+    out = np.zeros((n_runs, STAT_COUNT))
+    empty = np.zeros(0)
+    empty_flags = np.zeros(0, dtype=np.uint8)
+    empty_weights = np.zeros((0, n_classes))
+    no_index = np.zeros((0, 2), dtype=np.int64)
+    no_values = np.zeros((0, 4))
+    for k in prange(n_runs):
+        stats = simulate_window(
+            close,
+            first_column,
+            timestamps,
+            class_of,
+            split,
+            targets,
+            half_width_grid[k : k + 1, :],
+            cash_class,
+            capital,
+            costs[k, COST_TAKER_FEE],
+            costs[k, COST_SLIPPAGE],
+            costs[k, COST_MIN_NOTIONAL],
+            settings[k, RUN_TRIGGER_KIND],
+            settings[k, RUN_PERIOD_NS],
+            settings[k, RUN_SCOPE_BREACHED] != 0,
+            settings[k, RUN_BAND_EDGE] != 0,
+            equity_out[k],
+            empty_weights,
+            empty,
+            empty,
+            empty_flags,
+            no_index,
+            no_values,
+            track,
+        )
+        out[k, :] = stats
+    return out
