@@ -27,6 +27,7 @@ from trimtab.domain import Instrument, MarketRules, Side
 
 __all__ = [
     "Fill",
+    "LeverageSetting",
     "OrderRequest",
     "OrderState",
     "OrderStatus",
@@ -34,6 +35,7 @@ __all__ = [
     "Side",
     "Ticker",
     "Venue",
+    "VenueMarginTier",
     "VenueMarket",
     "VenuePosition",
 ]
@@ -132,7 +134,13 @@ class Fill:
 
 @dataclass(frozen=True)
 class VenuePosition:
-    """An open derivative position: ``amount`` is signed (negative = short), in base units."""
+    """An open derivative position: ``amount`` is signed (negative = short), in the instrument's units
+    (base coin for linear contracts, contracts for inverse ones).
+
+    ``leverage`` is the position's real leverage as the venue keeps it (never assumed);
+    ``liquidation_price`` the venue's own, which takes precedence over any computed one; ``margin_mode``
+    ``"cross"`` or ``"isolated"`` where the venue says.
+    """
 
     symbol: str
     amount: float
@@ -140,6 +148,34 @@ class VenuePosition:
     leverage: float
     mark_price: float | None
     liquidation_price: float | None
+    margin_mode: str | None = None
+
+
+@dataclass(frozen=True)
+class VenueMarginTier:
+    """One maintenance-margin tier (Binance's leverage bracket) of a derivative market.
+
+    ``floor`` and ``cap`` bound the position's size and ``amount`` is the maintenance amount (Binance's
+    ``cum``), all in ``currency``: the quote for linear markets (notional), the coin for inverse ones
+    (Binance's COIN-M brackets are quantities of the coin). Maintenance margin = size x ``rate`` - ``amount``;
+    a position in the tier may hold at most ``max_leverage``.
+    """
+
+    floor: float
+    cap: float | None
+    rate: float
+    amount: float
+    max_leverage: float | None
+    currency: str
+
+
+@dataclass(frozen=True)
+class LeverageSetting:
+    """The leverage and margin mode an account has set for a derivative market."""
+
+    symbol: str
+    leverage: float | None
+    margin_mode: str | None
 
 
 @dataclass(frozen=True)

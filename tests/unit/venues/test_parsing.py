@@ -94,10 +94,26 @@ def test_orders_convert_contracts_and_sum_fees() -> None:
 
 def test_short_positions_are_negative_and_flat_ones_dropped() -> None:
     short = {"symbol": "BTC/USDT:USDT", "contracts": 3, "side": "short", "entryPrice": 60000, "leverage": 3}
-    position = parsing.parse_position(short, size=0.001)
+    position = parsing.parse_position(short, size=0.001, leverage=parsing.position_leverage(short) or 0.0)
     assert position is not None and position.amount == pytest.approx(-0.003)
     assert position.leverage == 3.0
-    assert parsing.parse_position({"symbol": "BTC/USDT:USDT", "contracts": 0}, size=1.0) is None
+    assert parsing.parse_position({"symbol": "BTC/USDT:USDT", "contracts": 0}, size=1.0, leverage=3.0) is None
+
+
+def test_a_position_without_a_leverage_field_states_it_through_its_initial_margin() -> None:
+    # Binance's /fapi/v3/positionRisk (recorded): notional 607.52416678, initialMargin 7.59405208, no leverage
+    v3 = {"symbol": "BTC/USDT:USDT", "contracts": 0.009, "leverage": None, "notional": 607.52416678}
+    v3["initialMargin"] = 7.59405208
+    assert parsing.position_leverage(v3) == 80.0  # 607.52416678 / 7.59405208 = 79.99999995
+    assert parsing.position_leverage({"symbol": "BTC/USDT:USDT", "contracts": 1}) is None  # never assumed
+
+
+def test_inverse_contracts_stay_contracts_and_linear_ones_become_coins() -> None:
+    inverse = {"contract": True, "inverse": True, "linear": False, "contractSize": 100}
+    linear = {"contract": True, "inverse": False, "linear": True, "contractSize": 0.001}
+    assert parsing.unit_size(inverse) == 1.0  # -3 contracts stay -3; the core applies the 100 USD once
+    assert parsing.unit_size(linear) == 0.001
+    assert parsing.unit_size({"contract": False}) == 1.0
 
 
 def test_funding_intervals() -> None:

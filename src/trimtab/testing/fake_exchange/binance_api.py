@@ -1,4 +1,5 @@
-"""Binance's REST answers, as JSON, for the endpoints ccxt's ``binance`` and ``binanceusdm`` classes call.
+"""Binance's REST answers, as JSON, for the endpoints ccxt's ``binance``, ``binanceusdm`` and ``binancecoinm``
+classes call.
 
 This module holds the order endpoints and the route table; market data and accounts have their own modules.
 Each handler takes the engine and the request's parameters and returns the decoded JSON body; errors are
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trimtab.testing.fake_exchange import accounts, market_data
+from trimtab.testing.fake_exchange import accounts, market_data, transfers
 from trimtab.testing.fake_exchange.answers import Handler, Params, flag, num, order_id, required
 from trimtab.testing.fake_exchange.engine import Engine, FakeOrder, FakeTrade, Family
 
@@ -46,6 +47,8 @@ def _order_json(order: FakeOrder) -> dict[str, Any]:
             }
         )
     else:
+        if order.family == "coinm":
+            row.update({"pair": order.symbol.split("_")[0], "cumBase": num(order.coin_filled)})
         row.update(
             {
                 "avgPrice": num(order.average_price),
@@ -140,6 +143,10 @@ def _trade_json(trade: FakeTrade) -> dict[str, Any]:
     if trade.family == "spot":
         row.update({"orderListId": -1, "isBuyer": trade.side == "BUY", "isMaker": trade.maker, "isBestMatch": True})
     else:
+        if trade.family == "coinm":
+            row.pop("quoteQty")
+            row.update({"pair": trade.symbol.split("_")[0], "marginAsset": trade.fee_asset})
+            row["baseQty"] = num(trade.amount * trade.contract_size / trade.price)
         row.update(
             {
                 "buyer": trade.side == "BUY",
@@ -163,6 +170,48 @@ def my_trades(family: Family) -> Handler:
     return handler
 
 
+def _futures_routes(prefix: str, family: Family) -> dict[tuple[str, str], Handler]:
+    """The order, market-data and account endpoints one futures family answers under its prefix."""
+    coin = family == "coinm"
+    routes: dict[tuple[str, str], Handler] = {
+        ("GET", f"/{prefix}/v1/exchangeInfo"): market_data.exchange_info(family),
+        ("GET", f"/{prefix}/v1/time"): market_data.server_time,
+        ("GET", f"/{prefix}/v1/ping"): lambda engine, params: {},
+        ("GET", f"/{prefix}/v1/ticker/24hr"): market_data.ticker_24hr(family),
+        ("GET", f"/{prefix}/v1/ticker/bookTicker"): market_data.book_ticker(family),
+        ("GET", f"/{prefix}/v1/premiumIndex"): market_data.premium_index(family),
+        ("GET", f"/{prefix}/v1/positionSide/dual"): accounts.position_side_dual,
+        ("POST", f"/{prefix}/v1/leverage"): accounts.set_leverage(family),
+        ("POST", f"/{prefix}/v1/marginType"): accounts.set_margin_type(family),
+        ("POST", f"/{prefix}/v1/order"): create_order(family),
+        ("GET", f"/{prefix}/v1/order"): query_order(family),
+        ("DELETE", f"/{prefix}/v1/order"): cancel_order(family),
+        ("GET", f"/{prefix}/v1/openOrders"): open_orders(family),
+        ("GET", f"/{prefix}/v1/userTrades"): my_trades(family),
+    }
+    if coin:
+        routes.update(
+            {
+                ("GET", "/dapi/v1/account"): accounts.futures_account(family),
+                ("GET", "/dapi/v1/positionRisk"): accounts.coinm_position_risk,
+                ("GET", "/dapi/v2/leverageBracket"): accounts.leverage_brackets(family),
+            }
+        )
+    else:
+        routes.update(
+            {
+                ("GET", "/fapi/v1/fundingInfo"): market_data.funding_info,
+                ("GET", "/fapi/v2/account"): accounts.futures_account(family),
+                ("GET", "/fapi/v3/account"): accounts.futures_account(family),
+                ("GET", "/fapi/v2/positionRisk"): accounts.position_risk_v2,
+                ("GET", "/fapi/v3/positionRisk"): accounts.position_risk_v3,
+                ("GET", "/fapi/v1/symbolConfig"): accounts.symbol_config,
+                ("GET", "/fapi/v1/leverageBracket"): accounts.leverage_brackets(family),
+            }
+        )
+    return routes
+
+
 ROUTES: dict[tuple[str, str], Handler] = {
     ("GET", "/api/v3/exchangeInfo"): market_data.exchange_info("spot"),
     ("GET", "/api/v3/time"): market_data.server_time,
@@ -178,26 +227,9 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("GET", "/sapi/v1/capital/config/getall"): market_data.empty_list,
     ("GET", "/sapi/v1/margin/allPairs"): market_data.empty_list,
     ("GET", "/sapi/v1/margin/isolated/allPairs"): market_data.empty_list,
-    ("GET", "/dapi/v1/exchangeInfo"): market_data.empty_markets,
-    ("GET", "/fapi/v1/exchangeInfo"): market_data.exchange_info("usdm"),
-    ("GET", "/fapi/v1/time"): market_data.server_time,
-    ("GET", "/fapi/v1/ping"): lambda engine, params: {},
-    ("GET", "/fapi/v1/ticker/24hr"): market_data.ticker_24hr("usdm"),
-    ("GET", "/fapi/v1/ticker/bookTicker"): market_data.book_ticker("usdm"),
-    ("GET", "/fapi/v1/premiumIndex"): market_data.premium_index,
-    ("GET", "/fapi/v1/fundingInfo"): market_data.funding_info,
-    ("GET", "/fapi/v2/account"): accounts.futures_account,
-    ("GET", "/fapi/v3/account"): accounts.futures_account,
-    ("GET", "/fapi/v2/positionRisk"): accounts.position_risk,
-    ("GET", "/fapi/v3/positionRisk"): accounts.position_risk,
-    ("GET", "/fapi/v1/positionSide/dual"): accounts.position_side_dual,
-    ("GET", "/fapi/v1/leverageBracket"): accounts.leverage_brackets,
-    ("POST", "/fapi/v1/leverage"): accounts.set_leverage,
-    ("POST", "/fapi/v1/marginType"): accounts.set_margin_type,
-    ("POST", "/fapi/v1/order"): create_order("usdm"),
-    ("GET", "/fapi/v1/order"): query_order("usdm"),
-    ("DELETE", "/fapi/v1/order"): cancel_order("usdm"),
-    ("GET", "/fapi/v1/openOrders"): open_orders("usdm"),
-    ("GET", "/fapi/v1/userTrades"): my_trades("usdm"),
+    ("POST", "/sapi/v1/asset/transfer"): transfers.transfer,
+    ("GET", "/sapi/v1/asset/transfer"): transfers.history,
+    **_futures_routes("fapi", "usdm"),
+    **_futures_routes("dapi", "coinm"),
 }
 """Every endpoint the fake answers, by HTTP method and path."""

@@ -1,12 +1,19 @@
 """The fake exchange's matching engine and accounts: a small, deterministic model of a Binance account.
 
-Two families share one engine: ``spot`` (``/api/v3``) and ``usdm`` (USD-M perpetuals, ``/fapi``). Each has
-its own markets, orders and trades, as on Binance. Prices move only when a test says so
-(:meth:`Engine.set_price`); market orders fill at the touch, limit orders rest until the book crosses them
-(then fill at their limit price, as a maker) or until a test fills them explicitly (:meth:`Engine.fill`).
+Three families share one engine: ``spot`` (``/api/v3``), ``usdm`` (USD-M perpetuals, ``/fapi``) and ``coinm``
+(COIN-M inverse perpetuals, ``/dapi``). Each has its own markets, orders, trades and wallet, as on Binance
+(spot balances, the USD-M wallet and the COIN-M wallet are separate; ``/sapi/v1/asset/transfer`` moves
+assets between them). Prices move only when a test says so (:meth:`Engine.set_price`); market orders fill
+at the touch, limit orders rest until the book crosses them (then fill at their limit price, as a maker) or
+until a test fills them explicitly (:meth:`Engine.fill`).
 
-Simplifications, on purpose: fees are always charged in the quote (settlement) currency; a perpetual's
-margin check ignores unrealised PnL; the book has unlimited depth at the touch.
+Fees as Binance charges them without BNB: a spot buy pays its commission in the base asset it receives, a
+spot sell in the quote; futures pay in their margin asset. Orders are checked against the market's filters
+and the client-id rule first (:mod:`~trimtab.testing.fake_exchange.rules`), then against funds, margin and
+leverage brackets (:mod:`~trimtab.testing.fake_exchange.futures`).
+
+Simplifications, on purpose: a futures margin check ignores unrealised PnL; the book has unlimited depth at
+the touch; the average price of the percent-price filters is the current price.
 """
 
 from __future__ import annotations
@@ -16,27 +23,33 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-Family = Literal["spot", "usdm"]
+from trimtab.testing.fake_exchange import futures, rules
+from trimtab.testing.fake_exchange.brackets import BTCUSD_PERP, BTCUSDT, Bracket
+from trimtab.testing.fake_exchange.errors import ExchangeRejectError
+from trimtab.testing.fake_exchange.futures import FakePosition
+
+if TYPE_CHECKING:
+    from trimtab.testing.fake_exchange.transfers import FakeTransfer
+
+Family = Literal["spot", "usdm", "coinm"]
 
 _FINAL = frozenset({"FILLED", "CANCELED", "REJECTED", "EXPIRED"})
 
-
-class ExchangeRejectError(Exception):
-    """A Binance error answer: HTTP status, Binance error code and message."""
-
-    def __init__(self, status: int, code: int, message: str) -> None:
-        self.status = status
-        self.code = code
-        self.message = message
-        super().__init__(f"{status} {code} {message}")
+__all__ = ["Engine", "ExchangeRejectError", "FakeOrder", "FakePosition", "FakeTrade", "Family", "MarketSpec"]
 
 
 @dataclass
 class MarketSpec:
-    """One market of the fake: exchange id (``BTCUSDT``), assets, filters and the current book."""
+    """One market of the fake: exchange id (``BTCUSDT``), assets, filters and the current book.
+
+    ``percent_price_by_side`` is ``(bidMultiplierUp, bidMultiplierDown, askMultiplierUp, askMultiplierDown)``
+    and ``percent_price`` ``(multiplierUp, multiplierDown)``; by default a spot market has Binance's
+    ``PERCENT_PRICE_BY_SIDE`` of its major pairs (5, 0.2, 5, 0.2) and a futures market its ``PERCENT_PRICE``
+    (1.05, 0.95). ``brackets`` default to the published BTCUSDT (USD-M) and BTCUSD_PERP (COIN-M) tables.
+    COIN-M amounts are contracts of ``contract_size`` USD.
+    """
 
     family: Family
     id: str
@@ -45,12 +58,27 @@ class MarketSpec:
     price: float
     amount_step: str = "0.00001"
     min_amount: str = "0.00001"
+    max_amount: str = "9000000"
     tick: str = "0.01"
+    min_price: str = ""
+    max_price: str = "10000000"
     min_notional: float = 5.0
     spread: float = 0.0002
     funding_rate: float = 0.0001
     funding_interval_hours: int = 8
     mark: float | None = None
+    contract_size: float = 1.0
+    percent_price: tuple[float, float] | None = None
+    percent_price_by_side: tuple[float, float, float, float] | None = None
+    brackets: tuple[Bracket, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.family == "spot" and self.percent_price_by_side is None and self.percent_price is None:
+            self.percent_price_by_side = (5.0, 0.2, 5.0, 0.2)
+        if self.family != "spot" and self.percent_price is None:
+            self.percent_price = (1.05, 0.95)
+        if self.family != "spot" and not self.brackets:
+            self.brackets = BTCUSD_PERP if self.family == "coinm" else BTCUSDT
 
     @property
     def bid(self) -> float:
@@ -81,6 +109,8 @@ class FakeOrder:
     visible_after: float = 0.0  # monotonic seconds; invisible to queries before
     filled: float = 0.0
     quote_filled: float = 0.0
+    coin_filled: float = 0.0  # COIN-M: the coins the filled contracts were worth at their fill prices
+    contract_size: float = 1.0
     fee: float = 0.0
     status: str = "NEW"
     updated_ms: int = 0
@@ -91,6 +121,8 @@ class FakeOrder:
 
     @property
     def average_price(self) -> float:
+        if self.family == "coinm":  # inverse contracts average harmonically
+            return self.filled * self.contract_size / self.coin_filled if self.coin_filled > 0 else 0.0
         return self.quote_filled / self.filled if self.filled > 0 else 0.0
 
 
@@ -108,14 +140,7 @@ class FakeTrade:
     maker: bool
     time_ms: int
     realized_pnl: float = 0.0
-
-
-@dataclass
-class FakePosition:
-    amount: float = 0.0
-    entry_price: float = 0.0
-    leverage: int = 20
-    margin_type: str = "cross"
+    contract_size: float = 1.0
 
 
 @dataclass
@@ -127,10 +152,12 @@ class Engine:
     markets: dict[tuple[Family, str], MarketSpec] = field(default_factory=dict)
     spot_balances: dict[str, float] = field(default_factory=dict)
     futures_wallet: dict[str, float] = field(default_factory=dict)
+    coinm_wallet: dict[str, float] = field(default_factory=dict)
     positions: dict[str, FakePosition] = field(default_factory=dict)
     dual_side_position: bool = False
     orders: list[FakeOrder] = field(default_factory=list)
     trades: list[FakeTrade] = field(default_factory=list)
+    transfers: list[FakeTransfer] = field(default_factory=list)
     invisible_for: float = 0.0
     clock: Callable[[], float] = time.time
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -190,7 +217,8 @@ class Engine:
                 if family == "spot":
                     raise ExchangeRejectError(400, -2010, "Duplicate order sent.")
                 raise ExchangeRejectError(400, -4116, "ClientOrderId is duplicated.")
-            self._check_filters(spec, type_, amount, price, reduce_only)
+            rules.check_client_order_id(family, client_order_id)
+            self._check_filters(spec, side, type_, amount, price, reduce_only)
             reference = spec.ask if side == "BUY" else spec.bid
             effective = price if price is not None and type_ != "MARKET" else reference
             post_only = type_ == "LIMIT_MAKER" or time_in_force == "GTX"
@@ -206,6 +234,7 @@ class Engine:
                 price=price if type_ != "MARKET" else None,
                 reduce_only=reduce_only,
                 created_ms=self.now_ms(),
+                contract_size=spec.contract_size,
                 visible_after=time.monotonic() + self.invisible_for,
             )
             order.updated_ms = order.created_ms
@@ -285,29 +314,20 @@ class Engine:
 
     # ----------------------------------------------------------------- internals
     def _check_filters(
-        self, spec: MarketSpec, type_: str, amount: float, price: float | None, reduce_only: bool
+        self, spec: MarketSpec, side: str, type_: str, amount: float, price: float | None, reduce_only: bool
     ) -> None:
-        step = Decimal(spec.amount_step)
-        quantity = Decimal(repr(amount))
-        if quantity <= 0 or quantity < Decimal(spec.min_amount) or quantity % step != 0:
-            raise ExchangeRejectError(400, -1013, "Filter failure: LOT_SIZE")
-        if type_ != "MARKET" and (price is None or price <= 0):
-            raise ExchangeRejectError(400, -1013, "Filter failure: PRICE_FILTER")
-        notional = amount * (price if price is not None and type_ != "MARKET" else spec.price)
-        if notional < spec.min_notional and not reduce_only:
-            if spec.family == "spot":
-                raise ExchangeRejectError(400, -1013, "Filter failure: NOTIONAL")
-            raise ExchangeRejectError(
-                400,
-                -4164,
-                f"Order's notional must be no smaller than {spec.min_notional} (unless you choose reduce only).",
-            )
+        rules.check_quantity(spec, amount)
+        if type_ != "MARKET":
+            if price is None or price <= 0:
+                raise ExchangeRejectError(400, -1102, "Mandatory parameter 'price' was not sent.")
+            rules.check_price(spec, price)
+            rules.check_percent_price(spec, side, price)
+        reference = price if price is not None and type_ != "MARKET" else spec.price
+        rules.check_notional(spec, amount * reference, reduce_only)
 
     def _check_spot_funds(self, spec: MarketSpec, side: str, amount: float, price: float) -> None:
-        if side == "BUY":
-            needed, asset = amount * price * (1.0 + self.taker_fee), spec.quote
-        else:
-            needed, asset = amount, spec.base
+        # a buy pays its commission in the base asset it receives: it needs the notional in the quote only
+        needed, asset = (amount * price, spec.quote) if side == "BUY" else (amount, spec.base)
         locked = sum(self._locked_by(o, asset) for o in self.orders if o.family == "spot" and o.is_open)
         if self.spot_balances.get(asset, 0.0) - locked < needed - 1e-12:
             raise ExchangeRejectError(400, -2010, "Account has insufficient balance for requested action.")
@@ -321,6 +341,25 @@ class Engine:
             return remaining
         return 0.0
 
+    def wallet(self, family: Family) -> dict[str, float]:
+        """The balances of one wallet: spot, USD-M or COIN-M."""
+        return {"spot": self.spot_balances, "usdm": self.futures_wallet, "coinm": self.coinm_wallet}[family]
+
+    def margin_used(self, family: Family, asset: str) -> float:
+        """Initial margin held in ``asset`` by a futures wallet's positions and open orders."""
+        used = 0.0
+        for (fam, symbol_id), spec in self.markets.items():
+            if fam != family or futures.margin_asset(spec) != asset:
+                continue
+            position = self.positions.get(symbol_id, FakePosition())
+            if position.amount != 0:
+                used += futures.initial_margin(spec, position)
+            for o in self.orders:
+                if o.family == family and o.symbol == symbol_id and o.is_open and not o.reduce_only:
+                    size = futures.notional(spec, o.amount - o.filled, o.price or spec.price)
+                    used += size / position.leverage
+        return used
+
     def _check_futures_order(self, spec: MarketSpec, side: str, amount: float, price: float, reduce_only: bool) -> None:
         position = self.positions.setdefault(spec.id, FakePosition())
         signed = amount if side == "BUY" else -amount
@@ -332,15 +371,10 @@ class Engine:
             ):
                 raise ExchangeRejectError(400, -2022, "ReduceOnly Order is rejected.")
             return
-        margin_used = sum(
-            abs(p.amount) * p.entry_price / p.leverage for p in self.positions.values() if p.amount != 0
-        ) + sum(
-            (o.amount - o.filled) * (o.price or spec.price) / self.positions.get(o.symbol, FakePosition()).leverage
-            for o in self.orders
-            if o.family == "usdm" and o.is_open and not o.reduce_only
-        )
-        available = self.futures_wallet.get(spec.quote, 0.0) - margin_used
-        if amount * price / position.leverage > available + 1e-9:
+        futures.check_bracket(spec, position, signed, price)
+        asset = futures.margin_asset(spec)
+        available = self.wallet(spec.family).get(asset, 0.0) - self.margin_used(spec.family, asset)
+        if futures.notional(spec, amount, price) / position.leverage > available + 1e-9:
             raise ExchangeRejectError(400, -2019, "Margin is insufficient.")
 
     def _crosses(self, order: FakeOrder, spec: MarketSpec) -> bool:
@@ -352,18 +386,21 @@ class Engine:
         if quantity <= 0:
             return
         spec = self.market(order.family, order.symbol)
-        notional = quantity * price
-        fee = notional * (self.maker_fee if maker else self.taker_fee)
-        realized = 0.0
+        rate = self.maker_fee if maker else self.taker_fee
+        realized, fee_asset = 0.0, spec.quote
         if order.family == "spot":
-            sign = 1.0 if order.side == "BUY" else -1.0
-            self.spot_balances[spec.base] = self.spot_balances.get(spec.base, 0.0) + sign * quantity
-            self.spot_balances[spec.quote] = self.spot_balances.get(spec.quote, 0.0) - sign * notional - fee
+            fee, fee_asset = self._settle_spot(spec, order.side, quantity, price, rate)
         else:
-            realized = self._apply_to_position(spec, order.side, quantity, price)
-            self.futures_wallet[spec.quote] = self.futures_wallet.get(spec.quote, 0.0) + realized - fee
+            position = self.positions.setdefault(spec.id, FakePosition())
+            signed = quantity if order.side == "BUY" else -quantity
+            realized = futures.apply_fill(spec, position, signed, price)
+            fee_asset = futures.margin_asset(spec)
+            fee = futures.notional(spec, quantity, price) * rate
+            wallet = self.wallet(spec.family)
+            wallet[fee_asset] = wallet.get(fee_asset, 0.0) + realized - fee
         order.filled += quantity
-        order.quote_filled += notional
+        order.quote_filled += quantity * price
+        order.coin_filled += quantity * spec.contract_size / price if spec.family == "coinm" else 0.0
         order.fee += fee
         order.updated_ms = self.now_ms()
         order.status = "FILLED" if order.filled >= order.amount - 1e-12 else "PARTIALLY_FILLED"
@@ -377,28 +414,26 @@ class Engine:
                 amount=quantity,
                 price=price,
                 fee=fee,
-                fee_asset=spec.quote,
+                fee_asset=fee_asset,
                 maker=maker,
                 time_ms=order.updated_ms,
                 realized_pnl=realized,
+                contract_size=spec.contract_size,
             )
         )
 
-    def _apply_to_position(self, spec: MarketSpec, side: str, quantity: float, price: float) -> float:
-        position = self.positions.setdefault(spec.id, FakePosition())
-        signed = quantity if side == "BUY" else -quantity
-        realized = 0.0
-        if position.amount == 0 or (position.amount > 0) == (signed > 0):
-            total = position.amount + signed
-            position.entry_price = (abs(position.amount) * position.entry_price + quantity * price) / abs(total)
-            position.amount = total
-            return 0.0
-        closing = min(abs(signed), abs(position.amount))
-        direction = 1.0 if position.amount > 0 else -1.0
-        realized = closing * (price - position.entry_price) * direction
-        position.amount += signed
-        if abs(position.amount) < 1e-12:
-            position.amount, position.entry_price = 0.0, 0.0
-        elif (position.amount > 0) != (direction > 0):
-            position.entry_price = price  # flipped: the rest opened at this price
-        return realized
+    def _settle_spot(
+        self, spec: MarketSpec, side: str, quantity: float, price: float, rate: float
+    ) -> tuple[float, str]:
+        """Move spot balances for a fill; returns the commission and its asset (the asset received)."""
+        notional = quantity * price
+        balances = self.spot_balances
+        if side == "BUY":
+            fee = quantity * rate
+            balances[spec.base] = balances.get(spec.base, 0.0) + quantity - fee
+            balances[spec.quote] = balances.get(spec.quote, 0.0) - notional
+            return fee, spec.base
+        fee = notional * rate
+        balances[spec.base] = balances.get(spec.base, 0.0) - quantity
+        balances[spec.quote] = balances.get(spec.quote, 0.0) + notional - fee
+        return fee, spec.quote

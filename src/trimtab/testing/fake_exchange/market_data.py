@@ -26,9 +26,35 @@ def exchange_info(family: Family) -> Handler:
 
 def _symbol_info(spec: Any) -> dict[str, Any]:
     filters: list[dict[str, Any]] = [
-        {"filterType": "PRICE_FILTER", "minPrice": spec.tick, "maxPrice": "10000000", "tickSize": spec.tick},
-        {"filterType": "LOT_SIZE", "minQty": spec.min_amount, "maxQty": "9000000", "stepSize": spec.amount_step},
+        {
+            "filterType": "PRICE_FILTER",
+            "minPrice": spec.min_price or spec.tick,
+            "maxPrice": spec.max_price,
+            "tickSize": spec.tick,
+        },
+        {"filterType": "LOT_SIZE", "minQty": spec.min_amount, "maxQty": spec.max_amount, "stepSize": spec.amount_step},
     ]
+    if spec.percent_price_by_side is not None:
+        bid_up, bid_down, ask_up, ask_down = spec.percent_price_by_side
+        filters.append(
+            {
+                "filterType": "PERCENT_PRICE_BY_SIDE",
+                "bidMultiplierUp": num(bid_up),
+                "bidMultiplierDown": num(bid_down),
+                "askMultiplierUp": num(ask_up),
+                "askMultiplierDown": num(ask_down),
+                "avgPriceMins": 5,
+            }
+        )
+    if spec.percent_price is not None:
+        up, down = spec.percent_price
+        entry: dict[str, Any] = {
+            "filterType": "PERCENT_PRICE",
+            "multiplierUp": f"{up:.4f}",
+            "multiplierDown": f"{down:.4f}",
+        }
+        entry.update({"avgPriceMins": 5} if spec.family == "spot" else {"multiplierDecimal": "4"})
+        filters.append(entry)
     info: dict[str, Any] = {
         "symbol": spec.id,
         "status": "TRADING",
@@ -38,7 +64,16 @@ def _symbol_info(spec: Any) -> dict[str, Any]:
         "quotePrecision": 8,
     }
     if spec.family == "spot":
-        filters.append({"filterType": "NOTIONAL", "minNotional": num(spec.min_notional), "applyMinToMarket": True})
+        filters.append(
+            {
+                "filterType": "NOTIONAL",
+                "minNotional": num(spec.min_notional),
+                "applyMinToMarket": True,
+                "maxNotional": "9000000",
+                "applyMaxToMarket": False,
+                "avgPriceMins": 5,
+            }
+        )
         info.update(
             {
                 "quoteAssetPrecision": 8,
@@ -49,14 +84,17 @@ def _symbol_info(spec: Any) -> dict[str, Any]:
             }
         )
     else:
-        filters.append({"filterType": "MIN_NOTIONAL", "notional": num(spec.min_notional)})
+        if spec.family == "usdm":
+            filters.append({"filterType": "MIN_NOTIONAL", "notional": num(spec.min_notional)})
+        else:  # COIN-M: contracts of contractSize USD, margined in the base coin
+            info.update({"contractSize": int(spec.contract_size), "contractStatus": "TRADING"})
         info.update(
             {
-                "pair": spec.id,
+                "pair": spec.id.split("_")[0],
                 "contractType": "PERPETUAL",
                 "deliveryDate": PERPETUAL_DELIVERY_MS,
                 "onboardDate": 1569398400000,
-                "marginAsset": spec.quote,
+                "marginAsset": spec.base if spec.family == "coinm" else spec.quote,
                 "pricePrecision": decimals(spec.tick),
                 "quantityPrecision": decimals(spec.amount_step),
                 "underlyingType": "COIN",
@@ -74,10 +112,6 @@ def server_time(engine: Engine, params: Params) -> Any:
 
 def empty_list(engine: Engine, params: Params) -> Any:
     return []
-
-
-def empty_markets(engine: Engine, params: Params) -> Any:
-    return {"timezone": "UTC", "serverTime": engine.now_ms(), "rateLimits": [], "exchangeFilters": [], "symbols": []}
 
 
 def ticker_24hr(family: Family) -> Handler:
@@ -131,7 +165,14 @@ def book_ticker(family: Family) -> Handler:
     return handler
 
 
-def premium_index(engine: Engine, params: Params) -> Any:
+def premium_index(family: Family) -> Handler:
+    def handler(engine: Engine, params: Params) -> Any:
+        return _premium_index(engine, params, family)
+
+    return handler
+
+
+def _premium_index(engine: Engine, params: Params, family: Family) -> Any:
     now = engine.now_ms()
     interval_ms = 8 * 3_600_000
 
@@ -147,9 +188,9 @@ def premium_index(engine: Engine, params: Params) -> Any:
             "time": now,
         }
 
-    if "symbol" in params:
-        return one(engine.market("usdm", params["symbol"]))
-    return [one(spec) for (fam, _), spec in engine.markets.items() if fam == "usdm"]
+    if "symbol" in params and family == "usdm":
+        return one(engine.market(family, params["symbol"]))
+    return [one(spec) for (fam, _), spec in engine.markets.items() if fam == family]
 
 
 def funding_info(engine: Engine, params: Params) -> Any:

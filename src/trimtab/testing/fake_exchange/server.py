@@ -1,8 +1,9 @@
-"""A local HTTP server on 127.0.0.1 that answers like Binance (spot and USD-M), with scriptable faults.
+"""A local HTTP server on 127.0.0.1 that answers like Binance (spot, USD-M, COIN-M, transfers), with faults.
 
-ccxt's real ``binance`` and ``binanceusdm`` classes trade against it once their ``urls['api']`` point here
-(:meth:`FakeExchange.ccxt_urls`). Signed endpoints require the ``X-MBX-APIKEY`` header to carry the
-configured key; the HMAC signature itself is not verified.
+ccxt's real ``binance``, ``binanceusdm`` and ``binancecoinm`` classes trade against it once their
+``urls['api']`` point here (:meth:`FakeExchange.ccxt_urls`). :meth:`FakeExchange.replay` makes an endpoint
+answer a recorded real body verbatim (the replay tests of ``tests/data/recorded/``). Signed endpoints
+require the ``X-MBX-APIKEY`` header to carry the configured key; the HMAC signature itself is not verified.
 
 Faults (:class:`Fault`) are consumed in the order they were added, by the first request they match:
 
@@ -46,14 +47,12 @@ _PUBLIC_PATHS = frozenset(
         "/api/v3/ping",
         "/api/v3/ticker/24hr",
         "/api/v3/ticker/bookTicker",
-        "/dapi/v1/exchangeInfo",
-        "/fapi/v1/exchangeInfo",
-        "/fapi/v1/time",
-        "/fapi/v1/ping",
-        "/fapi/v1/ticker/24hr",
-        "/fapi/v1/ticker/bookTicker",
-        "/fapi/v1/premiumIndex",
         "/fapi/v1/fundingInfo",
+    }
+    | {
+        f"/{prefix}/v1/{name}"
+        for prefix in ("fapi", "dapi")
+        for name in ("exchangeInfo", "time", "ping", "ticker/24hr", "ticker/bookTicker", "premiumIndex")
     }
 )
 _HOSTS = ("https://api.binance.com", "https://fapi.binance.com", "https://dapi.binance.com")
@@ -90,7 +89,7 @@ class RecordedRequest:
 
 
 def default_engine() -> Engine:
-    """An account with spot BTC/USDT and ETH/USDT, their USD-M perpetuals, and funded wallets."""
+    """Spot BTC/USDT and ETH/USDT, their USD-M perpetuals, COIN-M BTC/USD:BTC, and funded wallets."""
     engine = Engine()
     families: tuple[Family, ...] = ("spot", "usdm")
     for fam in families:
@@ -108,15 +107,23 @@ def default_engine() -> Engine:
                 funding_rate=-0.00005,
             )
         )
+    engine.add_market(
+        MarketSpec("coinm", "BTCUSD_PERP", "BTC", "USD", 60000.0, amount_step="1", min_amount="1", tick="0.1")
+    )
+    engine.market("coinm", "BTCUSD_PERP").contract_size = 100.0
     engine.spot_balances.update({"USDT": 100_000.0, "BTC": 1.0, "ETH": 10.0})
     engine.futures_wallet["USDT"] = 50_000.0
+    engine.coinm_wallet["BTC"] = 0.5
     return engine
 
 
 def market_id(symbol: str) -> tuple[Family, str]:
-    """The fake's family and market id of a ccxt unified symbol (``BTC/USDT:USDT`` -> ``("usdm", "BTCUSDT")``)."""
+    """The fake's family and market id of a ccxt unified symbol (``BTC/USDT:USDT`` -> ``("usdm", "BTCUSDT")``,
+    ``BTC/USD:BTC`` -> ``("coinm", "BTCUSD_PERP")``)."""
     pair, _, settle = symbol.partition(":")
     base, _, quote = pair.partition("/")
+    if settle and settle == base:
+        return "coinm", f"{base}{quote}_PERP"
     return ("usdm" if settle else "spot"), f"{base}{quote}"
 
 
@@ -132,6 +139,7 @@ class FakeExchange:
         self.faults: list[Fault] = []
         self.requests: list[RecordedRequest] = []
         self.duplicate_trades = False
+        self.replays: dict[tuple[str, str], Any] = {}
         self._maintenance_until = 0.0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -169,6 +177,10 @@ class FakeExchange:
     def add_fault(self, fault: Fault) -> None:
         with self._lock:
             self.faults.append(fault)
+
+    def replay(self, method: str, path: str, body: Any) -> None:
+        """Answer ``method path`` with ``body`` verbatim (a recorded real answer), after the usual checks."""
+        self.replays[(method, path)] = body
 
     def maintenance(self, seconds: float) -> None:
         """Answer every request with 503 "System is under maintenance." for ``seconds``."""
@@ -213,7 +225,8 @@ class FakeExchange:
         return None
 
     def _handle(self, method: str, path: str, params: Params, api_key: str | None) -> tuple[int, Any, dict[str, str]]:
-        route = ROUTES.get((method, path))
+        replayed = self.replays.get((method, path))
+        route = ROUTES.get((method, path)) or (None if replayed is None else (lambda engine, params: replayed))
         if route is None:
             return 404, {"code": -1, "msg": f"no route {method} {path}"}, {}
         if path not in _PUBLIC_PATHS:
@@ -225,7 +238,7 @@ class FakeExchange:
             return 400, {"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."}, {}
         try:
             with self.engine._lock:
-                body = route(self.engine, params)
+                body = replayed if replayed is not None else route(self.engine, params)
         except ExchangeRejectError as reject:
             return reject.status, {"code": reject.code, "msg": reject.message}, {}
         if self.duplicate_trades and path.endswith(("myTrades", "userTrades")) and isinstance(body, list):
@@ -294,7 +307,7 @@ def _make_handler(fake: FakeExchange) -> type[BaseHTTPRequestHandler]:
             elif fault.kind == "reject":
                 self._answer(400, {"code": fault.code, "msg": fault.message})
             elif fault.kind == "fill_first":
-                family: Family = "usdm" if path.startswith("/fapi") else "spot"
+                family: Family = "usdm" if path.startswith("/fapi") else "coinm" if path.startswith("/dapi") else "spot"
                 client_id = params.get("origClientOrderId")
                 if client_id is not None:
                     fake.engine.fill(family, client_id)

@@ -1,7 +1,9 @@
 """Typed parsing of ccxt's unified dictionaries into the venue port's values.
 
-ccxt is untyped; this module is the one place that reads its dictionaries. Contract amounts are converted
-to base units with the market's ``contractSize`` (ccxt counts swaps and futures in contracts).
+ccxt is untyped; this module is the one place that reads its dictionaries. ccxt counts swaps and futures in
+contracts; trimtab counts a linear derivative in its base coin (contracts x ``contractSize``) and an inverse
+one in contracts, as the core does (its valuation applies the contract size once, from the market rules).
+:func:`unit_size` is that conversion; it is the only place the contract size enters the venue's amounts.
 """
 
 from __future__ import annotations
@@ -49,6 +51,17 @@ def contract_size(market: Mapping[str, Any]) -> float:
     return number(market.get("contractSize"), 1.0) or 1.0
 
 
+def unit_size(market: Mapping[str, Any]) -> float:
+    """trimtab units per ccxt unit: the contract size of a linear contract, 1 for spot and inverse markets.
+
+    An inverse contract (``BTC/USD:BTC``, 100 USD each) stays in contracts: a -3 contract position is -3 in
+    trimtab, worth -300 USD through the market rules' ``contract_size``; a 25,000 USD hedge is 250 contracts.
+    """
+    if not market.get("contract") or market.get("inverse"):
+        return 1.0
+    return contract_size(market)
+
+
 def step_from_precision(precision: Any, precision_mode: int) -> float:
     """ccxt's amount precision as a step: a tick size as is, a number of decimals as 10**-n."""
     value = number(precision)
@@ -68,14 +81,14 @@ def parse_market(market: Mapping[str, Any], precision_mode: int) -> VenueMarket 
         instrument = parse_symbol(symbol)
     except ValueError:
         return None
-    size = contract_size(market)
+    unit = unit_size(market)
     limits = market.get("limits") or {}
     precision = market.get("precision") or {}
     rules = MarketRules(
-        amount_step=step_from_precision(precision.get("amount"), precision_mode) * size,
-        min_amount=(number((limits.get("amount") or {}).get("min"), 0.0) or 0.0) * size,
+        amount_step=step_from_precision(precision.get("amount"), precision_mode) * unit,
+        min_amount=(number((limits.get("amount") or {}).get("min"), 0.0) or 0.0) * unit,
         min_notional=number((limits.get("cost") or {}).get("min"), 0.0) or 0.0,
-        contract_size=size,
+        contract_size=contract_size(market),
     )
     return VenueMarket(symbol=symbol, instrument=instrument, rules=rules)
 
@@ -149,21 +162,49 @@ def parse_trade(trade: Mapping[str, Any], *, size: float, client_order_id: str |
     )
 
 
-def parse_position(position: Mapping[str, Any], *, size: float) -> VenuePosition | None:
-    """The port's position (signed base units), or None for a flat one."""
+def parse_position(
+    position: Mapping[str, Any], *, size: float, leverage: float, margin_mode: str | None = None
+) -> VenuePosition | None:
+    """The port's position (signed trimtab units), or None for a flat one.
+
+    ``leverage`` is the position's real leverage (:func:`position_leverage`); the venue's own liquidation
+    price and margin mode are kept as the exchange reports them.
+    """
     contracts = number(position.get("contracts"), 0.0) or 0.0
     if contracts == 0:
         return None
     side = str(position.get("side") or "").lower()
     signed = -abs(contracts) if side == "short" else abs(contracts) if side == "long" else contracts
+    mode = margin_mode or position.get("marginMode") or position.get("marginType")
     return VenuePosition(
         symbol=str(position.get("symbol")),
         amount=signed * size,
         entry_price=number(position.get("entryPrice"), 0.0) or 0.0,
-        leverage=number(position.get("leverage"), 1.0) or 1.0,
+        leverage=leverage,
         mark_price=number(position.get("markPrice")),
         liquidation_price=number(position.get("liquidationPrice")) or None,
+        margin_mode=str(mode).lower() if mode else None,
     )
+
+
+def position_leverage(position: Mapping[str, Any]) -> float | None:
+    """The leverage a position itself states: ccxt's ``leverage``, else notional over initial margin.
+
+    Binance's ``/fapi/v3/positionRisk`` has no leverage field (ccxt's ``leverage`` is None), but it states
+    ``notional`` and ``initialMargin`` = ``|notional| / leverage``; a ratio within 1e-6 of a whole number is
+    that whole number (Binance's leverages are integers). None when the answer states neither.
+    """
+    stated = number(position.get("leverage"))
+    if stated is not None and stated > 0:
+        return stated
+    info = position.get("info") if isinstance(position.get("info"), Mapping) else {}
+    notional = number(position.get("notional")) or number((info or {}).get("notional"))
+    margin = number(position.get("initialMargin")) or number((info or {}).get("initialMargin"))
+    if not notional or not margin or margin <= 0:
+        return None
+    ratio = abs(notional) / margin
+    whole = round(ratio)
+    return float(whole) if whole >= 1 and abs(ratio - whole) <= 1e-6 * ratio else ratio
 
 
 def parse_ticker(ticker: Mapping[str, Any], *, mark: float | None, now: datetime) -> Ticker:

@@ -26,6 +26,9 @@ def amount_to_send(
 ) -> float:
     """The amount, in contracts, that goes out for ``request``: ccxt's ``amount_to_precision`` (truncating).
 
+    ``request.amount`` is in trimtab's units (:func:`~trimtab.venues.ccxt.parsing.unit_size`): coins for
+    spot and linear contracts (divided by the contract size here), contracts for inverse ones (sent as is).
+
     ``reference_price`` is called only for a market order that needs its notional checked.
 
     Raises
@@ -34,7 +37,7 @@ def amount_to_send(
         The amount is not positive, truncates to zero, or lies below the market's minimum amount or
         minimum notional (reduce-only derivative orders are exempt from the notional minimum, as on Binance).
     """
-    size = parsing.contract_size(market)
+    size = parsing.unit_size(market)
     if request.amount <= 0:
         raise OrderRejectedError(f"{venue}: order amount must be positive, got {request.amount}")
     try:

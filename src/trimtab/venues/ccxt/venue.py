@@ -20,16 +20,33 @@ from typing import Any, Literal, TypeVar
 import ccxt
 
 from trimtab.errors import BadInputError, OrderRejectedError, PositionModeError, TrimtabError
-from trimtab.venues.ccxt import parsing
+from trimtab.venues.ccxt import margin, parsing
 from trimtab.venues.ccxt.credentials import Credentials, RedactingLogger
 from trimtab.venues.ccxt.errors import retry_after_seconds, translate
 from trimtab.venues.ccxt.presend import amount_to_send
 from trimtab.venues.ccxt.retry import RateLimiter, RetryPolicy, call_with_retry, shared_limiter
-from trimtab.venues.ports import Fill, OrderRequest, OrderState, OrderType, Ticker, VenueMarket, VenuePosition
+from trimtab.venues.ports import (
+    Fill,
+    LeverageSetting,
+    OrderRequest,
+    OrderState,
+    OrderType,
+    Ticker,
+    VenueMarginTier,
+    VenueMarket,
+    VenuePosition,
+)
 
 T = TypeVar("T")
 PositionMode = Literal["one-way", "hedge"]
 DEFAULT_FUNDING_INTERVAL_HOURS = 8.0
+
+
+def _type_params(kind: str, sub_type: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"type": kind}
+    if sub_type:
+        params["subType"] = sub_type
+    return params
 
 
 class CcxtVenue:
@@ -108,19 +125,15 @@ class CcxtVenue:
         return {asset: value for asset, value in balances.items() if value != 0.0}
 
     def fetch_positions(self) -> list[VenuePosition]:
-        if not self._exchange.has.get("fetchPositions"):
-            return []
-        contracts = [s for s, m in self._raw_markets().items() if m.get("contract")]
-        if not contracts:
-            return []
-        raw = self._read("fetch_positions", lambda: self._exchange.fetch_positions(contracts))
-        positions = []
-        for entry in raw:
-            size = self._size(str(entry.get("symbol")))
-            parsed = parsing.parse_position(entry, size=size)
-            if parsed is not None:
-                positions.append(parsed)
-        return positions
+        return margin.read_positions(self._exchange, self._raw_markets(), self.name, self._read)
+
+    def fetch_leverage_settings(self, symbols: Sequence[str]) -> dict[str, LeverageSetting]:
+        """The account's leverage and margin mode per derivative symbol, as the exchange keeps them."""
+        return margin.read_leverage_settings(self._exchange, self._raw_markets(), symbols, self._read)
+
+    def fetch_margin_tiers(self, symbols: Sequence[str]) -> dict[str, tuple[VenueMarginTier, ...]]:
+        """Maintenance-margin tiers per derivative symbol (ccxt ``fetch_leverage_tiers``), lowest first."""
+        return margin.read_margin_tiers(self._exchange, self._raw_markets(), symbols, self._read)
 
     def fetch_tickers(self, symbols: Sequence[str]) -> dict[str, Ticker]:
         result: dict[str, Ticker] = {}
@@ -147,7 +160,9 @@ class CcxtVenue:
         wanted = [s for s in symbols if self._raw_markets().get(s, {}).get("swap")]
         if not wanted or not self._exchange.has.get("fetchFundingRates"):
             return {}
-        rates = self._read("fetch_funding_rates", lambda: self._exchange.fetch_funding_rates(wanted))
+        rates: dict[str, Any] = {}
+        for group in self._groups(wanted):
+            rates.update(self._read("fetch_funding_rates", partial(self._exchange.fetch_funding_rates, group)))
         intervals: dict[str, Any] = {}
         if any(parsing.funding_interval_hours(rates.get(s)) is None for s in wanted) and self._exchange.has.get(
             "fetchFundingIntervals"
@@ -174,7 +189,7 @@ class CcxtVenue:
             raise OrderRejectedError(f"{self.name}: {request.symbol} is not a market of this venue")
         if market.get("contract"):
             self._check_position_mode()
-        size = parsing.contract_size(market)
+        size = parsing.unit_size(market)
         amount = amount_to_send(
             self._exchange, request, market, lambda: self._reference_price(request.symbol), self.name, self._redact
         )
@@ -254,9 +269,9 @@ class CcxtVenue:
         if symbol is not None:
             calls: list[tuple[str | None, dict[str, Any]]] = [(symbol, {})]
         else:
-            # one call per market type: Binance answers spot and derivatives at different endpoints
-            types = sorted({str(m.get("type")) for m in self._raw_markets().values()})
-            calls = [(None, {"type": kind}) for kind in types] if len(types) > 1 else [(None, {})]
+            # one call per market type and sub-type: Binance answers spot, USD-M and COIN-M at different endpoints
+            kinds = sorted({(str(m.get("type")), m.get("subType")) for m in self._raw_markets().values()}, key=str)
+            calls = [(None, _type_params(kind, sub)) for kind, sub in kinds] if len(kinds) > 1 else [(None, {})]
         result = []
         for target, params in calls:
             raw = self._read(
@@ -351,7 +366,7 @@ class CcxtVenue:
 
     def _size(self, symbol: str) -> float:
         market = self._raw_markets().get(symbol)
-        return parsing.contract_size(market) if market else 1.0
+        return parsing.unit_size(market) if market else 1.0
 
     def _groups(self, symbols: Sequence[str]) -> list[list[str]]:
         markets = self._raw_markets()

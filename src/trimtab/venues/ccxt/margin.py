@@ -1,0 +1,127 @@
+"""Positions, leverage, margin mode and margin tiers as the exchange keeps them, read through ccxt.
+
+Nothing is assumed:
+
+* **Leverage** comes from the position itself where it states it
+  (:func:`~trimtab.venues.ccxt.parsing.position_leverage`: its ``leverage``, or ``notional /
+  initialMargin``, the exchange's own margin figure; Binance's V3 position answer has no leverage field),
+  else from the exchange's leverage settings (ccxt ``fetch_leverages``: Binance USD-M
+  ``/fapi/v1/symbolConfig``, COIN-M ``/dapi/v1/account``). A position whose leverage no answer states is
+  an error, never 1x.
+* **Margin mode**: the position's own (ccxt reads ``marginType``, or an isolated margin above zero), else
+  the settings'.
+* **Liquidation price**: the exchange's own, kept as reported.
+* **Tiers**: ccxt ``fetch_leverage_tiers`` (Binance ``/fapi/v1/leverageBracket``, ``/dapi/v2/leverageBracket``),
+  with the maintenance amount from the answer's ``cum``.
+
+Binance answers linear and inverse markets at different endpoints and ccxt picks one by ``subType``, so
+every read is made once per sub-type the venue lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import Any, TypeVar
+
+from trimtab.errors import NeedsHumanError
+from trimtab.venues.ccxt import parsing
+from trimtab.venues.ports import LeverageSetting, VenueMarginTier, VenuePosition
+
+T = TypeVar("T")
+Reader = Callable[[str, Callable[[], Any]], Any]
+
+
+def sub_types(markets: Mapping[str, Mapping[str, Any]], symbols: Sequence[str]) -> dict[str, list[str]]:
+    """Derivative symbols grouped by ccxt sub-type (``linear``, ``inverse``), options left out."""
+    groups: dict[str, list[str]] = {}
+    for symbol in symbols:
+        market = markets.get(symbol) or {}
+        if not market.get("contract") or market.get("option"):
+            continue
+        kind = "inverse" if market.get("inverse") else "linear"
+        groups.setdefault(kind, []).append(symbol)
+    return groups
+
+
+def read_leverage_settings(
+    exchange: Any, markets: Mapping[str, Mapping[str, Any]], symbols: Sequence[str], read: Reader
+) -> dict[str, LeverageSetting]:
+    """The account's leverage and margin mode per derivative symbol, where the exchange lists them."""
+    if not exchange.has.get("fetchLeverages"):
+        return {}
+    settings: dict[str, LeverageSetting] = {}
+    for kind, group in sub_types(markets, symbols).items():
+        answer = read("fetch_leverages", partial(exchange.fetch_leverages, group, {"subType": kind}))
+        for symbol, entry in (answer or {}).items():
+            if symbol not in group or not isinstance(entry, Mapping):
+                continue
+            leverage = parsing.number(entry.get("longLeverage")) or parsing.number(entry.get("shortLeverage"))
+            mode = entry.get("marginMode")
+            settings[symbol] = LeverageSetting(symbol, leverage, str(mode).lower() if mode else None)
+    return settings
+
+
+def read_positions(
+    exchange: Any, markets: Mapping[str, Mapping[str, Any]], venue: str, read: Reader
+) -> list[VenuePosition]:
+    """Every open derivative position, with its real leverage, margin mode and liquidation price.
+
+    Raises
+    ------
+    NeedsHumanError
+        A position whose leverage neither the exchange's settings nor the position states.
+    """
+    if not exchange.has.get("fetchPositions"):
+        return []
+    raw: list[Mapping[str, Any]] = []
+    for kind, group in sub_types(markets, list(markets)).items():
+        raw += read("fetch_positions", partial(exchange.fetch_positions, group, {"subType": kind}))
+    held = [p for p in raw if parsing.number(p.get("contracts"), 0.0)]
+    if not held:
+        return []
+    missing = sorted({str(p.get("symbol")) for p in held if parsing.position_leverage(p) is None})
+    settings = read_leverage_settings(exchange, markets, missing, read) if missing else {}
+    positions = []
+    for entry in held:
+        symbol = str(entry.get("symbol"))
+        setting = settings.get(symbol)
+        leverage = parsing.position_leverage(entry) or (setting.leverage if setting else None)
+        if leverage is None:
+            raise NeedsHumanError(f"{venue}: the exchange states no leverage for the {symbol} position")
+        size = parsing.unit_size(markets.get(symbol) or {})
+        parsed = parsing.parse_position(
+            entry, size=size, leverage=leverage, margin_mode=setting.margin_mode if setting else None
+        )
+        if parsed is not None:
+            positions.append(parsed)
+    return positions
+
+
+def read_margin_tiers(
+    exchange: Any, markets: Mapping[str, Mapping[str, Any]], symbols: Sequence[str], read: Reader
+) -> dict[str, tuple[VenueMarginTier, ...]]:
+    """Each derivative symbol's maintenance-margin tiers, lowest first (empty where the exchange has none)."""
+    if not exchange.has.get("fetchLeverageTiers"):
+        return {}
+    result: dict[str, tuple[VenueMarginTier, ...]] = {}
+    for kind, group in sub_types(markets, symbols).items():
+        answer = read("fetch_leverage_tiers", partial(exchange.fetch_leverage_tiers, group, {"subType": kind}))
+        for symbol in group:
+            market = markets.get(symbol) or {}
+            currency = str(market.get("base") if kind == "inverse" else market.get("quote"))
+            tiers = [_tier(t, currency) for t in (answer or {}).get(symbol) or []]
+            result[symbol] = tuple(sorted(tiers, key=lambda t: t.floor))
+    return result
+
+
+def _tier(entry: Mapping[str, Any], currency: str) -> VenueMarginTier:
+    info = entry.get("info") if isinstance(entry.get("info"), Mapping) else {}
+    return VenueMarginTier(
+        floor=parsing.number(entry.get("minNotional"), 0.0) or 0.0,
+        cap=parsing.number(entry.get("maxNotional")),
+        rate=parsing.number(entry.get("maintenanceMarginRate"), 0.0) or 0.0,
+        amount=parsing.number((info or {}).get("cum"), 0.0) or 0.0,
+        max_leverage=parsing.number(entry.get("maxLeverage")),
+        currency=currency,
+    )
