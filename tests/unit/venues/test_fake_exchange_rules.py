@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from trimtab.testing.fake_exchange import Engine, ExchangeRejectError, MarketSpec
@@ -100,7 +102,7 @@ def test_the_published_btcusdt_brackets_and_their_maintenance_amounts() -> None:
         (50_000_000, 5, 0.10),
     ]
     assert [b.cum for b in BTCUSDT[:6]] == [0.0, 50.0, 1_300.0, 16_300.0, 266_300.0, 1_266_300.0]
-    for lower, upper in zip(BTCUSDT, BTCUSDT[1:], strict=False):  # continuous at every floor
+    for lower, upper in itertools.pairwise(BTCUSDT):  # continuous at every floor
         assert upper.floor * lower.rate - lower.cum == pytest.approx(upper.floor * upper.rate - upper.cum)
     assert max_size_at(BTCUSDT, 20) == 10_000_000 and max_size_at(BTCUSDT, 126) == 0.0
 
