@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from trimtab.backtest.report import NamedRun
     from trimtab.backtest.result import BacktestResult
     from trimtab.backtest.sweep import SweepJob, SweepPoint
+    from trimtab.backtest.window import BacktestWindow
+    from trimtab.feed.history import MarketHistory
 
 FORMATS = ("table", "json")
 PROGRESS_AFTER_SECONDS = 1.0
@@ -73,13 +75,24 @@ def backtest_command(
     """Backtest one policy."""
     window = _window(output_format, capital, start, end, report)
     job = _job(policy, data, window, capital, timeframe)
-    result, gaps = _run_one(job, label=policy.name, quiet=output_format == "json")
+    history, used = _history(job)
+    warnings = _warn([used.warning()], output_format)
+    result, gaps = _run_one(job, label=policy.name, quiet=output_format == "json", history=history)
+    notes = [f"Window: {used.describe()}.", *(f"Warning: {w}." for w in warnings)]
     if report is not None:
-        _write_report(report, [_named(policy.stem, result)], f"Backtest: {policy.stem}")
+        _write_report(report, [_named(policy.stem, result)], f"Backtest: {policy.stem}", notes=notes)
     if output_format == "json":
-        _emit({**run_document(result), "policy": policy.name, "data_gaps": gaps})
+        _emit(
+            {
+                **run_document(result),
+                "policy": policy.name,
+                "window": used.to_json(),
+                "warnings": warnings,
+                "data_gaps": gaps,
+            }
+        )
         return
-    _print_runs([_named(policy.stem, result)], gaps, report)
+    _print_runs([_named(policy.stem, result)], gaps, report, notes)
 
 
 def compare_command(
@@ -93,23 +106,51 @@ def compare_command(
     report: ReportOption = None,
 ) -> None:
     """Backtest several policies and show them side by side."""
+    import dataclasses
+
+    from trimtab.backtest.window import backtest_window, common_window, limiting
+
     window = _window(output_format, capital, start, end, report)
     if len(policies) < 2:
         raise BadInputError("--policy", "", "compare needs at least two policies")
     jobs = [_job(path, data, window, capital, timeframe) for path in policies]  # validate every file first
+    names = _unique_names([path.stem for path in policies])
+    loaded = [_history(job) for job in jobs]
+    own = {name: used for name, (_, used) in zip(names, loaded, strict=True)}
+    # Every policy runs on the span they all share, so the table compares like with like.
+    first, last = common_window(own)
+    jobs = [dataclasses.replace(job, start=first, end=last) for job in jobs]
+    common = {name: backtest_window(history, first, last) for name, (history, _) in zip(names, loaded, strict=True)}
+    spans = {(w.first, w.last) for w in own.values()}
+    notes = [f"Window: every policy runs from {first:%Y-%m-%d} to {last:%Y-%m-%d} (bar open times)."]
+    if len(spans) > 1:
+        notes.append(f"That common window is set by {limiting(own)}.")
+    warnings = _warn(
+        [f"{name}: {text}" if (text := used.warning()) else None for name, used in own.items()], output_format
+    )
     runs: list[NamedRun] = []
     all_gaps: list[str] = []
-    names = _unique_names([path.stem for path in policies])
-    for name, job, path in zip(names, jobs, policies, strict=True):
-        result, gaps = _run_one(job, label=path.name, quiet=output_format == "json")
+    for name, job, path, (history, _) in zip(names, jobs, policies, loaded, strict=True):
+        result, gaps = _run_one(job, label=path.name, quiet=output_format == "json", history=history)
         runs.append(_named(name, result))
         all_gaps += [line for line in gaps if line not in all_gaps]
+    notes += [f"Warning: {w}." for w in warnings]
     if report is not None:
-        _write_report(report, runs, "Comparison: " + ", ".join(names))
+        _write_report(report, runs, "Comparison: " + ", ".join(names), notes=notes)
     if output_format == "json":
-        _emit({"runs": [{"name": run.name, **run_document(run.result)} for run in runs], "data_gaps": all_gaps})
+        _emit(
+            {
+                "runs": [
+                    {"name": run.name, **run_document(run.result), "window": common[run.name].to_json()} for run in runs
+                ],
+                "window": {"start": common[names[0]].to_json()["start"], "end": common[names[0]].to_json()["end"]},
+                "own_windows": {name: used.to_json() for name, used in own.items()},
+                "warnings": warnings,
+                "data_gaps": all_gaps,
+            }
+        )
         return
-    _print_runs(runs, all_gaps, report)
+    _print_runs(runs, all_gaps, report, notes)
 
 
 def sweep_command(
@@ -194,13 +235,33 @@ def _job(
     return SweepJob(document, policy_path.name, data, window[0], window[1], capital, timeframe)
 
 
-def _run_one(job: SweepJob, label: str, quiet: bool) -> tuple[BacktestResult, list[str]]:
-    """Load the policy's history and run it; returns the result and the gaps among the replayed bars."""
+def _history(job: SweepJob) -> tuple[MarketHistory, BacktestWindow]:
+    """The policy's history and the window of it the run will use (refused, naming the asset, when empty)."""
+    from trimtab.backtest.sweep import load_job_history
+    from trimtab.backtest.window import backtest_window
+
+    history = load_job_history(job)
+    return history, backtest_window(history, job.start, job.end)
+
+
+def _warn(candidates: Sequence[str | None], output_format: str) -> list[str]:
+    """The warnings among ``candidates``; with ``--format json`` also printed on stderr (the table shows them)."""
+    warnings = list(dict.fromkeys(w for w in candidates if w))
+    if output_format == "json":
+        for warning in warnings:
+            sys.stderr.write(f"trimtab: warning: {warning}\n")
+    return warnings
+
+
+def _run_one(
+    job: SweepJob, label: str, quiet: bool, history: MarketHistory | None = None
+) -> tuple[BacktestResult, list[str]]:
+    """Run the policy on its history; returns the result and the gaps among the replayed bars."""
     from trimtab.backtest.engine import run_backtest
     from trimtab.backtest.sweep import load_job_history, policy_for
 
     policy = policy_for(job, {})
-    history = load_job_history(job)
+    history = history if history is not None else load_job_history(job)
     with _progress(label, quiet) as advance:
         result = run_backtest(policy, history, start=job.start, end=job.end, capital=job.capital, progress=advance)
     return result, replay_gaps(result, history.bar_seconds, history.timeframe)
@@ -265,10 +326,16 @@ def _unique_names(names: list[str]) -> list[str]:
     return out
 
 
-def _write_report(path: Path, runs: Sequence[NamedRun], title: str, frontier: Sequence[SweepPoint] = ()) -> None:
+def _write_report(
+    path: Path,
+    runs: Sequence[NamedRun],
+    title: str,
+    frontier: Sequence[SweepPoint] = (),
+    notes: Sequence[str] = (),
+) -> None:
     from trimtab.backtest.report import render_report, write_report
 
-    write_report(path, render_report(runs, title=title, frontier=frontier))
+    write_report(path, render_report(runs, title=title, frontier=frontier, notes=notes))
 
 
 def _emit(document: dict[str, Any]) -> None:
@@ -313,7 +380,7 @@ def _progress(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
 # --------------------------------------------------------------------------- tables
 
 
-def _print_runs(runs: Sequence[NamedRun], gaps: Sequence[str], report: Path | None) -> None:
+def _print_runs(runs: Sequence[NamedRun], gaps: Sequence[str], report: Path | None, notes: Sequence[str] = ()) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -323,6 +390,8 @@ def _print_runs(runs: Sequence[NamedRun], gaps: Sequence[str], report: Path | No
     first = runs[0].result
     period = f"{first.start:%Y-%m-%d %H:%M} to {first.end:%Y-%m-%d %H:%M} UTC, {first.bars:,} bars"
     console.print(f"Backtest over {period}; money in {first.base_currency}", highlight=False)
+    for note in notes:
+        console.print(note, style="bold yellow" if note.startswith("Warning") else None, highlight=False)
     for run in runs[1:]:
         other = run.result
         if (other.start, other.end, other.bars) != (first.start, first.end, first.bars):

@@ -96,6 +96,9 @@ class MarketHistory:
     implied_vol: tuple[np.ndarray, np.ndarray] | None = None
     quote: str = "USDT"
     gaps: list[str] = field(default_factory=list)
+    coverage: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Each priced asset's first and last bar open time (int64 ns) in its whole file, before any window:
+    what says which asset's history limits the shared bars."""
 
     @property
     def bar_seconds(self) -> int:
@@ -207,11 +210,15 @@ def load_history(
     cache_dir = cache_folder(data_dir) if use_cache else None
 
     tables: dict[str, Table] = {}
+    coverage: dict[str, tuple[int, int]] = {}
     gaps: list[str] = []
     for asset in priced:
         path = _path_of(files, "spot", asset, quote, chosen)
         assert path is not None  # _choose_timeframe guarantees it
-        table = load_table(path, "spot", cache_dir).between(first_ns, last_ns)
+        whole = load_table(path, "spot", cache_dir)
+        if whole.times.shape[0]:
+            coverage[asset] = (int(whole.times[0]), int(whole.times[-1]))
+        table = whole.between(first_ns, last_ns)
         tables[asset] = table
         if not is_calendar_timeframe(chosen):
             seconds = timeframe_seconds(chosen)
@@ -220,7 +227,12 @@ def load_history(
     shared = reduce(np.intersect1d, [table.times for table in tables.values()])
     if shared.shape[0] == 0:
         window = _window_text(start, end)
-        raise BadInputError("--data", "", f"{', '.join(priced)} share no {chosen} bar{window} in {data_dir.name}")
+        spans = "; ".join(
+            f"{asset} {format_ns(first)[:10]} to {format_ns(last)[:10]}" for asset, (first, last) in coverage.items()
+        )
+        raise BadInputError(
+            "--data", "", f"{', '.join(priced)} share no {chosen} bar{window} in {data_dir.name} ({spans})"
+        )
     timestamps = np.ascontiguousarray(shared, dtype=np.int64)
 
     shape = (timestamps.shape[0], len(ordered))
@@ -271,6 +283,7 @@ def load_history(
         implied_vol=_implied_vol(files, ordered, window_first, window_last, cache_dir),
         quote=quote,
         gaps=gaps,
+        coverage=coverage,
     )
 
 
