@@ -5,13 +5,16 @@ Each cycle:
 1. **Halt check**: the KILL file or the journal's halt flag (``trimtab kill``) halts new orders.
 2. **Reconcile** the journal with the venue (:mod:`trimtab.app.reconcile`); trade only once it converged.
 3. **Read** balances, positions and prices from the venue; stale or outlying prices pause the cycle.
-4. **Value and plan**: :func:`trimtab.planner.make_plan` on the *actual* holdings, with the remembered
-   last rebalance, last check and peak equity, and volatility and betas estimated from the run's prices
-   (:mod:`trimtab.app.estimates`). Equity that cannot be computed halts the cycle (fail closed).
-5. **Guards**: the liquidation buffer (reducing only, and a deleveraging step) and the funding monitor.
+4. **Decide**: the run's :class:`~trimtab.session.RebalancingSession` (the one a backtest drives too) plans on
+   the *actual* holdings from its remembered state, with volatility and betas estimated from the run's
+   prices (:mod:`trimtab.app.estimates`), and runs its guards: the liquidation buffer (reducing only, and a
+   deleveraging step) and the funding monitor. Equity that cannot be computed halts the cycle (fail closed).
+5. **Record the decisions**: the trigger, each guard's verdict, a trigger that fired with nothing to trade.
 6. **Approve** (``--approve``), then **execute** through :class:`trimtab.execution.Executor`, which journals
    every order before sending it.
-7. **Record** the valuation, the decisions, and one summary line.
+7. **Record** the valuation, the decisions, and one summary line; the session moves its state forward
+   (the last rebalance only when the plan was carried out) and the journal stores it
+   (:mod:`trimtab.app.session_store`).
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ from typing import Any
 
 from trimtab.app.approval import same_trades
 from trimtab.app.estimates import Estimates, FallbackLog, HistoryEstimator, journal_prices
-from trimtab.app.guards import Deleverage, funding_switch, liquidation_guard
 from trimtab.app.killswitch import halt_status
 from trimtab.app.market import price_problems, read_market
 from trimtab.app.reconcile import reconcile
+from trimtab.app.session_store import load_session_state, save_session_state
 from trimtab.app.snapshots import risk_payload
 from trimtab.domain.instruments import parse_symbol
 from trimtab.domain.market import MarketSnapshot
@@ -39,11 +42,12 @@ from trimtab.errors import RetryableError
 from trimtab.execution.config import ExecutionConfig
 from trimtab.execution.executor import ExecutionReport, Executor
 from trimtab.execution.ids import new_plan_id
-from trimtab.planner import PlanContext, make_plan
-from trimtab.policy.config import CppiStrategy, Policy
+from trimtab.planner import make_plan
+from trimtab.policy.config import Policy
+from trimtab.session import Decision, GuardSettings, RebalancingSession
 from trimtab.storage import Store
 from trimtab.storage.journal import Journal, OverfillError
-from trimtab.storage.state import INITIAL_EQUITY, LAST_CHECK, LAST_REBALANCE, PEAK_EQUITY, StateStore
+from trimtab.storage.state import StateStore
 from trimtab.valuation.valuate import valuate
 from trimtab.venues.ports import Venue
 
@@ -134,6 +138,11 @@ class RunLoop:
         self._fallbacks = FallbackLog()
         self.journal = Journal(store)
         self.state = StateStore(store)
+        self.session = RebalancingSession(
+            policy,
+            GuardSettings(config.liquidation_buffer, config.deleverage_fraction, config.funding_switch),
+            load_session_state(self.state),
+        )
         self.markets = venue.load_markets()
         self.executor = Executor(
             venue, self.journal, config, self.markets, clock=clock, sleep=sleep, halted=self.halted
@@ -172,10 +181,14 @@ class RunLoop:
             f"no price for {symbol}" for symbol in read.missing if self._needed(symbol, portfolio)
         ]
         self._estimate(result, read.snapshot, trusted=not problems)
+        self.session.state = load_session_state(self.state)
         try:
-            plan = make_plan(portfolio, read.snapshot, self.policy, self._context(read.snapshot))
+            decision = self.session.decide(
+                portfolio, read.snapshot, volatility=self._volatility(read.snapshot), betas=self._betas()
+            )
         except (KeyError, ValueError) as error:
             return self._fail_closed(result, f"equity cannot be computed: {type(error).__name__}: {error}")
+        plan = decision.plan
         if not (math.isfinite(plan.equity) and plan.equity > 0):
             return self._fail_closed(result, f"equity cannot be computed ({plan.equity})")
         result.equity = plan.equity
@@ -183,32 +196,26 @@ class RunLoop:
         self._remember(plan, read.snapshot, portfolio, result)
         if problems:
             return self._pause(result, problems)
-        valuation = valuate(portfolio, read.snapshot, self.policy.asset_classes())
-        deleverage = liquidation_guard(valuation, self.config.liquidation_buffer, self.config.deleverage_fraction)
-        trades: list[Trade] = list(plan.trades) if plan.triggered else []
-        if deleverage.trades:
-            trades = list(deleverage.trades)
-            for reason in deleverage.reasons:
-                self._decide(result, "deleverage", reason)
-        if self.config.funding_switch:
-            trades, reasons = funding_switch(trades, portfolio, valuation, read.snapshot, self.policy)
-            for reason in reasons:
-                self._decide(result, "funding", reason)
-        if plan.triggered:
-            self._decide(result, "trigger", plan.trigger_reason or "the trigger fired")
+        for note in decision.notes:
+            self._decide(result, note.kind, note.reason)
+        trades = list(decision.trades)
         if not trades:
-            self._after_check(now)
+            self._close(decision, True, plan.equity, portfolio)
             self._lapse_approvals()
             return self._finish(result)
         if halted:
             self._decide(result, "halt", f"{len(trades)} order(s) not sent: {halt_reason}")
+            self._close(decision, False, plan.equity, portfolio)
             return self._finish(result)
         if not reconciliation.converged:
+            self._close(decision, False, plan.equity, portfolio)
             return self._finish(result)
         try:
-            self._execute(result, plan, trades, deleverage)
+            carried_out = self._execute(result, decision)
+            after, held = plan.equity, portfolio
             if any(order["filled"] > 0 for order in result.orders):
-                self._record_after_trades(result, read.snapshot)
+                after, held = self._record_after_trades(result, read.snapshot)
+            self._close(decision, carried_out, after, held)
         except RetryableError as error:
             # Orders already sent are journaled; the next cycle's reconciliation settles them.
             result.converged = False
@@ -217,6 +224,14 @@ class RunLoop:
             result.converged = False
             return self._halt_for_human(result, str(error))
         return self._finish(result)
+
+    def _close(self, decision: Decision, carried_out: bool, equity_after: float, held: Portfolio) -> None:
+        """Move the session past this cycle's decision and store its state."""
+        before = self.session.state
+        after = self.session.close(
+            decision, carried_out=carried_out, equity_after=equity_after, held=[p.symbol for p in held.derivatives]
+        )
+        save_session_state(self.state, after, before)
 
     # -- steps ---------------------------------------------------------------------------------------------
     def _holdings(self) -> tuple[Portfolio, list[str]]:
@@ -259,21 +274,8 @@ class RunLoop:
         for reason in self._fallbacks.changes(estimates, [kind for kind, used in kinds.items() if used]):
             self._decide(result, "estimate", reason)
 
-    def _context(self, market: MarketSnapshot | None = None) -> PlanContext:
-        peak: float | None = None
-        strategy = self.policy.strategy
-        if isinstance(strategy, CppiStrategy):
-            # With the ratchet the floor follows the highest equity seen; without it, the first equity the
-            # run saw (the backtest's starting capital): the target model prefers the policy's own figure.
-            stored = self.state.get(PEAK_EQUITY if strategy.ratchet else INITIAL_EQUITY)
-            peak = None if stored is None else float(stored)
-        return PlanContext(
-            last_rebalance=self.state.get_time(LAST_REBALANCE),
-            last_check=self.state.get_time(LAST_CHECK),
-            peak_equity=peak,
-            volatility=self._volatility(market),
-            betas=self._estimates.betas if self._estimates is not None else {},
-        )
+    def _betas(self) -> dict[str, float]:
+        return dict(self._estimates.betas) if self._estimates is not None else {}
 
     def _volatility(self, market: MarketSnapshot | None) -> Mapping[str, float] | None:
         if self.volatility is not None:
@@ -283,27 +285,20 @@ class RunLoop:
         # A volatility the snapshot gives (a --market file's "volatility") wins over the estimate.
         return {**self._estimates.volatility, **(market.volatility if market is not None else {})}
 
-    def _after_check(self, now: datetime) -> None:
-        trigger = self.policy.trigger
-        if trigger.kind in ("hybrid", "calendar") and trigger.period is not None:
-            last = self.state.get_time(LAST_CHECK)
-            if last is None or now - last >= trigger.period:
-                self.state.set_time(LAST_CHECK, now)
+    def _record_after_trades(self, result: CycleResult, market: MarketSnapshot) -> tuple[float, Portfolio]:
+        """Value the holdings again once the cycle traded, at the same prices, so ``status`` shows the result.
 
-    def _record_after_trades(self, result: CycleResult, market: MarketSnapshot) -> None:
-        """Value the holdings again once the cycle traded, at the same prices, so ``status`` shows the result."""
+        Returns the equity after the trades and the holdings the venue reports.
+        """
         portfolio, _ = self._holdings()
-        after = make_plan(portfolio, market, self.policy, self._context(market))
+        context = self.session.context(self._volatility(market), self._betas())
+        after = make_plan(portfolio, market, self.policy, context)
         self._remember(after, market, portfolio, result, after_trades=True)
+        return after.equity, portfolio
 
     def _remember(
         self, plan: Plan, market: MarketSnapshot, portfolio: Portfolio, result: CycleResult, after_trades: bool = False
     ) -> None:
-        peak = self.state.get(PEAK_EQUITY)
-        if peak is None:
-            self.state.set(INITIAL_EQUITY, plan.equity)
-        if peak is None or plan.equity > float(peak):
-            self.state.set(PEAK_EQUITY, plan.equity)
         self.journal.save_snapshot(
             timestamp=result.timestamp,
             cycle=result.cycle,
@@ -329,8 +324,11 @@ class RunLoop:
             },
         )
 
-    def _execute(self, result: CycleResult, plan: Plan, trades: list[Trade], deleverage: Deleverage) -> None:
+    def _execute(self, result: CycleResult, decision: Decision) -> bool:
+        """Journal the plan and send its orders; True when the plan was carried out (not held for approval,
+        not a dry run, every order settled)."""
         now = result.timestamp
+        plan, trades = decision.plan, list(decision.trades)
         plan_id = new_plan_id(now, self.venue.name, result.cycle, uuid.uuid4().hex)
         payload = plan.to_dict()
         payload["executed_trades"] = [t.to_dict() for t in trades]
@@ -352,13 +350,13 @@ class RunLoop:
         result.plan_id = plan_id
         if status != "executing":
             self._decide(result, "plan", f"plan {plan_id} is {status}; no order sent")
-            return
+            return False
         report: ExecutionReport = self.executor.execute(
             plan_id,
             trades,
             equity=plan.equity,
             cycle=result.cycle,
-            reducing_only=deleverage.reducing_only,
+            reducing_only=decision.reducing_only,
             leverage=self.policy.rebalance.hedge_leverage,
         )
         self.journal.set_plan_status(plan_id, "done" if report.converged else "unresolved")
@@ -366,11 +364,10 @@ class RunLoop:
         result.converged = report.converged
         result.decisions += report.refusals
         result.guards += report.refusals
-        if plan.triggered and any(o.filled > 0 for o in report.orders):
-            self.state.set_time(LAST_REBALANCE, now)
-            self.state.set_time(LAST_CHECK, now)
-        elif plan.triggered:
-            self._after_check(now)
+        if not any(o.filled > 0 for o in report.orders) and decision.triggered:
+            why = "; ".join(report.refusals) or "no order filled"
+            self._decide(result, "idle", f"the trigger fired but nothing was traded: {why}")
+        return report.converged
 
     def _approval(self, plan_id: str, trades: list[Trade]) -> str:
         for pending in self.journal.plans(status="approved"):

@@ -13,12 +13,15 @@ Semantics (the contract's reference, extended to derivatives):
    b. every perpetual or future whose maintenance margin the bar broke (its low for a long, its high
       for a short, against the liquidation price) is liquidated: closed at the liquidation price,
       reported as a ``liquidation`` event;
-   c. a snapshot is built from history (:mod:`trimtab.backtest.snapshots`) and
-      :func:`trimtab.planner.make_plan` is asked for a plan, with the remembered last rebalance and
-      check times, the CPPI peak equity, betas estimated over the strategy's lookback and, for adaptive
-      bands, the realised volatility;
-   d. the plan's orders fill on the simulated account (:mod:`trimtab.venues.simulation`): market orders at
-      the close (spot) or mark (derivatives), moved by the slippage model, paying the taker fee.
+   c. a snapshot is built from history (:mod:`trimtab.backtest.snapshots`) and the run's
+      :class:`~trimtab.session.RebalancingSession` (the one the paper and live loops drive too) decides:
+      it plans from its remembered last rebalance and check times and CPPI peak, with betas estimated over
+      the strategy's lookback and, for adaptive bands, the realised volatility, then runs the guards
+      (liquidation buffer and deleveraging, funding monitor); every decision (the trigger, each guard's
+      verdict, a trigger that fired with nothing left to trade) becomes an event;
+   d. the decision's orders fill on the simulated account (:mod:`trimtab.venues.simulation`): market orders
+      at the close (spot) or mark (derivatives), moved by the slippage model, paying the taker fee; the
+      session then moves its state forward by its one rule.
 
 3. The record of each bar is taken after its trades: equity, class weights, the bands and targets in
    force, cumulative fees, slippage and funding.
@@ -47,9 +50,9 @@ from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan
 from trimtab.feed.history import MarketHistory
 from trimtab.feed.table import NS_PER_SECOND, to_ns
-from trimtab.planner import PlanContext, make_plan
-from trimtab.policy.config import BetaNeutralStrategy, CppiStrategy, Policy, TriggerConfig
+from trimtab.policy.config import BetaNeutralStrategy, Policy
 from trimtab.policy.targets import estimate_beta
+from trimtab.session import Decision, GuardSettings, RebalancingSession, SessionState
 from trimtab.valuation.valuate import valuate
 from trimtab.venues.simulation.models import RealityModels
 from trimtab.venues.simulation.slippage import BarConditions
@@ -68,6 +71,7 @@ def run_backtest(
     fast: bool | None = None,
     progress: Progress | None = None,
     models: RealityModels | None = None,
+    guards: GuardSettings | None = None,
 ) -> BacktestResult:
     """Replay ``history`` under ``policy`` from ``capital`` in the base currency.
 
@@ -88,6 +92,8 @@ def run_backtest(
         Called as ``progress(bars_done, bars_total)`` now and then by the event engine.
     models:
         Fees, slippage, funding and margin; by default the policy's ``[costs]`` with constant slippage.
+    guards:
+        The session's guard limits; by default the live run's defaults, so a backtest guards as the live loop.
 
     Returns
     -------
@@ -116,28 +122,20 @@ def run_backtest(
         if progress is not None:
             progress(replay.times.shape[0], replay.times.shape[0])
         return result
-    return _EventRun(replay, capital, models, progress).run()
-
-
-def _paces_checks(config: TriggerConfig) -> bool:
-    if config.kind == "hybrid":
-        return True
-    return config.kind in ("any", "all") and any(_paces_checks(child) for child in config.of or [])
-
-
-def _is_check_point(config: TriggerConfig, now: datetime, last_check: datetime | None) -> bool:
-    """Whether the trigger looked at the bands now (the rule of :mod:`trimtab.policy.triggers`)."""
-    if config.kind == "hybrid":
-        period = config.period
-        return last_check is None or (period is not None and now - last_check >= period)
-    children = [child for child in config.of or [] if _paces_checks(child)]
-    return any(_is_check_point(child, now, last_check) for child in children)
+    return _EventRun(replay, capital, models, progress, guards).run()
 
 
 class _EventRun:
     """One event-driven run; the state the planner does not keep lives here."""
 
-    def __init__(self, replay: Replay, capital: float, models: RealityModels, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        replay: Replay,
+        capital: float,
+        models: RealityModels,
+        progress: Progress | None,
+        guards: GuardSettings | None = None,
+    ) -> None:
         from trimtab.venues.simulation.account import SimulatedAccount
 
         self.replay = replay
@@ -162,11 +160,8 @@ class _EventRun:
         self.rebalance_bars: list[int] = []
         self.traded_notional = 0.0
         self.liquidations = 0
-        self.last_rebalance: datetime | None = None
-        self.last_check: datetime | None = None
-        self.peak_equity = capital
+        self.session = RebalancingSession(self.policy, guards)
         self._impact_vol: np.ndarray | None = None
-        self._paces = _paces_checks(self.policy.trigger)
         self.initial_cash = capital
         self.initial_amounts = np.zeros(len(replay.assets))
 
@@ -251,8 +246,7 @@ class _EventRun:
             )
         self.rebalance_bars.append(0)
         now = snapshot.timestamp
-        self.last_rebalance = now
-        self.last_check = now
+        self.session.state = SessionState(now, now, peak_equity=self.capital, initial_equity=self.capital)
         self.initial_cash = self.account.cash
         self.initial_amounts = np.array([self.account.balances.get(a, 0.0) for a in self.replay.assets])
 
@@ -272,37 +266,30 @@ class _EventRun:
             self._settle_expiries(bar)
             self._liquidate(bar)
         snapshot = self.builder.snapshot(bar, self._held_instruments())
-        now = snapshot.timestamp
-        strategy = self.policy.strategy
-        peak: float | None = None
-        if isinstance(strategy, CppiStrategy):
-            peak = self.peak_equity if strategy.ratchet else self.capital
-        context = PlanContext(
-            last_rebalance=self.last_rebalance,
-            last_check=self.last_check,
-            peak_equity=peak,
-            betas=self._betas(bar),
-            volatility=self._volatility(bar),
+        decision = self.session.decide(
+            self.account.to_portfolio(), snapshot, volatility=self._volatility(bar), betas=self._betas(bar)
         )
-        checked = self._paces and _is_check_point(self.policy.trigger, now, self.last_check)
-        plan = make_plan(self.account.to_portfolio(), snapshot, self.policy, context)
-        if checked:
-            self.last_check = now
-        traded = False
-        if plan.triggered:
-            self.last_rebalance = now
-            for trade in plan.trades:
-                asset = parse_symbol(trade.symbol).base
-                self._fill(
-                    bar, trade.class_name, trade.symbol, trade.signed_amount(), trade.price, asset, count=bar > 0
-                )
-                traded = True
-            if traded and bar > 0:
+        for trade in decision.trades:
+            asset = parse_symbol(trade.symbol).base
+            self._fill(bar, trade.class_name, trade.symbol, trade.signed_amount(), trade.price, asset, count=bar > 0)
+        traded = bool(decision.trades)
+        if bar > 0:
+            self._note(bar, decision)
+            if traded and decision.triggered:
                 self.rebalance_bars.append(bar)
-                self.events.append(
-                    {"kind": "trigger", "timestamp": _iso(now), "reason": plan.trigger_reason, "bar": bar}
-                )
-        self._record(bar, snapshot, plan, traded or bar == 0)
+        equity = self._record(bar, snapshot, decision.plan, traded or bar == 0)
+        self.session.close(decision, carried_out=True, equity_after=equity, held=self.account.positions)
+
+    def _note(self, bar: int, decision: Decision) -> None:
+        """Every decision of the session as an event; a plan that traded carries its notes."""
+        for note in decision.notes:
+            if note.kind == "trigger" and not decision.trades:
+                continue
+            event: dict[str, Any] = {"kind": note.kind, "timestamp": _iso(decision.now), "reason": note.reason}
+            event["bar"] = bar
+            if note.kind == "trigger" and decision.plan.notes:
+                event["notes"] = list(decision.plan.notes)
+            self.events.append(event)
 
     def _fill(
         self, bar: int, class_name: str, symbol: str, signed: float, reference: float, asset: str, count: bool = True
@@ -362,8 +349,8 @@ class _EventRun:
                 }
             )
 
-    def _record(self, bar: int, snapshot: MarketSnapshot, plan: Plan | None, traded: bool) -> None:
-        """Record the bar after its trades (the plan's own valuation when nothing traded)."""
+    def _record(self, bar: int, snapshot: MarketSnapshot, plan: Plan | None, traded: bool) -> float:
+        """Record the bar after its trades (the plan's own valuation when nothing traded); returns its equity."""
         if plan is not None:
             for index, report in enumerate(plan.classes):
                 self.weights[bar, index] = report.weight
@@ -382,10 +369,10 @@ class _EventRun:
             for index, exposure in enumerate(valuation.classes):
                 self.weights[bar, index] = exposure.weight
         self.equity[bar] = equity
-        self.peak_equity = max(self.peak_equity, equity)
         self.fees[bar] = self.account.fees_paid
         self.slippage[bar] = self.account.slippage_paid
         self.funding[bar] = self.account.funding_paid
+        return float(equity)
 
     def _result(self) -> BacktestResult:
         replay = self.replay

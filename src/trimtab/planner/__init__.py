@@ -7,6 +7,6 @@ and the reference fill model (:mod:`~trimtab.planner.apply`); :func:`make_plan` 
 """
 
 from trimtab.planner.apply import apply_plan, apply_trades
-from trimtab.planner.engine import PlanContext, make_plan
+from trimtab.planner.engine import PlanContext, PlanOutcome, make_plan, plan_outcome
 
-__all__ = ["PlanContext", "apply_plan", "apply_trades", "make_plan"]
+__all__ = ["PlanContext", "PlanOutcome", "apply_plan", "apply_trades", "make_plan", "plan_outcome"]

@@ -112,9 +112,24 @@ def _margin(before: Valuation, after: MarginReport, limits: Limits) -> MarginRep
     return replace(margin_report(before, limits), ok=after.ok, after=after)
 
 
+@dataclass(frozen=True, slots=True)
+class PlanOutcome:
+    """A plan and whether its trigger looked at the bands (a check point: the caller moves ``last_check``)."""
+
+    plan: Plan
+    checked: bool
+
+
 def make_plan(
     portfolio: Portfolio, market: MarketSnapshot, policy: Policy, context: PlanContext = PlanContext()
 ) -> Plan:
+    """The rebalance plan for ``portfolio`` at ``market`` under ``policy`` (:func:`plan_outcome`'s plan)."""
+    return plan_outcome(portfolio, market, policy, context).plan
+
+
+def plan_outcome(
+    portfolio: Portfolio, market: MarketSnapshot, policy: Policy, context: PlanContext = PlanContext()
+) -> PlanOutcome:
     """The rebalance plan for ``portfolio`` at ``market`` under ``policy``. Never trades.
 
     Parameters
@@ -130,8 +145,9 @@ def make_plan(
 
     Returns
     -------
-    Plan
-        The classes against their bands, the orders (sells before buys, reductions before openings),
+    PlanOutcome
+        The plan and whether this moment was a check point of the trigger. The plan holds the classes
+        against their bands, the orders (sells before buys, reductions before openings),
         the weights after them at snapshot prices with fees paid, costs, margin after the plan and notes.
         When the trigger does not fire there are no orders and every goal is the current weight.
 
@@ -156,10 +172,10 @@ def make_plan(
     )
     notes = list(target_set.notes)
     if not decision.fired:
-        return _quiet_plan(valuation, classes, bands, policy, decision.reason, notes)
+        return PlanOutcome(_quiet_plan(valuation, classes, bands, policy, decision.reason, notes), decision.checked)
     if valuation.equity <= 0.0:
         notes.append(f"equity is {valuation.equity:.2f}: nothing to rebalance")
-        return _quiet_plan(valuation, classes, bands, policy, decision.reason, notes)
+        return PlanOutcome(_quiet_plan(valuation, classes, bands, policy, decision.reason, notes), decision.checked)
 
     rebalance = policy.rebalance
     cash = next(c.name for c in classes if c.cash)
@@ -193,7 +209,7 @@ def make_plan(
     trades = reviewed.trades
     fees = sum(costs.fees.fee(t.notional) for t in trades)
     slippage = sum(costs.slippage.cost(t.notional) for t in trades)
-    return Plan(
+    plan = Plan(
         base_currency=valuation.base_currency,
         equity=valuation.equity,
         triggered=True,
@@ -205,3 +221,4 @@ def make_plan(
         notes=tuple(notes),
         trigger_reason=decision.reason,
     )
+    return PlanOutcome(plan, decision.checked)

@@ -3,6 +3,7 @@ funding monitor, approval, dry run, orphan orders, and the single-instance lock.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from trimtab.app.killswitch import kill_file
 from trimtab.app.lock import InstanceLock, InstanceLockedError
 from trimtab.app.loop import RunLoop
+from trimtab.app.session_store import load_session_state, save_session_state
 from trimtab.domain import DerivativePosition, DerivativeQuote, MarketSnapshot, Portfolio, SpotHolding, parse_symbol
 from trimtab.domain.plan import Side
 from trimtab.execution.config import ExecutionConfig
@@ -266,8 +268,12 @@ def test_cppi_remembers_its_starting_equity_or_its_peak(tmp_path: Path, ratchet:
     (tmp_path / "cppi.toml").write_text(text)
     h = Harness(tmp_path, _drifted(), load_policy(tmp_path / "cppi.toml"))
     h.loop.cycle()  # equity 100 000
-    h.state.set("peak_equity", 120_000.0)  # as if a later cycle had seen 120 000
-    assert h.loop._context().peak_equity == pytest.approx(expected)
+    stored = load_session_state(h.state)
+    assert stored.initial_equity == pytest.approx(100_000.0)
+    # As if a later cycle had seen 120 000: a restarted loop reads the session's state from the journal.
+    save_session_state(h.state, dataclasses.replace(stored, peak_equity=120_000.0))
+    h.loop.session.state = load_session_state(h.state)
+    assert h.loop.session.context().peak_equity == pytest.approx(expected)
 
 
 def test_each_snapshot_journals_leverage_and_the_liquidation_distance_of_every_position(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import pytest
 from trimtab.backtest.engine import run_backtest
 from trimtab.feed import MarketHistory
 from trimtab.policy.config import Policy
+from trimtab.session import GuardSettings
 from trimtab.valuation.valuate import MAINTENANCE_MARGIN_RATE
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "market"
@@ -85,7 +86,9 @@ def test_a_leveraged_long_is_liquidated_at_the_bar_its_maintenance_margin_breaks
 ) -> None:
     leverage = 10.0
     history = load(["BTC", "USDT"], "1d", "2024-07-20", "2024-08-15")
-    result = run_backtest(_delta_policy(1.0, 0.0, leverage, 0.05), history)
+    # The account's liquidation itself is under test: the session's guards (which would deleverage first) are off.
+    unguarded = GuardSettings(liquidation_buffer=0.0, funding_switch=False)
+    result = run_backtest(_delta_policy(1.0, 0.0, leverage, 0.05), history, guards=unguarded)
     perp = [t for t in result.trades if t["instrument"] == "perp"]
     assert perp and all(t["side"] == "buy" for t in perp)
 

@@ -16,6 +16,7 @@ from trimtab.backtest.engine import run_backtest
 from trimtab.backtest.result import BacktestResult
 from trimtab.feed import MarketHistory
 from trimtab.policy.config import Policy
+from trimtab.session import GuardSettings
 
 
 def _check(result: BacktestResult, pinned: dict[str, float]) -> None:
@@ -100,17 +101,22 @@ def test_beta_neutral_btc_against_an_eth_perp_with_rolling_beta(load: Callable[.
             "costs": {"taker_fee": 0.0005, "slippage_bps": 2.0},
         }
     )
+    # The session's guards run in the backtest as in the live loop: deleveraging the ETH short as it nears
+    # its liquidation price avoids one of the two liquidations the unguarded run suffers.
     result = run_backtest(policy, history)
     _check(
         result,
         {
-            "final_equity": 194942.252909,
-            "rebalances": 56,
-            "fees": 520.603792,
-            "funding": -11272.105058,
-            "liquidations": 2,
+            "final_equity": 197928.509862,
+            "rebalances": 62,
+            "fees": 532.390353,
+            "funding": -11032.317702,
+            "liquidations": 1,
         },
     )
+    assert sum(1 for e in result.events if e["kind"] == "deleverage") == 11
+    unguarded = run_backtest(policy, history, guards=GuardSettings(liquidation_buffer=0.0, funding_switch=False))
+    _check(unguarded, {"final_equity": 194942.252909, "rebalances": 56, "liquidations": 2})
     assert any(t["symbol"] == "ETH/USDT:USDT" and t["side"] == "sell" for t in result.trades)
 
 

@@ -1,0 +1,187 @@
+"""The rebalancing session: the one owner of the state around the planner, and the guards it runs.
+
+A backtest, a paper replay and the live loop all drive one :class:`RebalancingSession`; they differ only in
+their clock (a bar's close, a replayed bar, the wall clock) and their venue (a simulated account, the paper
+venue, an exchange). Each cycle:
+
+1. :meth:`RebalancingSession.decide` plans (:func:`trimtab.planner.plan_outcome`) from the holdings, the
+   market and the session's state, then runs the guards (:mod:`trimtab.session.guards`): the liquidation
+   buffer with its deleveraging step, and the funding monitor. It returns a :class:`Decision`: the plan,
+   the trades to send, whether only reducing orders may go, and every decision worth recording (the trigger,
+   each guard's verdict, a trigger that fired with nothing left to trade and why). It changes nothing.
+2. The caller carries out the trades on its venue (or is blocked: a halt, a pending approval, an order whose
+   fate is unknown) and calls :meth:`RebalancingSession.close` with what happened; the session moves its
+   :class:`~trimtab.session.state.SessionState` forward by the one rule of
+   :meth:`~trimtab.session.state.SessionState.advanced`.
+
+The session does no I/O and reads no clock: "now" is the market snapshot's timestamp.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from trimtab.domain.instruments import InstrumentKind
+from trimtab.domain.market import MarketSnapshot
+from trimtab.domain.plan import Plan, Trade
+from trimtab.domain.portfolio import Portfolio
+from trimtab.planner import PlanContext, plan_outcome
+from trimtab.policy.config import CppiStrategy, Policy
+from trimtab.session.guards import funding_switch, liquidation_guard
+from trimtab.session.state import SessionState
+from trimtab.valuation.valuate import valuate
+
+DERIVATIVES = (InstrumentKind.PERP, InstrumentKind.FUTURE)
+
+
+@dataclass(frozen=True, slots=True)
+class GuardSettings:
+    """The guards' limits (the live run takes them from its execution settings; a backtest from its options).
+
+    ``liquidation_buffer``: a derivative closer to its liquidation price than this fraction of the mark blocks
+    new exposure and is reduced by ``deleverage_fraction``; ``funding_switch`` replaces a hedge whose funding
+    costs more than the spot alternative.
+    """
+
+    liquidation_buffer: float = 0.10
+    deleverage_fraction: float = 0.5
+    funding_switch: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One decision to record: ``kind`` (``trigger``, ``deleverage``, ``funding``, ``idle``) and why."""
+
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the session decided this cycle (nothing is changed until :meth:`RebalancingSession.close`).
+
+    ``trades`` are the orders to send (the plan's, changed by the guards); ``reducing_only`` forbids any order
+    that grows a derivative position; ``checked`` says whether the trigger looked at the bands.
+    """
+
+    now: datetime
+    plan: Plan
+    trades: tuple[Trade, ...]
+    checked: bool
+    reducing_only: bool = False
+    notes: tuple[Note, ...] = ()
+    guarded: tuple[Trade, ...] = field(default_factory=tuple)
+    """The trades the guards added (deleveraging steps, switches of hedges to spot)."""
+
+    @property
+    def triggered(self) -> bool:
+        return self.plan.triggered
+
+
+class RebalancingSession:
+    """Plans, guards and remembers for one policy on one account.
+
+    Parameters
+    ----------
+    policy:
+        The policy the session follows.
+    guards:
+        The guards' limits.
+    state:
+        Where the session starts (a restarted run passes what it stored).
+    """
+
+    def __init__(self, policy: Policy, guards: GuardSettings | None = None, state: SessionState | None = None) -> None:
+        self.policy = policy
+        self.guards = guards or GuardSettings()
+        self.state = state or SessionState()
+
+    def context(
+        self, volatility: Mapping[str, float] | None = None, betas: Mapping[str, float] | None = None
+    ) -> PlanContext:
+        """The planner's view of the state, with this cycle's estimates."""
+        peak: float | None = None
+        strategy = self.policy.strategy
+        if isinstance(strategy, CppiStrategy):
+            # With the ratchet the floor follows the highest equity seen; without it, the first equity.
+            peak = self.state.peak_equity if strategy.ratchet else self.state.initial_equity
+        return PlanContext(
+            last_rebalance=self.state.last_rebalance,
+            last_check=self.state.last_check,
+            peak_equity=peak,
+            betas=dict(betas or {}),
+            volatility=volatility,
+        )
+
+    def decide(
+        self,
+        portfolio: Portfolio,
+        market: MarketSnapshot,
+        *,
+        volatility: Mapping[str, float] | None = None,
+        betas: Mapping[str, float] | None = None,
+    ) -> Decision:
+        """Plan and guard for ``portfolio`` at ``market``; see the module docstring.
+
+        Raises
+        ------
+        KeyError, ValueError
+            As :func:`trimtab.planner.make_plan` does (a missing price, a derivative of no class).
+        """
+        outcome = plan_outcome(portfolio, market, self.policy, self.context(volatility, betas))
+        plan = outcome.plan
+        planned: list[Trade] = list(plan.trades) if plan.triggered else []
+        notes: list[Note] = []
+        trades, reducing_only = self._guard(planned, portfolio, market, notes)
+        if plan.triggered:
+            notes.append(Note("trigger", plan.trigger_reason or "the trigger fired"))
+            if not trades:
+                notes.append(Note("idle", f"the trigger fired but nothing was traded: {_why_idle(plan)}"))
+        added = tuple(t for t in trades if t not in planned)
+        return Decision(market.timestamp, plan, tuple(trades), outcome.checked, reducing_only, tuple(notes), added)
+
+    def _guard(
+        self, trades: list[Trade], portfolio: Portfolio, market: MarketSnapshot, notes: list[Note]
+    ) -> tuple[list[Trade], bool]:
+        """The liquidation buffer, then the funding monitor (only a book or plan with derivatives needs them)."""
+        if not portfolio.derivatives and not any(t.instrument in DERIVATIVES for t in trades):
+            return trades, False
+        valuation = valuate(portfolio, market, self.policy.asset_classes())
+        deleverage = liquidation_guard(valuation, self.guards.liquidation_buffer, self.guards.deleverage_fraction)
+        if deleverage.trades:
+            trades = list(deleverage.trades)
+            notes.extend(Note("deleverage", reason) for reason in deleverage.reasons)
+        if self.guards.funding_switch:
+            trades, reasons = funding_switch(trades, portfolio, valuation, market, self.policy)
+            notes.extend(Note("funding", reason) for reason in reasons)
+        return trades, deleverage.reducing_only
+
+    def close(self, decision: Decision, *, carried_out: bool, equity_after: float, held: Iterable[str]) -> SessionState:
+        """Move the state past ``decision`` and return it.
+
+        Parameters
+        ----------
+        carried_out:
+            The cycle acted on the decision (False when a halt, a pending approval, an unsettled order or an
+            unavailable venue stopped it): only then does a fired trigger count as a rebalance.
+        equity_after:
+            Equity after the cycle's trades (the plan's equity when nothing traded).
+        held:
+            The derivative symbols held after the cycle.
+        """
+        self.state = self.state.advanced(
+            decision.now,
+            # A decision that was not carried out leaves the times where they were: the next cycle decides again.
+            checked=decision.checked and carried_out,
+            rebalanced=decision.triggered and carried_out,
+            equity_before=decision.plan.equity,
+            equity_after=equity_after,
+            held=held,
+        )
+        return self.state
+
+
+def _why_idle(plan: Plan) -> str:
+    return "; ".join(plan.notes) if plan.notes else "every class is already at its goal"

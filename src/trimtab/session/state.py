@@ -1,0 +1,111 @@
+"""What a rebalancing session remembers between two plans, and the one rule that moves it forward.
+
+Every clock (the backtest's bars, a paper replay, the live loop) keeps this record through
+:class:`~trimtab.session.session.RebalancingSession`; nothing else remembers any of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """The state around the planner.
+
+    ``last_rebalance``
+        When the trigger last fired and the plan was carried out (with or without orders left to send).
+    ``last_check``
+        When the trigger last looked at the bands (a check point of a hybrid, also inside ``any``/``all``).
+    ``peak_equity``
+        The highest equity after a cycle's trades (CPPI's ratchet).
+    ``initial_equity``
+        The first equity the session saw (CPPI's fixed reference without the ratchet).
+    ``hedges``
+        Open derivative positions by symbol, with the time each was opened (their age).
+    """
+
+    last_rebalance: datetime | None = None
+    last_check: datetime | None = None
+    peak_equity: float | None = None
+    initial_equity: float | None = None
+    hedges: Mapping[str, datetime] = field(default_factory=dict)
+
+    def hedge_age_days(self, symbol: str, now: datetime) -> float | None:
+        """Days since the hedge on ``symbol`` was opened (None when none is open)."""
+        opened = self.hedges.get(symbol)
+        return None if opened is None else (now - opened).total_seconds() / 86400.0
+
+    def advanced(
+        self,
+        now: datetime,
+        *,
+        checked: bool,
+        rebalanced: bool,
+        equity_before: float,
+        equity_after: float,
+        held: Iterable[str],
+    ) -> SessionState:
+        """The state after a cycle at ``now`` (the one rule every clock follows).
+
+        Parameters
+        ----------
+        checked:
+            The trigger looked at the bands now: ``last_check`` moves to ``now``.
+        rebalanced:
+            The trigger fired and the plan was carried out (nothing blocked it: no halt, no pending approval,
+            no unsettled order): ``last_rebalance`` moves to ``now``, whether or not an order was left to send.
+        equity_before, equity_after:
+            Equity at the plan and after the cycle's trades, at the same prices.
+        held:
+            The derivative symbols held after the cycle: a new one opens a hedge now, one gone closes it.
+        """
+        held_now = set(held)
+        hedges = {s: t for s, t in self.hedges.items() if s in held_now}
+        hedges.update({s: now for s in sorted(held_now) if s not in hedges})
+        peaks = [p for p in (self.peak_equity, equity_after) if p is not None]
+        return replace(
+            self,
+            last_check=now if checked else self.last_check,
+            last_rebalance=now if rebalanced else self.last_rebalance,
+            peak_equity=max(peaks),
+            initial_equity=equity_before if self.initial_equity is None else self.initial_equity,
+            hedges=hedges,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON document of the state (times in ISO 8601)."""
+        return {
+            "last_rebalance": _iso(self.last_rebalance),
+            "last_check": _iso(self.last_check),
+            "peak_equity": self.peak_equity,
+            "initial_equity": self.initial_equity,
+            "hedges": {symbol: _iso(opened) for symbol, opened in sorted(self.hedges.items())},
+        }
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> SessionState:
+        """The state :meth:`to_json` wrote (missing keys take their defaults)."""
+        hedges = document.get("hedges") or {}
+        return cls(
+            last_rebalance=_time(document.get("last_rebalance")),
+            last_check=_time(document.get("last_check")),
+            peak_equity=_number(document.get("peak_equity")),
+            initial_equity=_number(document.get("initial_equity")),
+            hedges={str(s): t for s, t in ((s, _time(v)) for s, v in hedges.items()) if t is not None},
+        )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None

@@ -1,0 +1,117 @@
+"""The rebalancing session: one rule for the state around the planner, and the decisions it records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from trimtab.domain import DerivativePosition, DerivativeQuote, MarketSnapshot, Portfolio, SpotHolding, parse_symbol
+from trimtab.policy.config import Policy
+from trimtab.session import GuardSettings, RebalancingSession, SessionState
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+DAY = timedelta(days=1)
+PERP = "BTC/USDT:USDT"
+
+
+def _policy(trigger: dict[str, Any], **extra: Any) -> Policy:
+    return Policy.model_validate(
+        {
+            "base_currency": "USDT",
+            "class": [
+                {"name": "BTC", "assets": ["BTC"], "target": 0.5, "band": 0.05, "hedge": PERP},
+                {"name": "CASH", "assets": ["USDT"], "target": 0.5, "band": 0.05, "cash": True},
+            ],
+            "trigger": trigger,
+            "costs": {"taker_fee": 0.001, "slippage_bps": 0.0},
+            **extra,
+        }
+    )
+
+
+def _market(now: datetime, btc: float = 100.0, funding: float = 0.0) -> MarketSnapshot:
+    return MarketSnapshot(
+        now, {"BTC": btc, "USDT": 1.0}, {PERP: DerivativeQuote(mark=btc, funding_rate=funding, funding_interval_hours=8)}
+    )
+
+
+def _book(btc: float, cash: float, *positions: DerivativePosition) -> Portfolio:
+    return Portfolio("USDT", (SpotHolding("BTC", btc), SpotHolding("USDT", cash)), positions)
+
+
+def test_a_hybrid_inside_any_records_its_check_and_waits_a_period_for_the_next() -> None:
+    hybrid_in_any = {"kind": "any", "of": [{"kind": "hybrid", "every": "7d"}, {"kind": "calendar", "every": "30d"}]}
+    session = RebalancingSession(_policy(hybrid_in_any), state=SessionState(last_rebalance=T0, last_check=T0))
+    drifted = _book(60.0, 4_000.0)  # BTC at 60 % of 10 000: outside 45–55 %
+    early = session.decide(drifted, _market(T0 + 3 * DAY))
+    assert not early.triggered and not early.checked
+    session.close(early, carried_out=True, equity_after=early.plan.equity, held=())
+    assert session.state.last_check == T0  # not a check point: nothing moves
+    due = session.decide(drifted, _market(T0 + 7 * DAY))
+    assert due.triggered and due.checked and due.trades
+    session.close(due, carried_out=True, equity_after=due.plan.equity, held=())
+    assert session.state.last_check == T0 + 7 * DAY
+    assert session.state.last_rebalance == T0 + 7 * DAY
+    assert not session.decide(drifted, _market(T0 + 8 * DAY)).triggered
+
+
+def test_a_quiet_check_point_moves_the_last_check_but_not_the_last_rebalance() -> None:
+    session = RebalancingSession(_policy({"kind": "hybrid", "every": "7d"}), state=SessionState(T0, T0))
+    balanced = _book(50.0, 5_000.0)
+    decision = session.decide(balanced, _market(T0 + 7 * DAY))
+    assert decision.checked and not decision.triggered
+    state = session.close(decision, carried_out=True, equity_after=10_000.0, held=())
+    assert (state.last_check, state.last_rebalance) == (T0 + 7 * DAY, T0)
+
+
+def test_a_calendar_that_fires_with_nothing_to_trade_counts_and_says_why() -> None:
+    # The book is 4 units of BTC off target (400 of 10 000), below the 1 000 minimum order.
+    policy = _policy({"kind": "calendar", "every": "7d"}, rebalance={"min_notional": 1_000.0})
+    session = RebalancingSession(policy, state=SessionState(last_rebalance=T0, last_check=T0))
+    decision = session.decide(_book(54.0, 4_600.0), _market(T0 + 7 * DAY))
+    assert decision.triggered and decision.trades == ()
+    kinds = [note.kind for note in decision.notes]
+    assert kinds == ["trigger", "idle"]
+    assert decision.notes[1].reason.startswith("the trigger fired but nothing was traded: ")
+    assert "1,000" in decision.notes[1].reason or "1000" in decision.notes[1].reason
+    state = session.close(decision, carried_out=True, equity_after=decision.plan.equity, held=())
+    assert state.last_rebalance == T0 + 7 * DAY  # one calendar rebalance, not one a cycle until something trades
+
+
+def test_a_decision_that_was_blocked_leaves_the_times_for_the_next_cycle() -> None:
+    session = RebalancingSession(_policy({"kind": "hybrid", "every": "7d"}), state=SessionState(T0, T0))
+    decision = session.decide(_book(60.0, 4_000.0), _market(T0 + 7 * DAY))
+    assert decision.triggered and decision.trades
+    state = session.close(decision, carried_out=False, equity_after=decision.plan.equity, held=())
+    assert (state.last_check, state.last_rebalance) == (T0, T0)
+    assert session.decide(_book(60.0, 4_000.0), _market(T0 + 7 * DAY + timedelta(hours=1))).triggered
+
+
+def test_peak_initial_equity_and_hedge_ages_follow_the_cycles() -> None:
+    session = RebalancingSession(_policy({"kind": "threshold"}))
+    first = session.decide(_book(50.0, 5_000.0), _market(T0))
+    session.close(first, carried_out=True, equity_after=10_000.0, held=[PERP])
+    second = session.decide(_book(50.0, 5_000.0), _market(T0 + DAY, btc=80.0))
+    state = session.close(second, carried_out=True, equity_after=9_000.0, held=[PERP])
+    assert state.initial_equity == pytest.approx(10_000.0)
+    assert state.peak_equity == pytest.approx(10_000.0)
+    assert state.hedge_age_days(PERP, T0 + 3 * DAY) == pytest.approx(3.0)
+    assert session.close(second, carried_out=True, equity_after=9_000.0, held=()).hedges == {}
+
+
+def test_the_state_survives_its_json_form() -> None:
+    state = SessionState(T0, T0 + DAY, 12_000.0, 10_000.0, {PERP: T0})
+    assert SessionState.from_json(state.to_json()) == state
+    assert SessionState.from_json({}) == SessionState()
+
+
+def test_the_liquidation_guard_runs_in_the_session_and_blocks_new_exposure() -> None:
+    # A 10x short entered at 100 is liquidated near 109.4; at 105 it is 4 % away, inside the 10 % buffer.
+    short = DerivativePosition(parse_symbol(PERP), -40.0, 100.0, 10.0)
+    session = RebalancingSession(_policy({"kind": "threshold"}), GuardSettings(liquidation_buffer=0.10))
+    decision = session.decide(_book(90.0, 1_000.0, short), _market(T0, btc=105.0))
+    assert decision.reducing_only
+    assert [note.kind for note in decision.notes][:1] == ["deleverage"]
+    assert all(t.reduce_only for t in decision.trades) and decision.trades
