@@ -19,6 +19,7 @@ from trimtab.domain.instruments import parse_symbol
 from trimtab.domain.portfolio import DerivativePosition, Portfolio, SpotHolding
 from trimtab.feed.history import load_history
 from trimtab.policy.config import Policy
+from trimtab.session import GuardSettings
 from trimtab.venues.paper import PaperVenue, ReplayFeed
 from trimtab.venues.simulation import RealityModels
 
@@ -77,7 +78,8 @@ def test_the_funding_history_quotes_its_own_hourly_interval() -> None:
 
 def test_a_backtest_pays_an_hourly_symbol_at_every_hour() -> None:
     history = load_history(DATA, ["BTC", "USDT"], use_cache=False)
-    result = run_backtest(_hedged_policy(), history)
+    # The settlement itself is under test: the funding monitor, which would swap the paying hedge for spot, is off.
+    result = run_backtest(_hedged_policy(), history, guards=GuardSettings(funding_switch=False))
     perp_trades = [t for t in result.trades if t["instrument"] == "perp"]
     assert len(perp_trades) == 1, "the hedge is opened once and then left alone"
     short = perp_trades[0]

@@ -33,7 +33,9 @@ def _policy(trigger: dict[str, Any], **extra: Any) -> Policy:
 
 def _market(now: datetime, btc: float = 100.0, funding: float = 0.0) -> MarketSnapshot:
     return MarketSnapshot(
-        now, {"BTC": btc, "USDT": 1.0}, {PERP: DerivativeQuote(mark=btc, funding_rate=funding, funding_interval_hours=8)}
+        now,
+        {"BTC": btc, "USDT": 1.0},
+        {PERP: DerivativeQuote(mark=btc, funding_rate=funding, funding_interval_hours=8.0)},
     )
 
 
