@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from trimtab.domain.classes import AssetClass
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
+from trimtab.domain.lots import LotMethod, TaxRules
 from trimtab.policy.durations import parse_duration
 
 TARGET_SUM_TOLERANCE = 1e-6
@@ -187,6 +188,23 @@ class CostsConfig(StrictModel):
         return self.slippage_bps / 10000.0
 
 
+class TaxConfig(StrictModel):
+    """``[tax]``: how a sale picks its lots and the rates its realised gains pay."""
+
+    method: Literal["fifo", "lifo", "hifo", "min-tax"] = "fifo"
+    short_term_rate: float = Field(ge=0, le=1)
+    long_term_rate: float = Field(ge=0, le=1)
+    long_term_after: str = "365d"
+
+    _long_term_after = field_validator("long_term_after")(_check_duration)
+
+    def rules(self) -> TaxRules:
+        """The core's value for these settings."""
+        return TaxRules(
+            LotMethod(self.method), self.short_term_rate, self.long_term_rate, parse_duration(self.long_term_after)
+        )
+
+
 class FixedStrategy(StrictModel):
     """The policy's own targets."""
 
@@ -254,6 +272,7 @@ class Policy(StrictModel):
     rebalance: RebalanceConfig = RebalanceConfig()
     costs: CostsConfig = CostsConfig()
     strategy: StrategyConfig = FixedStrategy()
+    tax: TaxConfig | None = None
 
     _base = field_validator("base_currency")(_check_asset)
 
