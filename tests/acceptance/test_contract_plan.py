@@ -183,7 +183,8 @@ def test_the_contract_example_has_every_field_with_its_type_and_number(tmp_path:
     assert set(document["post_trade"]) == {"BTC", "STABLE"}
     assert document["post_trade"]["BTC"] == pytest.approx(0.5, abs=1e-3)
     assert sum(document["post_trade"].values()) == pytest.approx(1.0)
-    assert document["costs"] == pytest.approx({"fees": 8.0, "slippage": 4.0, "funding_per_day": 0.0})
+    costs = {"fees": 8.0, "slippage": 4.0, "funding_per_day": 0.0}
+    assert document["costs"] == pytest.approx({**costs, "tax": None, "realised_gain": None, "realised_loss": None})
     margin = document["margin"]
     assert margin["initial"] == 0.0 and margin["ok"] is True and isinstance(margin["free_collateral"], float)
     assert document["notes"] == []

@@ -65,7 +65,7 @@ def plan_command(
             "",
             f"{last.isoformat()} is after the snapshot's time {inputs.market.timestamp.isoformat()} ({market.name})",
         )
-    plan = make_plan(inputs.portfolio, inputs.market, inputs.policy, PlanContext(last_rebalance=last))
+    plan = make_plan(inputs.portfolio, inputs.market, inputs.policy, PlanContext(last_rebalance=last, lots=inputs.lots))
     document = plan_json(plan)
     if output is not None:
         write_atomically(output, document + "\n")

@@ -98,6 +98,32 @@ def trades_table(plan: Plan) -> Table:
     return table
 
 
+def lots_table(plan: Plan) -> Table:
+    """The tax lots each spot sale consumes: when bought, amount, cost, realised gain and its term."""
+    table = Table(title=f"Lots sold (money in {plan.base_currency})", title_justify="left", expand=False)
+    table.add_column("Symbol")
+    table.add_column("Venue")
+    table.add_column("Acquired")
+    table.add_column("Amount", justify="right")
+    table.add_column("Cost", justify="right")
+    table.add_column("Price", justify="right")
+    table.add_column("Gain", justify="right")
+    table.add_column("Term")
+    for trade in plan.trades:
+        for take in trade.lots:
+            table.add_row(
+                trade.symbol,
+                trade.venue,
+                take.acquired.strftime("%Y-%m-%d %H:%M"),
+                amount(take.amount),
+                money(take.cost),
+                money(take.price),
+                money(take.gain),
+                "long" if take.long_term else "short",
+            )
+    return table
+
+
 def _side(trade: Trade) -> Text:
     return Text(trade.side.value, style="green" if trade.side.value == "buy" else "red")
 
@@ -114,6 +140,11 @@ def costs_and_margin_table(plan: Plan) -> Table:
     table.add_row("Fees", "", money(costs.fees, currency))
     table.add_row("Slippage", "", money(costs.slippage, currency))
     table.add_row("Funding per day", "", money(costs.funding_per_day, currency))
+    if costs.realised_gain is not None and costs.realised_loss is not None:
+        table.add_row("Realised gain", "", money(costs.realised_gain, currency))
+        table.add_row("Realised loss", "", money(costs.realised_loss, currency))
+    if costs.tax is not None:
+        table.add_row("Tax", "", money(costs.tax, currency))
     for label, now_value, after_value in (
         ("Initial margin", margin.initial, after.initial),
         ("Free collateral", margin.free_collateral, after.free_collateral),
@@ -140,6 +171,8 @@ def plan_renderables(plan: Plan) -> list[RenderableType]:
     parts.append(classes_table(plan))
     if plan.trades:
         parts.append(trades_table(plan))
+        if any(trade.lots for trade in plan.trades):
+            parts.append(lots_table(plan))
     else:
         parts.append(Text("No trades.", style="italic"))
     parts.append(costs_and_margin_table(plan))

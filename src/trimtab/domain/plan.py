@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from trimtab.domain.instruments import InstrumentKind
+from trimtab.domain.lots import LotTake
 
 
 class Side(StrEnum):
@@ -20,7 +21,8 @@ class Trade:
 
     ``amount`` is positive, in the instrument's units (coins for spot and linear derivatives, contracts
     for inverse ones); ``notional`` is positive, in the base currency, at ``price``. ``reduce_only``
-    marks a trade that only shrinks an existing derivative position.
+    marks a trade that only shrinks an existing derivative position. ``lots`` are the tax lots a spot sale
+    consumes (empty on other trades, and on sales of assets without lots).
     """
 
     class_name: str
@@ -33,12 +35,13 @@ class Trade:
     venue: str = "default"
     reduce_only: bool = False
     reason: str = ""
+    lots: tuple[LotTake, ...] = ()
 
     def signed_amount(self) -> float:
         return self.amount if self.side is Side.BUY else -self.amount
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "class": self.class_name,
             "symbol": self.symbol,
             "instrument": self.instrument.value,
@@ -50,6 +53,9 @@ class Trade:
             "reduce_only": self.reduce_only,
             "reason": self.reason,
         }
+        if self.instrument is InstrumentKind.SPOT and self.side is Side.SELL:
+            out["lots"] = [take.to_dict() for take in self.lots]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +91,27 @@ class CostEstimate:
     """Expected costs of a plan, in the base currency.
 
     ``funding_per_day`` is what the derivative book after the plan pays per day at the snapshot's
-    funding rates (negative when it receives).
+    funding rates (negative when it receives). ``tax`` is the tax the plan's spot sales realise under the
+    policy's ``[tax]`` (None without it); ``realised_gain`` and ``realised_loss`` are the gross gains and
+    losses (both >= 0) of the lots those sales consume (None when there are neither lots nor tax rules).
     """
 
     fees: float = 0.0
     slippage: float = 0.0
     funding_per_day: float = 0.0
+    tax: float | None = None
+    realised_gain: float | None = None
+    realised_loss: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"fees": self.fees, "slippage": self.slippage, "funding_per_day": self.funding_per_day}
+        return {
+            "fees": self.fees,
+            "slippage": self.slippage,
+            "funding_per_day": self.funding_per_day,
+            "tax": self.tax,
+            "realised_gain": self.realised_gain,
+            "realised_loss": self.realised_loss,
+        }
 
 
 @dataclass(frozen=True, slots=True)

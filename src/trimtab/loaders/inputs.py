@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trimtab.domain.instruments import InstrumentKind
+from trimtab.domain.lots import LotBook
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.portfolio import Portfolio
 from trimtab.errors import BadInputError
 from trimtab.loaders.market import load_market
 from trimtab.loaders.policy import load_policy
-from trimtab.loaders.portfolio import load_portfolio
+from trimtab.loaders.portfolio import load_lots
 from trimtab.loaders.validation import quote_key
 from trimtab.policy.config import CppiStrategy, Policy
 from trimtab.valuation.valuate import valuate
@@ -25,6 +26,7 @@ class PlanInputs:
     portfolio: Portfolio
     policy: Policy
     market: MarketSnapshot
+    lots: LotBook | None = None
 
 
 def load_plan_inputs(portfolio_path: Path | str, policy_path: Path | str, market_path: Path | str) -> PlanInputs:
@@ -36,12 +38,30 @@ def load_plan_inputs(portfolio_path: Path | str, policy_path: Path | str, market
         On the first problem found, naming the file and the field.
     """
     policy = load_policy(policy_path)
-    portfolio, _ = load_portfolio(portfolio_path)
+    portfolio, lots = load_lots(portfolio_path)
     market = load_market(market_path)
     names = Path(portfolio_path).name, Path(policy_path).name, Path(market_path).name
     check_consistency(portfolio, policy, market, *names)
     check_equity(portfolio, policy, market, names[0], names[2])
-    return PlanInputs(portfolio, policy, market)
+    check_lot_times(lots, market, names[0], names[2])
+    return PlanInputs(portfolio, policy, market, lots)
+
+
+def check_lot_times(lots: LotBook | None, market: MarketSnapshot, portfolio_name: str, market_name: str) -> None:
+    """A lot cannot have been bought after the snapshot's time.
+
+    Raises
+    ------
+    BadInputError
+        Naming the first such lot.
+    """
+    for index, lot in enumerate(lots.lots if lots is not None else ()):
+        if lot.acquired > market.timestamp:
+            raise BadInputError(
+                portfolio_name,
+                f"lots[{index}].acquired",
+                f"{lot.acquired.isoformat()} is after {market_name}'s time {market.timestamp.isoformat()}",
+            )
 
 
 def check_equity(

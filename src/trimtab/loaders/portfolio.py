@@ -7,8 +7,10 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
+from trimtab.domain.lots import LotBook
 from trimtab.domain.portfolio import DEFAULT_VENUE, DerivativePosition, Portfolio, SpotHolding
 from trimtab.loaders.files import read_document
+from trimtab.loaders.lots import LotEntry, lot_book
 from trimtab.loaders.market import MAX_PRICE, MIN_PRICE
 from trimtab.loaders.validation import check_asset_code, validate
 from trimtab.policy.config import StrictModel
@@ -65,6 +67,7 @@ class PortfolioFile(StrictModel):
     base_currency: str
     spot: list[SpotEntry] = []
     derivatives: list[DerivativeEntry] = []
+    lots: list[LotEntry] = []
 
     _base = field_validator("base_currency")(_asset)
 
@@ -86,3 +89,9 @@ def load_portfolio(path: Path | str) -> tuple[Portfolio, PortfolioFile]:
     document = read_document(path)
     parsed = validate(PortfolioFile, document, Path(path).name)
     return parsed.to_portfolio(), parsed
+
+
+def load_lots(path: Path | str) -> tuple[Portfolio, LotBook | None]:
+    """Read a portfolio file with its ``[[lots]]`` (None when it lists none), checked against the holdings."""
+    portfolio, parsed = load_portfolio(path)
+    return portfolio, lot_book(parsed.lots, portfolio, Path(path).name)

@@ -5,7 +5,8 @@ without touching the others. Every figure is in the base currency.
 
 ``auto`` compares, per class, for a signed change of exposure ``n`` (positive = buy):
 
-* spot: ``|n| x (taker + slippage)``;
+* spot: ``|n| x (taker + slippage)``, plus, for a sale under ``[tax]``, the tax that the sale's lots realise
+  (:mod:`~trimtab.planner.tax`);
 * hedge: ``|n| x (taker + slippage)`` to open, the same again to close, plus the funding the new position
   pays over ``funding_horizon_days``: ``n x funding_rate x 24 / interval_hours x days``. Positive funding
   means longs pay shorts, so a short hedge *receives* it (a negative cost).
@@ -15,10 +16,12 @@ The hedge is chosen only when it is strictly cheaper; a tie goes to spot.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from trimtab.domain.market import DerivativeQuote
+from trimtab.domain.plan import Trade
 from trimtab.policy.config import CostsConfig
 
 Route = Literal["spot", "hedge"]
@@ -58,13 +61,18 @@ class FundingModel:
         return signed_notional * quote.funding_per_day * self.horizon_days
 
 
+SaleTax = Callable[[Sequence[Trade]], float]
+"""The tax that a set of spot sales would realise (the plan binds the lots, the rules and the time)."""
+
+
 @dataclass(frozen=True, slots=True)
 class CostModel:
-    """Fees, slippage and funding together."""
+    """Fees, slippage and funding together, and the tax of spot sales when the policy has ``[tax]``."""
 
     fees: FeeModel
     slippage: SlippageModel
     funding: FundingModel
+    sale_tax: SaleTax | None = None
 
     @classmethod
     def from_config(cls, costs: CostsConfig) -> CostModel:
@@ -108,10 +116,16 @@ class InstrumentChoice:
     spot_cost: float
     hedge: HedgeCost
     note: str
+    spot_tax: float = 0.0
 
 
 def choose_instrument(
-    class_name: str, notional: float, hedge_symbol: str, quote: DerivativeQuote, model: CostModel
+    class_name: str,
+    notional: float,
+    hedge_symbol: str,
+    quote: DerivativeQuote,
+    model: CostModel,
+    spot_tax: float = 0.0,
 ) -> InstrumentChoice:
     """Choose spot or the hedge for a signed exposure change ``notional``, whichever costs less.
 
@@ -127,13 +141,16 @@ def choose_instrument(
         That derivative's quote (its funding rate and interval).
     model:
         The cost model.
+    spot_tax:
+        The tax the spot sale would realise (0 for a buy, or without ``[tax]``); part of spot's cost.
 
     Returns
     -------
     InstrumentChoice
         ``"hedge"`` only when strictly cheaper than spot; the note gives both costs.
     """
-    spot = model.spot_cost(notional)
+    trading = model.spot_cost(notional)
+    spot = trading + spot_tax
     hedge = model.hedge_cost(notional, quote)
     route: Route = "hedge" if hedge.total < spot else "spot"
     days = model.funding.horizon_days
@@ -141,6 +158,9 @@ def choose_instrument(
     note = (
         f"auto: {class_name} uses {chosen}: hedge cost {hedge.total:.2f} "
         f"(fees and slippage to open and close {hedge.trading:.2f}, funding {hedge.funding:+.2f} over {days:g} days) "
-        f"vs spot cost {spot:.2f} for {abs(notional):.2f} of exposure"
+        f"vs spot cost {spot:.2f}"
     )
-    return InstrumentChoice(route, spot, hedge, note)
+    if spot_tax != 0.0:
+        note += f" (fees and slippage {trading:.2f}, tax {spot_tax:.2f})"
+    note += f" for {abs(notional):.2f} of exposure"
+    return InstrumentChoice(route, spot, hedge, note, spot_tax)

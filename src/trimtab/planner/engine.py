@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 
 from trimtab.domain.classes import AssetClass
+from trimtab.domain.lots import LotBook
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import ClassReport, CostEstimate, MarginReport, Plan, Side, Trade
 from trimtab.domain.portfolio import Portfolio
@@ -22,6 +24,7 @@ from trimtab.planner.goals import compute_goals
 from trimtab.planner.guard import Limits, margin_report, review
 from trimtab.planner.rounding import round_trades
 from trimtab.planner.sizing import Instruction, size_trades
+from trimtab.planner.tax import TaxOutcome, realise, sale_tax
 from trimtab.policy.bands import Band, class_bands
 from trimtab.policy.config import Policy
 from trimtab.policy.targets import TargetContext, TargetSet, build_target_model
@@ -36,7 +39,8 @@ class PlanContext:
 
     ``last_rebalance`` and ``last_check`` pace calendar and hybrid triggers; ``peak_equity`` and ``betas``
     feed the CPPI and beta-neutral target models; ``volatility`` (asset -> annualised volatility)
-    overrides the snapshot's for adaptive bands (a backtest passes realised volatility).
+    overrides the snapshot's for adaptive bands (a backtest passes realised volatility). ``lots`` are the
+    open tax lots (None when the caller keeps none): spot sales consume them and, under ``[tax]``, pay tax.
     """
 
     last_rebalance: datetime | None = None
@@ -44,6 +48,7 @@ class PlanContext:
     peak_equity: float | None = None
     betas: Mapping[str, float] = field(default_factory=dict)
     volatility: Mapping[str, float] | None = None
+    lots: LotBook | None = None
 
 
 def trade_order(trade: Trade) -> tuple[int, int]:
@@ -82,6 +87,23 @@ def _instructions(classes: Sequence[AssetClass], policy: Policy, target_set: Tar
     }
 
 
+def _costs(fees: float, slippage: float, funding_per_day: float, taxed: TaxOutcome | None) -> CostEstimate:
+    if taxed is None:
+        return CostEstimate(fees, slippage, funding_per_day)
+    realised = taxed.realised
+    return CostEstimate(fees, slippage, funding_per_day, taxed.tax, realised.gains, realised.losses)
+
+
+def _realise(
+    trades: Sequence[Trade], policy: Policy, market: MarketSnapshot, lots: LotBook | None
+) -> TaxOutcome | None:
+    """The lots the plan's spot sales consume and their tax; None without lots and without ``[tax]``."""
+    if lots is None and policy.tax is None:
+        return None
+    rules = policy.tax.rules() if policy.tax is not None else None
+    return realise(trades, lots if lots is not None else LotBook(), rules, market.timestamp)
+
+
 def _quiet_plan(
     valuation: Valuation,
     classes: Sequence[AssetClass],
@@ -89,6 +111,7 @@ def _quiet_plan(
     policy: Policy,
     reason: str,
     notes: Sequence[str],
+    taxed: TaxOutcome | None = None,
 ) -> Plan:
     """The plan when nothing is traded: every goal is the current weight."""
     weights = valuation.weights
@@ -100,7 +123,7 @@ def _quiet_plan(
         classes=_class_reports(classes, valuation, bands, weights),
         trades=(),
         post_trade=dict(weights),
-        costs=CostEstimate(0.0, 0.0, valuation.funding_per_day),
+        costs=_costs(0.0, 0.0, valuation.funding_per_day, taxed),
         margin=_margin(valuation, margin_report(valuation, limits), limits),
         notes=tuple(notes),
         trigger_reason=reason,
@@ -171,17 +194,23 @@ def plan_outcome(
         TriggerContext(now=market.timestamp, last_rebalance=context.last_rebalance, last_check=context.last_check),
     )
     notes = list(target_set.notes)
+    untraded = _realise((), policy, market, context.lots)
     if not decision.fired:
-        return PlanOutcome(_quiet_plan(valuation, classes, bands, policy, decision.reason, notes), decision.checked)
+        quiet = _quiet_plan(valuation, classes, bands, policy, decision.reason, notes, untraded)
+        return PlanOutcome(quiet, decision.checked)
     if valuation.equity <= 0.0:
         notes.append(f"equity is {valuation.equity:.2f}: nothing to rebalance")
-        return PlanOutcome(_quiet_plan(valuation, classes, bands, policy, decision.reason, notes), decision.checked)
+        quiet = _quiet_plan(valuation, classes, bands, policy, decision.reason, notes, untraded)
+        return PlanOutcome(quiet, decision.checked)
 
     rebalance = policy.rebalance
     cash = next(c.name for c in classes if c.cash)
     goals = compute_goals(valuation.weights, bands, cash, rebalance.scope, rebalance.to)
     notes.extend(goals.notes)
     costs = CostModel.from_config(policy.costs)
+    if policy.tax is not None:
+        book = context.lots if context.lots is not None else LotBook()
+        costs = replace(costs, sale_tax=partial(sale_tax, book=book, rules=policy.tax.rules(), now=market.timestamp))
     sizing = size_trades(
         valuation,
         portfolio,
@@ -207,6 +236,10 @@ def plan_outcome(
     )
     notes.extend(reviewed.notes)
     trades = reviewed.trades
+    taxed = _realise(trades, policy, market, context.lots)
+    if taxed is not None:
+        trades = taxed.trades
+        notes.extend(taxed.notes)
     fees = sum(costs.fees.fee(t.notional) for t in trades)
     slippage = sum(costs.slippage.cost(t.notional) for t in trades)
     plan = Plan(
@@ -216,7 +249,7 @@ def plan_outcome(
         classes=_class_reports(classes, valuation, bands, goals.goals),
         trades=trades,
         post_trade=dict(reviewed.valuation.weights),
-        costs=CostEstimate(fees, slippage, reviewed.valuation.funding_per_day),
+        costs=_costs(fees, slippage, reviewed.valuation.funding_per_day, taxed),
         margin=_margin(valuation, reviewed.margin, Limits(rebalance.margin_buffer, rebalance.max_leverage)),
         notes=tuple(notes),
         trigger_reason=decision.reason,

@@ -20,7 +20,7 @@ sizes and minimums are applied afterwards (:mod:`trimtab.planner.rounding`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from trimtab.domain.classes import AssetClass
 from trimtab.domain.instruments import Instrument, InstrumentKind, parse_symbol, spot_symbol
@@ -206,7 +206,8 @@ class _ClassSizer:
             )
             return None
         if mode == "auto":
-            choice = choose_instrument(name, change, symbol, self.market.derivatives[symbol], self.costs)
+            spot_tax = self._spot_sale_tax() if change < 0.0 else 0.0
+            choice = choose_instrument(name, change, symbol, self.market.derivatives[symbol], self.costs, spot_tax)
             self.out.notes.append(choice.note)
             if choice.route == "spot":
                 return None
@@ -214,6 +215,14 @@ class _ClassSizer:
         if held is None:
             held = HeldDerivative(instrument, 0.0, 0.0, self._main_venue(self.base))
         return held
+
+    def _spot_sale_tax(self) -> float:
+        """The tax the class's spot route would realise: its spot orders sized aside, priced by their lots."""
+        if self.costs.sale_tax is None:
+            return 0.0
+        aside = replace(self, out=Sizing(), planned_derivatives=dict(self.planned_derivatives))
+        aside._trade_spot(self.goal * self.valuation.equity)
+        return self.costs.sale_tax(aside.out.trades)
 
     def _trade_hedge(self, held: HeldDerivative, change: float) -> None:
         position = held.delta_notional

@@ -65,7 +65,14 @@ def test_json_has_the_contract_fields_as_floats() -> None:
     assert trade["amount"] == pytest.approx(0.137931, abs=1e-6)
     assert trade["notional"] == 8000.0
     assert document["post_trade"] == {"BTC": 0.5, "STABLE": 0.5}
-    assert document["costs"] == {"fees": 8.0, "slippage": 4.0, "funding_per_day": 0.0}
+    assert document["costs"] == {
+        "fees": 8.0,
+        "slippage": 4.0,
+        "funding_per_day": 0.0,
+        "tax": None,
+        "realised_gain": None,
+        "realised_loss": None,
+    }
     assert isinstance(document["costs"]["funding_per_day"], float)
     assert document["margin"]["free_collateral"] == 42000.0
     assert document["margin"]["ok"] is True

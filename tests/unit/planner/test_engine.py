@@ -136,7 +136,7 @@ def test_plan_json_has_the_contract_fields(
     } <= set(data)
     assert set(data["classes"][0]) >= {"name", "target", "lower", "upper", "weight", "net_exposure", "breached", "goal"}
     assert set(data["trades"][0]) >= {"class", "symbol", "instrument", "side", "amount", "notional", "venue"}
-    assert set(data["costs"]) == {"fees", "slippage", "funding_per_day"}
+    assert set(data["costs"]) == {"fees", "slippage", "funding_per_day", "tax", "realised_gain", "realised_loss"}
     assert set(data["margin"]) >= {"initial", "free_collateral", "ok"}
 
 
