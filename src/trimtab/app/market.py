@@ -77,7 +77,7 @@ def read_market(
             continue
         rate, hours = funding.get(symbol, (0.0, 8.0))
         quotes[symbol] = DerivativeQuote(
-            mark=ticker.mark or ticker.last, funding_rate=rate, funding_interval_hours=hours
+            mark=ticker.mark or ticker.last, funding_rate=rate, funding_interval_hours=hours, iv=ticker.iv
         )
     rules = {s: m.rules for s, m in markets.items() if s in tickers}
     snapshot = MarketSnapshot(timestamp=clock(), prices=prices, derivatives=quotes, markets=rules)

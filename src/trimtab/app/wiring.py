@@ -29,6 +29,8 @@ from trimtab.venues.simulation import Settlement
 
 REPLAY_AT = "replay_at"
 """State key: the close time of the last replayed bar, so a restarted replay goes on from the next one."""
+SNAPSHOT_CLOCK = "snapshot_clock"
+"""State key: the fixed snapshot's timestamp and the wall time the run on it first started."""
 
 
 class VirtualClock:
@@ -50,6 +52,25 @@ class VirtualClock:
 
 def wall_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def snapshot_clock(
+    moment: datetime, state: StateStore, wall: Callable[[], datetime] = wall_clock
+) -> Callable[[], datetime]:
+    """The time of a paper run on one fixed snapshot: its ``timestamp``, advancing at the wall clock's pace.
+
+    A snapshot is a moment: valued then (an option's time to expiry, a dated future's expiry), a run on it
+    sees what ``plan`` sees on the same files. The wall time of the run's first start on that snapshot is
+    kept in the journal, so a restarted run goes on from where the clock was; a new snapshot starts again
+    at its own timestamp.
+    """
+    stored = state.get(SNAPSHOT_CLOCK)
+    if isinstance(stored, dict) and stored.get("moment") == moment.isoformat():
+        origin = datetime.fromisoformat(stored["wall"])
+    else:
+        origin = wall()
+        state.set(SNAPSHOT_CLOCK, {"moment": moment.isoformat(), "wall": origin.isoformat()})
+    return lambda: moment + (wall() - origin)
 
 
 @dataclass
@@ -204,7 +225,7 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
                 setup.market.name,
             )
         feed_for_venue = FixedFeed(market)
-        clock, sleep = wall_clock, _wall_sleep(setup)
+        clock, sleep = snapshot_clock(market.timestamp, state), _wall_sleep(setup)
     else:
         assert setup.data is not None
         replay = _replay(policy, state, setup.data, setup.at)

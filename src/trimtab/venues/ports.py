@@ -180,7 +180,7 @@ class LeverageSetting:
 
 @dataclass(frozen=True)
 class Ticker:
-    """Best bid and ask, last trade and (for derivatives) mark price."""
+    """Best bid and ask, last trade and (for derivatives) mark price; ``iv``: an option's implied volatility."""
 
     symbol: str
     bid: float
@@ -188,6 +188,7 @@ class Ticker:
     last: float
     mark: float | None
     timestamp: datetime
+    iv: float | None = None
 
     @property
     def mid(self) -> float:

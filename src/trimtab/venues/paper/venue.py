@@ -36,13 +36,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
-from trimtab.domain.market import MarketRules, MarketSnapshot
+from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Side
 from trimtab.domain.portfolio import Portfolio
 from trimtab.errors import OrderRejectedError
 from trimtab.venues.paper.book import PaperBook
 from trimtab.venues.paper.feed import PriceFeed
 from trimtab.venues.paper.funds import check_funds, reduce_only_amount
+from trimtab.venues.paper.listing import listed_markets, open_positions
+from trimtab.venues.paper.matching import match_resting
 from trimtab.venues.paper.persistence import AccountStore, MemoryStore, iso, parse_time
 from trimtab.venues.ports import (
     Fill,
@@ -54,7 +56,7 @@ from trimtab.venues.ports import (
     VenueMarket,
     VenuePosition,
 )
-from trimtab.venues.simulation import Liquidity, RealityModels, Settlement, is_expired
+from trimtab.venues.simulation import Liquidity, RealityModels, Settlement
 from trimtab.venues.simulation.slippage import BarConditions
 
 PAPER_ACCOUNT_KEY = "paper_account"
@@ -157,21 +159,7 @@ class PaperVenue:
 
     # -- the port --------------------------------------------------------------------------------------
     def load_markets(self) -> dict[str, VenueMarket]:
-        market = self.feed.snapshot()
-        out: dict[str, VenueMarket] = {}
-        for asset in market.prices:
-            if asset == self.base_currency:
-                continue
-            symbol = f"{asset}/{self.base_currency}"
-            out[symbol] = VenueMarket(symbol, parse_symbol(symbol), market.rules(symbol) or MarketRules())
-        now = self._now()
-        for symbol in market.derivatives:
-            instrument = parse_symbol(symbol)
-            if is_expired(instrument, now):
-                continue  # settled and delisted
-            if instrument.kind in (InstrumentKind.PERP, InstrumentKind.FUTURE) and instrument.is_linear:
-                out[symbol] = VenueMarket(symbol, instrument, market.rules(symbol) or MarketRules())
-        return out
+        return listed_markets(self.feed.snapshot(), self.base_currency, self._now())
 
     def fetch_balances(self) -> dict[str, float]:
         self._sync()
@@ -179,19 +167,7 @@ class PaperVenue:
 
     def fetch_positions(self) -> list[VenuePosition]:
         self._sync()
-        market = self.feed.snapshot()
-        out = []
-        for symbol, p in self.account.positions.items():
-            if abs(p.amount) <= _EPS or p.instrument.kind is InstrumentKind.OPTION:
-                continue
-            quote = market.derivatives.get(symbol)
-            liquidation = self.models.margin.liquidation_price(p.entry_price, p.leverage, p.amount > 0)
-            out.append(
-                VenuePosition(
-                    symbol, p.amount, p.entry_price, p.leverage, None if quote is None else quote.mark, liquidation
-                )
-            )
-        return out
+        return open_positions(self.account, self.feed.snapshot())
 
     def fetch_tickers(self, symbols: Sequence[str]) -> dict[str, Ticker]:
         market = self.feed.snapshot()
@@ -203,7 +179,8 @@ class PaperVenue:
             except OrderRejectedError:
                 continue
             quote = market.derivatives.get(symbol)
-            out[symbol] = Ticker(symbol, bid, ask, reference, None if quote is None else quote.mark, now)
+            mark, iv = (None, None) if quote is None else (quote.mark, quote.iv)
+            out[symbol] = Ticker(symbol, bid, ask, reference, mark, now, iv)
         return out
 
     def fetch_funding_rates(self, symbols: Sequence[str]) -> dict[str, tuple[float, float]]:
@@ -376,29 +353,7 @@ class PaperVenue:
         settlements = self.book.settle_expiries(self.feed, now)
         changed = bool(settlements) or changed
         changed = self.book.liquidate(market, now) or changed
-        for order in self.orders.values():
-            if not OrderStatus(order["status"]).is_open or order["type"] != OrderType.LIMIT.value:
-                continue
-            try:
-                bid, ask, _ = self._touch(order["symbol"], market)
-            except OrderRejectedError:
-                continue
-            price = float(order["price"])
-            at_touch = price >= bid if order["side"] == "buy" else price <= ask
-            if not at_touch:
-                continue
-            remaining = order["amount"] - order["filled"]
-            if order["reduce_only"]:
-                position = self.account.positions.get(order["symbol"])
-                remaining = min(remaining, 0.0 if position is None else abs(position.amount))
-                if remaining <= _EPS:
-                    order["status"] = OrderStatus.CANCELED.value
-                    changed = True
-                    continue
-            take = min(remaining, self.touch_depth / price)
-            self.book.execute(order, take, price, Liquidity.MAKER, price, now)
-            self.book.settle_status(order)
-            changed = True
+        changed = match_resting(self.book, lambda symbol: self._touch(symbol, market), self.touch_depth, now) or changed
         if changed:
             self._save()
         if self.on_settlement is not None:

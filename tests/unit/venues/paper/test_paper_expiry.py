@@ -82,3 +82,16 @@ def test_at_expiry_both_settle_at_the_underlyings_price_and_are_recorded_once() 
     assert FUTURE not in venue.load_markets()
     with pytest.raises(OrderRejectedError, match="not a market"):
         venue.create_order(OrderRequest("tt-x", FUTURE, Side.SELL, OrderType.MARKET, 0.1))
+
+
+def test_an_option_is_listed_bought_for_its_premium_and_reported_with_its_implied_volatility() -> None:
+    seen: list[tuple[Settlement, datetime]] = []
+    venue = _venue(Clock(EXPIRY - timedelta(days=2)), seen)
+    assert CALL in venue.load_markets()
+    state = venue.create_order(OrderRequest("tt-o", CALL, Side.BUY, OrderType.MARKET, 1.0))
+    assert state.status is OrderStatus.FILLED and state.average_price == pytest.approx(2_600.0)
+    # the premium, plus the default taker fee of 0.1 % on it (no slippage by default)
+    assert venue.account.cash == pytest.approx(50_000.0 - 2_600.0 - 2.6)
+    (call,) = [p for p in venue.fetch_positions() if p.symbol == CALL]
+    assert call.amount == pytest.approx(4.0) and call.liquidation_price is None and call.mark_price == 2_600.0
+    assert venue.fetch_tickers([CALL])[CALL].iv == 0.5

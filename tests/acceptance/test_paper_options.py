@@ -1,0 +1,77 @@
+"""An option in the book: ``plan`` and a paper ``run --once`` on the same files make the same delta hedge.
+
+The book (``examples/portfolio-options.toml``): 1 BTC spot, 2 long BTC calls (strike 70,000, expiring
+2026-12-25 08:00 UTC) and a 1.2 BTC short perpetual; the policy keeps the BTC delta at zero with the
+perpetual. The hedge is checked against Black-76 computed here: delta N(d1) with
+d1 = (ln(F/K) + sigma^2 T / 2) / (sigma sqrt T), F = 58,000, sigma = 0.55, T = 34 days 8 hours / 365.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from trimtab.testing.cli import run_cli
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+FILES = ("portfolio-options.toml", "policy-delta-target.toml", "market-options.json")
+
+
+def _delta_hedge_by_hand() -> float:
+    forward, strike, sigma = 58_000.0, 70_000.0, 0.55
+    years = (34 + 8 / 24) / 365.0
+    d1 = (math.log(forward / strike) + sigma * sigma * years / 2) / (sigma * math.sqrt(years))
+    delta = 0.5 * (1 + math.erf(d1 / math.sqrt(2)))
+    net = 1.0 * 58_000.0 + 2.0 * delta * 58_000.0 - 1.2 * 58_020.0  # spot + calls + the perp at its mark
+    return net / 58_020.0  # BTC of perpetual to sell
+
+
+def test_plan_and_a_paper_cycle_sell_the_same_perpetual_amount(tmp_path: Path) -> None:
+    for name in FILES:
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIMTAB_")}
+    common = ["--policy", "policy-delta-target.toml", "--format", "json"]
+    plan = run_cli(
+        "plan",
+        "--portfolio",
+        "portfolio-options.toml",
+        "--market",
+        "market-options.json",
+        *common,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert plan.returncode == 0, plan.stderr
+    planned = json.loads(plan.stdout)["trades"]
+
+    run = run_cli(
+        "run",
+        "--venue",
+        "paper",
+        "--portfolio",
+        "portfolio-options.toml",
+        "--market",
+        "market-options.json",
+        "--state",
+        f"sqlite:///{tmp_path / 'paper.db'}",
+        "--once",
+        *common,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr
+    cycle = json.loads(run.stdout.splitlines()[0])
+    assert cycle["timestamp"].startswith("2026-11-21T00:00:0"), "a fixed snapshot is valued at its own moment"
+
+    by_hand = _delta_hedge_by_hand()
+    assert by_hand == pytest.approx(0.102, abs=0.001)  # rounded to the market's 0.001 step
+    assert [(t["symbol"], t["side"], t["amount"]) for t in planned] == [("BTC/USDT:USDT", "sell", 0.102)]
+    assert [(o["symbol"], o["side"], o["amount"], o["filled"]) for o in cycle["orders"]] == [
+        ("BTC/USDT:USDT", "sell", 0.102, 0.102)
+    ]
+    assert cycle["equity"] == pytest.approx(json.loads(plan.stdout)["equity"], rel=1e-12)
