@@ -56,6 +56,17 @@ class AmbiguousOrderError(RetryableError):
         super().__init__(message)
 
 
+class AmbiguousTransferError(RetryableError):
+    """A transfer between wallets may or may not have happened (timeout, 5xx or disconnect after sending).
+
+    Resolve it by looking it up in the exchange's transfer history; never resend blindly.
+    """
+
+    def __init__(self, message: str, transfer_id: str | None = None) -> None:
+        self.transfer_id = transfer_id
+        super().__init__(message)
+
+
 class RateLimitedError(RetryableError):
     """The venue asked us to slow down; ``retry_after`` is the wait in seconds it asked for (if any)."""
 
@@ -70,6 +81,10 @@ class VenueUnavailableError(RetryableError):
 
 class OrderRejectedError(NeedsHumanError):
     """The venue (or the pre-send check) refused an order for good: insufficient funds, minimum, invalid."""
+
+
+class TransferRejectedError(NeedsHumanError):
+    """The exchange refused a transfer (insufficient balance, wallet not allowed, permission missing)."""
 
 
 class PositionModeError(NeedsHumanError):

@@ -34,10 +34,13 @@ __all__ = [
     "OrderType",
     "Side",
     "Ticker",
+    "TransferRequest",
+    "TransferState",
     "Venue",
     "VenueMarginTier",
     "VenueMarket",
     "VenuePosition",
+    "Wallet",
 ]
 
 
@@ -167,6 +170,39 @@ class VenueMarginTier:
     amount: float
     max_leverage: float | None
     currency: str
+
+
+Wallet = str
+"""A wallet of one exchange account, by ccxt's account name: ``spot``, ``linear`` (Binance USD-M),
+``inverse`` (Binance COIN-M), ``unified``..."""
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    """Move ``amount`` of ``asset`` from one wallet of the exchange to another.
+
+    ``transfer_id`` is trimtab's, journaled before the request leaves (exchanges such as Binance take no
+    client id for transfers: an ambiguous answer is resolved from the transfer history).
+    """
+
+    transfer_id: str
+    asset: str
+    amount: float
+    from_wallet: Wallet
+    to_wallet: Wallet
+
+
+@dataclass(frozen=True)
+class TransferState:
+    """A transfer as the exchange reports it; ``status`` is ``ok``, ``pending`` or ``failed``."""
+
+    exchange_id: str | None
+    asset: str
+    amount: float
+    from_wallet: Wallet
+    to_wallet: Wallet
+    status: str
+    timestamp: datetime | None
 
 
 @dataclass(frozen=True)

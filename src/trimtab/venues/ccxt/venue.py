@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeVar
 import ccxt
 
 from trimtab.errors import BadInputError, OrderRejectedError, PositionModeError, TrimtabError
-from trimtab.venues.ccxt import margin, parsing
+from trimtab.venues.ccxt import margin, parsing, transfers
 from trimtab.venues.ccxt.credentials import Credentials, RedactingLogger
 from trimtab.venues.ccxt.errors import retry_after_seconds, translate
 from trimtab.venues.ccxt.presend import amount_to_send
@@ -32,6 +32,8 @@ from trimtab.venues.ports import (
     OrderState,
     OrderType,
     Ticker,
+    TransferRequest,
+    TransferState,
     VenueMarginTier,
     VenueMarket,
     VenuePosition,
@@ -320,6 +322,27 @@ class CcxtVenue:
             raise OrderRejectedError(f"{self.name}: the venue cannot set leverage")
         value = int(leverage) if float(leverage).is_integer() else leverage
         self._ignoring_no_change("set_leverage", lambda: self._exchange.set_leverage(value, symbol))
+
+    def transfer(self, request: TransferRequest) -> TransferState:
+        """Move an asset between two wallets of this exchange account (ccxt ``transfer``); never retried.
+
+        Raises
+        ------
+        AmbiguousTransferError
+            It may have happened: look it up with :meth:`fetch_transfers` before anything else.
+        TransferRejectedError
+            The exchange refused it.
+        """
+        self._raw_markets()
+        self._limiter.acquire()
+        return transfers.send_transfer(self._exchange, request, self._translate)
+
+    def fetch_transfers(
+        self, asset: str, from_wallet: str, to_wallet: str, since: datetime | None = None
+    ) -> list[TransferState]:
+        """The exchange's transfers of ``asset`` from one wallet to another since a moment."""
+        self._raw_markets()
+        return transfers.transfer_history(self._exchange, asset, from_wallet, to_wallet, since, self._read)
 
     def close(self) -> None:
         closer = getattr(self._exchange, "close", None)
