@@ -1,6 +1,6 @@
 """``trimtab data``: list, import and download market history in the data folder's layout.
 
-Heavy modules (numpy, pyarrow, ccxt, rich) are imported inside the commands so ``trimtab --help`` stays fast.
+Heavy modules (numpy, ccxt, rich) are imported inside the commands so ``trimtab --help`` stays fast.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ the chosen timeframe, within ``[start, end]``. Missing candles are reported in `
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import reduce
 from pathlib import Path
@@ -71,7 +71,6 @@ class FundingSeries:
         return int(np.median(np.diff(self.times))) // NS_PER_SECOND
 
 
-@dataclass(frozen=True, eq=False)
 class MarketHistory:
     """Aligned history for a set of assets, priced in ``quote``.
 
@@ -81,24 +80,86 @@ class MarketHistory:
     ``funding``, ``marks`` and ``implied_vol`` are raw series on their own grids, kept from the last row
     at or before the first bar through the last bar's close; ``perp_close`` is aligned to ``timestamps``
     (NaN where the perpetual has no candle).
+
+    ``high``, ``low`` and ``volume`` cost nothing until read: :func:`load_history` hands over a
+    ``columns`` function that aligns one of them on first reading (a spot-only fast-path backtest reads
+    only the closes). Built without them and without ``columns``, the highs and lows are the closes and
+    the volume is zero.
     """
 
-    timeframe: str
-    assets: tuple[str, ...]
-    timestamps: np.ndarray
-    close: np.ndarray
-    high: np.ndarray
-    low: np.ndarray
-    volume: np.ndarray
-    funding: dict[str, FundingSeries] = field(default_factory=dict)
-    marks: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    perp_close: dict[str, np.ndarray] = field(default_factory=dict)
-    implied_vol: tuple[np.ndarray, np.ndarray] | None = None
-    quote: str = "USDT"
-    gaps: list[str] = field(default_factory=list)
-    coverage: dict[str, tuple[int, int]] = field(default_factory=dict)
-    """Each priced asset's first and last bar open time (int64 ns) in its whole file, before any window:
-    what says which asset's history limits the shared bars."""
+    def __init__(
+        self,
+        *,
+        timeframe: str,
+        assets: tuple[str, ...],
+        timestamps: np.ndarray,
+        close: np.ndarray,
+        high: np.ndarray | None = None,
+        low: np.ndarray | None = None,
+        volume: np.ndarray | None = None,
+        funding: dict[str, FundingSeries] | None = None,
+        marks: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+        perp_close: dict[str, np.ndarray] | None = None,
+        implied_vol: tuple[np.ndarray, np.ndarray] | None = None,
+        quote: str = "USDT",
+        gaps: list[str] | None = None,
+        coverage: dict[str, tuple[int, int]] | None = None,
+        columns: Callable[[str], np.ndarray] | None = None,
+    ) -> None:
+        self.timeframe = timeframe
+        self.assets = assets
+        self.timestamps = timestamps
+        self.close = close
+        self.funding = funding if funding is not None else {}
+        self.marks = marks if marks is not None else {}
+        self.perp_close = perp_close if perp_close is not None else {}
+        self.implied_vol = implied_vol
+        self.quote = quote
+        self.gaps = gaps if gaps is not None else []
+        # each priced asset's first and last bar open time (int64 ns) in its whole file, before any
+        # window: what says which asset's history limits the shared bars
+        self.coverage = coverage if coverage is not None else {}
+        self._columns = columns
+        self._loaded: dict[str, np.ndarray] = {}
+        for name, given in (("high", high), ("low", low), ("volume", volume)):
+            if given is not None:
+                self._loaded[name] = given
+
+    def _column(self, name: str) -> np.ndarray:
+        if name not in self._loaded:
+            if self._columns is not None:
+                self._loaded[name] = self._columns(name)
+            elif name == "volume":
+                self._loaded[name] = np.zeros(self.close.shape)
+            else:
+                self._loaded[name] = self.close
+        return self._loaded[name]
+
+    @property
+    def high(self) -> np.ndarray:
+        """Bar highs, (T, N); aligned on first reading."""
+        return self._column("high")
+
+    @property
+    def low(self) -> np.ndarray:
+        """Bar lows, (T, N); aligned on first reading."""
+        return self._column("low")
+
+    @property
+    def volume(self) -> np.ndarray:
+        """Bar volumes in the base asset, (T, N); aligned on first reading."""
+        return self._column("volume")
+
+    def __getstate__(self) -> dict[str, object]:
+        """Every column aligned, so that a history can cross a process boundary (Ray, a process pool)."""
+        for name in ("high", "low", "volume"):
+            self._column(name)
+        state = dict(self.__dict__)
+        state["_columns"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
 
     @property
     def bar_seconds(self) -> int:
@@ -224,7 +285,7 @@ def load_history(
             seconds = timeframe_seconds(chosen)
             gaps += describe_gaps(f"{asset} {chosen}", find_gaps(table.times, seconds), seconds)
 
-    shared = reduce(np.intersect1d, [table.times for table in tables.values()])
+    shared = reduce(_sorted_intersection, [table.times for table in tables.values()])
     if shared.shape[0] == 0:
         window = _window_text(start, end)
         spans = "; ".join(
@@ -235,18 +296,8 @@ def load_history(
         )
     timestamps = np.ascontiguousarray(shared, dtype=np.int64)
 
-    shape = (timestamps.shape[0], len(ordered))
-    close, high, low = np.ones(shape), np.ones(shape), np.ones(shape)
-    volume = np.zeros(shape)
-    for column, asset in enumerate(ordered):
-        if asset == quote:
-            continue
-        table = tables[asset]
-        rows = np.searchsorted(table.times, timestamps)
-        close[:, column] = table.column("close")[rows]
-        high[:, column] = table.column("high")[rows]
-        low[:, column] = table.column("low")[rows]
-        volume[:, column] = table.column("volume")[rows]
+    aligned_columns = _Aligner(ordered, quote, tables, timestamps)
+    close = aligned_columns("close")
 
     window_first, window_last = int(timestamps[0]), int(timestamps[-1]) + step_ns
     funding: dict[str, FundingSeries] = {}
@@ -273,10 +324,8 @@ def load_history(
         timeframe=chosen,
         assets=ordered,
         timestamps=timestamps,
-        close=np.ascontiguousarray(close),
-        high=np.ascontiguousarray(high),
-        low=np.ascontiguousarray(low),
-        volume=np.ascontiguousarray(volume),
+        close=close,
+        columns=aligned_columns,
         funding=funding,
         marks=marks,
         perp_close=perp_close,
@@ -285,6 +334,45 @@ def load_history(
         gaps=gaps,
         coverage=coverage,
     )
+
+
+def _sorted_intersection(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The values in both strictly increasing arrays, in order (a binary search, no sort)."""
+    at = np.searchsorted(second, first)
+    found = at < second.shape[0]
+    found[found] = second[at[found]] == first[found]
+    shared: np.ndarray = first[found]
+    return shared
+
+
+class _Aligner:
+    """Builds one aligned (T, N) column of the spot tables on demand (``close``, ``high``...)."""
+
+    def __init__(self, assets: tuple[str, ...], quote: str, tables: dict[str, Table], timestamps: np.ndarray) -> None:
+        self.assets = assets
+        self.quote = quote
+        self.tables = tables
+        self.rows = {asset: _rows_of(table.times, timestamps) for asset, table in tables.items()}
+        self.count = timestamps.shape[0]
+
+    def __call__(self, name: str) -> np.ndarray:
+        out = np.empty((self.count, len(self.assets)))
+        for column, asset in enumerate(self.assets):
+            if asset == self.quote:
+                out[:, column] = 0.0 if name == "volume" else 1.0
+                continue
+            rows = self.rows[asset]
+            values = self.tables[asset].column(name)
+            out[:, column] = values[rows] if isinstance(rows, np.ndarray) else values[rows[0] : rows[1]]
+        return out
+
+
+def _rows_of(times: np.ndarray, wanted: np.ndarray) -> np.ndarray | tuple[int, int]:
+    """Where ``wanted`` lies in ``times``: a range ``(first, last)`` when it is one run of rows, else indexes."""
+    rows = np.searchsorted(times, wanted)
+    if rows.shape[0] and int(rows[-1]) - int(rows[0]) == rows.shape[0] - 1:
+        return int(rows[0]), int(rows[-1]) + 1
+    return rows
 
 
 def _choose_timeframe(files: list[DataFile], assets: list[str], quote: str, timeframe: str | None) -> str:
