@@ -88,3 +88,30 @@ def _ccxt_harness(exchange_id: str, perp: bool) -> VenueFactory:
 
 # ``binance`` lists spot and USD-M markets (it loads both), so one venue covers both halves of the contract.
 register_venue("ccxt-binance")(_ccxt_harness("binance", perp=True))
+
+
+@register_venue("ccxt-book")
+@contextmanager
+def _book_harness(tmp_path: Path) -> Iterator[VenueHarness]:
+    """The Binance spot wallet and the USD-M wallet, one connection each, as one book."""
+    from trimtab.testing.fixtures import CANARY_API_KEY, make_ccxt_venue
+    from trimtab.venues.book import AccountBook, BookAccount
+
+    with FakeExchange(api_key=CANARY_API_KEY) as fake:
+        book = AccountBook(
+            "binance",
+            [
+                BookAccount("binance-spot", "binance", "spot", make_ccxt_venue(fake, "binance")),
+                BookAccount("binance-usdm", "binance", "linear", make_ccxt_venue(fake, "binanceusdm")),
+            ],
+        )
+        try:
+            yield VenueHarness(
+                venue=book,
+                spot_symbol="BTC/USDT",
+                perp_symbol="BTC/USDT:USDT",
+                fill_resting=fake.fill,
+                set_price=fake.set_price,
+            )
+        finally:
+            book.close()

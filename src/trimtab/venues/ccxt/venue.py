@@ -13,14 +13,14 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any, Literal, TypeVar
 
 import ccxt
 
 from trimtab.errors import BadInputError, OrderRejectedError, PositionModeError, TrimtabError
-from trimtab.venues.ccxt import margin, parsing, transfers
+from trimtab.venues.ccxt import margin, market_reads, parsing, transfers
 from trimtab.venues.ccxt.credentials import Credentials, RedactingLogger
 from trimtab.venues.ccxt.errors import retry_after_seconds, translate
 from trimtab.venues.ccxt.presend import amount_to_send
@@ -41,7 +41,6 @@ from trimtab.venues.ports import (
 
 T = TypeVar("T")
 PositionMode = Literal["one-way", "hedge"]
-DEFAULT_FUNDING_INTERVAL_HOURS = 8.0
 
 
 def _type_params(kind: str, sub_type: Any) -> dict[str, Any]:
@@ -138,51 +137,14 @@ class CcxtVenue:
         return margin.read_margin_tiers(self._exchange, self._raw_markets(), symbols, self._read)
 
     def fetch_tickers(self, symbols: Sequence[str]) -> dict[str, Ticker]:
-        result: dict[str, Ticker] = {}
-        now = datetime.now(UTC)
-        for group in self._groups(symbols):
-            tickers = self._read("fetch_tickers", partial(self._exchange.fetch_tickers, group))
-            if any(not (tickers.get(s) or {}).get("bid") for s in group) and self._exchange.has.get("fetchBidsAsks"):
-                books = self._read("fetch_bids_asks", partial(self._exchange.fetch_bids_asks, group))
-                for symbol in group:
-                    book = books.get(symbol) or {}
-                    tickers.setdefault(symbol, {"symbol": symbol}).update(
-                        {"bid": book.get("bid"), "ask": book.get("ask")}
-                    )
-            marks: dict[str, Any] = {}
-            if self._raw_markets()[group[0]].get("contract") and self._exchange.has.get("fetchMarkPrices"):
-                marks = self._read("fetch_mark_prices", partial(self._exchange.fetch_mark_prices, group))
-            for symbol in group:
-                if symbol in tickers:
-                    mark = parsing.number((marks.get(symbol) or {}).get("markPrice"))
-                    result[symbol] = parsing.parse_ticker({**tickers[symbol], "symbol": symbol}, mark=mark, now=now)
-        return result
+        groups = self._groups(symbols)
+        return market_reads.read_tickers(self._exchange, groups, self._raw_markets(), self._read)
 
     def fetch_funding_rates(self, symbols: Sequence[str]) -> dict[str, tuple[float, float]]:
         wanted = [s for s in symbols if self._raw_markets().get(s, {}).get("swap")]
-        if not wanted or not self._exchange.has.get("fetchFundingRates"):
+        if not wanted:
             return {}
-        rates: dict[str, Any] = {}
-        for group in self._groups(wanted):
-            rates.update(self._read("fetch_funding_rates", partial(self._exchange.fetch_funding_rates, group)))
-        intervals: dict[str, Any] = {}
-        if any(parsing.funding_interval_hours(rates.get(s)) is None for s in wanted) and self._exchange.has.get(
-            "fetchFundingIntervals"
-        ):
-            intervals = self._read("fetch_funding_intervals", lambda: self._exchange.fetch_funding_intervals(wanted))
-        result = {}
-        for symbol in wanted:
-            entry = rates.get(symbol)
-            rate = parsing.number((entry or {}).get("fundingRate"))
-            if rate is None:
-                continue
-            hours = (
-                parsing.funding_interval_hours(entry)
-                or parsing.funding_interval_hours(intervals.get(symbol))
-                or DEFAULT_FUNDING_INTERVAL_HOURS
-            )
-            result[symbol] = (rate, hours)
-        return result
+        return market_reads.read_funding(self._exchange, self._groups(wanted), self._read)
 
     # ------------------------------------------------------------------ orders
     def create_order(self, request: OrderRequest) -> OrderState:

@@ -1,0 +1,83 @@
+"""Binance's spot, USD-M and COIN-M wallets, one ccxt connection each, as one book (against the fake)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from trimtab.domain import Side
+from trimtab.errors import OrderRejectedError, TransferRejectedError
+from trimtab.testing.fake_exchange import FakeExchange
+from trimtab.testing.fixtures import make_ccxt_venue
+from trimtab.venues.book import AccountBook, BookAccount, wallet_for
+from trimtab.venues.ports import OrderRequest, OrderType
+
+
+@pytest.fixture
+def book(fake_exchange: FakeExchange) -> Iterator[AccountBook]:
+    accounts = [
+        BookAccount(name, "binance", wallet_for(cls, kind), make_ccxt_venue(fake_exchange, cls))
+        for name, cls, kind in (
+            ("binance-spot", "binance", "spot"),
+            ("binance-usdm", "binanceusdm", "derivatives"),
+            ("binance-coinm", "binancecoinm", "derivatives"),
+        )
+    ]
+    built = AccountBook("binance", accounts)
+    yield built
+    built.close()
+
+
+def test_each_symbol_is_traded_by_its_own_account(book: AccountBook) -> None:
+    markets = book.load_markets()
+    assert {"BTC/USDT", "BTC/USDT:USDT", "BTC/USD:BTC"} <= set(markets)
+    assert book.account_of("BTC/USDT").name == "binance-spot"
+    assert book.account_of("BTC/USDT:USDT").name == "binance-usdm"
+    assert book.account_of("BTC/USD:BTC").name == "binance-coinm"
+    assert markets["BTC/USD:BTC"].rules.contract_size == 100.0
+
+
+def test_every_wallet_is_seen_separately_and_in_the_total(book: AccountBook) -> None:
+    # the fake's wallets: spot 100,000 USDT + 1 BTC + 10 ETH; USD-M 50,000 USDT; COIN-M 0.5 BTC
+    assert book.account_balances() == {
+        "binance-spot": {"USDT": 100_000.0, "BTC": 1.0, "ETH": 10.0},
+        "binance-usdm": {"USDT": 50_000.0},
+        "binance-coinm": {"BTC": 0.5},
+    }
+    assert book.fetch_balances() == {"USDT": 150_000.0, "BTC": 1.5, "ETH": 10.0}
+    # one book: 150,000 USDT + 1.5 BTC x 60,000 + 10 ETH x 3,000 = 270,000 (the USD-M wallet included)
+    total = 150_000.0 + 1.5 * 60_000.0 + 10 * 3_000.0
+    assert total == 270_000.0
+
+
+def test_positions_stay_with_their_account_and_inverse_ones_in_contracts(
+    book: AccountBook, fake_exchange: FakeExchange
+) -> None:
+    book.create_order(OrderRequest("tt-b-1", "BTC/USDT:USDT", Side.SELL, OrderType.MARKET, 0.2))
+    book.create_order(OrderRequest("tt-b-2", "BTC/USD:BTC", Side.SELL, OrderType.MARKET, 3.0))
+    positions = book.account_positions()
+    assert [(p.symbol, p.amount) for p in positions["binance-usdm"]] == [("BTC/USDT:USDT", pytest.approx(-0.2))]
+    (coin,) = positions["binance-coinm"]
+    assert (coin.symbol, coin.amount, coin.leverage) == ("BTC/USD:BTC", -3.0, 20.0)  # contracts, the account's 20x
+    assert positions["binance-spot"] == []
+    assert fake_exchange.engine.positions["BTCUSD_PERP"].amount == -3.0
+    # COIN-M margin and PnL are in BTC: a 300 USD short can lose at most 300 / 59,994 = 0.005 BTC however high
+    # the price goes, less than the 0.5 BTC wallet, so it has no liquidation price (Binance answers "0")
+    assert coin.liquidation_price is None
+    assert {o.client_order_id for o in book.fetch_open_orders()} == set()
+
+
+def test_a_transfer_between_accounts_names_binances_wallets(book: AccountBook, fake_exchange: FakeExchange) -> None:
+    request = book.transfer_request("tt-t-1", "USDT", 2_000.0, "binance-spot", "binance-usdm")
+    assert (request.from_wallet, request.to_wallet) == ("spot", "linear")
+    book.transfer_venue("binance").transfer(request)
+    assert book.account_balances()["binance-usdm"] == {"USDT": 52_000.0}
+    assert fake_exchange.engine.transfers[-1].type == "MAIN_UMFUTURE"
+    with pytest.raises(TransferRejectedError):
+        book.transfer_venue("bybit")
+
+
+def test_a_symbol_no_account_trades_is_refused(book: AccountBook) -> None:
+    with pytest.raises(OrderRejectedError, match="no account"):
+        book.create_order(OrderRequest("tt-b-3", "SOL/USDT", Side.BUY, OrderType.MARKET, 1.0))
