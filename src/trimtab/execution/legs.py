@@ -52,6 +52,9 @@ def legs_from_trades(trades: Sequence[Trade], positions: Mapping[str, float]) ->
         Numbered in execution order (reductions and sells first).
     """
     raw: list[Leg] = []
+    # Each trade moves the position the next one on the same symbol starts from (a plan may close a long and
+    # then open a short with two trades): a second trade must not "close" what the first already closed.
+    positions = dict(positions)
     for trade in trades:
         derivative = trade.instrument.value != "spot"
         if not derivative:
@@ -59,6 +62,7 @@ def legs_from_trades(trades: Sequence[Trade], positions: Mapping[str, float]) ->
             continue
         held = positions.get(trade.symbol, 0.0)
         delta = trade.signed_amount()
+        positions[trade.symbol] = held + delta
         if held * delta < 0:
             closing = min(abs(delta), abs(held))
             raw.append(Leg(0, trade.class_name, trade.symbol, trade.side, closing, trade.price, True, True))
