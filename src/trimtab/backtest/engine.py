@@ -48,6 +48,7 @@ from trimtab.backtest.trades import TradeRecorder
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan
+from trimtab.domain.portfolio import Portfolio
 from trimtab.feed.history import MarketHistory
 from trimtab.feed.table import NS_PER_SECOND, to_ns
 from trimtab.policy.config import BetaNeutralStrategy, Policy
@@ -123,6 +124,25 @@ def run_backtest(
             progress(replay.times.shape[0], replay.times.shape[0])
         return result
     return _EventRun(replay, capital, models, progress, guards).run()
+
+
+def starting_point(
+    policy: Policy,
+    history: MarketHistory,
+    *,
+    capital: float = 100_000.0,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    models: RealityModels | None = None,
+) -> tuple[Portfolio, SessionState]:
+    """The account and the session's state right after the initial purchase at the first bar's close.
+
+    A paper replay that starts from these follows the event engine bar for bar (the engine's own first step).
+    """
+    replay = prepare(policy, history, start, end)
+    run = _EventRun(replay, capital, models or RealityModels.from_costs(policy.costs), None)
+    run._initial_purchase()
+    return run.account.to_portfolio(), run.session.state
 
 
 class _EventRun:
