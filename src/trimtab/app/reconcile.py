@@ -7,12 +7,16 @@ At start-up and at the top of every cycle:
    always recomputed from actual holdings, never resumed;
 3. an order at the venue that carries trimtab's prefix but has no journal row (a journal restored from an
    old backup) is journaled, then cancelled; orders without the prefix are left alone;
-4. the cycle trades only when no order is left unresolved ("converged").
+4. an order the journal calls final whose fills do not add up (``filled`` short of its amount, or of what
+   the venue reported filled: fills lost by an older version, or a trade list that failed) is read again,
+   answer and trades journaled together, and counts as unresolved until they add up;
+5. the cycle trades only when no order is left unresolved ("converged").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -97,6 +101,7 @@ def reconcile(tracker: OrderTracker, journal: Journal, clock: Callable[[], datet
             result.resolved.append(order.client_order_id)
         else:
             result.unresolved.append(order.client_order_id)
+    _settle(tracker, journal, result)
     if result.unresolved:
         journal.add_decision(
             timestamp=clock(),
@@ -106,3 +111,18 @@ def reconcile(tracker: OrderTracker, journal: Journal, clock: Callable[[], datet
             payload={"orders": result.unresolved},
         )
     return result
+
+
+def _settle(tracker: OrderTracker, journal: Journal, result: Reconciliation) -> None:
+    """Read again every final order whose journaled fills fall short; those still short stay unresolved."""
+    short = journal.unsettled_orders()
+    for order in short:
+        with suppress(RetryableError):  # still short: unresolved below, read again next cycle
+            tracker.settle(order.client_order_id)
+    still = {order.client_order_id for order in journal.unsettled_orders()}
+    for order in short:
+        current = journal.order(order.client_order_id) or order
+        if order.client_order_id in still or current.status not in FINAL_STATUSES:
+            result.unresolved.append(order.client_order_id)
+        else:
+            result.resolved.append(order.client_order_id)

@@ -90,6 +90,14 @@ class RunSetup:
     config: ExecutionConfig = field(default_factory=ExecutionConfig)
     signals: StopSignals | None = None
     """SIGTERM/SIGINT turned into a stop request: no order after it, and waits within the cycle end early."""
+    lease: Callable[[], str | None] | None = None
+    """Why the run may not trade now as far as its journal lease goes (lost, journal replaced), or None."""
+
+    def stopping(self) -> str | None:
+        """Why no further order may leave: a stop signal or the lease; None while the run may trade."""
+        if self.signals is not None and (reason := self.signals.stopping()) is not None:
+            return reason
+        return self.lease() if self.lease is not None else None
 
 
 @dataclass
@@ -189,7 +197,7 @@ def build_run(policy: Policy, store: Store, setup: RunSetup) -> Run:
         sleep=_wall_sleep(setup),
         dry_run=setup.dry_run,
         approver=setup.approver,
-        stopping=setup.signals.stopping if setup.signals is not None else None,
+        stopping=setup.stopping,
     )
     return Run(loop, venue, None, wall_clock, state)
 
@@ -251,7 +259,7 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
         dry_run=setup.dry_run,
         approver=setup.approver,
         volatility=replay.realised_volatility if replay is not None else None,
-        stopping=setup.signals.stopping if setup.signals is not None else None,
+        stopping=setup.stopping,
     )
     if replay is not None and loop.estimator.horizon is not None:
         loop.estimator.seed(_bars_before(replay, loop.estimator.horizon))

@@ -107,10 +107,11 @@ def run_command(
     from trimtab.app.lifecycle import StopSignals
     from trimtab.app.lock import InstanceLock
     from trimtab.app.logs import configure_logging
+    from trimtab.app.supervisor import CycleSupervisor
     from trimtab.app.wiring import RunSetup, build_run, check_setup
     from trimtab.execution.config import load_execution_config
     from trimtab.loaders.policy import load_policy
-    from trimtab.storage import default_state_url, describe_url, open_store
+    from trimtab.storage import default_state_url, open_store
 
     configure_logging()
     loaded_policy = load_policy(policy)
@@ -140,12 +141,31 @@ def run_command(
         config=exec_config,
     )
     check_setup(setup, state_url, loaded_policy)
-    store = open_store(state_url)
+    # SQLite: the file lock comes first, so a refused second run creates and writes nothing.
+    file_lock = _claim_journal_file(state_url)
+    try:
+        store = open_store(state_url)
+    except BaseException:
+        if file_lock is not None:
+            file_lock.release()
+        raise
     total = 1 if once else run.cycles
     stop = StopSignals()
     setup.signals = stop
-    with InstanceLock(store, name=f"run:{venue}:{describe_url(state_url)}"):
+    lease = InstanceLock(store, name=f"run:{venue}", lease_s=exec_config.lock_lease_s)
+    if file_lock is not None:
+        lease.adopt_file_lock(file_lock)
+    setup.lease = lease.stopping
+    try:
+        lease.acquire()
+    except BaseException:
+        lease.release()
+        store.close()
+        raise
+    wired = None
+    try:
         wired = build_run(loaded_policy, store, setup)
+        supervisor = CycleSupervisor(wired.loop, lease, stop.sleep)
         if hub is not None:
             hub.start()
         done = 0
@@ -153,12 +173,14 @@ def run_command(
         try:
             while (total is None or done < total) and stop.received is None:
                 try:
-                    result = wired.loop.cycle()
+                    result = supervisor.cycle()
                 except Exception as error:
                     if hub is not None:
                         hub.notify("error", f"the run stopped: {type(error).__name__}: {error}")
                     raise
                 done += 1
+                if result is None:
+                    continue  # the journal could not be reached: the supervisor said so and waited
                 if hub is not None:
                     hub.publish_cycle(result.to_json())
                 if output_format == "json":
@@ -174,16 +196,32 @@ def run_command(
                     stop.sleep(interval)
         finally:
             stop.restore()
-            wired.venue.close()
-            store.close()
             if hub is not None:
                 hub.flush(timeout=5.0)
                 hub.close()
+    finally:
+        if wired is not None:
+            wired.venue.close()
+        lease.release()
+        store.close()
     if stop.received is not None:
         sys.stderr.write(f"trimtab: stopped by {stop.received.name} after {done} cycle(s); the journal is released\n")
         if stop.exit_status:
             # Not typer.Exit: the entry point runs click outside standalone mode, where it returns the status.
             raise SystemExit(stop.exit_status)
+
+
+def _claim_journal_file(state_url: str) -> Any:
+    """The file lock of a SQLite journal, taken before the journal is opened (None for other databases)."""
+    from trimtab.app.lock import FileLock, sqlite_journal
+    from trimtab.storage import describe_url
+
+    path = sqlite_journal(state_url)
+    if path is None:
+        return None
+    lock = FileLock(path)
+    lock.acquire(describe_url(state_url))
+    return lock
 
 
 def _text_line(result: dict[str, Any]) -> str:

@@ -55,6 +55,8 @@ class ExecutionConfig(StrictModel):
     liquidation_buffer: float = Field(default=0.10, ge=0, lt=1)
     deleverage_fraction: float = Field(default=0.5, gt=0, le=1)
     funding_switch: bool = True
+    lock_lease_s: float = Field(default=30.0, ge=1.0, le=600.0)
+    """How long the run's lease on its journal outlives its last renewal (renewed every fifth of it)."""
 
 
 def load_execution_config(path: Path | str | None) -> ExecutionConfig:

@@ -7,6 +7,8 @@ flushed or rolled back: exactly what a power cut or an OOM kill does. Points:
 * ``after_accept``: the venue accepted the order, its answer is not saved.
 * ``between_legs``: one leg of the plan is done, the next has not started.
 * ``after_fill``: a fill is journaled, the order's final state is not.
+* ``fills_read``: the venue's answer and the order's trades are read, nothing of them is journaled yet.
+* ``mid_create``: a new journal's schema is half created (the first start).
 
 Unset (the normal case) it costs one dictionary lookup.
 """

@@ -6,8 +6,11 @@
 * :meth:`OrderTracker.resolve` looks an order up by client id, then among open orders, then among recent
   fills. "Not found" counts as a miss; only after ``lost_after_misses`` misses spread over at least
   ``lost_after_s`` seconds, and a last targeted query, is the order declared ``lost``.
-* :meth:`OrderTracker.sync_fills` applies the venue's fills of an order to the journal, each trade id once;
-  an order the venue calls final keeps an open status in the journal until its fills have all arrived.
+* :meth:`OrderTracker.record` journals the venue's answer and the order's fills in one transaction, each
+  trade id once; an order the venue calls final keeps an open status in the journal until its fills have
+  all arrived, so a kill, a 5xx on the trade list or a lagging feed never leaves a final order without fills.
+* :meth:`OrderTracker.settle` reads again a final order whose journaled fills do not add up (reconciliation
+  asks for it at start and every cycle).
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from datetime import datetime, timedelta
 from trimtab.errors import AmbiguousOrderError, OrderRejectedError, RetryableError
 from trimtab.execution.config import ExecutionConfig
 from trimtab.execution.crash import crash_point
-from trimtab.storage.journal import FINAL_STATUSES, Journal, OrderRecord
-from trimtab.venues.ports import OrderRequest, OrderState, Venue
+from trimtab.storage.journal import FINAL_STATUSES, Journal, NewFill, OrderRecord
+from trimtab.venues.ports import OrderRequest, OrderState, OrderStatus, Venue
 
 log = logging.getLogger("trimtab.orders")
 FILL_LOOKBACK = timedelta(minutes=10)
@@ -105,48 +108,72 @@ class OrderTracker:
 
     # -- following -----------------------------------------------------------------------------------
     def record(self, state: OrderState) -> OrderRecord:
-        """Save what the venue says of an order and apply its fills."""
-        order = self.journal.update_order(
-            state.client_order_id,
+        """Save what the venue says of an order together with its fills, in one transaction.
+
+        The trades are read first; a final status is journaled only with the fills that add up to what the
+        venue reports filled. When the trade list cannot be read (a 5xx, a clock error) or lags, the order
+        keeps an open status and the next lookup (or reconciliation) reads its trades again: a fill is never
+        lost behind a final status.
+        """
+        order = self.journal.order(state.client_order_id)
+        if order is None:
+            raise KeyError(state.client_order_id)
+        venue_filled = max(state.filled, state.amount) if state.status is OrderStatus.FILLED else state.filled
+        error = ""
+        try:
+            fills = self._venue_fills(order, state.exchange_order_id)
+        except RetryableError as failure:
+            if venue_filled <= order.filled + _EPS * max(1.0, order.amount):
+                fills = []  # nothing to read: the journal already has every fill the venue counts
+            else:
+                fills, error = [], f"trades not read yet: {failure}"
+                log.warning(
+                    "order %s: %s", order.client_order_id, error, extra={"client_order_id": order.client_order_id}
+                )
+        crash_point("fills_read")
+        current, new = self.journal.settle_order(
+            order.client_order_id,
             self.clock(),
+            venue=self.venue_name,
+            fills=fills,
             status=state.status.value,
+            open_status="partially_filled" if venue_filled > 0 else "open",
+            venue_filled=venue_filled,
             venue_order_id=state.exchange_order_id,
             misses=0,
             first_miss_at=None,
+            **({"last_error": error} if error else {}),
         )
-        return self.sync_fills(order, state)
-
-    def sync_fills(self, order: OrderRecord, state: OrderState | None = None) -> OrderRecord:
-        """Apply the venue's fills of ``order``; keep it open while the venue reports more filled than seen."""
-        since = order.created_at - FILL_LOOKBACK
-        for fill in self.venue.fetch_fills(order.symbol, since):
-            mine = fill.client_order_id == order.client_order_id or (
-                order.venue_order_id is not None and fill.exchange_order_id == order.venue_order_id
-            )
-            if not mine:
-                continue
-            applied = self.journal.apply_fill(
-                venue=self.venue_name,
-                trade_id=fill.trade_id,
-                client_order_id=order.client_order_id,
-                amount=fill.amount,
-                price=fill.price,
-                fee=fill.fee,
-                fee_currency=fill.fee_currency or "",
-                timestamp=fill.timestamp,
-            )
-            if applied:
-                crash_point("after_fill")
-        current = self.journal.order(order.client_order_id)
-        assert current is not None
-        if (
-            state is not None
-            and state.status.is_final
-            and state.filled > current.filled + _EPS * max(1.0, state.amount)
-        ):
-            # The venue counts fills the trade list does not show yet (a lagging feed): not settled.
-            current = self.journal.update_order(current.client_order_id, self.clock(), status="partially_filled")
+        if new:
+            crash_point("after_fill")
         return current
+
+    def sync_fills(self, order: OrderRecord) -> tuple[OrderRecord, int]:
+        """Apply the venue's fills of ``order`` that the journal lacks; its status is left as it is."""
+        fills = self._venue_fills(order, order.venue_order_id)
+        return self.journal.settle_order(
+            order.client_order_id,
+            self.clock(),
+            venue=self.venue_name,
+            fills=fills,
+            status=order.status,
+            open_status=order.status,
+            venue_filled=order.venue_filled,
+        )
+
+    def _venue_fills(self, order: OrderRecord, exchange_order_id: str | None) -> list[NewFill]:
+        """The venue's trades of ``order`` (matched by client id or exchange id) the journal does not have."""
+        known = {fill.trade_id for fill in self.journal.fills(order.client_order_id)}
+        since = order.created_at - FILL_LOOKBACK
+        return [
+            NewFill(fill.trade_id, fill.amount, fill.price, fill.fee, fill.fee_currency or "", fill.timestamp)
+            for fill in self.venue.fetch_fills(order.symbol, since)
+            if fill.trade_id not in known
+            and (
+                fill.client_order_id == order.client_order_id
+                or (exchange_order_id is not None and fill.exchange_order_id == exchange_order_id)
+            )
+        ]
 
     def resolve(self, client_order_id: str) -> OrderRecord:
         """Find an order by client id, then among open orders, then among fills; count a miss otherwise."""
@@ -158,12 +185,24 @@ class OrderTracker:
         state = self._lookup(order)
         if state is not None:
             return self.record(state)
-        synced = self.sync_fills(order)
-        if synced.filled > order.filled or self._has_fills(synced):
+        synced, _ = self.sync_fills(order)
+        if synced.filled > 0:
             # Fills prove the order existed even though the venue no longer lists it.
             status = "filled" if synced.filled >= synced.amount * (1 - 1e-9) else "partially_filled"
             return self.journal.update_order(client_order_id, self.clock(), status=status, misses=0)
         return self._miss(order)
+
+    def settle(self, client_order_id: str) -> OrderRecord:
+        """Read again an order the journal calls final whose fills do not add up (see
+        :meth:`Journal.unsettled_orders`): the venue's answer and trades, journaled together."""
+        order = self.journal.order(client_order_id)
+        if order is None:
+            raise KeyError(client_order_id)
+        state = self._lookup(order)
+        if state is not None:
+            return self.record(state)
+        synced, _ = self.sync_fills(order)
+        return synced
 
     def resolve_now(self, client_order_id: str) -> OrderRecord:
         """Resolve with bounded retries and backoff (right after an ambiguous create)."""
@@ -214,9 +253,6 @@ class OrderTracker:
             if open_order.client_order_id == order.client_order_id:
                 return open_order
         return None
-
-    def _has_fills(self, order: OrderRecord) -> bool:
-        return bool(self.journal.fills(order.client_order_id))
 
     def _miss(self, order: OrderRecord) -> OrderRecord:
         now = self.clock()

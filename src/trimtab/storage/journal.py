@@ -8,18 +8,18 @@ amount is refused (:class:`OverfillError`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
 from trimtab.storage.database import Store
+from trimtab.storage.fills import SETTLE_TOLERANCE, NewFill, apply_fill_row, is_short
 from trimtab.storage.models import DecisionRow, FillRow, IntentRow, OrderRow, PlanRow, SnapshotRow
 from trimtab.storage.records import (
     FINAL_STATUSES,
     OPEN_STATUSES,
-    OVERFILL_TOLERANCE,
     FillRecord,
     IntentRecord,
     OrderRecord,
@@ -35,6 +35,7 @@ __all__ = [
     "FillRecord",
     "IntentRecord",
     "Journal",
+    "NewFill",
     "OrderRecord",
     "OverfillError",
 ]
@@ -115,8 +116,8 @@ class Journal:
         algo: str,
         created_at: datetime,
     ) -> IntentRecord:
-        """Record one leg of a plan before any of its orders exists; returns it with its id."""
-        with self.store.transaction() as session:
+        """Record one leg of a plan before any of its orders exists (fenced by the run lease); returns it."""
+        with self.store.transaction(fenced=True) as session:
             row = IntentRow(
                 plan_id=plan_id,
                 leg=leg,
@@ -166,8 +167,12 @@ class Journal:
         reduce_only: bool,
         created_at: datetime,
     ) -> OrderRecord:
-        """Journal an order (status ``pending``) before its request leaves; commits on return."""
-        with self.store.transaction() as session:
+        """Journal an order (status ``pending``) before its request leaves; commits on return.
+
+        The transaction is fenced: it proves the run still holds its lease (``Store.fence``), so a run that
+        lost it journals, and therefore sends, nothing (:class:`~trimtab.app.lock.LockLostError`).
+        """
+        with self.store.transaction(fenced=True) as session:
             row = OrderRow(
                 client_order_id=client_order_id,
                 plan_id=plan_id,
@@ -256,41 +261,72 @@ class Journal:
         KeyError
             If no order has ``client_order_id``.
         """
+        fill = NewFill(trade_id, amount, price, fee, fee_currency, timestamp)
         with self.store.transaction() as session:
-            seen = session.scalars(
-                select(FillRow.id).where(FillRow.venue == venue, FillRow.trade_id == trade_id)
-            ).first()
-            if seen is not None:
-                return False
             order = session.scalars(select(OrderRow).where(OrderRow.client_order_id == client_order_id)).first()
             if order is None:
                 raise KeyError(client_order_id)
-            filled = order.filled + amount
-            if filled > order.amount * (1.0 + OVERFILL_TOLERANCE) + 1e-12:
-                raise OverfillError(
-                    f"fill {trade_id} of {amount:g} would take order {client_order_id} to {filled:g} "
-                    f"of {order.amount:g}; refused"
-                )
-            previous_value = (order.average_price or 0.0) * order.filled
-            order.filled = filled
-            order.average_price = (previous_value + amount * price) / filled if filled > 0 else None
-            order.fee = order.fee + fee
-            order.updated_at = timestamp
-            session.add(
-                FillRow(
-                    venue=venue,
-                    trade_id=trade_id,
-                    client_order_id=client_order_id,
-                    symbol=order.symbol,
-                    side=order.side,
-                    amount=amount,
-                    price=price,
-                    fee=fee,
-                    fee_currency=fee_currency,
-                    timestamp=timestamp,
-                )
-            )
-            return True
+            return apply_fill_row(session, venue, order, fill)
+
+    def settle_order(
+        self,
+        client_order_id: str,
+        now: datetime,
+        *,
+        venue: str,
+        fills: Sequence[NewFill],
+        status: str,
+        open_status: str,
+        venue_filled: float | None,
+        **changes: Any,
+    ) -> tuple[OrderRecord, int]:
+        """Apply an order's fills and its new status in one transaction: a final status never lands without
+        the fills that make it up.
+
+        ``status`` is what the venue says; when it is final but the journal's fills (these included) fall
+        short of ``venue_filled`` (the venue's trade list lags its order), ``open_status`` is written instead,
+        so the order stays followed until they arrive.
+
+        Returns
+        -------
+        tuple[OrderRecord, int]
+            The order as journaled, and how many fills were new.
+
+        Raises
+        ------
+        OverfillError
+            If a fill would take the order past its amount (the fills before it are journaled, the order is
+            left open, and the error raised once that is committed).
+        """
+        overfill: OverfillError | None = None
+        with self.store.transaction() as session:
+            order = session.scalars(select(OrderRow).where(OrderRow.client_order_id == client_order_id)).one()
+            new = 0
+            for fill in fills:
+                try:
+                    new += apply_fill_row(session, venue, order, fill)
+                except OverfillError as error:
+                    overfill = error  # the fills before it stand; the order stays open for a person to look
+                    break
+            short = venue_filled is not None and venue_filled > order.filled + SETTLE_TOLERANCE * max(1.0, order.amount)
+            final = status in FINAL_STATUSES and not short and overfill is None
+            order.status = status if final or status not in FINAL_STATUSES else open_status
+            order.venue_filled = venue_filled
+            for name, value in changes.items():
+                setattr(order, name, value)
+            order.updated_at = now
+            record = order_record(order)
+        if overfill is not None:
+            raise overfill
+        return record, new
+
+    def unsettled_orders(self) -> list[OrderRecord]:
+        """Final orders whose journaled fills do not add up to what they claim: ``filled`` short of the
+        amount, or of what the venue reported filled. Reconciliation fetches their fills again."""
+        with self.store.transaction() as session:
+            final = select(OrderRow).where(OrderRow.status.in_(FINAL_STATUSES)).order_by(OrderRow.id)
+            rows = session.scalars(final)
+            return [order_record(r) for r in rows if is_short(r)]
 
     def fills(self, client_order_id: str | None = None) -> list[FillRecord]:
         """Fills, oldest first, optionally of one order."""

@@ -81,6 +81,8 @@ class OrderRow(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    venue_filled: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """The filled amount the venue last reported; the journal's fills must add up to it before the order is final."""
 
 
 class FillRow(Base):
@@ -136,3 +138,23 @@ class StateRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LeaseRow(Base):
+    """The run lease: which process may trade on this journal, until when, and its fencing token.
+
+    ``holder`` is a random id of the holding process (None once released); ``token`` grows with every
+    acquisition, so a write fenced with an older holder is refused. ``machine`` identifies the host's kernel and
+    process namespace, so a holder found dead on this very machine need not wait for ``expires_at``.
+    """
+
+    __tablename__ = "run_leases"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    token: Mapped[int] = mapped_column(Integer)
+    pid: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+    machine: Mapped[str] = mapped_column(String(128))
+    acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -53,6 +53,7 @@ class OrderRecord:
     last_error: str
     created_at: datetime
     updated_at: datetime
+    venue_filled: float | None = None
 
     @property
     def is_open(self) -> bool:
@@ -133,6 +134,7 @@ def order_record(row: OrderRow) -> OrderRecord:
         last_error=row.last_error,
         created_at=utc(row.created_at) or datetime.min.replace(tzinfo=UTC),
         updated_at=utc(row.updated_at) or datetime.min.replace(tzinfo=UTC),
+        venue_filled=row.venue_filled,
     )
 
 

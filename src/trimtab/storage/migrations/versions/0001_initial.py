@@ -72,6 +72,9 @@ def upgrade() -> None:
         sa.Column("created_at", _TS, nullable=False),
         sa.Column("updated_at", _TS, nullable=False),
     )
+    from trimtab.execution.crash import crash_point
+
+    crash_point("mid_create")  # fault-injection tests: a first start killed halfway through the schema
     op.create_table(
         "fills",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
