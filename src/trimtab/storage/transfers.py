@@ -105,8 +105,11 @@ class TransferJournal:
         to_wallet: str,
         created_at: datetime,
     ) -> TransferRecord:
-        """Journal a transfer (status ``pending``) before its request leaves; commits on return."""
-        with self.store.transaction() as session:
+        """Journal a transfer (status ``pending``) before its request leaves; commits on return.
+
+        Fenced like an order's intent: a run that lost its lease journals, and so sends, no transfer.
+        """
+        with self.store.transaction(fenced=True) as session:
             row = TransferRow(
                 transfer_id=transfer_id,
                 plan_id=plan_id,

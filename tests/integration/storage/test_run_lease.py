@@ -124,3 +124,21 @@ def test_a_deleted_journal_file_stops_the_trading(tmp_path: Path) -> None:
             _order(Journal(store), 0)
     finally:
         lease.release()
+
+
+def test_a_transfer_is_journaled_only_while_the_lease_is_ours(url: str) -> None:
+    from trimtab.storage.transfers import TransferJournal
+
+    store = open_store(url)
+    lease = InstanceLock(store, lease_s=5)
+    lease.acquire()
+    transfers = TransferJournal(store)
+    args = {"plan_id": "p1", "exchange": "binance", "asset": "USDT", "amount": 10.0, "created_at": NOW}
+    try:
+        transfers.add(transfer_id="tt-x-1", from_wallet="spot", to_wallet="future", **args)
+        _steal(open_store(url))
+        with pytest.raises(LockLostError):
+            transfers.add(transfer_id="tt-x-2", from_wallet="spot", to_wallet="future", **args)
+        assert [t.transfer_id for t in transfers.all()] == ["tt-x-1"]
+    finally:
+        lease.release()
