@@ -46,11 +46,13 @@ from trimtab.backtest.result import BacktestResult, Benchmark, Curves, Lazy
 from trimtab.backtest.snapshots import SnapshotBuilder
 from trimtab.backtest.trades import TradeRecorder
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
+from trimtab.domain.lots import LotBook
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan
 from trimtab.domain.portfolio import Portfolio
 from trimtab.feed.history import MarketHistory
 from trimtab.feed.table import NS_PER_SECOND, to_ns
+from trimtab.planner.tax import SpotFill
 from trimtab.policy.config import BetaNeutralStrategy, Policy
 from trimtab.policy.targets import estimate_beta
 from trimtab.session import Decision, GuardSettings, RebalancingSession, SessionState
@@ -251,11 +253,12 @@ class _EventRun:
     def _initial_purchase(self) -> None:
         snapshot = self.builder.snapshot(0)
         values = self.replay.initial_values(self.capital)
+        lots = LotBook()
         for index, asset in enumerate(self.replay.assets):
             if values[index] <= 0.0:
                 continue
             reference = snapshot.prices[asset]
-            self._fill(
+            fill = self._fill(
                 0,
                 self.replay.class_names[self.replay.class_of[index]],
                 f"{asset}/{self.base}",
@@ -264,9 +267,11 @@ class _EventRun:
                 asset,
                 count=False,
             )
+            if fill is not None:
+                lots = lots.buy(asset, fill.signed_amount, fill.price, snapshot.timestamp)
         self.rebalance_bars.append(0)
         now = snapshot.timestamp
-        self.session.state = SessionState(now, now, peak_equity=self.capital, initial_equity=self.capital)
+        self.session.state = SessionState(now, now, peak_equity=self.capital, initial_equity=self.capital, lots=lots)
         self.initial_cash = self.account.cash
         self.initial_amounts = np.array([self.account.balances.get(a, 0.0) for a in self.replay.assets])
 
@@ -289,16 +294,19 @@ class _EventRun:
         decision = self.session.decide(
             self.account.to_portfolio(), snapshot, volatility=self._volatility(bar), betas=self._betas(bar)
         )
+        fills: list[SpotFill] = []
         for trade in decision.trades:
             asset = parse_symbol(trade.symbol).base
-            self._fill(bar, trade.class_name, trade.symbol, trade.signed_amount(), trade.price, asset, count=bar > 0)
+            fill = self._fill(bar, trade.class_name, trade.symbol, trade.signed_amount(), trade.price, asset, bar > 0)
+            if fill is not None:
+                fills.append(fill)
         traded = bool(decision.trades)
         if bar > 0:
             self._note(bar, decision)
             if traded and decision.triggered:
                 self.rebalance_bars.append(bar)
         equity = self._record(bar, snapshot, decision.plan, traded or bar == 0)
-        self.session.close(decision, carried_out=True, equity_after=equity, held=self.account.positions)
+        self.session.close(decision, carried_out=True, equity_after=equity, held=self.account.positions, fills=fills)
 
     def _note(self, bar: int, decision: Decision) -> None:
         """Every decision of the session as an event; a plan that traded carries its notes."""
@@ -313,7 +321,8 @@ class _EventRun:
 
     def _fill(
         self, bar: int, class_name: str, symbol: str, signed: float, reference: float, asset: str, count: bool = True
-    ) -> None:
+    ) -> SpotFill | None:
+        """Fill one order on the simulated account and log it; a spot fill is returned for the tax lots."""
         instrument = parse_symbol(symbol)
         leverage = self.policy.rebalance.hedge_leverage
         report = self.account.fill(symbol, signed, reference, bar=self._bar_conditions(bar, asset), leverage=leverage)
@@ -328,6 +337,9 @@ class _EventRun:
             report.fee,
             report.slippage,
         )
+        if instrument.kind is not InstrumentKind.SPOT or report.amount <= 0.0:
+            return None
+        return SpotFill(asset, report.amount if report.side == "buy" else -report.amount, report.price)
 
     def _settle_funding(self, bar: int, after: int, until: int) -> None:
         for symbol, position in list(self.account.positions.items()):
@@ -422,6 +434,7 @@ class _EventRun:
             capital=self.capital,
             totals=totals,
             benchmark_totals=bench_totals,
+            tax_rules=self.policy.tax_rules(),
         )
 
 

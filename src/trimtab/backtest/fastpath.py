@@ -150,6 +150,7 @@ def run_fast(replay: Replay, capital: float, models: RealityModels, config_hash:
         capital=float(capital),
         totals=totals,
         benchmark_totals=bench_totals,
+        tax_rules=replay.policy.tax_rules(),
     )
 
 

@@ -21,6 +21,8 @@ import numpy as np
 import numpy.typing as npt
 
 from trimtab.backtest.metrics import RunTotals, compute_metrics
+from trimtab.backtest.taxes import TaxRecord, tax_record
+from trimtab.domain.lots import TaxRules
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -141,8 +143,11 @@ class BacktestResult:
         fees: FloatArray | None = None,
         slippage: FloatArray | None = None,
         funding: FloatArray | None = None,
+        tax_rules: TaxRules | None = None,
     ) -> None:
         """Either ``curves`` (and ``benchmark``), possibly lazy, or the arrays one by one.
+
+        ``tax_rules`` (the policy's ``[tax]``) price the gains that the spot fills realise on their lots.
 
         The metrics are computed from the curves, ``capital`` and ``totals`` on first reading unless
         given; the benchmark's from its curve and ``benchmark_totals``.
@@ -177,6 +182,8 @@ class BacktestResult:
         self._benchmark_totals = benchmark_totals or RunTotals()
         self._metrics = metrics
         self._benchmark_metrics = benchmark_metrics
+        self._tax_rules = tax_rules
+        self._taxes: TaxRecord | None = None
 
     # -- curves, read on demand ------------------------------------------------------------------------
 
@@ -246,7 +253,15 @@ class BacktestResult:
                 curves.band_lower,
                 curves.band_upper,
             )
+            self._metrics.update(self.taxes.metrics())
         return self._metrics
+
+    @property
+    def taxes(self) -> TaxRecord:
+        """The run's tax lots: gains per year, tax and the lots open at the end (:mod:`trimtab.backtest.taxes`)."""
+        if self._taxes is None:
+            self._taxes = tax_record(self.trades, self._tax_rules)
+        return self._taxes
 
     @property
     def benchmark_metrics(self) -> dict[str, float]:
@@ -263,6 +278,8 @@ class BacktestResult:
                 curves.band_lower,
                 curves.band_upper,
             )
+            # Buy and hold never sells: it realises nothing.
+            self._benchmark_metrics.update({"tax": 0.0, "realised_gain": 0.0, "realised_loss": 0.0})
         return self._benchmark_metrics
 
     @property

@@ -13,7 +13,7 @@ every breakpoint is tried. ``carry`` gives the net gains of the plan's earlier s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -247,22 +247,42 @@ def select_lots(
     return Selection(tuple(takes), uncovered if uncovered > LOT_TOLERANCE * amount else 0.0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class LotBook:
-    """Every open lot, per asset; sales and buys give a new book (the book is a value)."""
+    """Every open lot, per asset; sales and buys give a new book (the book is a value).
 
-    lots: tuple[Lot, ...] = ()
+    Lots are kept per asset so that a sale looks only at its own asset's lots.
+    """
+
+    by_asset: Mapping[str, tuple[Lot, ...]]
+
+    def __init__(self, lots: Iterable[Lot] = ()) -> None:
+        grouped: dict[str, list[Lot]] = {}
+        for lot in lots:
+            grouped.setdefault(lot.asset, []).append(lot)
+        object.__setattr__(self, "by_asset", {asset: tuple(items) for asset, items in grouped.items()})
+
+    @classmethod
+    def _of_groups(cls, groups: Mapping[str, tuple[Lot, ...]]) -> LotBook:
+        book = cls()
+        object.__setattr__(book, "by_asset", {asset: lots for asset, lots in groups.items() if lots})
+        return book
+
+    @property
+    def lots(self) -> tuple[Lot, ...]:
+        """Every open lot, asset by asset, each asset's in the order they were recorded."""
+        return tuple(lot for lots in self.by_asset.values() for lot in lots)
 
     def of(self, asset: str) -> tuple[Lot, ...]:
         """The open lots of ``asset``, in the order they were recorded."""
-        return tuple(lot for lot in self.lots if lot.asset == asset)
+        return self.by_asset.get(asset, ())
 
     def amount(self, asset: str) -> float:
         """The amount the lots of ``asset`` cover."""
-        return sum(lot.amount for lot in self.lots if lot.asset == asset)
+        return sum(lot.amount for lot in self.of(asset))
 
     def assets(self) -> set[str]:
-        return {lot.asset for lot in self.lots}
+        return set(self.by_asset)
 
     def select(
         self,
@@ -297,9 +317,9 @@ class LotBook:
             key = (take.acquired, take.cost, take.venue)
             owed[key] = owed.get(key, 0.0) + take.amount
         kept: list[Lot] = []
-        for lot in self.lots:
+        for lot in self.of(asset):
             key = (lot.acquired, lot.cost, lot.venue)
-            due = owed.get(key, 0.0) if lot.asset == asset else 0.0
+            due = owed.get(key, 0.0)
             if due <= 0.0:
                 kept.append(lot)
                 continue
@@ -308,7 +328,7 @@ class LotBook:
             left = lot.amount - used
             if left > LOT_TOLERANCE * lot.amount:
                 kept.append(Lot(lot.asset, left, lot.cost, lot.acquired, lot.venue))
-        return LotBook(tuple(kept))
+        return LotBook._of_groups({**self.by_asset, asset: tuple(kept)})
 
     def sell(
         self,
@@ -328,4 +348,4 @@ class LotBook:
         """The book with a new lot of ``amount`` bought at ``price`` (fill price) at ``when``."""
         if amount <= 0.0:
             return self
-        return LotBook((*self.lots, Lot(asset, amount, price, when, venue)))
+        return LotBook._of_groups({**self.by_asset, asset: (*self.of(asset), Lot(asset, amount, price, when, venue))})

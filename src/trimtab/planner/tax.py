@@ -98,3 +98,36 @@ def sale_tax(trades: Sequence[Trade], book: LotBook, rules: TaxRules, now: datet
     """The tax that ``trades``' spot sales would realise on their own (for the ``auto`` choice)."""
     outcome = realise(trades, book, rules, now)
     return outcome.tax if outcome.tax is not None else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SpotFill:
+    """A filled spot order as the lots see it: ``signed_amount`` > 0 buys, at ``price`` in the base currency."""
+
+    asset: str
+    signed_amount: float
+    price: float
+    venue: str | None = None
+
+
+def apply_fills(
+    book: LotBook, fills: Sequence[SpotFill], rules: TaxRules | None, now: datetime
+) -> tuple[LotBook, Realised, float]:
+    """The book after one cycle's spot fills, the gains they realise and the part of sales no lot covered.
+
+    Sales consume lots by the rules' method (first in, first out without rules), each netted against the
+    cycle's earlier sales under ``min-tax``; buys open lots at their fill price at ``now``.
+    """
+    effective = rules if rules is not None else REPORTING_RULES
+    realised = Realised()
+    uncovered = 0.0
+    for fill in fills:
+        if fill.signed_amount > 0.0:
+            book = book.buy(fill.asset, fill.signed_amount, fill.price, now, fill.venue)
+        elif fill.signed_amount < 0.0:
+            book, selection = book.sell(
+                fill.asset, -fill.signed_amount, fill.price, now, effective, fill.venue, realised
+            )
+            realised = realised + Realised.of(selection.takes)
+            uncovered += selection.uncovered
+    return book, realised, uncovered

@@ -368,6 +368,10 @@ class Policy(StrictModel):
             for c in self.classes
         )
 
+    def tax_rules(self) -> TaxRules | None:
+        """The ``[tax]`` rules as a core value, or None when the policy has no ``[tax]``."""
+        return self.tax.rules() if self.tax is not None else None
+
     @property
     def cash_class(self) -> ClassConfig:
         return next(c for c in self.classes if c.cash)

@@ -19,15 +19,17 @@ The session does no I/O and reads no clock: "now" is the market snapshot's times
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from trimtab.domain.instruments import InstrumentKind
+from trimtab.domain.lots import LotBook
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan, Trade
 from trimtab.domain.portfolio import Portfolio
 from trimtab.planner import PlanContext, plan_outcome
+from trimtab.planner.tax import SpotFill, apply_fills
 from trimtab.policy.config import CppiStrategy, Policy
 from trimtab.session.guards import funding_switch, liquidation_guard
 from trimtab.session.state import SessionState
@@ -113,6 +115,7 @@ class RebalancingSession:
             peak_equity=peak,
             betas=dict(betas or {}),
             volatility=volatility,
+            lots=self.state.lots,
         )
 
     def decide(
@@ -158,7 +161,15 @@ class RebalancingSession:
             notes.extend(Note("funding", reason) for reason in reasons)
         return trades, deleverage.reducing_only
 
-    def close(self, decision: Decision, *, carried_out: bool, equity_after: float, held: Iterable[str]) -> SessionState:
+    def close(
+        self,
+        decision: Decision,
+        *,
+        carried_out: bool,
+        equity_after: float,
+        held: Iterable[str],
+        fills: Sequence[SpotFill] = (),
+    ) -> SessionState:
         """Move the state past ``decision`` and return it.
 
         Parameters
@@ -170,6 +181,9 @@ class RebalancingSession:
             Equity after the cycle's trades (the plan's equity when nothing traded).
         held:
             The derivative symbols held after the cycle.
+        fills:
+            The cycle's spot fills, in the order they filled: buys open tax lots at their fill price, sales
+            consume lots by the policy's ``[tax] method`` (first in, first out without ``[tax]``).
         """
         self.state = self.state.advanced(
             decision.now,
@@ -180,6 +194,10 @@ class RebalancingSession:
             equity_after=equity_after,
             held=held,
         )
+        if fills:
+            book = self.state.lots if self.state.lots is not None else LotBook()
+            book, _, _ = apply_fills(book, fills, self.policy.tax_rules(), decision.now)
+            self.state = replace(self.state, lots=book)
         return self.state
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from trimtab.domain.lots import LotBook
+
 
 @dataclass(frozen=True, slots=True)
 class SessionState:
@@ -26,6 +28,9 @@ class SessionState:
         The first equity the session saw (CPPI's fixed reference without the ratchet).
     ``hedges``
         Open derivative positions by symbol, with the time each was opened (their age).
+    ``lots``
+        The open tax lots (None until the session is given lots or sees a spot fill); spot buys open lots at
+        their fill price and sales consume them (:meth:`RebalancingSession.close`).
     """
 
     last_rebalance: datetime | None = None
@@ -33,6 +38,7 @@ class SessionState:
     peak_equity: float | None = None
     initial_equity: float | None = None
     hedges: Mapping[str, datetime] = field(default_factory=dict)
+    lots: LotBook | None = None
 
     def hedge_age_days(self, symbol: str, now: datetime) -> float | None:
         """Days since the hedge on ``symbol`` was opened (None when none is open)."""
