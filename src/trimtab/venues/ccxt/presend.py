@@ -57,8 +57,12 @@ def amount_to_send(
     exempt = request.reduce_only and bool(market.get("contract"))
     if min_notional and not exempt:
         price = request.price if request.type is OrderType.LIMIT else reference_price()
-        if price is not None and amount * size * price < min_notional:
+        # an inverse contract's notional is its face value in the quote (contracts x contract size)
+        notional = amount * parsing.contract_size(market) if market.get("inverse") else None
+        if notional is None and price is not None:
+            notional = amount * size * price
+        if notional is not None and notional < min_notional:
             raise OrderRejectedError(
-                f"{venue}: notional {amount * size * price:.2f} is below the minimum {min_notional} of {request.symbol}"
+                f"{venue}: notional {notional:.2f} is below the minimum {min_notional} of {request.symbol}"
             )
     return amount
