@@ -49,7 +49,7 @@ def test_an_inverse_order_below_the_minimum_face_value_is_refused() -> None:
     with pytest.raises(OrderRejectedError, match="rounds to 0"):
         _send(INVERSE, 0.5)  # truncates to 0 contracts
     market = {**INVERSE, "limits": {"amount": {"min": 1}, "cost": {"min": 1_000}}}
-    with pytest.raises(OrderRejectedError, match="notional 500.00 is below the minimum 1000"):
+    with pytest.raises(OrderRejectedError, match=r"notional 500\.00 is below the minimum 1000"):
         _send(market, 5.0)  # 5 contracts x 100 USD, whatever the price
 
 
