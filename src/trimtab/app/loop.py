@@ -29,6 +29,7 @@ from typing import Any
 
 from trimtab.app.approval import same_trades
 from trimtab.app.estimates import Estimates, FallbackLog, HistoryEstimator, journal_prices
+from trimtab.app.holdings import read_holdings
 from trimtab.app.killswitch import halt_status
 from trimtab.app.market import price_problems, read_market
 from trimtab.app.reconcile import reconcile
@@ -37,7 +38,7 @@ from trimtab.app.snapshots import risk_payload
 from trimtab.domain.instruments import parse_symbol
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan, Trade
-from trimtab.domain.portfolio import DerivativePosition, Portfolio, SpotHolding
+from trimtab.domain.portfolio import Portfolio
 from trimtab.errors import RetryableError
 from trimtab.execution.config import ExecutionConfig
 from trimtab.execution.executor import ExecutionReport, Executor
@@ -235,17 +236,7 @@ class RunLoop:
 
     # -- steps ---------------------------------------------------------------------------------------------
     def _holdings(self) -> tuple[Portfolio, list[str]]:
-        base = self.policy.base_currency
-        known = {a for c in self.policy.classes for a in c.assets}
-        balances = self.venue.fetch_balances()
-        spot = tuple(SpotHolding(a, v, self.venue.name) for a, v in sorted(balances.items()) if a in known or a == base)
-        positions = self.venue.fetch_positions()
-        derivatives = tuple(
-            DerivativePosition(parse_symbol(p.symbol), p.amount, p.entry_price, p.leverage, self.venue.name)
-            for p in positions
-            if p.amount != 0
-        )
-        return Portfolio(base, spot, derivatives), [p.symbol for p in positions]
+        return read_holdings(self.venue, self.policy)
 
     def _needed(self, symbol: str, portfolio: Portfolio) -> bool:
         instrument = parse_symbol(symbol)

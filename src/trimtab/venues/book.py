@@ -101,7 +101,8 @@ class AccountBook:
             self.load_markets()
         result: dict[str, list[VenuePosition]] = {}
         for account in self.accounts:
-            held = account.venue.fetch_positions() if any(a is account for a in self._routes.values()) else []
+            routes_derivatives = any(a is account and m.instrument.is_derivative for a, m in self._routed())
+            held = account.venue.fetch_positions() if routes_derivatives else []  # a spot wallet holds none
             result[account.name] = [p for p in held if self._routes.get(p.symbol) is account]
         return result
 
@@ -186,6 +187,9 @@ class AccountBook:
             account.venue.close()
 
     # ------------------------------------------------------------------ helpers
+    def _routed(self) -> list[tuple[BookAccount, VenueMarket]]:
+        return [(account, self._markets[symbol]) for symbol, account in self._routes.items()]
+
     def _by_account(self, symbols: Sequence[str]) -> list[tuple[BookAccount, list[str]]]:
         groups: dict[str, tuple[BookAccount, list[str]]] = {}
         for symbol in symbols:

@@ -9,8 +9,9 @@ import pytest
 from trimtab.domain import Side
 from trimtab.errors import OrderRejectedError, TransferRejectedError
 from trimtab.testing.fake_exchange import FakeExchange
-from trimtab.testing.fixtures import make_ccxt_venue
+from trimtab.testing.fixtures import CANARY_API_KEY, CANARY_SECRET, make_ccxt_venue
 from trimtab.venues.book import AccountBook, BookAccount, wallet_for
+from trimtab.venues.ccxt import AccountConnection, Credentials, build_ccxt_book, ccxt_class_for
 from trimtab.venues.ports import OrderRequest, OrderType
 
 
@@ -81,3 +82,60 @@ def test_a_transfer_between_accounts_names_binances_wallets(book: AccountBook, f
 def test_a_symbol_no_account_trades_is_refused(book: AccountBook) -> None:
     with pytest.raises(OrderRejectedError, match="no account"):
         book.create_order(OrderRequest("tt-b-3", "SOL/USDT", Side.BUY, OrderType.MARKET, 1.0))
+
+
+def test_the_portfolios_accounts_open_one_connection_each(fake_exchange: FakeExchange) -> None:
+    connections = [
+        AccountConnection("spot", "binance", "spot"),
+        AccountConnection("perps", "binance", "derivatives"),
+        AccountConnection("coin-perps", "binance", "derivatives", inverse=True),
+    ]
+    assert [ccxt_class_for(c) for c in connections] == ["binance", "binanceusdm", "binancecoinm"]
+    keys = Credentials(CANARY_API_KEY, CANARY_SECRET, source="test")
+    book = build_ccxt_book(
+        "binance", connections, lambda exchange: keys, config_for=lambda cls: {"urls": fake_exchange.ccxt_urls(cls)}
+    )
+    try:
+        assert [(a.name, a.wallet) for a in book.accounts] == [
+            ("spot", "spot"),
+            ("perps", "linear"),
+            ("coin-perps", "inverse"),
+        ]
+        assert book.account_balances()["perps"] == {"USDT": 50_000.0}
+        assert book.account_of("BTC/USD:BTC").name == "coin-perps"
+        before = fake_exchange.count("GET", "/fapi/v3/positionRisk")
+        assert book.account_positions() == {"spot": [], "perps": [], "coin-perps": []}
+        assert fake_exchange.count("GET", "/fapi/v3/positionRisk") == before + 1  # the spot wallet is not asked
+    finally:
+        book.close()
+
+
+def test_the_live_loop_holds_each_wallet_as_its_own_account(book: AccountBook) -> None:
+    from trimtab.app.holdings import read_holdings
+    from trimtab.policy.config import Policy
+
+    policy = Policy.model_validate(
+        {
+            "base_currency": "USDT",
+            "class": [
+                {"name": "BTC", "assets": ["BTC"], "target": 0.5, "band": 0.05, "hedge": "BTC/USDT:USDT"},
+                {"name": "CASH", "assets": ["USDT"], "target": 0.5, "band": 0.05, "cash": True},
+            ],
+        }
+    )
+    book.create_order(OrderRequest("tt-h-1", "BTC/USDT:USDT", Side.SELL, OrderType.MARKET, 0.1))
+    portfolio, symbols = read_holdings(book, policy)
+    held = {(h.venue, h.asset): h.amount for h in portfolio.spot}
+    assert held == {
+        ("binance-spot", "USDT"): 100_000.0,
+        ("binance-spot", "BTC"): 1.0,  # ETH is no class's asset: left out
+        ("binance-usdm", "USDT"): pytest.approx(50_000.0 - 0.1 * 59_994.0 * 0.001),  # the wallet, less the fee
+        ("binance-coinm", "BTC"): 0.5,
+    }
+    (short,) = portfolio.derivatives
+    assert (short.venue, short.instrument.symbol, short.amount) == (
+        "binance-usdm",
+        "BTC/USDT:USDT",
+        pytest.approx(-0.1),
+    )
+    assert short.leverage == 20.0 and symbols == ["BTC/USDT:USDT"]

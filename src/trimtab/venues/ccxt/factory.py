@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ccxt
 
 from trimtab.errors import BadInputError
+from trimtab.venues.book import AccountBook, BookAccount, wallet_for
 from trimtab.venues.ccxt.credentials import Credentials
 from trimtab.venues.ccxt.retry import RateLimiter, RetryPolicy
 from trimtab.venues.ccxt.venue import CcxtVenue, PositionMode
@@ -83,3 +85,55 @@ def build_ccxt_venue(
         sleep=sleep,
         seed=seed,
     )
+
+
+@dataclass(frozen=True)
+class AccountConnection:
+    """One account of the portfolio to connect: its name, ccxt exchange id, kind and contract type.
+
+    ``inverse`` marks a derivatives account of inverse contracts: on Binance that is the COIN-M wallet
+    (ccxt ``binancecoinm``); a Binance derivatives account is otherwise the USD-M wallet (``binanceusdm``).
+    """
+
+    name: str
+    exchange: str
+    kind: str
+    inverse: bool = False
+
+
+def ccxt_class_for(connection: AccountConnection) -> str:
+    """The ccxt class that reaches the account's wallet (``binance`` spot, ``binanceusdm``, ``binancecoinm``)."""
+    if connection.exchange == "binance" and connection.kind == "derivatives":
+        return "binancecoinm" if connection.inverse else "binanceusdm"
+    return connection.exchange
+
+
+def build_ccxt_book(
+    name: str,
+    connections: Sequence[AccountConnection],
+    credentials_for: Callable[[str], Credentials | None],
+    *,
+    sandbox: bool = False,
+    config_for: Callable[[str], Mapping[str, Any] | None] = lambda ccxt_class: None,
+    retry: RetryPolicy | None = None,
+    seed: int | None = None,
+) -> AccountBook:
+    """One ccxt connection per account, as one :class:`~trimtab.venues.book.AccountBook`.
+
+    ``credentials_for(exchange)`` gives the keys of an exchange (Binance's one key pair serves its spot,
+    USD-M and COIN-M wallets); ``config_for(ccxt_class)`` extra ccxt settings per class (e.g. ``urls``).
+    """
+    accounts = []
+    for connection in connections:
+        cls = ccxt_class_for(connection)
+        venue = build_ccxt_venue(
+            cls,
+            credentials_for(connection.exchange),
+            sandbox=sandbox,
+            config=config_for(cls),
+            retry=retry,
+            seed=seed,
+        )
+        venue.name = connection.name
+        accounts.append(BookAccount(connection.name, connection.exchange, wallet_for(cls, connection.kind), venue))
+    return AccountBook(name, accounts)

@@ -1,0 +1,46 @@
+"""What the live loop holds, read from the venue: balances and positions, account by account.
+
+A plain venue is one account (its name). An :class:`~trimtab.venues.book.AccountBook` (one connection per
+account of the portfolio: Binance's spot, USD-M and COIN-M wallets) is read wallet by wallet, so each
+holding names the account that holds it and the account model margins each derivatives account from its
+own wallet only. Balances count toward their classes wherever they sit; positions keep the venue's own
+leverage (never assumed).
+"""
+
+from __future__ import annotations
+
+from trimtab.domain.instruments import parse_symbol
+from trimtab.domain.portfolio import DerivativePosition, Portfolio, SpotHolding
+from trimtab.policy.config import Policy
+from trimtab.venues.book import AccountBook
+from trimtab.venues.ports import Venue, VenuePosition
+
+
+def read_holdings(venue: Venue, policy: Policy) -> tuple[Portfolio, list[str]]:
+    """The portfolio the venue holds now, and the symbols of its derivative positions.
+
+    Only balances of the policy's assets (and the base currency) are kept; zero positions are dropped.
+    """
+    base = policy.base_currency
+    known = {a for c in policy.classes for a in c.assets} | {base}
+    if isinstance(venue, AccountBook):
+        balances = venue.account_balances()
+        positions = venue.account_positions()
+    else:
+        balances = {venue.name: venue.fetch_balances()}
+        positions = {venue.name: venue.fetch_positions()}
+    spot = tuple(
+        SpotHolding(asset, amount, account)
+        for account, held in balances.items()
+        for asset, amount in sorted(held.items())
+        if asset in known
+    )
+    derivatives = tuple(_position(p, account) for account, held in positions.items() for p in held if p.amount != 0)
+    symbols = [p.symbol for held in positions.values() for p in held]
+    return Portfolio(base, spot, derivatives), symbols
+
+
+def _position(position: VenuePosition, account: str) -> DerivativePosition:
+    return DerivativePosition(
+        parse_symbol(position.symbol), position.amount, position.entry_price, position.leverage, account
+    )
