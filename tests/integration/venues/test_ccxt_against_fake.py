@@ -94,3 +94,28 @@ def test_fills_since_a_moment_are_paged_forward_until_complete(fake_exchange: Fa
     assert sum(f.amount for f in fills) == pytest.approx(0.08)
     assert fake_exchange.count("GET", "/api/v3/myTrades") >= 3  # it took several pages
     assert len(venue.fetch_fills(SPOT)) == 3  # no start: the most recent page only
+
+
+def test_the_fakes_brackets_reach_the_venue_as_tiers(fake_exchange: FakeExchange) -> None:
+    tiers = make_ccxt_venue(fake_exchange, "binanceusdm").fetch_margin_tiers([PERP])[PERP]
+    # BTCUSDT's published table: 125x to 50k at 0.4 %, 100x to 250k at 0.5 % (cum 50), 50x to 1M at 1 % (cum 1,300)
+    assert [(t.floor, t.cap, t.rate, t.amount, t.max_leverage) for t in tiers[:3]] == [
+        (0.0, 50_000.0, 0.004, 0.0, 125.0),
+        (50_000.0, 250_000.0, 0.005, 50.0, 100.0),
+        (250_000.0, 1_000_000.0, 0.01, 1_300.0, 50.0),
+    ]
+
+
+def test_an_isolated_liquidation_price_follows_binances_published_formula(fake_exchange: FakeExchange) -> None:
+    venue = make_ccxt_venue(fake_exchange, "binanceusdm", margin_mode="isolated")
+    venue.set_leverage(PERP, 10)
+    venue.create_order(OrderRequest("liq-1", PERP, Side.BUY, OrderType.MARKET, 2.0))
+    (held,) = venue.fetch_positions()
+    # Binance, one-way isolated: LP = (WB + cum - side x Q x EP) / (Q x MMR - side x Q), with WB the isolated
+    # margin Q x EP / leverage and the bracket of the position at that price (here 50k-250k: 0.5 %, cum 50)
+    quantity, entry = 2.0, held.entry_price
+    wallet = quantity * entry / 10
+    expected = (wallet + 50.0 - quantity * entry) / (quantity * 0.005 - quantity)
+    assert 50_000 < quantity * expected <= 250_000  # still in that bracket at the liquidation price
+    assert held.liquidation_price == pytest.approx(expected, rel=1e-9)
+    assert held.margin_mode == "isolated" and held.leverage == 10.0

@@ -31,6 +31,7 @@ def _engine() -> Engine:
     engine = Engine()
     engine.add_market(MarketSpec("spot", "LTCUSDT", "LTC", "USDT", 69.63, amount_step="0.001", min_amount="0.001"))
     engine.add_market(MarketSpec("usdm", "BTCUSDT", "BTC", "USDT", 67502.7, amount_step="0.001", min_amount="0.001"))
+    engine.add_market(MarketSpec("usdm", "ETHUSDT", "ETH", "USDT", 3000.0, amount_step="0.001", min_amount="0.001"))
     engine.add_market(
         MarketSpec(
             "coinm",
@@ -177,3 +178,19 @@ def test_a_usdm_order_answer_is_read_as_binance_wrote_it(fake: FakeExchange) -> 
     assert state.exchange_order_id == str(row["orderId"]) and state.status is OrderStatus.OPEN
     assert state.amount == pytest.approx(float(row["origQty"])) and state.price == pytest.approx(float(row["price"]))
     assert state.filled == 0 and state.side is Side.SELL
+
+
+def test_usdm_leverage_brackets_become_margin_tiers(fake: FakeExchange) -> None:
+    fake.replay("GET", "/fapi/v1/leverageBracket", recorded("fapi_v1_leverageBracket"))
+    bracket = recorded("fapi_v1_leverageBracket")[0]["brackets"][0]
+    (tier,) = venue_for(fake, "binanceusdm").fetch_margin_tiers(["ETH/USDT:USDT"])["ETH/USDT:USDT"]
+    assert (tier.floor, tier.cap, tier.rate) == (bracket["notionalFloor"], bracket["notionalCap"], 0.0065)
+    assert (tier.amount, tier.max_leverage, tier.currency) == (bracket["cum"], bracket["initialLeverage"], "USDT")
+
+
+def test_coinm_brackets_are_coin_quantities(fake: FakeExchange) -> None:
+    fake.replay("GET", "/dapi/v2/leverageBracket", recorded("dapi_v2_leverageBracket"))
+    bracket = recorded("dapi_v2_leverageBracket")[0]["brackets"][0]
+    (tier,) = venue_for(fake, "binancecoinm").fetch_margin_tiers(["BTC/USD:BTC"])["BTC/USD:BTC"]
+    assert (tier.cap, tier.rate, tier.max_leverage) == (bracket["qtyCap"], 0.004, 125)  # 50 BTC, 0.4 %, 125x
+    assert tier.floor == 0.0 and tier.currency == "BTC"  # the documented example spells its floor "qtylFloor"
