@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -112,6 +113,7 @@ def run_command(
     from trimtab.execution.config import load_execution_config
     from trimtab.loaders.policy import load_policy
     from trimtab.storage import default_state_url, open_store
+    from trimtab.storage.heartbeat import Heartbeat
 
     configure_logging()
     loaded_policy = load_policy(policy)
@@ -166,21 +168,28 @@ def run_command(
     try:
         wired = build_run(loaded_policy, store, setup)
         supervisor = CycleSupervisor(wired.loop, lease, stop.sleep)
+        beat = Heartbeat(
+            store, venue=venue, interval_s=0.0 if wired.feed is not None else interval, planned_cycles=total
+        ).begin()
+        ending = ""
         if hub is not None:
             hub.start()
         done = 0
         stop.install()
         try:
             while (total is None or done < total) and stop.received is None:
+                began = time.monotonic()
                 try:
                     result = supervisor.cycle()
                 except Exception as error:
+                    ending = f"error: {type(error).__name__}: {error}"
                     if hub is not None:
                         hub.notify("error", f"the run stopped: {type(error).__name__}: {error}")
                     raise
                 done += 1
                 if result is None:
                     continue  # the journal could not be reached: the supervisor said so and waited
+                beat.beat(result.cycle, time.monotonic() - began)
                 if hub is not None:
                     hub.publish_cycle(result.to_json())
                 if output_format == "json":
@@ -191,11 +200,15 @@ def run_command(
                 if wired.feed is not None:
                     # The replay remembers the bar just processed, so a restart goes on from the next one.
                     if not wired.advance():
+                        ending = "the replay reached its last bar"
                         break
                 elif total is None or done < total:
                     stop.sleep(interval)
+            else:
+                ending = _ending(stop.received.name if stop.received else None, done, total)
         finally:
             stop.restore()
+            beat.end(ending or f"interrupted after {done} cycle(s)")
             if hub is not None:
                 hub.flush(timeout=5.0)
                 hub.close()
@@ -222,6 +235,15 @@ def _claim_journal_file(state_url: str) -> Any:
     lock = FileLock(path)
     lock.acquire(describe_url(state_url))
     return lock
+
+
+def _ending(signal: str | None, done: int, total: int | None) -> str:
+    """Why a run's loop ended, for its heartbeat row."""
+    if signal is not None:
+        return f"stopped by {signal} after {done} cycle(s)"
+    if total == 1:
+        return "one cycle (--once) done"
+    return f"{done} cycle(s) done"
 
 
 def _text_line(result: dict[str, Any]) -> str:

@@ -158,3 +158,29 @@ class LeaseRow(Base):
     machine: Mapped[str] = mapped_column(String(128))
     acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RunRow(Base):
+    """One ``trimtab run`` process: its heartbeat (the end of its last cycle), cycle durations and how it ended.
+
+    ``ended_at`` is set when the process stops on its own terms (its cycles done, a signal, an error); a run
+    killed outright leaves it empty, and its heartbeat ages until readers call it stale.
+    """
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    end_reason: Mapped[str] = mapped_column(Text, default="")
+    venue: Mapped[str] = mapped_column(String(64))
+    pid: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+    interval_s: Mapped[float] = mapped_column(Float)
+    planned_cycles: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cycles: Mapped[int] = mapped_column(Integer, default=0)
+    last_cycle: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_cycle_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cycle_seconds_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    cycle_seconds_buckets: Mapped[list[int]] = mapped_column(JSON, default=list)
