@@ -154,7 +154,7 @@ def test_the_overview_draws_the_bands_and_the_pause_button_pauses_the_loop(
                 assert band["x"] - 1 <= target["x"] <= band["x"] + band["width"] + 1
                 if row["weight"] > 0.005:
                     assert weight["width"] > 1
-            assert page.locator("#mode").inner_text() == "running"
+            assert page.locator("#mode").inner_text() == "trading"
             assert page.locator("#decisions li").count() >= 1
             assert page.locator("#trades tbody tr").count() >= 1
 
@@ -163,7 +163,7 @@ def test_the_overview_draws_the_bands_and_the_pause_button_pauses_the_loop(
             page.click("#pause")
             # Waits go through locators: the page's CSP forbids evaluating strings (wait_for_function).
             sync_api.expect(page.locator("#action-result")).to_contain_text("wrong token")
-            assert page.locator("#mode").inner_text() == "running"
+            assert page.locator("#mode").inner_text() == "trading"
 
             page.fill("#token", token)
             page.click("#pause")
@@ -176,7 +176,7 @@ def test_the_overview_draws_the_bands_and_the_pause_button_pauses_the_loop(
                 shutil.copyfile(shot, ROOT / "docs" / "images" / "overview.png")
             # Live without a reload: a release made elsewhere (here over the API) shows up by itself.
             released = httpx.post(f"{base}/api/actions/release", headers={"X-Trimtab-Token": token})
-            assert released.json()["mode"] == "running"
+            assert released.json()["mode"] == "trading"
             sync_api.expect(page.locator("#mode")).to_have_text("running", timeout=15_000)
             page.click("#pause")  # the token is still in this tab
             sync_api.expect(page.locator("#mode")).to_have_text("paused", timeout=15_000)

@@ -43,6 +43,7 @@ def open_existing(url: str) -> Store:
 def status_document(store: Store) -> dict[str, Any]:
     """The ``status`` JSON: equity, classes against their bands, halt state and open orders."""
     from trimtab.app.killswitch import halt_status
+    from trimtab.storage.heartbeat import liveness
     from trimtab.storage.journal import Journal
     from trimtab.storage.state import LAST_REBALANCE, StateStore
 
@@ -58,6 +59,7 @@ def status_document(store: Store) -> dict[str, Any]:
         "equity": snapshot["equity"] if snapshot else None,
         "triggered": payload.get("triggered"),
         "classes": payload.get("classes", []),
+        "liveness": liveness(store).to_dict(),
         "halted": halted,
         "halt_reason": reason,
         "last_rebalance": last_rebalance.isoformat().replace("+00:00", "Z") if last_rebalance else None,
@@ -72,6 +74,8 @@ def status_command(state: StateOption = None, config: ConfigOption = None, fmt: 
     if chosen == "json":
         sys.stdout.write(json.dumps(document) + "\n")
         return
+    alive = document["liveness"]
+    typer.echo(f"loop: {alive['state']}: {alive['reason']}")
     if document["equity"] is None:
         typer.echo("no valuation yet")
     else:

@@ -85,8 +85,11 @@ def open_session(request: Request, body: SessionIn) -> Response:
 
 @reads.get("/state", response_model=TradingStateOut)
 def get_state(request: Request) -> dict[str, Any]:
-    """Whether the loop runs, is paused, or is halted by the kill switch."""
-    return trading_state(store_of(request)).to_dict()
+    """Whether a loop is alive (running, stopped, stale) and what its brake says (trading, paused, halted)."""
+    from trimtab.storage.heartbeat import liveness
+
+    store = store_of(request)
+    return trading_state(store).to_dict() | {"liveness": liveness(store).to_dict()}
 
 
 @reads.get("/valuation", response_model=ValuationOut)

@@ -40,7 +40,10 @@ class ActionError(Exception):
 
 @dataclass(frozen=True)
 class TradingState:
-    """What the loop will do next: run, stay paused (halted by a pause), or stay halted (kill switch)."""
+    """What the loop's brake says: trade, stay paused (halted by a pause), or stay halted (kill switch).
+
+    Whether a loop is there at all is the heartbeat's business (:func:`trimtab.storage.heartbeat.liveness`).
+    """
 
     paused: bool
     halted: bool
@@ -51,7 +54,7 @@ class TradingState:
     def mode(self) -> str:
         if self.paused:
             return "paused"
-        return "halted" if self.halted else "running"
+        return "halted" if self.halted else "trading"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -48,6 +48,19 @@ class Exposition:
             else:
                 self.lines.append(f"{name} {number(value)}")
 
+    def histogram(
+        self, name: str, help_text: str, bounds: Iterable[float], counts: list[int], total: float, count: int
+    ) -> None:
+        """A histogram: cumulative ``_bucket`` lines (``le`` upper bounds, then +Inf), ``_sum`` and ``_count``."""
+        self.lines.append(f"# HELP {name} {help_text}")
+        self.lines.append(f"# TYPE {name} histogram")
+        running = 0
+        for bound, bucket in zip([*bounds, math.inf], counts, strict=True):
+            running += bucket
+            self.lines.append(f'{name}_bucket{{le="{number(bound)}"}} {running}')
+        self.lines.append(f"{name}_sum {number(total)}")
+        self.lines.append(f"{name}_count {count}")
+
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
 
@@ -109,9 +122,7 @@ def render_metrics(store: Store) -> str:
                 "Nearest liquidation, as a fraction of the mark.",
                 [({}, distance)],
             )
-    seconds = _cycle_seconds(store)
-    if seconds is not None:
-        out.family("trimtab_cycle_seconds", "gauge", "Duration of the last cycle in seconds.", [({}, seconds)])
+    _liveness(out, store)
     out.family(
         "trimtab_orders_total",
         "counter",
@@ -125,6 +136,43 @@ def render_metrics(store: Store) -> str:
         "trimtab_guard_trips_total", "counter", "Orders or plans a guard refused.", [({}, float(counts["guard_trips"]))]
     )
     return out.text()
+
+
+def _liveness(out: Exposition, store: Store) -> None:
+    """Whether a loop is alive, its last heartbeat, its cycle durations."""
+    from trimtab.storage.heartbeat import CYCLE_BUCKETS, cycle_histogram, liveness
+
+    alive = liveness(store)
+    out.family(
+        "trimtab_loop_state",
+        "gauge",
+        "1 for the loop's state: running, stopped, or stale (not ended, but no heartbeat for too long).",
+        [({"state": state}, float(alive.state == state)) for state in ("running", "stopped", "stale")],
+    )
+    if alive.heartbeat_at is not None:
+        out.family(
+            "trimtab_last_cycle_timestamp_seconds",
+            "gauge",
+            "Unix time of the newest run's last heartbeat (end of its last cycle, or its start).",
+            [({}, alive.heartbeat_at.timestamp())],
+        )
+    if alive.interval_s is not None:
+        out.family(
+            "trimtab_cycle_interval_seconds", "gauge", "Seconds the run waits between cycles.", [({}, alive.interval_s)]
+        )
+    last = alive.run["last_cycle_seconds"] if alive.run else None
+    seconds = last if last is not None else _cycle_seconds(store)
+    if seconds is not None:
+        out.family("trimtab_cycle_seconds", "gauge", "Duration of the last cycle in seconds.", [({}, seconds)])
+    counts, total, count = cycle_histogram(store)
+    out.histogram(
+        "trimtab_cycle_duration_seconds",
+        "Durations of the loop's cycles, every run.",
+        CYCLE_BUCKETS,
+        counts,
+        total,
+        count,
+    )
 
 
 def _cycle_seconds(store: Store) -> float | None:

@@ -63,9 +63,12 @@ def _store(request: Request) -> Store:
 
 def overview_context(store: Store) -> dict[str, Any]:
     """Everything the overview shows, from one read of the journal."""
+    from trimtab.storage.heartbeat import liveness
+
     valuation = queries.valuation_view(store)
     performance = queries.performance(store)
     return {
+        "liveness": liveness(store),
         "valuation": valuation,
         "bars": class_bars(valuation["classes"]),
         "plan": queries.plan_view(store),

@@ -7,12 +7,38 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+class RunOut(BaseModel):
+    id: int
+    venue: str
+    pid: int
+    host: str
+    started_at: str | None
+    ended_at: str | None
+    end_reason: str
+    interval_s: float
+    planned_cycles: int | None
+    cycles: int
+    last_cycle: int | None
+    last_cycle_seconds: float | None
+
+
+class LivenessOut(BaseModel):
+    state: str = Field(description="running, stopped or stale (a run that has not ended but stopped beating)")
+    reason: str = Field(description="e.g. 'last cycle 12 s ago, expected every 60 s'")
+    heartbeat_at: str | None = Field(description="end of the newest run's last cycle (or its start)")
+    age_s: float | None = Field(description="seconds since heartbeat_at")
+    interval_s: float | None = Field(description="seconds the run waits between cycles")
+    stale_after_s: float | None = Field(description="a run that has not ended is stale past this age")
+    run: RunOut | None
+
+
 class TradingStateOut(BaseModel):
-    mode: str = Field(description="running, paused or halted")
+    mode: str = Field(description="the brake: trading (orders allowed), paused or halted")
     paused: bool = Field(description="halted by a pause (resume clears it)")
     halted: bool = Field(description="the loop sends no order (pause, kill switch or KILL file)")
     reason: str
     kill_file: bool = Field(description="a KILL file next to the journal halts the loop (remove it by hand)")
+    liveness: LivenessOut | None = Field(default=None, description="whether a trimtab run is alive on the journal")
 
 
 class ClassOut(BaseModel):

@@ -61,17 +61,17 @@ def test_performance(served: Any) -> None:
 
 def test_state_and_every_action_with_the_token(served: Any) -> None:
     client = served.client
-    assert client.get("/api/state").json()["mode"] == "running"
+    assert client.get("/api/state").json()["mode"] == "trading"
     assert (
         client.post("/api/actions/pause", headers=auth(served), json={"reason": "maintenance"}).json()["mode"]
         == "paused"
     )
     assert StateStore(served.store).get(PAUSED)["reason"] == "maintenance"
-    assert client.post("/api/actions/resume", headers=auth(served)).json()["mode"] == "running"
+    assert client.post("/api/actions/resume", headers=auth(served)).json()["mode"] == "trading"
     assert client.post("/api/actions/kill", headers=auth(served)).json()["halted"] is True
     assert StateStore(served.store).halted()[0] is True
     assert client.post("/api/actions/resume", headers=auth(served)).status_code == 409  # a kill needs release
-    assert client.post("/api/actions/release", headers=auth(served)).json()["mode"] == "running"
+    assert client.post("/api/actions/release", headers=auth(served)).json()["mode"] == "trading"
     bearer = {"Authorization": f"Bearer {served.token}"}
     assert client.post("/api/plans/p-sample-0004/approve", headers=bearer).json() == {
         "id": "p-sample-0004",
@@ -91,7 +91,7 @@ def test_actions_without_a_token_are_401_and_with_a_wrong_one_403(served: Any, p
     assert served.client.post(path, headers={"X-Trimtab-Token": "guess"}).status_code == 403
     assert served.client.post(path, headers={"X-Trimtab-Token": served.token[:-1]}).status_code == 403
     # Nothing changed.
-    assert served.client.get("/api/state").json()["mode"] == "running"
+    assert served.client.get("/api/state").json()["mode"] == "trading"
     assert served.client.get("/api/plan").json()["status"] == "pending"
 
 

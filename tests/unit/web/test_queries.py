@@ -41,7 +41,7 @@ def test_the_valuation_is_the_last_snapshot_against_its_bands(store: Store) -> N
     assert view["leverage"] == {"gross": 1.08, "net": 0.8}
     assert view["margin"] == {"initial": 1500.0, "free_collateral": 18900.0, "ok": True}
     assert view["min_liquidation_distance"] == pytest.approx(0.495)
-    assert view["trading"]["mode"] == "running"
+    assert view["trading"]["mode"] == "trading"
 
 
 def test_an_empty_journal_says_so() -> None:
@@ -94,7 +94,7 @@ def test_actions_change_the_flags_the_loop_reads_and_are_journaled(store: Store)
     state = StateStore(store)
     assert controls.pause().mode == "paused"
     assert state.halted() == (True, "paused from the dashboard")  # the run loop's own brake
-    assert controls.resume().mode == "running"
+    assert controls.resume().mode == "trading"
     assert state.halted()[0] is False
     assert controls.kill("drill").to_dict() == {
         "mode": "halted", "paused": False, "halted": True, "reason": "drill", "kill_file": False,
@@ -104,7 +104,7 @@ def test_actions_change_the_flags_the_loop_reads_and_are_journaled(store: Store)
         controls.resume()
     assert refused.value.status == 409
     assert state.halted() == (True, "drill")
-    assert controls.release().mode == "running"
+    assert controls.release().mode == "trading"
     assert controls.decide("p-sample-0004", approve=True) == {"id": "p-sample-0004", "status": "approved"}
     with pytest.raises(ActionError) as conflict:
         controls.decide("p-sample-0004", approve=False)
@@ -193,4 +193,4 @@ def test_a_kill_from_the_command_line_after_a_pause_is_not_resumable(store: Stor
     with pytest.raises(ActionError):
         controls.resume()
     StateStore(store).set_halted(False, "")  # 'trimtab resume'
-    assert trading_state(store).mode == "running"
+    assert trading_state(store).mode == "trading"
