@@ -23,7 +23,7 @@ import logging
 import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from trimtab.app.approval import same_trades
 from trimtab.app.estimates import Estimates, FallbackLog, HistoryEstimator, journal_prices
 from trimtab.app.holdings import read_holdings
 from trimtab.app.killswitch import halt_status
+from trimtab.app.lots import current_lots
 from trimtab.app.market import price_problems, read_market
 from trimtab.app.reconcile import reconcile
 from trimtab.app.session_store import load_session_state, save_session_state
@@ -182,7 +183,7 @@ class RunLoop:
             f"no price for {symbol}" for symbol in read.missing if self._needed(symbol, portfolio)
         ]
         self._estimate(result, read.snapshot, trusted=not problems)
-        self.session.state = load_session_state(self.state)
+        self.session.state = replace(load_session_state(self.state), lots=current_lots(self.store, self.policy, now))
         try:
             decision = self.session.decide(
                 portfolio, read.snapshot, volatility=self._volatility(read.snapshot), betas=self._betas()

@@ -161,9 +161,9 @@ def check_setup(setup: RunSetup, state_url: str, policy: Policy | None = None) -
 def _check_paper_files(setup: RunSetup, policy: Policy | None) -> None:
     """Validate the paper venue's input files as :func:`build_run` will read them."""
     from trimtab.loaders.market import load_market
-    from trimtab.loaders.portfolio import load_portfolio
+    from trimtab.loaders.portfolio import load_lots
 
-    portfolio = load_portfolio(setup.portfolio)[0] if setup.portfolio is not None else None
+    portfolio = load_lots(setup.portfolio)[0] if setup.portfolio is not None else None
     if setup.market is not None:
         market = load_market(setup.market)
         if portfolio is not None and policy is not None and setup.portfolio is not None:
@@ -204,7 +204,7 @@ def build_run(policy: Policy, store: Store, setup: RunSetup) -> Run:
 
 def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> Run:
     from trimtab.loaders.market import load_market
-    from trimtab.loaders.portfolio import load_portfolio
+    from trimtab.loaders.portfolio import load_lots
     from trimtab.venues.simulation import RealityModels
 
     if (setup.market is None) == (setup.data is None):
@@ -212,11 +212,12 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
     if setup.at is not None and setup.data is None:
         raise BadInputError("--at", "", "is for replayed history (--data D)")
     initial = None
+    lots = None
     first_start = state.get(PAPER_ACCOUNT_KEY) is None
     if first_start:
         if setup.portfolio is None:
             raise BadInputError("--portfolio", "", "required on the first paper run (the account's balances)")
-        initial, _ = load_portfolio(setup.portfolio)
+        initial, lots = load_lots(setup.portfolio)
     clock: Callable[[], datetime]
     sleep: Callable[[float], None]
     feed_for_venue: FixedFeed | ReplayFeed
@@ -263,6 +264,10 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
     )
     if replay is not None and loop.estimator.horizon is not None:
         loop.estimator.seed(_bars_before(replay, loop.estimator.horizon))
+    if lots is not None:
+        from trimtab.app.lots import seed_lots
+
+        seed_lots(store, lots, clock())
     return Run(loop, venue, replay, clock, state)
 
 
