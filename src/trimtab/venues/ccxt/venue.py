@@ -8,6 +8,8 @@ and jitter through one rate limiter per key; creates never are.
 
 from __future__ import annotations
 
+import contextlib
+
 import logging
 import random
 import time
@@ -316,6 +318,8 @@ class CcxtVenue:
         return self._credentials.redact(text) if self._credentials else text
 
     def _translate(self, error: Exception, operation: str, **kwargs: Any) -> Exception:
+        if isinstance(error, ccxt.InvalidNonce):
+            self._refresh_time_difference()
         headers = getattr(self._exchange, "last_response_headers", None)
         return translate(
             error,
@@ -325,6 +329,16 @@ class CcxtVenue:
             redact=self._redact,
             **kwargs,
         )
+
+    def _refresh_time_difference(self) -> None:
+        """The exchange refused a request for its timestamp (Binance -1021): the clocks drifted apart since the
+        offset was read at start, so read it again; the next attempt signs with the exchange's time."""
+        if not self._exchange.options.get("adjustForTimeDifference"):
+            return
+        loader = getattr(self._exchange, "load_time_difference", None)
+        if callable(loader):
+            with contextlib.suppress(Exception):  # the request that failed is reported; this is a best effort
+                loader()
 
     def _read(self, operation: str, call: Callable[[], T]) -> T:
         def attempt() -> T:
