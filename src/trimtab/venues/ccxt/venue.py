@@ -9,7 +9,6 @@ and jitter through one rate limiter per key; creates never are.
 from __future__ import annotations
 
 import contextlib
-
 import logging
 import random
 import time
