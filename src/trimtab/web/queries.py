@@ -273,6 +273,14 @@ def funding_paid(store: Store) -> float:
     return 0.0
 
 
+def _fee_in_quote(fee: float | None, currency: str | None, symbol: str, price: float) -> float:
+    """A fill's fee in the quote currency: a spot buy's commission is charged in the asset bought (Binance
+    without BNB), worth ``fee x price``."""
+    value = finite(fee, 0.0) or 0.0
+    base = symbol.split("/", 1)[0]
+    return value * price if currency and currency == base and ":" not in symbol else value
+
+
 def costs(store: Store) -> Costs:
     """Fees and slippage of every fill, and the funding paid (:func:`funding_paid`).
 
@@ -281,11 +289,19 @@ def costs(store: Store) -> Costs:
     """
     with store.transaction() as session:
         rows = session.execute(
-            select(FillRow.side, FillRow.amount, FillRow.price, FillRow.fee, IntentRow.reference_price)
+            select(
+                FillRow.side,
+                FillRow.amount,
+                FillRow.price,
+                FillRow.fee,
+                FillRow.fee_currency,
+                FillRow.symbol,
+                IntentRow.reference_price,
+            )
             .join(OrderRow, OrderRow.client_order_id == FillRow.client_order_id)
             .outerjoin(IntentRow, IntentRow.id == OrderRow.intent_id)
         ).all()
-    fees = sum(finite(row.fee, 0.0) or 0.0 for row in rows)
+    fees = sum(_fee_in_quote(row.fee, row.fee_currency, row.symbol, row.price) for row in rows)
     slippage = 0.0
     for row in rows:
         if row.reference_price is None or not row.reference_price:

@@ -194,3 +194,18 @@ def test_a_kill_from_the_command_line_after_a_pause_is_not_resumable(store: Stor
         controls.resume()
     StateStore(store).set_halted(False, "")  # 'trimtab resume'
     assert trading_state(store).mode == "trading"
+
+
+def test_a_spot_buys_commission_in_the_asset_bought_counts_at_its_price(store: Store) -> None:
+    before = queries.costs(store).fees
+    journal = Journal(store)
+    journal.add_order(
+        client_order_id="tt-fee", plan_id="p-sample-0005", intent_id=None, venue="binance", symbol="BTC/USDT",
+        side="buy", order_type="market", amount=0.5, price=None, reduce_only=False, created_at=NOW,
+    )  # fmt: skip
+    journal.apply_fill(
+        venue="binance", trade_id="f-fee", client_order_id="tt-fee", amount=0.5, price=40_000.0, fee=0.0005,
+        fee_currency="BTC", timestamp=NOW,
+    )  # fmt: skip
+    # Binance charges a spot buy 0.1 % of the BTC bought: 0.0005 BTC, worth 20 USDT at the fill's price
+    assert queries.costs(store).fees == pytest.approx(before + 20.0)
