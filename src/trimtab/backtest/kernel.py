@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from trimtab.backtest import kernel_curve
 from trimtab.backtest.kernel_goals import goals_for_rebalance, minimal_turnover
 
 TRIGGER_THRESHOLD = 0
@@ -48,7 +49,13 @@ STAT_TRADES = 5
 STAT_TRACKING_SQUARED = 6
 STAT_OUTSIDE_BARS = 7
 STAT_EQUITY_SUM = 8
-STAT_COUNT = 9
+STAT_RETURN_COUNT = 9
+STAT_RETURN_MEAN = 10
+STAT_RETURN_M2 = 11
+STAT_DOWNSIDE_SQUARED = 12
+STAT_MAX_DRAWDOWN = 13
+STAT_COUNT = 14
+"""The return and drawdown figures (9 to 13) are kept only when every bar is valued (``track``)."""
 
 _EDGE_TOLERANCE = 1e-12
 NEGLIGIBLE = 1e-9
@@ -117,6 +124,15 @@ def _valuate(
     distance += gap * gap
     outside |= gap > half_widths[row, cash_class] + _EDGE_TOLERANCE
     return equity, distance, outside
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _any_outside(weights: np.ndarray, targets: np.ndarray, half_widths: np.ndarray, row: int) -> bool:
+    """The planner's band test on valued weights: some class strictly outside its band."""
+    outside = False
+    for c in range(weights.shape[0]):
+        outside |= abs(weights[c] - targets[c]) > half_widths[row, c]
+    return outside
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -313,6 +329,7 @@ def simulate_window(
     moving = np.zeros(n_classes, dtype=np.bool_)
     net = np.zeros(n_classes)
     stats = np.zeros(STAT_COUNT)
+    curve = np.zeros(kernel_curve.CURVE_SIZE)
 
     capacity = trade_index.shape[0]
     n_trades = 0
@@ -361,6 +378,7 @@ def simulate_window(
                 break
         row = t if t < band_rows else band_rows - 1
         traded_now = False
+        valued = False
         if t == 0:
             # The initial purchase: every asset to target x split of the capital.
             for a in range(n_assets):
@@ -388,10 +406,30 @@ def simulate_window(
                     trade_values[n_trades, 3] = slip_cost
                 n_trades += 1
         else:
-            # Equity in the valuation's order: cash first, then each asset.
-            equity = cash
-            for a in range(n_assets):
-                equity += holdings[a] * close[t, np.uint64(first_column + a)]
+            if value_every_bar:
+                # Every bar is valued anyway: value it first, and test the bands on its weights (the
+                # planner's own numbers; the quick test below reaches the same decision).
+                equity, distance, outside = _valuate(
+                    close,
+                    first_column,
+                    t,
+                    holdings,
+                    class_of,
+                    cash,
+                    cash_class,
+                    targets,
+                    half_widths,
+                    row,
+                    values,
+                    net,
+                    weights,
+                )
+                valued = True
+            else:
+                # Equity in the valuation's order: cash first, then each asset.
+                equity = cash
+                for a in range(n_assets):
+                    equity += holdings[a] * close[t, np.uint64(first_column + a)]
             now = timestamps[t]
             look = True
             fired = False
@@ -402,7 +440,9 @@ def simulate_window(
                 look = now - last_check >= period_ns
                 if look:
                     last_check = now
-            if look:
+            if look and valued:
+                fired = _any_outside(weights, targets, half_widths, row)
+            elif look:
                 # The planner's test, |weight - target| > half_width for every class, without building
                 # the weights: a one-asset class's weight is its value over equity.
                 cash_value = cash
@@ -510,7 +550,7 @@ def simulate_window(
                     n_trades += 1
                 if traded_now:
                     rebalances += 1
-        if traded_now or value_every_bar:
+        if traded_now or (value_every_bar and not valued):
             # The bar's record is taken after its trades.
             equity, distance, outside = _valuate(
                 close,
@@ -528,6 +568,7 @@ def simulate_window(
                 weights,
             )
         if value_every_bar:
+            kernel_curve.accumulate(curve, equity, t == 0)
             tracking_squared += distance
             if outside:
                 outside_bars += 1
@@ -552,6 +593,11 @@ def simulate_window(
     stats[STAT_TRACKING_SQUARED] = tracking_squared
     stats[STAT_OUTSIDE_BARS] = outside_bars
     stats[STAT_EQUITY_SUM] = equity_sum
+    stats[STAT_RETURN_COUNT] = curve[kernel_curve.CURVE_COUNT]
+    stats[STAT_RETURN_MEAN] = curve[kernel_curve.CURVE_MEAN]
+    stats[STAT_RETURN_M2] = curve[kernel_curve.CURVE_M2]
+    stats[STAT_DOWNSIDE_SQUARED] = curve[kernel_curve.CURVE_DOWNSIDE]
+    stats[STAT_MAX_DRAWDOWN] = curve[kernel_curve.CURVE_MAX_DRAWDOWN]
     return stats
 
 

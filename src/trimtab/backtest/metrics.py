@@ -87,26 +87,16 @@ def compute_metrics(
     equity = np.asarray(equity, dtype=np.float64)
     bars = equity.shape[0]
     final = float(equity[-1]) if bars else capital
-    total_return = final / capital - 1.0
-    years = (float(timestamps[-1] - timestamps[0]) / NANOSECONDS_PER_YEAR) if bars > 1 else 0.0
-    if years > 0 and final > 0:
-        cagr = (final / capital) ** (1.0 / years) - 1.0
-    elif years > 0:
-        cagr = -1.0
-    else:
-        cagr = 0.0
-
-    ppy = periods_per_year(timestamps)
     returns = np.diff(equity) / equity[:-1] if bars > 1 else np.zeros(0)
     returns = returns[np.isfinite(returns)]
-    volatility = sharpe = sortino = 0.0
+    moments = ReturnMoments()
     if returns.shape[0] > 1:
-        std = float(np.std(returns, ddof=1))
-        mean = float(np.mean(returns))
-        volatility = std * math.sqrt(ppy)
-        sharpe = mean / std * math.sqrt(ppy) if std > 0 else 0.0
-        downside = float(np.sqrt(np.mean(np.minimum(returns, 0.0) ** 2)))
-        sortino = mean / downside * math.sqrt(ppy) if downside > 0 else 0.0
+        moments = ReturnMoments(
+            int(returns.shape[0]),
+            float(np.mean(returns)),
+            float(np.std(returns, ddof=1)),
+            float(np.sqrt(np.mean(np.minimum(returns, 0.0) ** 2))),
+        )
 
     max_drawdown = 0.0
     if bars:
@@ -114,9 +104,7 @@ def compute_metrics(
         with np.errstate(divide="ignore", invalid="ignore"):
             drawdowns = np.where(peaks > 0, 1.0 - equity / peaks, 0.0)
         max_drawdown = float(np.max(drawdowns))
-    calmar = cagr / max_drawdown if max_drawdown > 0 else 0.0
     mean_equity = float(np.mean(equity)) if bars else capital
-    turnover = totals.traded_notional / mean_equity if mean_equity > 0 else 0.0
 
     tracking_error = 0.0
     outside = 0.0
@@ -129,6 +117,54 @@ def compute_metrics(
         breached = (weights < band_lower - tolerance) | (weights > band_upper + tolerance)
         outside = float(np.mean(np.any(breached, axis=1)))
 
+    return curve_metrics(
+        final, timestamps, capital, totals, moments, max_drawdown, mean_equity, tracking_error, outside
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnMoments:
+    """The bar returns' count, mean, sample standard deviation and root mean square of their negative parts."""
+
+    count: int = 0
+    mean: float = 0.0
+    std: float = 0.0
+    downside: float = 0.0
+
+
+def curve_metrics(
+    final: float,
+    timestamps: npt.NDArray[np.int64],
+    capital: float,
+    totals: RunTotals,
+    moments: ReturnMoments,
+    max_drawdown: float,
+    mean_equity: float,
+    tracking_error: float,
+    outside: float,
+    bars_per_year: float | None = None,
+) -> dict[str, float]:
+    """The metrics dict from a curve's summary figures (what :func:`compute_metrics` and a sweep share).
+
+    ``bars_per_year`` is :func:`periods_per_year` of ``timestamps``, computed here when not given.
+    """
+    bars = timestamps.shape[0]
+    total_return = final / capital - 1.0
+    years = (float(timestamps[-1] - timestamps[0]) / NANOSECONDS_PER_YEAR) if bars > 1 else 0.0
+    if years > 0 and final > 0:
+        cagr = (final / capital) ** (1.0 / years) - 1.0
+    elif years > 0:
+        cagr = -1.0
+    else:
+        cagr = 0.0
+    ppy = bars_per_year if bars_per_year is not None else periods_per_year(timestamps)
+    volatility = sharpe = sortino = 0.0
+    if moments.count > 1:
+        volatility = moments.std * math.sqrt(ppy)
+        sharpe = moments.mean / moments.std * math.sqrt(ppy) if moments.std > 0 else 0.0
+        sortino = moments.mean / moments.downside * math.sqrt(ppy) if moments.downside > 0 else 0.0
+    calmar = cagr / max_drawdown if max_drawdown > 0 else 0.0
+    turnover = totals.traded_notional / mean_equity if mean_equity > 0 else 0.0
     return {
         "final_equity": final,
         "total_return": total_return,

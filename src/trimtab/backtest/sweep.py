@@ -9,7 +9,10 @@ A grid is given as ``NAME=VALUES`` items. ``VALUES`` is a comma list (``7d,30d``
 * ``kind``: the trigger's kind;
 * any dotted path into the policy file, e.g. ``costs.taker_fee=0.0005,0.001``.
 
-Runs go to a local process pool (every core by default) or, given an address, to a Ray cluster.
+Grid points the Numba kernel can serve (spot, ``fixed`` strategy, fixed bands: band widths, relative and
+per-class bands, ``to``, ``scope``, trigger kinds and periods, costs) run in batches, one parallel kernel
+call each (:mod:`trimtab.backtest.sweep_batch`); the others run one by one, in a local process pool
+(every core by default). Given a Ray address, each batch and each other point is one Ray task.
 A run is *efficient* when no other run of the grid has both a lower tracking error and a lower cost
 (fees + slippage + funding), with at least one of the two strictly lower.
 """
@@ -241,29 +244,35 @@ def run_sweep(
         If a grid point makes the policy invalid (naming the point), or the data cannot serve the policy.
     """
     # validate every point up front so a bad grid fails before any work
-    for params in points:
-        validate_point(job, params)
+    policies = [policy_for(job, params) for params in points]
     history = load_job_history(job)
-    total = len(points)
-    results: list[SweepPoint] = []
     if ray_address is not None:
-        results = run_on_ray(job, history, points, ray_address, on_done)
-    elif (workers or os.cpu_count() or 1) <= 1 or total <= 1:
-        for index, params in enumerate(points):
-            results.append(run_point(job, history, params))
-            if on_done is not None:
-                on_done(index + 1, total)
+        results = run_on_ray(job, history, points, policies, ray_address, on_done)
+        return mark_efficient(results)
+    from trimtab.backtest.sweep_batch import plan_batches, run_batch
+
+    total = len(points)
+    finished: dict[int, SweepPoint] = {}
+
+    def record(index: int, point: SweepPoint) -> None:
+        finished[index] = point
+        if on_done is not None:
+            on_done(len(finished), total)
+
+    batches, others = plan_batches(policies, history, job.start, job.end)
+    for batch in batches:
+        for index, metrics in run_batch(batch, job.capital):
+            record(index, summarise(points[index], metrics))
+    count = min(workers or os.cpu_count() or 1, len(others))
+    if count <= 1:
+        for index in others:
+            record(index, run_point(job, history, points[index], policies[index]))
     else:
-        count = min(workers or os.cpu_count() or 1, total)
         with ProcessPoolExecutor(max_workers=count, initializer=init_worker, initargs=(job,)) as pool:
-            futures = {pool.submit(run_point_in_worker, params): index for index, params in enumerate(points)}
-            ordered: dict[int, SweepPoint] = {}
-            for done, future in enumerate(as_completed(futures), start=1):
-                ordered[futures[future]] = future.result()
-                if on_done is not None:
-                    on_done(done, total)
-        results = [ordered[index] for index in range(total)]
-    return mark_efficient(results)
+            futures = {pool.submit(run_point_in_worker, points[index]): index for index in others}
+            for future in as_completed(futures):
+                record(futures[future], future.result())
+    return mark_efficient([finished[index] for index in range(total)])
 
 
 def policy_for(job: SweepJob, params: dict[str, Any]) -> Policy:
@@ -307,13 +316,37 @@ def backtest(policy: Policy, history: MarketHistory, job: SweepJob) -> BacktestR
     return run_backtest(policy, history, start=job.start, end=job.end, capital=job.capital)
 
 
-def run_point(job: SweepJob, history: MarketHistory, params: dict[str, Any]) -> SweepPoint:
-    """Run one grid point and summarise it."""
-    result = backtest(policy_for(job, params), history, job)
-    metrics = {key: float(value) for key, value in result.metrics.items()}
+def run_point(
+    job: SweepJob, history: MarketHistory, params: dict[str, Any], policy: Policy | None = None
+) -> SweepPoint:
+    """Run one grid point on its own (the event engine, or the fast path outside a batch) and summarise it."""
+    result = backtest(policy or policy_for(job, params), history, job)
+    return summarise(params, result.metrics)
+
+
+def summarise(params: dict[str, Any], figures: dict[str, float]) -> SweepPoint:
+    """A grid point's outcome from its run's metrics."""
+    metrics = {key: float(value) for key, value in figures.items()}
     return SweepPoint(
         point_label(params), dict(params), metrics.get("tracking_error", 0.0), total_cost(metrics), metrics
     )
+
+
+def run_batch_points(
+    job: SweepJob, history: MarketHistory, indexed: list[tuple[int, dict[str, Any]]]
+) -> list[tuple[int, SweepPoint]]:
+    """Run grid points through the batched kernel where they can, one by one otherwise (a Ray task)."""
+    from trimtab.backtest.sweep_batch import plan_batches, run_batch
+
+    policies = [policy_for(job, params) for _, params in indexed]
+    batches, others = plan_batches(policies, history, job.start, job.end)
+    out = [
+        (indexed[local][0], summarise(indexed[local][1], metrics))
+        for batch in batches
+        for local, metrics in run_batch(batch, job.capital)
+    ]
+    out += [(indexed[local][0], run_point(job, history, indexed[local][1], policies[local])) for local in others]
+    return out
 
 
 _WORKER: dict[str, Any] = {}
@@ -333,10 +366,13 @@ def run_on_ray(
     job: SweepJob,
     history: MarketHistory,
     points: Sequence[dict[str, Any]],
+    policies: Sequence[Policy],
     address: str,
     on_done: Callable[[int, int], None] | None,
 ) -> list[SweepPoint]:
-    """Run the grid as Ray tasks; the history is put in the object store once and shared by every task.
+    """Run the grid as Ray tasks: one task per kernel batch, one per point that needs a run of its own.
+
+    The history is put in the object store once and shared by every task.
 
     Raises
     ------
@@ -347,6 +383,11 @@ def run_on_ray(
         import ray
     except ImportError:
         raise BadInputError("--ray-address", "", "Ray is not installed: pip install 'trimtab[cluster]'") from None
+    from trimtab.backtest.sweep_batch import plan_batches
+
+    batches, others = plan_batches(policies, history, job.start, job.end)
+    units = [[(index, points[index]) for index in batch.indexes] for batch in batches]
+    units += [[(index, points[index])] for index in others]
     started_here = not ray.is_initialized()
     if started_here:
         if address == "local":
@@ -354,15 +395,14 @@ def run_on_ray(
         else:
             ray.init(address=address, log_to_driver=False)
     try:
-        task = ray.remote(run_point)
+        task = ray.remote(run_batch_points)
         shared = ray.put(history)
-        pending = {task.remote(job, shared, params): index for index, params in enumerate(points)}
+        waiting = [task.remote(job, shared, unit) for unit in units]
         finished: dict[int, SweepPoint] = {}
-        waiting = list(pending)
         while waiting:
             done, waiting = ray.wait(waiting, num_returns=1)
             for ref in done:
-                finished[pending[ref]] = ray.get(ref)
+                finished.update(ray.get(ref))
             if on_done is not None:
                 on_done(len(finished), len(points))
         return [finished[index] for index in range(len(points))]
