@@ -121,7 +121,7 @@ def run_fast(replay: Replay, capital: float, models: RealityModels, config_hash:
     run's totals and its trade log; the per-bar curves come from a second, recording run only when they
     are read (:class:`trimtab.backtest.result.Lazy`), and so do the metrics and the benchmark.
     """
-    run = _KernelRun(replay, float(capital), models)
+    run = KernelRun(replay, float(capital), models)
     stats, trade_index, trade_values = run.trades()
     totals = RunTotals(
         rebalances=int(stats[kernel.STAT_REBALANCES]),
@@ -140,7 +140,7 @@ def run_fast(replay: Replay, capital: float, models: RealityModels, config_hash:
         timestamps=replay.times,
         class_names=replay.class_names,
         rebalance_times=Lazy(lambda: replay.times[rebalance_bars.get()]),
-        trades=_trade_log(replay, trade_index, trade_values),
+        trades=trade_log(replay, trade_index, trade_values),
         events=Lazy(lambda: _trigger_events(replay, rebalance_bars.get())),
         used_fast_path=True,
         config_hash=config_hash,
@@ -154,7 +154,7 @@ def run_fast(replay: Replay, capital: float, models: RealityModels, config_hash:
     )
 
 
-class _KernelRun:
+class KernelRun:
     """The kernel's arguments for one replay, and its two ways of running."""
 
     def __init__(self, replay: Replay, capital: float, models: RealityModels) -> None:
@@ -273,7 +273,7 @@ def _trigger_events(replay: Replay, bars: np.ndarray) -> list[dict[str, Any]]:
     ]
 
 
-def _trade_log(replay: Replay, index: np.ndarray, values: FloatArray) -> TradeLog:
+def trade_log(replay: Replay, index: np.ndarray, values: FloatArray) -> TradeLog:
     base, names = replay.base_currency, replay.class_names
     labels = [(names[int(replay.class_of[a])], f"{asset}/{base}", "spot") for a, asset in enumerate(replay.assets)]
     signed, price = values[:, 0], values[:, 1]

@@ -7,8 +7,10 @@ and ``min_notional``) share one :func:`trimtab.backtest.kernel_batch.simulate_ba
 point runs through :func:`trimtab.backtest.engine.run_backtest` on its own.
 
 Each run's metrics come from the kernel's running figures (:mod:`trimtab.backtest.kernel_curve`), so no
-equity curve is kept: they equal the metrics of ``trimtab backtest`` on the same policy to about 1e-12
-relative (the order of summation differs), and the counts exactly.
+equity curve is kept, and its tax figures from its trade log (a second, untracked kernel run that skips
+quiet bars) through the lot book of :mod:`trimtab.backtest.taxes`: they equal the metrics of
+``trimtab backtest`` on the same policy to about 1e-12 relative (the order of summation differs), and
+the counts exactly.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import datetime
 import numpy as np
 
 from trimtab.backtest import kernel
-from trimtab.backtest.fastpath import constant_slippage, eligibility, kernel_arguments
+from trimtab.backtest.fastpath import KernelRun, constant_slippage, eligibility, kernel_arguments, trade_log
 from trimtab.backtest.kernel_batch import (
     COST_MIN_NOTIONAL,
     COST_SLIPPAGE,
@@ -36,6 +38,7 @@ from trimtab.backtest.kernel_batch import (
 )
 from trimtab.backtest.metrics import ReturnMoments, RunTotals, curve_metrics, periods_per_year
 from trimtab.backtest.replay import Replay, prepare
+from trimtab.backtest.taxes import tax_record
 from trimtab.feed.history import MarketHistory
 from trimtab.policy.config import Policy
 from trimtab.venues.simulation.models import RealityModels
@@ -50,6 +53,8 @@ class Batch:
 
     replay: Replay
     indexes: list[int] = field(default_factory=list)
+    replays: list[Replay] = field(default_factory=list)
+    models: list[RealityModels] = field(default_factory=list)
     half_widths: list[np.ndarray] = field(default_factory=list)
     settings: list[list[int]] = field(default_factory=list)
     costs: list[list[float]] = field(default_factory=list)
@@ -98,6 +103,8 @@ def _add(batch: Batch, index: int, replay: Replay, models: RealityModels) -> Non
     costs[COST_SLIPPAGE] = constant_slippage(models)
     costs[COST_MIN_NOTIONAL] = replay.policy.rebalance.min_notional
     batch.indexes.append(index)
+    batch.replays.append(replay)
+    batch.models.append(models)
     batch.half_widths.append(replay.half_widths)
     batch.settings.append(settings)
     batch.costs.append(costs)
@@ -122,7 +129,19 @@ def run_batch(batch: Batch, capital: float) -> list[tuple[int, dict[str, float]]
         True,
     )
     bars_per_year = periods_per_year(replay.times)
-    return [(index, stats_metrics(stats[k], replay, capital, bars_per_year)) for k, index in enumerate(batch.indexes)]
+    out = []
+    for k, index in enumerate(batch.indexes):
+        metrics = stats_metrics(stats[k], replay, capital, bars_per_year)
+        metrics.update(_tax_metrics(batch.replays[k], batch.models[k], capital))
+        out.append((index, metrics))
+    return out
+
+
+def _tax_metrics(replay: Replay, models: RealityModels, capital: float) -> dict[str, float]:
+    """The tax figures of one point: its trade log (a quick kernel run, quiet bars skipped) through the lots."""
+    _, trade_index, trade_values = KernelRun(replay, capital, models).trades()
+    log = trade_log(replay, trade_index, trade_values)
+    return tax_record(log, replay.policy.tax_rules()).metrics()
 
 
 def stats_metrics(stats: np.ndarray, replay: Replay, capital: float, bars_per_year: float) -> dict[str, float]:
