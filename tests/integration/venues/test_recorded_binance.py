@@ -194,3 +194,11 @@ def test_coinm_brackets_are_coin_quantities(fake: FakeExchange) -> None:
     (tier,) = venue_for(fake, "binancecoinm").fetch_margin_tiers(["BTC/USD:BTC"])["BTC/USD:BTC"]
     assert (tier.cap, tier.rate, tier.max_leverage) == (bracket["qtyCap"], 0.004, 125)  # 50 BTC, 0.4 %, 125x
     assert tier.floor == 0.0 and tier.currency == "BTC"  # the documented example spells its floor "qtylFloor"
+
+
+def test_coinm_leverage_and_margin_type_come_from_the_account(fake: FakeExchange) -> None:
+    fake.replay("GET", "/dapi/v1/account", recorded("dapi_v1_account"))
+    row = next(p for p in recorded("dapi_v1_account")["positions"] if p["symbol"] == "BTCUSD_PERP")
+    settings = venue_for(fake, "binancecoinm").fetch_leverage_settings(["BTC/USD:BTC"])
+    assert settings["BTC/USD:BTC"].leverage == float(row["leverage"]) == 20.0
+    assert settings["BTC/USD:BTC"].margin_mode == "cross"  # "isolated": false
