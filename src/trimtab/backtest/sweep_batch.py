@@ -7,8 +7,10 @@ and ``min_notional``) share one :func:`trimtab.backtest.kernel_batch.simulate_ba
 point runs through :func:`trimtab.backtest.engine.run_backtest` on its own.
 
 Each run's metrics come from the kernel's running figures (:mod:`trimtab.backtest.kernel_curve`), so no
-equity curve is kept, and its tax figures from its trade log (a second, untracked kernel run that skips
-quiet bars) through the lot book of :mod:`trimtab.backtest.taxes`: they equal the metrics of
+equity curve is kept. Under a policy with ``[tax]`` its tax figures (``tax``, ``realised_gain``,
+``realised_loss``) come from its trade log (a second, untracked kernel run that skips quiet bars) through
+the lot book of :mod:`trimtab.backtest.taxes`; without ``[tax]`` only ``tax = 0`` is reported (replaying
+the lots costs more than the run). The figures: they equal the metrics of
 ``trimtab backtest`` on the same policy to about 1e-12 relative (the order of summation differs), and
 the counts exactly.
 """
@@ -132,7 +134,10 @@ def run_batch(batch: Batch, capital: float) -> list[tuple[int, dict[str, float]]
     out = []
     for k, index in enumerate(batch.indexes):
         metrics = stats_metrics(stats[k], replay, capital, bars_per_year)
-        metrics.update(_tax_metrics(batch.replays[k], batch.models[k], capital))
+        if batch.replays[k].policy.tax is None:
+            metrics["tax"] = 0.0  # no [tax]: nothing is taxed, and the lots are not replayed
+        else:
+            metrics.update(_tax_metrics(batch.replays[k], batch.models[k], capital))
         out.append((index, metrics))
     return out
 

@@ -31,6 +31,7 @@ GRID: list[dict[str, Any]] = [
     {"band": 0.05, "costs.taker_fee": 0.0004, "costs.slippage_bps": 8.0},
     {"band": 0.05, "rebalance.min_notional": 2_000.0},
     {},  # the policy's own bands: per class, ALTS relative
+    {"band": 0.03, "tax.method": "hifo", "tax.short_term_rate": 0.3, "tax.long_term_rate": 0.15},
     {"trigger.adaptive.lookback": "30d", "trigger.adaptive.reference_vol": 0.6},  # moving bands: a run of its own
     {"instrument": "auto"},  # may hedge with perpetuals: the event engine
 ]
@@ -60,6 +61,12 @@ def test_batched_points_equal_single_runs(
         alone = run_backtest(policy_for(job, params), majors_daily, capital=100_000.0).metrics
         assert point.params == params
         assert point.metrics["rebalances"] == alone["rebalances"], params
+        taxed = "tax.method" in params
+        if not taxed and not point.metrics.get("realised_gain"):  # a batched point without [tax]
+            assert point.metrics["tax"] == alone["tax"] == 0.0
+            alone = {k: v for k, v in alone.items() if k not in ("realised_gain", "realised_loss")}
         for key, value in alone.items():
             assert point.metrics[key] == pytest.approx(value, rel=1e-9, abs=1e-12), (params, key)
+        if taxed:
+            assert point.metrics["tax"] > 0.0 and point.metrics["realised_gain"] > 0.0
     assert any(point.efficient for point in points)
