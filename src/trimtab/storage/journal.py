@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, or_, select
 
 from trimtab.storage.database import Store
 from trimtab.storage.fills import SETTLE_TOLERANCE, NewFill, apply_fill_row, is_short
@@ -324,7 +324,13 @@ class Journal:
         """Final orders whose journaled fills do not add up to what they claim: ``filled`` short of the
         amount, or of what the venue reported filled. Reconciliation fetches their fills again."""
         with self.store.transaction() as session:
-            final = select(OrderRow).where(OrderRow.status.in_(FINAL_STATUSES)).order_by(OrderRow.id)
+            # The database keeps only the candidates (a superset of the short ones, tested row by row
+            # in SQL), so a cycle never loads every order ever placed; is_short then decides exactly.
+            candidates = or_(
+                and_(OrderRow.status == "filled", OrderRow.filled < OrderRow.amount),
+                and_(OrderRow.venue_filled.is_not(None), OrderRow.venue_filled > OrderRow.filled),
+            )
+            final = select(OrderRow).where(OrderRow.status.in_(FINAL_STATUSES), candidates).order_by(OrderRow.id)
             rows = session.scalars(final)
             return [order_record(r) for r in rows if is_short(r)]
 
@@ -418,10 +424,14 @@ class Journal:
             ]
 
     def last_cycle(self) -> int:
-        """The highest cycle number recorded in snapshots or decisions (0 when none)."""
+        """The highest cycle number recorded in snapshots or decisions (0 when none).
+
+        Cycle numbers never decrease from one row to the next, so the newest row of each table holds its
+        highest: one look-up by primary key each, however long the journal.
+        """
         with self.store.transaction() as session:
-            a = session.scalar(select(func.max(SnapshotRow.cycle))) or 0
-            b = session.scalar(select(func.max(DecisionRow.cycle))) or 0
+            a = session.scalar(select(SnapshotRow.cycle).order_by(SnapshotRow.id.desc()).limit(1)) or 0
+            b = session.scalar(select(DecisionRow.cycle).order_by(DecisionRow.id.desc()).limit(1)) or 0
             return max(int(a), int(b))
 
 
