@@ -193,8 +193,9 @@ class HistoryEstimator:
         self.history = PriceHistory()
         strategy = policy.strategy
         self.beta_strategy = strategy if isinstance(strategy, BetaNeutralStrategy) and strategy.beta is None else None
-        adaptive = policy.trigger.adaptive
-        lookbacks = [adaptive.lookback_period] if adaptive is not None else []
+        # Adaptive bands and bands from costs (band = "auto") read volatility over the policy's lookback.
+        volatility_lookback = policy.volatility_lookback()
+        lookbacks = [volatility_lookback] if volatility_lookback is not None else []
         if self.beta_strategy is not None:
             lookbacks.append(parse_duration(self.beta_strategy.lookback))
         self.horizon: timedelta | None = max(lookbacks) if lookbacks else None
@@ -220,12 +221,12 @@ class HistoryEstimator:
         self.history.forget_before(now - self.horizon)
         volatility: dict[str, float] | None = None
         missing: dict[str, str] = {}
-        adaptive = self.policy.trigger.adaptive
+        lookback = self.policy.volatility_lookback()
         base = self.policy.base_currency
         classes = self.policy.asset_classes()
-        if adaptive is not None:
-            assets = sorted({a for c in classes if not c.cash for a in c.assets if a != base})
-            volatility, reasons = volatility_estimates(self.history, assets, adaptive.lookback_period, now)
+        if lookback is not None:
+            assets = sorted({a for c in classes if not c.cash or c.band_auto for a in c.assets if a != base})
+            volatility, reasons = volatility_estimates(self.history, assets, lookback, now)
             if reasons:
                 missing["volatility"] = "; ".join(reasons)
         betas: dict[str, float] = {}

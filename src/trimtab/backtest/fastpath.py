@@ -52,6 +52,8 @@ def eligibility(replay: Replay, models: RealityModels) -> Eligibility:
         return Eligibility(False, f"strategy {policy.strategy.kind!r} needs the event engine")
     if policy.rebalance.instrument != "spot":
         return Eligibility(False, f"instrument {policy.rebalance.instrument!r} may trade derivatives")
+    if any(c.band_auto for c in policy.classes):
+        return Eligibility(False, "bands from costs (band = 'auto') need the event engine")
     if policy.trigger.kind not in _TRIGGER_KINDS:
         return Eligibility(False, f"trigger {policy.trigger.kind!r} needs the event engine")
     if not models.slippage.constant:

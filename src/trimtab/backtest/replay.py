@@ -44,7 +44,8 @@ class Replay:
     the history's own array, a view and not a copy; ``close`` copies out just those columns, (T, A).
     ``class_of`` and ``split`` give each asset's class index and share of its class; ``targets`` the
     class targets (cash = 1 - the others); ``half_widths`` the fixed band half-widths (C,).
-    ``volatility`` is (T, A) realised volatility when the policy has adaptive bands, else None.
+    ``volatility`` is (T, A) realised volatility when the policy has adaptive bands or bands from costs
+    (over :meth:`~trimtab.policy.config.Policy.volatility_lookback`), else None.
     """
 
     policy: Policy
@@ -143,12 +144,12 @@ def prepare(policy: Policy, history: MarketHistory, start: datetime | None, end:
     prices, first_column = _window_prices(history.close, first, last, columns)
 
     volatility = None
-    adaptive = policy.trigger.adaptive
-    if adaptive is not None and assets:
+    lookback = policy.volatility_lookback()
+    if lookback is not None and assets:
         full = rolling_volatility(
             history.close[:, columns],
             history.timestamps,
-            adaptive.lookback_period,
+            lookback,
             SECONDS_PER_YEAR / bar_seconds,
         )
         volatility = np.ascontiguousarray(full[rows])

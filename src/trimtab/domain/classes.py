@@ -24,6 +24,9 @@ class AssetClass:
     band_relative: float | None = None
     hedge: str | None = None
     cash: bool = False
+    band_auto: bool = False
+    """``band = "auto"``: the half-width comes from costs and volatility (:mod:`trimtab.policy.bands`);
+    ``band`` then holds the width used while the class's volatility is unknown."""
 
     @property
     def half_width(self) -> float:

@@ -44,7 +44,28 @@ def load_plan_inputs(portfolio_path: Path | str, policy_path: Path | str, market
     check_consistency(portfolio, policy, market, *names)
     check_equity(portfolio, policy, market, names[0], names[2])
     check_lot_times(lots, market, names[0], names[2])
+    check_auto_band_volatility(policy, market, names[1], names[2])
     return PlanInputs(portfolio, policy, market, lots)
+
+
+def check_auto_band_volatility(policy: Policy, market: MarketSnapshot, policy_name: str, market_name: str) -> None:
+    """A class with ``band = "auto"`` needs the volatility of at least one of its assets in the snapshot.
+
+    Raises
+    ------
+    BadInputError
+        Naming the snapshot's ``volatility`` and the class.
+    """
+    base = policy.base_currency
+    for index, cls in enumerate(policy.classes):
+        assets = [a for a in cls.assets if a != base]
+        if cls.band_auto and assets and not any(a in market.volatility for a in assets):
+            raise BadInputError(
+                market_name,
+                "volatility",
+                f'{policy_name}\'s class[{index}] ({cls.name}) has band = "auto": give the volatility of '
+                + " or ".join(assets),
+            )
 
 
 def check_lot_times(lots: LotBook | None, market: MarketSnapshot, portfolio_name: str, market_name: str) -> None:

@@ -8,6 +8,7 @@ derivative openings), so planning stays fast on large books.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -25,7 +26,7 @@ from trimtab.planner.guard import Limits, margin_report, review
 from trimtab.planner.rounding import round_trades
 from trimtab.planner.sizing import Instruction, size_trades
 from trimtab.planner.tax import TaxOutcome, realise, sale_tax
-from trimtab.policy.bands import Band, class_bands
+from trimtab.policy.bands import AutoBands, Band, class_bands, class_volatility
 from trimtab.policy.config import Policy
 from trimtab.policy.targets import TargetContext, TargetSet, build_target_model
 from trimtab.policy.triggers import TriggerContext, build_trigger
@@ -102,6 +103,22 @@ def _realise(
         return None
     rules = policy.tax.rules() if policy.tax is not None else None
     return realise(trades, lots if lots is not None else LotBook(), rules, market.timestamp)
+
+
+def _auto_band_note(
+    classes: Sequence[AssetClass], bands: Mapping[str, Band], volatility: Mapping[str, float], auto: AutoBands
+) -> str:
+    """The widths that ``band = "auto"`` gave, and the classes still without a volatility."""
+    known = [c for c in classes if c.band_auto and class_volatility(c, volatility) is not None]
+    unknown = [c.name for c in classes if c.band_auto and c not in known]
+    widths = ", ".join(f"{c.name} +/- {bands[c.name].half_width * 100:.2f} %" for c in known)
+    note = (
+        f"bands from costs (round trip {auto.round_trip_cost * 100:.3f} %, tracking budget "
+        f"{auto.tracking_budget * 100:.2f} %): {widths or 'none'}"
+    )
+    if unknown:
+        note += f"; no volatility for {', '.join(unknown)}: +/- {math.sqrt(3.0) * auto.tracking_budget * 100:.2f} %"
+    return note
 
 
 def _quiet_plan(
@@ -187,13 +204,16 @@ def plan_outcome(
         valuation, TargetContext(peak_equity=context.peak_equity, betas=context.betas)
     )
     volatility = context.volatility if context.volatility is not None else market.volatility
-    bands = class_bands(classes, target_set.targets, policy.trigger.adaptive, volatility)
+    auto = AutoBands.from_policy(policy)
+    bands = class_bands(classes, target_set.targets, policy.trigger.adaptive, volatility, auto)
     decision = build_trigger(policy.trigger).check(
         valuation,
         bands,
         TriggerContext(now=market.timestamp, last_rebalance=context.last_rebalance, last_check=context.last_check),
     )
     notes = list(target_set.notes)
+    if auto is not None:
+        notes.append(_auto_band_note(classes, bands, volatility, auto))
     untraded = _realise((), policy, market, context.lots)
     if not decision.fired:
         quiet = _quiet_plan(valuation, classes, bands, policy, decision.reason, notes, untraded)
@@ -205,7 +225,8 @@ def plan_outcome(
 
     rebalance = policy.rebalance
     cash = next(c.name for c in classes if c.cash)
-    goals = compute_goals(valuation.weights, bands, cash, rebalance.scope, rebalance.to)
+    edge = [c.name for c in classes if c.band_auto]
+    goals = compute_goals(valuation.weights, bands, cash, rebalance.scope, rebalance.to, edge)
     notes.extend(goals.notes)
     costs = CostModel.from_config(policy.costs)
     if policy.tax is not None:

@@ -11,6 +11,10 @@ Two kinds of goal (``[rebalance] to``):
   room in the direction that would undo its clamp, so any such spread is L1-optimal; the even spread is a
   deterministic tie-break.
 
+Classes with ``band = "auto"`` (``edge``) always go to their band edge: under ``to = "target"`` the other
+classes go to their targets and the auto classes are clamped into their bands; if that leaves the cash
+class outside its band, the auto classes of the scope absorb the difference as under ``band-edge``.
+
 Two scopes (``[rebalance] scope``): ``all`` moves every class; ``breached`` moves only the breached
 non-cash classes, and widens to every class (with a note) when the cash class would still be outside
 its band afterwards, or is the only breached class.
@@ -18,7 +22,7 @@ its band afterwards, or is the only breached class.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -108,12 +112,26 @@ def _shift_into_cash_band(
     return 0.0
 
 
+def _to_targets(
+    goals: dict[str, float],
+    weights: Mapping[str, float],
+    bands: Mapping[str, Band],
+    names: Sequence[str],
+    edge: Collection[str],
+) -> None:
+    """Each class of ``names`` to its target, or, for a class of ``edge``, into its band."""
+    for name in names:
+        band = bands[name]
+        goals[name] = min(max(weights[name], band.lower), band.upper) if name in edge else band.target
+
+
 def compute_goals(
     weights: Mapping[str, float],
     bands: Mapping[str, Band],
     cash: str,
     scope: Scope,
     to: GoalKind,
+    edge: Collection[str] = (),
 ) -> Goals:
     """The goal weight of every class for one rebalance.
 
@@ -129,6 +147,8 @@ def compute_goals(
         ``"all"`` or ``"breached"``.
     to:
         ``"target"`` or ``"band-edge"``.
+    edge:
+        Classes traded to their band edge whatever ``to`` says (``band = "auto"``).
 
     Returns
     -------
@@ -142,8 +162,9 @@ def compute_goals(
     goals = {name: weights[name] for name in names}
 
     if to == "target":
-        for name in in_scope:
-            goals[name] = bands[name].target
+        _to_targets(goals, weights, bands, in_scope, edge)
+        if edge:
+            _shift_into_cash_band(goals, bands, cash, [name for name in in_scope if name in edge])
         if scope == "breached" and bands[cash].breached(_cash_remainder(goals, cash)):
             why = (
                 "the cash class is the only breached class"
@@ -152,8 +173,9 @@ def compute_goals(
             )
             notes.append(f"scope widened to every class: {why}")
             in_scope = list(names)
-            for name in names:
-                goals[name] = bands[name].target
+            _to_targets(goals, weights, bands, in_scope, edge)
+            if edge:
+                _shift_into_cash_band(goals, bands, cash, [name for name in in_scope if name in edge])
     else:
         for name in in_scope:
             band = bands[name]
@@ -178,8 +200,13 @@ def compute_goals(
     goals[cash] = bands[cash].target if abs(remainder - bands[cash].target) <= SHIFT_TOLERANCE else remainder
     ordered = {name: goals[name] for name in weights}
     if to == "target":
-        # Every class of the scope is traded, even one already at its target: its assets are re-split.
-        moving = tuple(name for name in names if name in in_scope)
+        # Every class of the scope is traded, even one already at its target: its assets are re-split. An
+        # auto class trades only when it moves.
+        moving = tuple(
+            name
+            for name in names
+            if name in in_scope and (name not in edge or abs(ordered[name] - weights[name]) > SHIFT_TOLERANCE)
+        )
     else:
         # A band-edge rebalance trades only what must move; classes already inside stay put.
         moving = tuple(name for name in names if abs(ordered[name] - weights[name]) > SHIFT_TOLERANCE)

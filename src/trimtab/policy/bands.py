@@ -11,6 +11,19 @@ Adaptive bands (``[trigger.adaptive]``) widen in volatile markets and narrow in 
 where ``class_vol`` is the average of the class's asset volatilities weighted by the class's split,
 over the assets whose volatility is known. The cash class and any class without a known volatility
 keep their fixed band.
+
+Bands from costs (``band = "auto"``) are the optimal no-trade region of a quadratic tracking penalty with
+proportional costs (Leland; Dybvig and Pezzo; Janecek and Shreve), whose half-width scales with
+``(cost x sigma^2)^(1/3)``::
+
+    h_c = k x (c x sigma_c^2)^(1/3),  c = 2 x (taker_fee + slippage_bps / 1e4),
+    sigma_c = class_vol x |target|        (the volatility of the class's weight),
+    k such that sqrt(mean over the auto classes of (h_c / sqrt 3)^2) = tracking_budget,
+
+then each ``h_c`` is clipped to ``[0.002, 0.25]`` (after ``k`` is chosen). ``h / sqrt 3`` is the RMS
+distance from target of a weight spread evenly over ``+/- h``. An auto class whose volatility is unknown
+(a backtest's first bars, a snapshot without it) keeps ``sqrt 3 x tracking_budget`` and takes no part in
+``k``. Adaptive scaling does not apply to auto classes.
 """
 
 from __future__ import annotations
@@ -25,7 +38,7 @@ if TYPE_CHECKING:  # numpy is imported lazily: `trimtab plan` must start fast
     import numpy.typing as npt
 
 from trimtab.domain.classes import AssetClass
-from trimtab.policy.config import AdaptiveConfig
+from trimtab.policy.config import AdaptiveConfig, Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +90,58 @@ def adaptive_half_width(fixed_half_width: float, vol: float, adaptive: AdaptiveC
     return min(max(scaled, adaptive.min_band), adaptive.max_band)
 
 
+AUTO_MIN_HALF_WIDTH = 0.002
+AUTO_MAX_HALF_WIDTH = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class AutoBands:
+    """What ``band = "auto"`` needs: the round-trip cost rate and the tracking budget."""
+
+    round_trip_cost: float
+    tracking_budget: float
+
+    @classmethod
+    def from_policy(cls, policy: Policy) -> AutoBands | None:
+        """The settings of ``policy``, or None when no class has ``band = "auto"``."""
+        if not any(c.band_auto for c in policy.classes):
+            return None
+        costs = policy.costs
+        return cls(2.0 * (costs.taker_fee + costs.slippage_bps / 1e4), policy.rebalance.tracking_budget)
+
+
+def auto_half_widths(
+    classes: Sequence[AssetClass], targets: Mapping[str, float], volatility: Mapping[str, float], auto: AutoBands
+) -> dict[str, float]:
+    """The half-width of every ``band = "auto"`` class whose volatility is known (see the module docstring).
+
+    Returns
+    -------
+    dict[str, float]
+        Class name -> clipped half-width; auto classes without a known volatility are left out.
+    """
+    scale: dict[str, float] = {}
+    for asset_class in classes:
+        if not asset_class.band_auto:
+            continue
+        vol = class_volatility(asset_class, volatility)
+        if vol is None:
+            continue
+        sigma = vol * abs(targets.get(asset_class.name, asset_class.target))
+        scale[asset_class.name] = (auto.round_trip_cost * sigma * sigma) ** (1.0 / 3.0)
+    if not scale:
+        return {}
+    mean_square = sum(x * x for x in scale.values()) / len(scale)
+    k = auto.tracking_budget * math.sqrt(3.0) / math.sqrt(mean_square) if mean_square > 0.0 else 0.0
+    return {name: min(max(k * x, AUTO_MIN_HALF_WIDTH), AUTO_MAX_HALF_WIDTH) for name, x in scale.items()}
+
+
 def class_bands(
     classes: Sequence[AssetClass],
     targets: Mapping[str, float],
     adaptive: AdaptiveConfig | None,
     volatility: Mapping[str, float],
+    auto: AutoBands | None = None,
 ) -> dict[str, Band]:
     """The band of every class, around the targets a target model chose.
 
@@ -96,18 +156,24 @@ def class_bands(
         The ``[trigger.adaptive]`` settings, or None for fixed bands.
     volatility:
         Asset -> annualised volatility (the snapshot's, or realised volatility in a backtest).
+    auto:
+        Costs and tracking budget for ``band = "auto"`` classes (None when the policy has none).
 
     Returns
     -------
     dict[str, Band]
         Class name -> band, in the classes' order. The half-width is the class's ``band``, or
-        ``|target| x band_relative``; with ``adaptive`` it is scaled by volatility (see the module).
+        ``|target| x band_relative``; with ``adaptive`` it is scaled by volatility; an auto class's comes
+        from costs and volatility (see the module).
     """
     bands: dict[str, Band] = {}
+    widths = auto_half_widths(classes, targets, volatility, auto) if auto is not None else {}
     for asset_class in classes:
         target = targets.get(asset_class.name, asset_class.target)
         half_width = asset_class.half_width_around(target)
-        if adaptive is not None and not asset_class.cash:
+        if asset_class.band_auto:
+            half_width = widths.get(asset_class.name, half_width)
+        elif adaptive is not None and not asset_class.cash:
             vol = class_volatility(asset_class, volatility)
             if vol is not None:
                 half_width = adaptive_half_width(half_width, vol, adaptive)

@@ -48,7 +48,7 @@ class ClassConfig(StrictModel):
     name: str = Field(min_length=1)
     assets: list[str] = Field(min_length=1)
     target: float
-    band: float | None = None
+    band: float | Literal["auto"] | None = None
     band_relative: float | None = None
     weights: dict[str, float] | None = None
     hedge: str | None = None
@@ -71,10 +71,15 @@ class ClassConfig(StrictModel):
 
     @field_validator("band", "band_relative")
     @classmethod
-    def _band(cls, value: float | None) -> float | None:
-        if value is not None and not 0.0 < value < 1.0:
-            raise ValueError("must be between 0 and 1 (exclusive)")
+    def _band(cls, value: float | str | None) -> float | str | None:
+        if isinstance(value, float | int) and not 0.0 < value < 1.0:
+            raise ValueError("must be between 0 and 1 (exclusive), or 'auto'")
         return value
+
+    @property
+    def band_auto(self) -> bool:
+        """Whether the band's half-width comes from costs and volatility (``band = "auto"``)."""
+        return self.band == "auto"
 
     @field_validator("hedge")
     @classmethod
@@ -172,6 +177,10 @@ class RebalanceConfig(StrictModel):
     max_leverage: float = Field(default=3.0, gt=0)
     margin_buffer: float = Field(default=0.5, ge=0)
     hedge_leverage: float = Field(default=1.0, gt=0)
+    tracking_budget: float = Field(default=0.02, gt=0, lt=1)
+    lookback: str = "30d"
+
+    _lookback = field_validator("lookback")(_check_duration)
 
 
 class CostsConfig(StrictModel):
@@ -354,19 +363,32 @@ class Policy(StrictModel):
         return self._asset_classes
 
     def _build_asset_classes(self) -> tuple[AssetClass, ...]:
+        # An auto band's width is computed at each look (policy.bands); until a volatility is known it is the
+        # width whose own tracking error equals the budget (a uniform drift over +/- h has RMS h / sqrt 3).
+        fallback = math.sqrt(3.0) * self.rebalance.tracking_budget
         return tuple(
             AssetClass(
                 name=c.name,
                 assets=tuple(c.assets),
                 target=c.target,
                 weights=c.split(),
-                band=c.band,
+                band=fallback if c.band == "auto" else c.band,
                 band_relative=c.band_relative,
                 hedge=c.hedge,
                 cash=c.cash,
+                band_auto=c.band == "auto",
             )
             for c in self.classes
         )
+
+    def volatility_lookback(self) -> timedelta | None:
+        """The window of realised volatility that bands need: ``[trigger.adaptive] lookback``, else
+        ``[rebalance] lookback`` when a class has ``band = "auto"``, else None (no band needs volatility)."""
+        if self.trigger.adaptive is not None:
+            return self.trigger.adaptive.lookback_period
+        if any(c.band_auto for c in self.classes):
+            return parse_duration(self.rebalance.lookback)
+        return None
 
     def tax_rules(self) -> TaxRules | None:
         """The ``[tax]`` rules as a core value, or None when the policy has no ``[tax]``."""
