@@ -13,7 +13,7 @@ import math
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, field_validator, model_validator
 
 from trimtab.domain.classes import AssetClass
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
@@ -42,13 +42,29 @@ def _check_asset(value: str) -> str:
     return text.upper()
 
 
+def _band_value(value: object) -> float | str | None:
+    """A class's ``band``: a number strictly between 0 and 1, or ``"auto"`` (one validator, so an error
+    names ``class[i].band`` and not a member of a union)."""
+    if value is None or value == "auto":
+        return value
+    if isinstance(value, bool) or not isinstance(value, float | int):
+        raise ValueError('must be a number between 0 and 1 (exclusive), or "auto"')
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number (not NaN or infinity)")
+    if not 0.0 < value < 1.0:
+        raise ValueError('must be between 0 and 1 (exclusive), or "auto"')
+    return float(value)
+
+
 class ClassConfig(StrictModel):
     """One ``[[class]]`` table."""
 
     name: str = Field(min_length=1)
     assets: list[str] = Field(min_length=1)
     target: float
-    band: float | Literal["auto"] | None = None
+    band: Annotated[
+        float | Literal["auto"] | None, PlainValidator(_band_value, json_schema_input_type=float | Literal["auto"])
+    ] = None
     band_relative: float | None = None
     weights: dict[str, float] | None = None
     hedge: str | None = None
@@ -69,11 +85,11 @@ class ClassConfig(StrictModel):
             raise ValueError("must be between 0 and 1")
         return value
 
-    @field_validator("band", "band_relative")
+    @field_validator("band_relative")
     @classmethod
-    def _band(cls, value: float | str | None) -> float | str | None:
-        if isinstance(value, float | int) and not 0.0 < value < 1.0:
-            raise ValueError("must be between 0 and 1 (exclusive), or 'auto'")
+    def _band(cls, value: float | None) -> float | None:
+        if value is not None and not 0.0 < value < 1.0:
+            raise ValueError("must be between 0 and 1 (exclusive)")
         return value
 
     @property
