@@ -130,6 +130,7 @@ def run_server(
 
     from trimtab.storage import describe_url
     from trimtab.web import WebSettings, create_app
+    from trimtab.web.limits import HeaderTimeoutProtocol
     from trimtab.web.security import load_or_create_token
 
     token = load_or_create_token(store, token_file, rotate=rotate_token)
@@ -158,6 +159,7 @@ def run_server(
         access_log=False,
         server_header=False,
         proxy_headers=False,
+        http=HeaderTimeoutProtocol,  # a request's headers must arrive within seconds, before any token check
     )
     uvicorn.Server(config).run(sockets=[listener])
 

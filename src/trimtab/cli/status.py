@@ -37,7 +37,7 @@ def open_existing(url: str) -> Store:
 
         if not Path(parsed.database).exists():
             raise BadInputError("--state", "", f"no journal at {parsed.database}")
-    return open_store(url)
+    return open_store(url, create=False)
 
 
 def status_document(store: Store) -> dict[str, Any]:

@@ -180,7 +180,7 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, create: bool = True) -> Store:
     """Open (and create or migrate) the journal at ``url``.
 
     Parameters
@@ -188,6 +188,9 @@ def open_store(url: str) -> Store:
     url:
         An SQLAlchemy URL: ``sqlite:///trimtab-paper.db`` or ``postgresql+psycopg://user@host/db``.
         ``postgresql://`` is read as ``postgresql+psycopg://``.
+    create:
+        False for commands that read an existing journal (``status``, ``serve``): a journal that does not
+        exist there is bad input, and nothing is created.
 
     Returns
     -------
@@ -197,7 +200,7 @@ def open_store(url: str) -> Store:
     Raises
     ------
     BadInputError
-        If the URL cannot be parsed (source ``--state``).
+        If the URL cannot be parsed (source ``--state``), or ``create`` is False and no journal is there.
     StorageError
         If the database cannot be reached, is locked, full or read-only.
     """
@@ -228,14 +231,26 @@ def open_store(url: str) -> Store:
         event.listen(engine, "begin", _sqlite_begin)
     store = Store(engine, url)
     try:
+        if not create:
+            _require_journal(engine, url)
         migrate(engine, describe_url(url))
-    except StorageError:
+    except (StorageError, BadInputError):
         engine.dispose()
         raise
     except exc.SQLAlchemyError as error:
         engine.dispose()
         raise translate(error, url) from None
     return store
+
+
+def _require_journal(engine: Engine, url: str) -> None:
+    """Raise BadInputError unless ``engine``'s database already holds a trimtab journal."""
+    database = make_url(url).database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:" and not Path(database).exists():
+        raise BadInputError("--state", "", f"no journal at {database}")
+    with engine.connect() as connection:
+        if "alembic_version" not in inspect(connection).get_table_names():
+            raise BadInputError("--state", "", f"no trimtab journal in {describe_url(url)}")
 
 
 def migrate(engine: Engine, where: str = "") -> None:

@@ -13,7 +13,8 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from trimtab import __version__
 from trimtab.storage.database import StorageError, Store
 from trimtab.web.api import actions, open_routes, reads
-from trimtab.web.auth import WebSettings
+from trimtab.web.auth import WebSettings, can_read
+from trimtab.web.limits import BodyLimit
 from trimtab.web.pages import pages
 from trimtab.web.security import allowed_hosts
 
@@ -52,6 +53,7 @@ def create_app(store: Store, settings: WebSettings) -> FastAPI:
         description="Dashboard and API of a trimtab journal. Actions need the token in the X-Trimtab-Token header.",
         docs_url=None,  # the interactive docs load scripts from a CDN; the schema stays at /openapi.json
         redoc_url=None,
+        openapi_url=None,  # served below, behind the token like every read when the server is remote
     )
     app.state.store = store
     app.state.settings = settings
@@ -60,6 +62,12 @@ def create_app(store: Store, settings: WebSettings) -> FastAPI:
     app.include_router(actions)
     app.include_router(pages)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_schema(request: Request) -> JSONResponse:
+        if not can_read(request):
+            return JSONResponse({"detail": "this server needs the token for reads too (--allow-remote)"}, 401)
+        return JSONResponse(app.openapi())
 
     @app.exception_handler(StorageError)
     async def storage_unavailable(_request: Request, error: StorageError) -> JSONResponse:
@@ -74,4 +82,6 @@ def create_app(store: Store, settings: WebSettings) -> FastAPI:
 
     # Added last so it runs first: a request for another host name (DNS rebinding) is refused before anything.
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings.host, settings.extra_hosts))
+    # Outermost: a body past the limit is refused before any of it is read, token or not.
+    app.add_middleware(BodyLimit)
     return app
