@@ -104,7 +104,8 @@ class PreTradeGate:
         price = request.price if request.price is not None else fresh
         if request.amount <= 0 or request.amount < rules.min_amount:
             raise GateRefusedError("minimum", f"{request.amount:g} {request.symbol} is below the minimum amount")
-        notional = request.amount * price
+        # an inverse contract is worth its face value (contract size in the quote), whatever the price
+        notional = request.amount * (rules.contract_size if market.instrument.is_inverse else price)
         if notional < rules.min_notional:
             raise GateRefusedError("minimum", f"{notional:.2f} is below the minimum notional {rules.min_notional:g}")
         if not (reference > 0 and fresh > 0):

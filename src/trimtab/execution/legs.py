@@ -27,6 +27,9 @@ class Leg:
     reference_price: float
     derivative: bool
     reduce_only: bool = False
+    unit_notional: float | None = None
+    """Notional of one unit of ``amount`` (the plan's notional per unit: an inverse contract's face value);
+    None: the reference price."""
 
     @property
     def priority(self) -> int:
@@ -40,7 +43,7 @@ class Leg:
 
     @property
     def notional(self) -> float:
-        return self.amount * self.reference_price
+        return self.amount * (self.unit_notional if self.unit_notional is not None else self.reference_price)
 
 
 def legs_from_trades(trades: Sequence[Trade], positions: Mapping[str, float]) -> list[Leg]:
@@ -57,22 +60,27 @@ def legs_from_trades(trades: Sequence[Trade], positions: Mapping[str, float]) ->
     positions = dict(positions)
     for trade in trades:
         derivative = trade.instrument.value != "spot"
+        unit = trade.notional / trade.amount if trade.amount > 0 else None
         if not derivative:
-            raw.append(Leg(0, trade.class_name, trade.symbol, trade.side, trade.amount, trade.price, False))
+            raw.append(
+                Leg(0, trade.class_name, trade.symbol, trade.side, trade.amount, trade.price, False, False, unit)
+            )
             continue
         held = positions.get(trade.symbol, 0.0)
         delta = trade.signed_amount()
         positions[trade.symbol] = held + delta
         if held * delta < 0:
             closing = min(abs(delta), abs(held))
-            raw.append(Leg(0, trade.class_name, trade.symbol, trade.side, closing, trade.price, True, True))
+            raw.append(Leg(0, trade.class_name, trade.symbol, trade.side, closing, trade.price, True, True, unit))
             opening = abs(delta) - closing
             if opening > _EPS * max(1.0, abs(delta)):
-                raw.append(Leg(0, trade.class_name, trade.symbol, trade.side, opening, trade.price, True))
+                raw.append(Leg(0, trade.class_name, trade.symbol, trade.side, opening, trade.price, True, False, unit))
         else:
-            raw.append(Leg(0, trade.class_name, trade.symbol, trade.side, trade.amount, trade.price, True))
+            raw.append(Leg(0, trade.class_name, trade.symbol, trade.side, trade.amount, trade.price, True, False, unit))
     ordered = sorted(raw, key=lambda leg: leg.priority)
     return [
-        Leg(i, g.class_name, g.symbol, g.side, g.amount, g.reference_price, g.derivative, g.reduce_only)
+        Leg(
+            i, g.class_name, g.symbol, g.side, g.amount, g.reference_price, g.derivative, g.reduce_only, g.unit_notional
+        )
         for i, g in enumerate(ordered)
     ]

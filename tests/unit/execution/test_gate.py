@@ -97,3 +97,13 @@ def test_dust_is_recognised_and_amounts_are_truncated_to_the_step() -> None:
     assert GATE.is_dust("BTC/USDT", 0.0001, 50_000.0)
     assert not GATE.is_dust("BTC/USDT", 0.001, 50_000.0)
     assert GATE.is_dust(PERP, 0.001, 4_000.0)  # 4 USDT < the 5 USDT minimum notional
+
+
+def test_an_inverse_orders_notional_is_contracts_times_their_face_value() -> None:
+    inverse = "BTC/USD:BTC"
+    markets = {inverse: VenueMarket(inverse, parse_symbol(inverse), MarketRules(1.0, 1.0, 0.0, 100.0))}
+    gate = PreTradeGate(ExecutionConfig(max_order_notional=20_000.0), markets)
+    # 150 contracts of 100 USD = 15,000 USD: under the 20,000 cap (150 x 50,000 would be 7.5M)
+    gate.check(_request(inverse, Side.SELL, 150.0, None), 50_000.0, 50_000.0, OK)
+    with pytest.raises(GateRefusedError, match=r"order notional 25000\.00"):
+        gate.check(_request(inverse, Side.SELL, 250.0, None), 50_000.0, 50_000.0, OK)

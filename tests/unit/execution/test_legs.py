@@ -28,3 +28,12 @@ def test_one_trade_through_zero_is_split_into_a_reduction_and_an_opening() -> No
         (pytest.approx(0.017), True),
         (pytest.approx(0.013), False),
     ]
+
+
+def test_an_inverse_legs_notional_is_its_face_value_not_contracts_times_price() -> None:
+    # 780 contracts of 100 USD on BTC/USD:BTC: 78,000 USD (not 780 x 60,000 = 46.8M, nor 780 USD)
+    hedge = Trade("BTC", "BTC/USD:BTC", InstrumentKind.PERP, Side.SELL, 780.0, 78_000.0, 60_000.0)
+    (leg,) = legs_from_trades([hedge], {})
+    assert leg.notional == 78_000.0
+    (spot,) = legs_from_trades([Trade("BTC", "BTC/USDT", InstrumentKind.SPOT, Side.BUY, 0.5, 30_000.0, 60_000.0)], {})
+    assert spot.notional == 30_000.0

@@ -180,6 +180,7 @@ def _futures_routes(prefix: str, family: Family) -> dict[tuple[str, str], Handle
         ("GET", f"/{prefix}/v1/ticker/24hr"): market_data.ticker_24hr(family),
         ("GET", f"/{prefix}/v1/ticker/bookTicker"): market_data.book_ticker(family),
         ("GET", f"/{prefix}/v1/premiumIndex"): market_data.premium_index(family),
+        ("GET", f"/{prefix}/v1/fundingInfo"): market_data.funding_info(family),
         ("GET", f"/{prefix}/v1/positionSide/dual"): accounts.position_side_dual,
         ("POST", f"/{prefix}/v1/leverage"): accounts.set_leverage(family),
         ("POST", f"/{prefix}/v1/marginType"): accounts.set_margin_type(family),
@@ -200,7 +201,6 @@ def _futures_routes(prefix: str, family: Family) -> dict[tuple[str, str], Handle
     else:
         routes.update(
             {
-                ("GET", "/fapi/v1/fundingInfo"): market_data.funding_info,
                 ("GET", "/fapi/v2/account"): accounts.futures_account(family),
                 ("GET", "/fapi/v3/account"): accounts.futures_account(family),
                 ("GET", "/fapi/v2/positionRisk"): accounts.position_risk_v2,

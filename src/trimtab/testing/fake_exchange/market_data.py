@@ -193,15 +193,20 @@ def _premium_index(engine: Engine, params: Params, family: Family) -> Any:
     return [one(spec) for (fam, _), spec in engine.markets.items() if fam == family]
 
 
-def funding_info(engine: Engine, params: Params) -> Any:
-    return [
-        {
-            "symbol": spec.id,
-            "adjustedFundingRateCap": "0.02",
-            "adjustedFundingRateFloor": "-0.02",
-            "fundingIntervalHours": spec.funding_interval_hours,
-            "disclaimer": False,
-        }
-        for (fam, _), spec in engine.markets.items()
-        if fam == "usdm"
-    ]
+def funding_info(family: Family) -> Handler:
+    """``/fapi/v1/fundingInfo`` and ``/dapi/v1/fundingInfo``: each perpetual's funding interval."""
+
+    def handler(engine: Engine, params: Params) -> Any:
+        return [
+            {
+                "symbol": spec.id,
+                "adjustedFundingRateCap": "0.02",
+                "adjustedFundingRateFloor": "-0.02",
+                "fundingIntervalHours": spec.funding_interval_hours,
+                "disclaimer": False,
+            }
+            for (fam, _), spec in engine.markets.items()
+            if fam == family
+        ]
+
+    return handler

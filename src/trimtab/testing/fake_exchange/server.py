@@ -47,12 +47,11 @@ _PUBLIC_PATHS = frozenset(
         "/api/v3/ping",
         "/api/v3/ticker/24hr",
         "/api/v3/ticker/bookTicker",
-        "/fapi/v1/fundingInfo",
     }
     | {
         f"/{prefix}/v1/{name}"
         for prefix in ("fapi", "dapi")
-        for name in ("exchangeInfo", "time", "ping", "ticker/24hr", "ticker/bookTicker", "premiumIndex")
+        for name in ("exchangeInfo", "time", "ping", "ticker/24hr", "ticker/bookTicker", "premiumIndex", "fundingInfo")
     }
 )
 _HOSTS = ("https://api.binance.com", "https://fapi.binance.com", "https://dapi.binance.com")
