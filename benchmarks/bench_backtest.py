@@ -6,8 +6,8 @@ spot files for ten assets, whose shared bars are used instead):
 1. ``threshold``: 10 assets x 5 years of hourly bars, equal weights (9 % each, 10 % cash), 5 % absolute
    threshold bands, rebalanced to target, 0.1 % taker fee.
 2. ``sweep``: the same data under 191 band widths (1 % to 20 % by 0.1 %), one parallel kernel call.
-3. ``minute``: 100 assets x 5 years of minute bars (synthetic) through the fast path's kernel without
-   per-bar records; peak memory is measured against the size of the price array.
+3. ``minute``: 100 assets x 5 years of minute bars (synthetic) through ``run_backtest`` (the public path,
+   its result's final equity and rebalance count read); peak memory is measured against the closes.
 4. ``costs``: 14 assets x 8 years of daily bars through the event engine with every cost model on
    (taker fee, square-root impact slippage on the bars' volume).
 
@@ -43,6 +43,7 @@ HOUR_NS = 3600 * 1_000_000_000
 FEE = 0.001
 BAND = 0.05
 CAPITAL = 100_000.0
+MINUTE_BAND = 0.003  # 0.3 points around each asset's 0.9 % target
 WIDTHS = np.round(np.arange(0.01, 0.20001, 0.001), 6)  # 191 widths
 
 
@@ -264,6 +265,62 @@ def ratio_text(slow: float | None, fast: float) -> str:
     return f"{slow / fast:,.0f}x" if slow is not None and fast > 0 else "n/a"
 
 
+def minute_workload(years: int) -> None:
+    """100 assets x ``years`` of minute bars through ``run_backtest``: peak memory against the close prices."""
+    n_bars = years * 365 * 1440
+    print(f"\n[3] minute: 100 assets x {years} year(s) of minute bars ({n_bars:,} bars, synthetic), run_backtest")
+    minute_times = np.arange(1, n_bars + 1, dtype=np.int64) * 60 * 1_000_000_000
+    full = np.ones((n_bars, 101))  # the history's close array: 100 assets and the quote currency
+    rng = np.random.default_rng(5)
+    level = rng.uniform(1.0, 1000.0, 100)
+    vol = rng.uniform(0.6, 1.1, 100) / math.sqrt(365 * 1440.0)
+    for start in range(0, n_bars, 1 << 16):  # built in blocks: no temporary as large as the prices
+        stop = min(start + (1 << 16), n_bars)
+        steps = rng.standard_normal((stop - start, 100)) * vol - 0.5 * vol * vol
+        block = level * np.exp(np.cumsum(steps, axis=0))
+        full[start:stop, :100] = block
+        level = block[-1]
+    del steps, block
+    close_bytes = n_bars * 100 * 8  # the policy's close prices (the quote column aside)
+    from trimtab.backtest.engine import run_backtest
+    from trimtab.feed import MarketHistory
+
+    history = MarketHistory(
+        timeframe="1m",
+        assets=(*[f"A{i}" for i in range(100)], "USDT"),
+        timestamps=minute_times - 60 * 1_000_000_000,
+        close=full,
+    )
+    policy = equal_weight_policy(100, MINUTE_BAND)
+    small = MarketHistory(timeframe="1m", assets=history.assets, timestamps=history.timestamps[:500], close=full[:500])
+    run_backtest(policy, small, capital=CAPITAL)  # compile or load the kernel first
+    base_rss = _current_rss_bytes()
+    rss_reset = _reset_peak_rss()
+    tracemalloc.start()
+    start_time = time.perf_counter()
+    result = run_backtest(policy, history, capital=CAPITAL)
+    final, rebalances = result.final_equity, result.rebalances  # known without the per-bar curves
+    seconds = time.perf_counter() - start_time
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    line("run_backtest time", f"{seconds:,.2f} s")
+    line("close prices (100 assets)", f"{close_bytes / 2**20:,.0f} MiB")
+    ratio = (full.nbytes + peak) / close_bytes
+    line("(history + allocations during the run) / closes", f"{ratio:.4f}", "<= 1.5", "ok" if ratio <= 1.5 else "MISS")
+    if rss_reset:
+        grown = max(_peak_rss_bytes() - base_rss, 0)
+        line("  process peak RSS growth during the run", f"{grown / 2**20:,.0f} MiB")
+    line("  final equity / rebalances", f"{final:,.2f} / {rebalances:,.0f}")
+    del history, full, result
+
+
+def _current_rss_bytes() -> int:
+    for text in Path("/proc/self/status").read_text().splitlines():
+        if text.startswith("VmRSS:"):
+            return int(text.split()[1]) * 1024
+    return 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=None, help="folder with hourly spot files for 10 assets")
@@ -287,7 +344,7 @@ def main() -> None:
 
     history = synthetic_history(close, times, "1h")
     policy = equal_weight_policy(close.shape[1], BAND)
-    kernel_seconds, stats = timed(lambda: run_kernel(close, times, BAND, False), repeat)
+    kernel_seconds, _ = timed(lambda: run_kernel(close, times, BAND, False), repeat)
     plain_seconds, (plain_equity, plain_rebalances) = timed(
         lambda: plain_numba_loop(close, round(0.9 / close.shape[1], 12), BAND, FEE, CAPITAL), repeat
     )
@@ -351,31 +408,7 @@ def main() -> None:
             line(f"  {tool} / trimtab sweep", ratio_text(estimate, sweep_seconds))
 
     if not args.skip_minute:
-        years = 1 if args.quick else 5
-        n_bars = years * 365 * 1440
-        print(f"\n[3] minute: 100 assets x {years} year(s) of minute bars ({n_bars:,} bars, synthetic)")
-        minute = synthetic_prices(n_bars, 100, 365 * 1440.0, seed=5)
-        minute_times = np.arange(1, n_bars + 1, dtype=np.int64) * 60 * 1_000_000_000
-        price_bytes = minute.nbytes
-        run_kernel(minute[:100], minute_times[:100], BAND, False)
-        rss_reset = _reset_peak_rss()
-        tracemalloc.start()
-        start = time.perf_counter()
-        stats = run_kernel(minute, minute_times, BAND, False)
-        seconds = time.perf_counter() - start
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        line("kernel time", f"{seconds:,.2f} s")
-        line("price array", f"{price_bytes / 2**20:,.0f} MiB")
-        ratio = (price_bytes + peak) / price_bytes
-        line(
-            "(prices + allocations during the run) / prices", f"{ratio:.4f}", "<= 1.5", "ok" if ratio <= 1.5 else "MISS"
-        )
-        if rss_reset:
-            peak_rss = _peak_rss_bytes()
-            line("process peak RSS during the run / prices", f"{peak_rss / price_bytes:.3f}", "(interpreter included)")
-        line("  rebalances", f"{int(stats[4]):,}")
-        del minute
+        minute_workload(1 if args.quick else 5)
 
     print("\n[4] costs: 14 assets x 8 years of daily bars, event engine, fees + square-root impact")
     from trimtab.venues.simulation import RealityModels

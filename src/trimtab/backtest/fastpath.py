@@ -153,6 +153,7 @@ def run_fast(replay: Replay, capital: float, models: RealityModels, config_hash:
         totals=totals,
         benchmark_totals=bench_totals,
         tax_rules=replay.policy.tax_rules(),
+        final_equity=float(stats[kernel.STAT_FINAL_EQUITY]),
     )
 
 

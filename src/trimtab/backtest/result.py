@@ -133,6 +133,7 @@ class BacktestResult:
         totals: RunTotals | None = None,
         benchmark_totals: RunTotals | None = None,
         metrics: dict[str, float] | None = None,
+        final_equity: float | None = None,
         benchmark_metrics: dict[str, float] | None = None,
         equity: FloatArray | None = None,
         benchmark_equity: FloatArray | None = None,
@@ -181,6 +182,7 @@ class BacktestResult:
         self._totals = totals or RunTotals()
         self._benchmark_totals = benchmark_totals or RunTotals()
         self._metrics = metrics
+        self._final_equity = final_equity
         self._benchmark_metrics = benchmark_metrics
         self._tax_rules = tax_rules
         self._taxes: TaxRecord | None = None
@@ -281,6 +283,19 @@ class BacktestResult:
             # Buy and hold never sells: it realises nothing.
             self._benchmark_metrics.update({"tax": 0.0, "realised_gain": 0.0, "realised_loss": 0.0})
         return self._benchmark_metrics
+
+    @property
+    def final_equity(self) -> float:
+        """The last bar's equity; known without the curves when the run said it (the fast path does)."""
+        if self._final_equity is None:
+            equity = self.curves.equity
+            self._final_equity = float(equity[-1]) if equity.shape[0] else self.capital
+        return self._final_equity
+
+    @property
+    def rebalances(self) -> int:
+        """Rebalances after the initial purchase (known without the curves)."""
+        return int(self._metrics["rebalances"]) if self._metrics is not None else self._totals.rebalances
 
     @property
     def capital(self) -> float:

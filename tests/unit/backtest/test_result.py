@@ -106,3 +106,13 @@ def test_the_recorder_keeps_fills_in_order() -> None:
     assert [t["side"] for t in log] == ["buy", "sell"]
     assert log[1]["amount"] == 2.0 and log[1]["instrument"] == "perp"
     assert log[0]["timestamp"] == "1970-01-01T01:00:00Z"
+
+
+def test_final_equity_and_rebalances_are_known_without_the_curves() -> None:
+    result = run_backtest(_policy(), _history(), capital=10_000.0)
+    final, rebalances = result.final_equity, result.rebalances
+    assert isinstance(result._curves, Lazy) and not result._curves._done
+    assert final == result.equity[-1] == result.metrics["final_equity"]
+    assert rebalances == result.metrics["rebalances"]
+    slow = run_backtest(_policy(), _history(), capital=10_000.0, fast=False)
+    assert slow.final_equity == pytest.approx(final, rel=1e-12) and slow.rebalances == rebalances

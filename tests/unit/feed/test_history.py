@@ -36,6 +36,19 @@ def test_bars_are_the_timestamps_every_asset_shares(data_folder: DataFolder) -> 
     assert history.gaps == ["BTC 1d: 1 missing bar 2024-01-03T00:00:00Z"]
 
 
+def test_highs_lows_and_volumes_are_aligned_only_when_read(data_folder: DataFolder) -> None:
+    data_folder.spot("BTC", "1d", T0, [100.0, 101.0, 102.0])
+    data_folder.spot("ETH", "1d", T0, [10.0, 11.0, 12.0])
+    history = load_history(data_folder.root, ["BTC", "USDT", "ETH"])
+    assert history._loaded == {}  # a spot fast-path backtest reads the closes only
+
+    np.testing.assert_allclose(history.low[:, 2], np.array([10.0, 11.0, 12.0]) * 0.99)
+    np.testing.assert_allclose(history.low[:, 1], 1.0)
+    assert set(history._loaded) == {"low"}
+    np.testing.assert_allclose(history.volume[:, 0], [10.0, 11.0, 12.0])
+    np.testing.assert_allclose(history.volume[:, 1], 0.0)
+
+
 def test_window_bounds_are_inclusive(data_folder: DataFolder) -> None:
     data_folder.spot("BTC", "1d", T0, [float(v) for v in range(100, 110)])
 
