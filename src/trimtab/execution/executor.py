@@ -144,7 +144,7 @@ class Executor:
         now = self.clock().astimezone(UTC)
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         today = self.journal.orders_since(midnight)
-        notional = sum(o.amount * (o.price or o.average_price or 0.0) for o in today if o.status != "rejected")
+        notional = sum(_counted_notional(o) for o in today if o.status != "rejected")
         return _Counters(day_orders=len(today), day_notional=notional)
 
     def record_refusal(self, cycle: int, leg: Leg, message: str, rule: str) -> None:
@@ -155,6 +155,14 @@ class Executor:
             reason=f"{leg.symbol} {leg.side.value} {leg.amount:g}: {message}",
             payload={"rule": rule, "symbol": leg.symbol, "leg": leg.index},
         )
+
+
+def _counted_notional(order: OrderRecord) -> float:
+    """What an order counts toward the notional caps: all of it while it may fill, what it filled once final."""
+    price = order.price or order.average_price or 0.0
+    if order.status in FINAL_STATUSES:
+        return order.filled * (order.average_price or price)
+    return order.amount * price
 
 
 class _LegRun:
@@ -244,6 +252,11 @@ class _LegRun:
     def cancel(self, client_order_id: str) -> OrderRecord:
         order = self.executor.tracker.cancel(client_order_id)
         self._note(order)
+        if order.status in FINAL_STATUSES:
+            # The caps count what traded or may still trade: a re-priced chase does not count its amount twice.
+            unfilled = max(order.amount - order.filled, 0.0) * (order.price or order.average_price or 0.0)
+            self.counters.cycle_notional -= unfilled
+            self.counters.day_notional -= unfilled
         return order
 
     def filled(self, client_order_ids: list[str]) -> float:

@@ -136,8 +136,9 @@ def test_sigint_between_cycles_exits_130_and_releases_the_lock(folder: Path, run
     assert status == 130 and "stopped by SIGINT" in err
     assert "Traceback" not in err
     follow = subprocess.run(
-        _args("--once"), cwd=folder, env=_env(), capture_output=True, text=True, timeout=60, check=False
-    )
+        _args("--execution", "execution.toml", "--once"), cwd=folder, env=_env(), capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
     assert follow.returncode == 0, follow.stderr
 
 

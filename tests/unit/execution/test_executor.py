@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from trimtab.domain import InstrumentKind
+from trimtab.domain import InstrumentKind, MarketSnapshot
 from trimtab.domain.plan import Side
 from trimtab.storage.journal import Journal
+from trimtab.venues.paper import FixedFeed
 from trimtab.venues.ports import OrderRequest, OrderType
 
 PERP = "BTC/USDT:USDT"
@@ -76,10 +77,27 @@ def test_an_unresolved_order_stops_the_plan(clock: Any, journal: Journal, kit: A
     assert venue.creates == ["tt-plan1-0-0"]  # the second leg was not started
 
 
+class _FallingFeed(FixedFeed):
+    """BTC falls 20 USDT a second from 50 000: each resting bid is traded through a second or two later."""
+
+    def __init__(self, clock: Any, kit: Any) -> None:
+        super().__init__(kit.market())
+        self._clock, self._kit, self._start = clock, kit, clock.now
+
+    @property  # type: ignore[override]
+    def market(self) -> MarketSnapshot:
+        return self._kit.market(50_000.0 - 20.0 * (self._clock.now - self._start).total_seconds())
+
+    @market.setter
+    def market(self, value: MarketSnapshot) -> None:
+        pass
+
+
 def test_the_limit_chase_reprices_then_sends_only_the_remainder_at_market(
     clock: Any, journal: Journal, kit: Any
 ) -> None:
-    venue = kit.paper(clock, touch_depth=1_000.0)  # 1 000 USDT per matching step: limits fill slowly
+    # 1 000 USDT per matching step, and a market that trades through the bids as it falls: limits fill slowly
+    venue = kit.paper(clock, touch_depth=1_000.0, feed=_FallingFeed(clock, kit))
     config = kit.fast_config(algo="limit", chase_count=2, chase_interval_s=2.0, twap_threshold=1e9)
     report = kit.executor(venue, journal, clock, config).execute(
         "plan1", [kit.trade("BTC/USDT", Side.BUY, 0.5, 50_000.0)], equity=150_000.0

@@ -41,6 +41,11 @@ class PriceFeed(Protocol):
         """The price of ``asset`` known at ``moment`` (its last at or before it), None when unknown."""
         ...
 
+    def traded_range(self, symbol: str, since: datetime, now: datetime) -> tuple[float, float] | None:
+        """The lowest and highest price ``symbol`` traded at after ``since`` (up to ``now``), as far as the feed
+        knows; None when the feed has seen no trading since then (a resting order cannot have been reached)."""
+        ...
+
     @property
     def replaying(self) -> bool:
         """True when time is the feed's (history), False when it is the wall clock's (a fixed snapshot)."""
@@ -62,12 +67,28 @@ class FixedFeed:
         """The snapshot's price: the only one a fixed feed knows."""
         return self.market.prices.get(asset)
 
+    def traded_range(self, symbol: str, since: datetime, now: datetime) -> tuple[float, float] | None:
+        """A fixed snapshot trades at its one price (the spot price or the mark) for as long as time passes."""
+        price = reference_price(self.market, symbol)
+        if price is None or now <= since:
+            return None
+        return price, price
+
     def funding_between(self, symbol: str, after: datetime, until: datetime) -> list[FundingSettlement]:
         """A fixed snapshot settles on its quote's own interval (``funding_interval_hours``) from 00:00 UTC."""
         quote = self.market.derivatives.get(symbol)
         if quote is None:
             return []
         return [(stamp, quote.funding_rate, None) for stamp in grid_stamps(after, until, quote.funding_interval_hours)]
+
+
+def reference_price(market: MarketSnapshot, symbol: str) -> float | None:
+    """What ``symbol`` trades at in ``market``: the spot price of its base asset, or the derivative's mark."""
+    instrument = parse_symbol(symbol)
+    if instrument.kind is InstrumentKind.SPOT:
+        return market.prices.get(instrument.base)
+    quote = market.derivatives.get(symbol)
+    return None if quote is None else quote.mark
 
 
 def grid_stamps(after: datetime, until: datetime, interval_hours: float) -> list[datetime]:
@@ -180,6 +201,23 @@ class ReplayFeed:
     def price_at(self, asset: str, moment: datetime) -> float | None:
         """The history's last close of ``asset`` at or before ``moment`` (the backtest's settlement price)."""
         return self.history.close_at(asset, _ns(moment))
+
+    def traded_range(self, symbol: str, since: datetime, now: datetime) -> tuple[float, float] | None:
+        """The current bar's low and high when the bar closed after ``since`` (a derivative's moved by its basis
+        at the close, as the backtest's liquidation check does; an option's is its mark)."""
+        market = self.snapshot()
+        if market.timestamp <= since:
+            return None
+        instrument = parse_symbol(symbol)
+        reference = reference_price(market, symbol)
+        if reference is None or instrument.base not in self.history.assets:
+            return None
+        if instrument.kind is InstrumentKind.OPTION:
+            return reference, reference
+        column = self.history.index_of(instrument.base)
+        close = float(self.history.close[self.index, column])
+        basis = reference / close if close > 0 else 1.0
+        return float(self.history.low[self.index, column]) * basis, float(self.history.high[self.index, column]) * basis
 
     def funding_between(self, symbol: str, after: datetime, until: datetime) -> list[FundingSettlement]:
         """The settlements of the history's funding file in ``(after, until]``: its own stamps, as the backtest."""

@@ -1,37 +1,44 @@
-"""Resting limit orders meet the market: what a paper account's open orders fill as time passes."""
+"""Resting limit orders meet the market: what a paper account's open orders fill as time passes.
+
+A resting limit order fills only once the market has traded *through* it since it was placed (or last
+matched): a buy when the price went strictly below its limit, a sell when it went strictly above. It fills at
+its own limit price, as a maker (maker fee), up to ``depth`` of quote notional per match. A fill is
+therefore never better than the market was: a buy pays its limit, which is above a price that actually
+traded, never the bid of a market that did not move.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 
-from trimtab.errors import OrderRejectedError
 from trimtab.venues.paper.book import PaperBook
+from trimtab.venues.paper.persistence import iso, parse_time
 from trimtab.venues.ports import OrderStatus, OrderType
 from trimtab.venues.simulation import Liquidity
 
 _EPS = 1e-12
-Touch = Callable[[str], tuple[float, float, float]]
-"""Symbol -> (bid, ask, reference) now; raises OrderRejectedError when the symbol has no price."""
+TradedRange = Callable[[str, datetime], tuple[float, float] | None]
+"""(symbol, since) -> the lowest and highest traded price after ``since``, None if nothing traded since."""
 
 
-def match_resting(book: PaperBook, touch: Touch, depth: float, now: datetime) -> bool:
-    """Fill every resting limit order priced at or through its own side's touch, up to ``depth`` (quote).
+def match_resting(book: PaperBook, traded_range: TradedRange, depth: float, now: datetime) -> bool:
+    """Fill the resting limit orders the market traded through; True when an order changed.
 
-    The fill is at the order's limit price, as a maker. A reduce-only order fills no more than the position
-    left, and is cancelled when nothing is left. Returns True when an order changed.
+    A reduce-only order fills no more than the position left, and is cancelled when nothing is left.
     """
     changed = False
     for order in book.orders.values():
         if not OrderStatus(order["status"]).is_open or order["type"] != OrderType.LIMIT.value:
             continue
-        try:
-            bid, ask, _ = touch(order["symbol"])
-        except OrderRejectedError:
+        since = parse_time(order.get("matched_at") or order["timestamp"]) or now
+        seen = traded_range(order["symbol"], since)
+        if seen is None:
             continue
+        low, high = seen
         price = float(order["price"])
-        at_touch = price >= bid if order["side"] == "buy" else price <= ask
-        if not at_touch:
+        through = low < price if order["side"] == "buy" else high > price
+        if not through:
             continue
         remaining = order["amount"] - order["filled"]
         if order["reduce_only"]:
@@ -44,5 +51,6 @@ def match_resting(book: PaperBook, touch: Touch, depth: float, now: datetime) ->
         take = min(remaining, depth / price)
         book.execute(order, take, price, Liquidity.MAKER, price, now)
         book.settle_status(order)
+        order["matched_at"] = iso(now)
         changed = True
     return changed

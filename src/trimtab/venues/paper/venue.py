@@ -12,8 +12,10 @@ Matching rules (deterministic; run at the start of every call, i.e. as time pass
   mark and the half-spread is the slippage model's fraction for a zero-size order.
 * A market order fills in full at once, as a taker, at the slippage model's price.
 * A limit order that crosses the touch fills at once as a taker, up to ``touch_depth`` (quote notional);
-  what is left rests. A resting order priced at or through its own side's touch (a buy at or above the
-  bid) fills up to ``touch_depth`` more at its limit price, as a maker, at each later call.
+  what is left rests. A resting order fills only once the market has traded through it (a buy when the
+  price went strictly below its limit: a fixed snapshot's price, or a replayed bar's low), at its limit price,
+  as a maker, up to ``touch_depth`` per match (:mod:`trimtab.venues.paper.matching`). A buy resting at the
+  bid of a market that does not move never fills: a fill is never better than the market was.
 * Funding is settled at the feed's settlements: a replay pays at every stamp of the history's funding file
   (4 h and 1 h symbols at each of theirs), at that stamp's rate and mark (else the mark now), as the backtest
   does; a fixed snapshot settles every ``funding_interval_hours`` from 00:00 UTC at its rate and mark.
@@ -353,7 +355,12 @@ class PaperVenue:
         settlements = self.book.settle_expiries(self.feed, now)
         changed = bool(settlements) or changed
         changed = self.book.liquidate(market, now) or changed
-        changed = match_resting(self.book, lambda symbol: self._touch(symbol, market), self.touch_depth, now) or changed
+        changed = (
+            match_resting(
+                self.book, lambda symbol, since: self.feed.traded_range(symbol, since, now), self.touch_depth, now
+            )
+            or changed
+        )
         if changed:
             self._save()
         if self.on_settlement is not None:

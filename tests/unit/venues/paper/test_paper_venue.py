@@ -70,19 +70,46 @@ def test_a_market_buy_fills_at_the_ask_and_pays_the_taker_fee() -> None:
     assert fills[0].amount == pytest.approx(0.5)
 
 
-def test_a_resting_limit_order_fills_in_parts_against_the_touch_depth_as_maker() -> None:
-    venue = _venue(touch_depth=10_000.0)
+def test_a_resting_limit_order_fills_only_once_the_market_trades_through_it_in_parts_as_maker() -> None:
+    feed, clock = FixedFeed(_market()), Clock()
+    venue = _venue(feed, clock, touch_depth=10_000.0)
     bid = 50_000.0 * 0.999
     state = venue.create_order(_order("tt-b", "BTC/USDT", Side.BUY, 0.5, price=bid))
     assert state.status is OrderStatus.OPEN and state.filled == 0.0
+    clock.now += timedelta(hours=1)
+    standing = venue.fetch_order("tt-b", "BTC/USDT")
+    assert standing is not None and standing.filled == 0.0, "a market standing at 50,000 never sells at the bid"
+    feed.market = _market(btc=49_900.0)  # the price trades below the bid
+    clock.now += timedelta(seconds=1)
     first = venue.fetch_order("tt-b", "BTC/USDT")
     assert first is not None and first.status is OrderStatus.PARTIALLY_FILLED
     assert first.filled == pytest.approx(10_000.0 / bid)
+    assert first.average_price == pytest.approx(bid), "at its limit, not at the lower price that traded"
     assert first.fee == pytest.approx(10_000.0 * 0.0002)
+    again = venue.fetch_order("tt-b", "BTC/USDT")
+    assert again is not None and again.filled == first.filled, "one match per moment"
     for _ in range(5):
+        clock.now += timedelta(seconds=1)
         last = venue.fetch_order("tt-b", "BTC/USDT")
     assert last is not None and last.status is OrderStatus.FILLED and last.filled == pytest.approx(0.5)
     assert len({f.trade_id for f in venue.fetch_fills("BTC/USDT")}) == 3
+    assert all(f.price == pytest.approx(bid) for f in venue.fetch_fills("BTC/USDT"))
+
+
+def test_a_sell_resting_at_the_ask_fills_when_the_price_trades_above_it_never_at_a_standing_market() -> None:
+    feed, clock = FixedFeed(_market()), Clock()
+    venue = _venue(feed, clock)
+    ask = 50_000.0 * 1.001
+    venue.create_order(_order("tt-s", "BTC/USDT", Side.SELL, 0.2, price=ask))
+    clock.now += timedelta(days=1)
+    assert venue.fetch_order("tt-s", "BTC/USDT").filled == 0.0  # type: ignore[union-attr]
+    feed.market = _market(btc=ask)  # trading at the limit is not through it
+    clock.now += timedelta(seconds=1)
+    assert venue.fetch_order("tt-s", "BTC/USDT").filled == 0.0  # type: ignore[union-attr]
+    feed.market = _market(btc=50_100.0)
+    clock.now += timedelta(seconds=1)
+    filled = venue.fetch_order("tt-s", "BTC/USDT")
+    assert filled is not None and filled.status is OrderStatus.FILLED and filled.average_price == pytest.approx(ask)
 
 
 def test_a_limit_below_the_bid_rests_and_cancels_without_fills() -> None:
