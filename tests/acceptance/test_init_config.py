@@ -29,7 +29,7 @@ def test_init_writes_a_starter_that_runs_a_paper_cycle_and_status_finds_its_jour
     assert cycle["triggered"] is True
     assert cycle["equity"] == 100000.0
     assert {o["status"] for o in cycle["orders"]} == {"filled"}
-    # status, orders, kill and resume default to the same journal as run: trimtab-paper.db here.
+    # status, orders, kill and release default to the same journal as run: trimtab-paper.db here.
     assert (tmp_path / "trimtab-paper.db").exists()
     status = trimtab(tmp_path, "status", "--format", "json")
     assert status.returncode == 0, status.stderr
@@ -38,7 +38,7 @@ def test_init_writes_a_starter_that_runs_a_paper_cycle_and_status_finds_its_jour
     assert len(json.loads(orders.stdout)) == len(cycle["orders"])
     assert trimtab(tmp_path, "kill").returncode == 0
     assert json.loads(trimtab(tmp_path, "status", "--format", "json").stdout)["halted"] is True
-    assert trimtab(tmp_path, "resume").returncode == 0
+    assert trimtab(tmp_path, "release").returncode == 0
 
 
 def test_init_never_overwrites_without_force(tmp_path: Path) -> None:

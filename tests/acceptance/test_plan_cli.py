@@ -253,7 +253,7 @@ def test_bad_input_exits_2_with_one_line_naming_file_and_field(
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        (["--format", "yaml"], "--format: 'yaml' must be 'table' or 'json'"),
+        (["--format", "yaml"], "--format: 'yaml' must be 'text' or 'json'"),
         (["--last-rebalance", "last week"], "--last-rebalance: 'last week' is not an ISO 8601 time"),
         (["--last-rebalance", "2027-01-01T00:00:00Z"], "--last-rebalance: 2027-01-01T00:00:00+00:00 is after"),
         (["--output", "missing-folder/plan.json"], "--output: the folder missing-folder does not exist"),

@@ -1,4 +1,4 @@
-"""``trimtab run``, ``status``, ``orders``, ``kill`` and ``resume`` end to end, as a user runs them."""
+"""``trimtab run``, ``status``, ``orders``, ``kill`` and ``release`` end to end, as a user runs them."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def test_one_paper_cycle_prints_the_contract_line_and_status_and_orders_agree(fo
     assert second["cycle"] == 2 and second["triggered"] is False and second["orders"] == []
 
 
-def test_kill_halts_orders_and_resume_lifts_the_halt(folder: Path) -> None:
+def test_kill_halts_orders_and_release_lifts_the_halt(folder: Path) -> None:
     state = ["--state", "sqlite:///journal.db"]
     assert trimtab(folder, *PAPER, *state, "--dry-run", "--once").returncode == 0  # creates the journal
     assert trimtab(folder, "kill", *state, "--reason", "maintenance").returncode == 0
@@ -117,7 +117,7 @@ def test_kill_halts_orders_and_resume_lifts_the_halt(folder: Path) -> None:
     assert halted["halted"] is True and halted["orders"] == [] and halted["triggered"] is True
     status = json.loads(trimtab(folder, "status", *state, "--format", "json").stdout)
     assert status["halted"] is True and status["halt_reason"] == "maintenance"
-    assert trimtab(folder, "resume", *state).returncode == 0
+    assert trimtab(folder, "release", *state).returncode == 0  # the kill switch needs release, as on the dashboard
     resumed = json.loads(trimtab(folder, *PAPER, *state, "--once").stdout)
     assert resumed["halted"] is False and len([o for o in resumed["orders"] if o["filled"] > 0]) == 4
 

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from trimtab.cli.data import DEFAULT_DATA
+from trimtab.cli.options import FormatOption
+from trimtab.cli.options import output_format as check_format
 from trimtab.cli.plan import check_output_path, parse_time_option
 from trimtab.errors import BadInputError
 
@@ -29,7 +31,6 @@ if TYPE_CHECKING:
     from trimtab.backtest.window import BacktestWindow
     from trimtab.feed.history import MarketHistory
 
-FORMATS = ("table", "json")
 PROGRESS_AFTER_SECONDS = 1.0
 REPORT_FRONTIER_RUNS = 4
 
@@ -56,7 +57,6 @@ CapitalOption = Annotated[float, typer.Option("--capital", help="Starting capita
 TimeframeOption = Annotated[
     str | None, typer.Option("--timeframe", help="Bar length (1h, 1d...); default: the finest every asset has.")
 ]
-FormatOption = Annotated[str, typer.Option("--format", help="table or json.")]
 ReportOption = Annotated[
     Path | None, typer.Option("--report", help="Write a self-contained HTML report here.", show_default=False)
 ]
@@ -69,7 +69,7 @@ def backtest_command(
     end: EndOption = None,
     capital: CapitalOption = 100_000.0,
     timeframe: TimeframeOption = None,
-    output_format: FormatOption = "table",
+    output_format: FormatOption = "text",
     report: ReportOption = None,
 ) -> None:
     """Backtest one policy."""
@@ -102,7 +102,7 @@ def compare_command(
     end: EndOption = None,
     capital: CapitalOption = 100_000.0,
     timeframe: TimeframeOption = None,
-    output_format: FormatOption = "table",
+    output_format: FormatOption = "text",
     report: ReportOption = None,
 ) -> None:
     """Backtest several policies and show them side by side."""
@@ -175,7 +175,7 @@ def sweep_command(
             show_default=False,
         ),
     ] = None,
-    output_format: FormatOption = "table",
+    output_format: FormatOption = "text",
     report: ReportOption = None,
 ) -> None:
     """Run a parameter grid and mark the efficient policies."""
@@ -205,8 +205,7 @@ def _window(
     output_format: str, capital: float, start: str | None, end: str | None, report: Path | None
 ) -> tuple[datetime | None, datetime | None]:
     """Check the flags that need no file, before any work."""
-    if output_format not in FORMATS:
-        raise BadInputError("--format", "", f"{output_format!r} must be 'table' or 'json'")
+    check_format(output_format)
     if not capital > 0 or capital == float("inf"):
         raise BadInputError("--capital", "", "must be a positive number")
     first = parse_time_option("--start", start) if start is not None else None

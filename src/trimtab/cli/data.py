@@ -12,11 +12,12 @@ from typing import Annotated, Any
 
 import typer
 
+from trimtab.cli.options import FormatOption
+from trimtab.cli.options import output_format as check_format
 from trimtab.cli.plan import parse_time_option
 from trimtab.errors import BadInputError
 
 DEFAULT_DATA = Path("data/market")
-FORMATS = ("table", "json")
 
 data_app = typer.Typer(
     name="data",
@@ -31,12 +32,10 @@ def register(app: typer.Typer) -> None:
 
 
 DataOption = Annotated[Path, typer.Option("--data", help="The data folder.")]
-FormatOption = Annotated[str, typer.Option("--format", help="table or json.")]
 
 
 def _check_format(output_format: str) -> None:
-    if output_format not in FORMATS:
-        raise BadInputError("--format", "", f"{output_format!r} must be 'table' or 'json'")
+    check_format(output_format)
 
 
 def _emit_json(document: Any) -> None:
@@ -47,7 +46,7 @@ def _emit_json(document: Any) -> None:
 @data_app.command("list", help="Every file of the data folder: kind, asset, timeframe, rows, range and gaps.")
 def list_command(
     data: DataOption = DEFAULT_DATA,
-    output_format: FormatOption = "table",
+    output_format: FormatOption = "text",
     show_gaps: Annotated[bool, typer.Option("--gaps", help="Also print every gap, one line each.")] = False,
 ) -> None:
     """List the data folder's files."""
@@ -101,7 +100,7 @@ def import_command(
         str | None,
         typer.Option("--as", help="Target name such as spot_BTC-USDT_1d.csv.gz (one file only).", show_default=False),
     ] = None,
-    output_format: FormatOption = "table",
+    output_format: FormatOption = "text",
 ) -> None:
     """Import files into the data folder."""
     _check_format(output_format)
@@ -144,7 +143,7 @@ def download_command(
             "--api-url", help="Send requests to this base URL (a mirror or a local test server).", hidden=True
         ),
     ] = None,
-    output_format: FormatOption = "table",
+    output_format: FormatOption = "text",
 ) -> None:
     """Download history into the data folder."""
     _check_format(output_format)
@@ -160,11 +159,11 @@ def download_command(
     client = make_exchange(exchange, api_url)
 
     def progress(label: str, rows: int) -> None:
-        if output_format == "table":
+        if output_format != "json":
             print(f"\r{label}: {rows} rows", end="", file=sys.stderr, flush=True)
 
     outcomes = Downloader(client, data, on_page=progress).download(wanted, timeframe, since_ms, until_ms)
-    if output_format == "table":
+    if output_format != "json":
         print(file=sys.stderr)
     if output_format == "json":
         _emit_json({"exchange": exchange, "downloaded": [outcome.as_dict() for outcome in outcomes]})

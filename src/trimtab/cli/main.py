@@ -1,6 +1,9 @@
 """Entry point: builds the Typer application and maps errors to exit statuses.
 
-Exit statuses: 0 success; 2 bad input (one line on stderr naming file and field); 1 internal error.
+Exit statuses (the README's table): 0 success; 1 an error that needs a person (a bug, a refusal, a key the
+exchange rejects); 2 bad input (one line on stderr naming file and field); 3 the journal is held by another
+run; 4 a network failure (the exchange or the journal's database could not be reached: trying again later
+may work); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ COMMAND_MODULES = (
     "trimtab.cli.serve",
     "trimtab.cli.run",
     "trimtab.cli.status",
+    "trimtab.cli.controls",
     "trimtab.cli.init",
 )
 """Modules that each define ``register(app)``; kept light at import time (heavy imports inside commands)."""
@@ -31,6 +35,7 @@ app = typer.Typer(
     help="Keeps a crypto portfolio on its target allocation.",
     no_args_is_help=True,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
 
@@ -54,8 +59,11 @@ for _module in COMMAND_MODULES:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; never shows a traceback for bad input."""
+    from trimtab.cli.help import readable_help
+
+    command = readable_help(typer.main.get_command(app))
     try:
-        app(args=argv, prog_name="trimtab", standalone_mode=False)
+        command.main(args=argv, prog_name="trimtab", standalone_mode=False)
     except BadInputError as exc:
         print(str(exc), file=sys.stderr)
         sys.exit(2)
@@ -72,13 +80,37 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except TrimtabError as exc:
         print(f"trimtab: {exc}", file=sys.stderr)
-        sys.exit(1)
+        sys.exit(error_status(exc))
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # an internal error: say so plainly, exit 1
+        if error_status(exc) == EXIT_NETWORK:
+            print(f"trimtab: network failure: {type(exc).__name__}: {exc}", file=sys.stderr)
+            sys.exit(EXIT_NETWORK)
         print(f"trimtab: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(1)
     sys.exit(0)
+
+
+EXIT_LOCKED = 3
+EXIT_NETWORK = 4
+
+
+def error_status(exc: BaseException) -> int:
+    """The exit status of an error: 3 for a journal held by another run, 4 for a network failure, else 1."""
+    from trimtab.app.lock import InstanceLockedError
+    from trimtab.errors import RetryableError
+    from trimtab.storage.database import JournalUnavailableError
+
+    if isinstance(exc, InstanceLockedError):
+        return EXIT_LOCKED
+    if isinstance(exc, RetryableError | JournalUnavailableError):
+        return EXIT_NETWORK
+    ccxt = sys.modules.get("ccxt")
+    network = getattr(ccxt, "NetworkError", None) if ccxt is not None else None
+    if isinstance(network, type) and isinstance(exc, network):
+        return EXIT_NETWORK
+    return 1
 
 
 def usage_error_line(exc: Exception) -> str:

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from trimtab.cli.options import FormatOption
+from trimtab.cli.options import output_format as check_format
 from trimtab.errors import BadInputError
 
 if TYPE_CHECKING:
     from trimtab.domain.plan import Plan
-
-FORMATS = ("table", "json")
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +33,7 @@ def plan_command(
     portfolio: Annotated[Path, typer.Option("--portfolio", help="Portfolio file (.toml or .json).")],
     policy: Annotated[Path, typer.Option("--policy", help="Policy file (.toml or .json).")],
     market: Annotated[Path, typer.Option("--market", help="Market snapshot file (.json or .toml).")],
-    output_format: Annotated[str, typer.Option("--format", help="table (rich tables) or json.")] = "table",
+    output_format: FormatOption = "text",
     last_rebalance: Annotated[
         str | None,
         typer.Option(
@@ -49,8 +49,7 @@ def plan_command(
     ] = None,
 ) -> None:
     """Print the rebalance plan for a portfolio, a policy and a market snapshot."""
-    if output_format not in FORMATS:
-        raise BadInputError("--format", "", f"{output_format!r} must be 'table' or 'json'")
+    check_format(output_format)
     last = parse_time_option("--last-rebalance", last_rebalance) if last_rebalance is not None else None
     if output is not None:
         check_output_path("--output", output)

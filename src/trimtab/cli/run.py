@@ -13,15 +13,14 @@ from typing import Annotated, Any
 
 import typer
 
-from trimtab.cli.options import ConfigOption, StateOption, given_flags, journal_url
+from trimtab.cli.options import given_flags
+from trimtab.cli.options import output_format as check_format
 from trimtab.errors import BadInputError
 
 
 def register(app: typer.Typer) -> None:
     """Add ``run``, ``kill`` and ``resume`` to the application."""
     app.command("run", help="Run the rebalancing loop on the paper venue or a real exchange.")(run_command)
-    app.command("kill", help="Halt new orders of a run (kill switch); the run keeps reconciling.")(kill_command)
-    app.command("resume", help="Clear the halt set by 'trimtab kill'.")(resume_command)
 
 
 RUN_FLAGS = {
@@ -89,8 +88,7 @@ def run_command(
     ] = None,
 ) -> None:
     """Run cycles: reconcile, value, trigger, plan, guard, execute, journal."""
-    if output_format not in ("text", "json"):
-        raise BadInputError("--format", "", f"{output_format!r} must be 'text' or 'json'")
+    ctx.params["output_format"] = check_format(output_format)  # "table" is read as "text", as everywhere
     import os
 
     from trimtab.cli.plan import parse_time_option
@@ -262,29 +260,3 @@ def _text_line(result: dict[str, Any]) -> str:
     for reason in result.get("decisions") or []:
         text += f"\n  - {reason}"
     return text
-
-
-def kill_command(
-    state: StateOption = None,
-    config: ConfigOption = None,
-    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the journal).")] = "trimtab kill",
-) -> None:
-    """Halt new orders; a running loop sees it before its next order."""
-    from trimtab.cli.status import open_existing
-    from trimtab.storage.state import StateStore
-
-    store = open_existing(journal_url(state, config))
-    StateStore(store).set_halted(True, reason)
-    typer.echo(f"halted: {reason}")
-
-
-def resume_command(state: StateOption = None, config: ConfigOption = None) -> None:
-    """Clear the halt flag (a KILL file, if any, must be removed by hand)."""
-    from trimtab.app.killswitch import kill_file
-    from trimtab.cli.status import open_existing
-    from trimtab.storage.state import StateStore
-
-    store = open_existing(journal_url(state, config))
-    StateStore(store).set_halted(False, "")
-    file = kill_file(store)
-    typer.echo("resumed" + (f" (but {file} still halts the run: remove it)" if file.exists() else ""))

@@ -87,11 +87,20 @@ def trading_state(store: Store) -> TradingState:
     return TradingState(paused=paused, halted=halted, reason=reason if halted else "", kill_file=file)
 
 
-class Controls:
-    """Carries out the dashboard's actions on one journal; ``clock`` gives the time of each."""
+SOURCES = {"dashboard": "the dashboard", "cli": "the command line"}
+"""Where an action came from (``payload.source`` of its decision) and how its default reason names it."""
 
-    def __init__(self, store: Store, clock: Any = None) -> None:
+
+class Controls:
+    """Carries out the loop's controls on one journal, for the dashboard and the command line alike.
+
+    ``source`` is ``dashboard`` or ``cli`` (kept in each decision); ``clock`` gives the time of each action.
+    """
+
+    def __init__(self, store: Store, clock: Any = None, source: str = "dashboard") -> None:
         self.store = store
+        self.source = source
+        self.where = SOURCES[source]
         self.state = StateStore(store)
         self.journal = Journal(store)
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -102,7 +111,7 @@ class Controls:
             cycle=self.journal.last_cycle(),
             kind=kind,
             reason=reason,
-            payload={"source": "dashboard", **(payload or {})},
+            payload={"source": self.source, **(payload or {})},
         )
 
     def _mark(self, paused: bool, reason: str) -> None:
@@ -116,7 +125,7 @@ class Controls:
         now = trading_state(self.store)
         if now.halted and not now.paused:
             return now
-        why = reason or "paused from the dashboard"
+        why = reason or f"paused from {self.where}"
         self._mark(True, why)
         self.state.set_halted(True, why)
         self._record("pause", why)
@@ -133,7 +142,7 @@ class Controls:
         now = trading_state(self.store)
         if now.halted and not now.paused:
             raise ActionError(409, f"the kill switch is on ({now.reason}); release it to trade again")
-        why = reason or "resumed from the dashboard"
+        why = reason or f"resumed from {self.where}"
         self._mark(False, why)
         if now.paused:
             self.state.set_halted(False, "")
@@ -142,7 +151,7 @@ class Controls:
 
     def kill(self, reason: str = "") -> TradingState:
         """Throw the kill switch: every new order is refused until released."""
-        why = reason or "kill switch thrown from the dashboard"
+        why = reason or f"kill switch thrown from {self.where}"
         self._mark(False, why)
         self.state.set_halted(True, why)
         self._record("halt", why)
@@ -150,7 +159,7 @@ class Controls:
 
     def release(self, reason: str = "") -> TradingState:
         """Clear the kill switch (and a pause); a KILL file still halts until removed by hand."""
-        why = reason or "kill switch released from the dashboard"
+        why = reason or f"kill switch released from {self.where}"
         self._mark(False, why)
         self.state.set_halted(False, "")
         self._record("release", why)
@@ -172,6 +181,6 @@ class Controls:
         status = "approved" if approve else "rejected"
         self.journal.set_plan_status(plan_id, status)
         self._record(
-            "approve" if approve else "reject", f"plan {plan_id} {status} from the dashboard", {"plan": plan_id}
+            "approve" if approve else "reject", f"plan {plan_id} {status} from {self.where}", {"plan": plan_id}
         )
         return {"id": plan_id, "status": status}

@@ -42,8 +42,9 @@ def build_ccxt_venue(
     config:
         Extra ccxt constructor fields, e.g. ``urls`` (a local fake exchange) or ``timeout`` in milliseconds.
     limiter:
-        The rate limiter; by default the one shared by every venue using this exchange and key, spacing
-        requests by the exchange's ``rateLimit``.
+        The rate limiter; by default the one shared by every venue using this exchange and key. With ccxt's
+        weighted limiter on (the default) it only holds requests back for the pauses the exchange asks for;
+        with ``config={"enableRateLimit": False}`` it spaces requests by the exchange's ``rateLimit``.
 
     Raises
     ------
@@ -61,7 +62,9 @@ def build_ccxt_venue(
         # sign with the exchange's clock: a skewed local clock would have signed requests refused
         "adjustForTimeDifference": True,
     }
-    settings: dict[str, Any] = {"enableRateLimit": False, "timeout": 10_000}  # our limiter paces requests
+    # ccxt's own limiter paces requests by each endpoint's weight (a leaky bucket of the exchange's rateLimit);
+    # trimtab's limiter then only honours the pauses the exchange asks for (Retry-After, 429, 418).
+    settings: dict[str, Any] = {"enableRateLimit": True, "timeout": 10_000}
     settings.update(config or {})
     settings["verbose"] = False  # ccxt's verbose mode prints request headers, keys included
     settings["options"] = {**options, **dict(settings.get("options") or {})}

@@ -89,8 +89,10 @@ class CcxtVenue:
         self._position_mode = position_mode
         self._margin_mode = margin_mode
         self._retry = retry or RetryPolicy()
+        # ccxt's weighted limiter, when on, already spaces requests: ours then only keeps the venue's pauses.
+        spacing = 0.0 if getattr(exchange, "enableRateLimit", False) else float(exchange.rateLimit or 0) / 1000.0
         self._limiter = limiter or shared_limiter(
-            str(exchange.id), credentials.api_key if credentials else None, float(exchange.rateLimit or 0) / 1000.0
+            str(exchange.id), credentials.api_key if credentials else None, spacing
         )
         self._sleep = sleep
         self._rng = random.Random(seed)
