@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,16 +28,33 @@ class DerivativeQuote:
 
 
 @dataclass(frozen=True, slots=True)
+class MarginTier:
+    """One tier of a market's margin table, as ccxt's ``fetch_leverage_tiers`` gives it.
+
+    A position whose notional (in the quote currency) is at least ``floor`` and below the next tier's
+    floor has maintenance margin ``notional x rate - amount`` and may be opened at up to
+    ``max_leverage``. ``amount`` keeps the maintenance margin continuous across floors.
+    """
+
+    floor: float
+    rate: float
+    amount: float = 0.0
+    max_leverage: float = math.inf
+
+
+@dataclass(frozen=True, slots=True)
 class MarketRules:
-    """A venue's rules for one market: lot size, minimum amount and notional, contract size.
+    """A venue's rules for one market: lot size, minimum amount and notional, contract size, margin tiers.
 
     ``amount_step`` 0 means amounts are not rounded; ``min_notional`` is in the quote currency.
+    ``margin_tiers`` are sorted by floor, the first at floor 0; empty means the flat default rate.
     """
 
     amount_step: float = 0.0
     min_amount: float = 0.0
     min_notional: float = 0.0
     contract_size: float = 1.0
+    margin_tiers: tuple[MarginTier, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +85,8 @@ class MarketSnapshot:
 
     def rules(self, symbol: str) -> MarketRules | None:
         return self.markets.get(symbol)
+
+    def margin_tiers(self, symbol: str) -> tuple[MarginTier, ...]:
+        """The market's margin tiers, empty when the snapshot lists none."""
+        rules = self.markets.get(symbol)
+        return rules.margin_tiers if rules is not None else ()

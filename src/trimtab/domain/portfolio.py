@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from trimtab.domain.accounts import Account, default_account
 from trimtab.domain.instruments import Instrument
 
 DEFAULT_VENUE = "default"
@@ -25,7 +26,8 @@ class DerivativePosition:
 
     ``amount`` is signed (negative = short). Linear instruments count it in units of the base asset;
     inverse ones in contracts. ``entry_price`` gives the unrealised PnL and the liquidation price;
-    ``leverage`` the initial margin (``|notional| / leverage``, isolated).
+    ``leverage`` the initial margin (``|notional| / leverage``). ``liquidation_price`` is the venue's own
+    figure when it reports one (used as is); None lets valuation compute it from the account model.
     """
 
     instrument: Instrument
@@ -33,6 +35,7 @@ class DerivativePosition:
     entry_price: float
     leverage: float = 1.0
     venue: str = DEFAULT_VENUE
+    liquidation_price: float | None = None
 
     @property
     def symbol(self) -> str:
@@ -41,11 +44,16 @@ class DerivativePosition:
 
 @dataclass(frozen=True, slots=True)
 class Portfolio:
-    """Everything held: spot balances and derivative positions, valued in ``base_currency``."""
+    """Everything held: spot balances and derivative positions, valued in ``base_currency``.
+
+    ``accounts`` are the declared ``[[account]]`` tables; a venue without one is a default account
+    (see :func:`trimtab.domain.accounts.default_account`), which :meth:`account` returns.
+    """
 
     base_currency: str
     spot: tuple[SpotHolding, ...] = ()
     derivatives: tuple[DerivativePosition, ...] = ()
+    accounts: tuple[Account, ...] = ()
     _spot_totals: dict[str, float] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -53,6 +61,21 @@ class Portfolio:
         for holding in self.spot:
             totals[holding.asset] = totals.get(holding.asset, 0.0) + holding.amount
         object.__setattr__(self, "_spot_totals", totals)
+
+    def account(self, venue: str) -> Account:
+        """The account called ``venue``: its declared table, else the default unified cross account."""
+        for account in self.accounts:
+            if account.name == venue:
+                return account
+        return default_account(venue, self.base_currency)
+
+    def account_names(self) -> list[str]:
+        """Every account: the declared ones in their order, then the venues rows name without a table."""
+        names = [a.name for a in self.accounts]
+        for venue in [h.venue for h in self.spot] + [p.venue for p in self.derivatives]:
+            if venue not in names:
+                names.append(venue)
+        return names
 
     def spot_amount(self, asset: str) -> float:
         """The amount of ``asset`` held on every venue together."""
@@ -124,4 +147,4 @@ class Portfolio:
                     old_position.venue,
                 )
         kept = tuple(p for p in positions.values() if abs(p.amount) > 1e-15)
-        return Portfolio(self.base_currency, spot, kept)
+        return Portfolio(self.base_currency, spot, kept, self.accounts)

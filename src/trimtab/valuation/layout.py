@@ -2,13 +2,12 @@
 
 A backtest or the live loop values the same portfolio against the same classes at many snapshots.
 Everything that does not depend on prices (which class each asset and derivative counts toward,
-summed spot amounts, parsed instrument details, liquidation prices) is gathered here once, so a
+summed spot amounts, parsed instrument details) is gathered here once, so a
 valuation only multiplies and adds. Layouts are memoised on the identity of the (immutable) inputs.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +16,6 @@ from typing import Any, NamedTuple
 from trimtab.domain.classes import AssetClass
 from trimtab.domain.instruments import Instrument, InstrumentKind, OptionType
 from trimtab.domain.portfolio import Portfolio
-from trimtab.valuation.margin import MAINTENANCE_MARGIN_RATE, liquidation_price
 
 LINEAR = 0
 INVERSE = 1
@@ -32,8 +30,7 @@ _new = tuple.__new__  # builds a named tuple from a complete tuple, skipping key
 class DerivativeLayout(NamedTuple):
     """One derivative position's price-independent facts.
 
-    ``form`` is LINEAR, INVERSE or OPTION. ``liquidation`` is precomputed for futures and perpetuals
-    (it depends only on the entry, the leverage and the side) and NaN for options. A named tuple,
+    ``form`` is LINEAR, INVERSE or OPTION; ``venue`` the account holding the position. A named tuple,
     so that the valuation loop can unpack it in one step.
     ``underlying_symbol`` is the perpetual on the same pair, whose mark prices an option's underlying
     when the snapshot has no spot price for it.
@@ -52,7 +49,7 @@ class DerivativeLayout(NamedTuple):
     base_asset: str
     quote_asset: str
     quote_is_base: bool
-    liquidation: float
+    venue: str
     strike: float
     option_type: OptionType | None
     expires_at: datetime | None
@@ -180,7 +177,6 @@ def _build(portfolio: Portfolio, index: ClassIndex) -> Layout:
     spot_class = tuple(index_of_asset.get(asset, sink) for asset in spot_assets)
 
     derivatives = []
-    rate = MAINTENANCE_MARGIN_RATE
     for position in portfolio.derivatives:
         instrument = position.instrument
         symbol = instrument.symbol
@@ -191,25 +187,21 @@ def _build(portfolio: Portfolio, index: ClassIndex) -> Layout:
             if class_index < 0:
                 raise ValueError(f"{symbol} counts toward no class")
         amount = position.amount
-        long = amount > 0
         kind = instrument.kind
-        # Only options need the expiry and the underlying's perpetual; only futures and perps liquidate.
+        # Only options need the expiry and the underlying's perpetual.
         strike = 0.0
         option_type: OptionType | None = None
         expires_at: datetime | None = None
         underlying_symbol = ""
         if kind is _OPTION:
             form = OPTION
-            liquidation = math.nan
             strike = instrument.strike or 0.0
             option_type = instrument.option_type
             expiry = instrument.expires_at
             expires_at = expiry.astimezone(UTC) if expiry is not None else None
             underlying_symbol = f"{asset}/{instrument.quote}:{instrument.settle}"
         else:
-            inverse = instrument.is_inverse
-            form = INVERSE if inverse else LINEAR
-            liquidation = liquidation_price(position.entry_price, position.leverage, long, rate, inverse)
+            form = INVERSE if instrument.is_inverse else LINEAR
         row = (
             instrument,
             symbol,
@@ -218,13 +210,13 @@ def _build(portfolio: Portfolio, index: ClassIndex) -> Layout:
             amount,
             position.entry_price,
             position.leverage,
-            long,
+            amount > 0,
             class_index,
             names[class_index],
             asset,
             instrument.quote,
             instrument.quote == base,
-            liquidation,
+            position.venue,
             strike,
             option_type,
             expires_at,

@@ -20,6 +20,9 @@ liquidates a little later than this; the figure is meant as a conservative warni
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+
+from trimtab.domain.market import MarginTier
 
 MAINTENANCE_MARGIN_RATE = 0.005
 """Maintenance margin as a fraction of notional (Binance USD-M's lowest tier for majors is 0.4 %)."""
@@ -73,3 +76,123 @@ def liquidation_distance(mark: float, liquidation: float, long: bool) -> float:
         return 1.0
     gap = mark - liquidation if long else liquidation - mark
     return gap / mark if gap > 0.0 else 0.0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tiered maintenance margin (the account model of docs/valuation.md)
+
+
+def tier_at(notional: float, tiers: Sequence[MarginTier]) -> MarginTier | None:
+    """The tier of a position of ``notional`` (quote currency, absolute): the last whose floor it reaches.
+
+    Returns None without tiers (the flat :data:`MAINTENANCE_MARGIN_RATE` applies).
+    """
+    found: MarginTier | None = None
+    for tier in tiers:
+        if notional >= tier.floor or found is None:
+            found = tier
+        else:
+            break
+    return found
+
+
+def maintenance_margin(notional: float, tiers: Sequence[MarginTier] = ()) -> float:
+    """``|notional| x rate - amount`` of the notional's tier; ``|notional| x 0.5 %`` without tiers.
+
+    ``notional`` is in the quote currency (the tiers' currency); so is the result.
+    """
+    size = abs(notional)
+    tier = tier_at(size, tiers)
+    if tier is None:
+        return size * MAINTENANCE_MARGIN_RATE
+    return max(size * tier.rate - tier.amount, 0.0)
+
+
+def max_leverage_at(notional: float, tiers: Sequence[MarginTier] = ()) -> float:
+    """The highest leverage the notional's tier allows (infinite without tiers)."""
+    tier = tier_at(abs(notional), tiers)
+    return tier.max_leverage if tier is not None else math.inf
+
+
+def notional_cap(leverage: float, tiers: Sequence[MarginTier] = ()) -> float:
+    """The largest notional (quote currency) a position at ``leverage`` may reach under the tiers.
+
+    That is the floor of the first tier whose ``max_leverage`` is below ``leverage`` (infinite when every
+    tier allows it); 0 when even the first tier does not.
+    """
+    for tier in tiers:
+        if tier.max_leverage < leverage * (1.0 - 1e-12):
+            return tier.floor
+    return math.inf
+
+
+def _tier_bounds(tiers: Sequence[MarginTier]) -> list[tuple[float, float, float, float]]:
+    """``(floor, cap, rate, amount)`` per tier; without tiers one flat tier from 0 to infinity."""
+    if not tiers:
+        return [(0.0, math.inf, MAINTENANCE_MARGIN_RATE, 0.0)]
+    out = []
+    for index, tier in enumerate(tiers):
+        cap = tiers[index + 1].floor if index + 1 < len(tiers) else math.inf
+        out.append((0.0 if index == 0 else tier.floor, cap, tier.rate, tier.amount))
+    return out
+
+
+def linear_liquidation_price(
+    amount: float, entry: float, cushion: float, tiers: Sequence[MarginTier] = ()
+) -> float | None:
+    """The price at which a linear position's ``cushion`` plus its PnL since ``entry`` equals its maintenance.
+
+    Solves ``cushion + amount x (P - entry) = |amount| x P x rate - amount_k`` with the rate and the
+    maintenance amount of the tier that ``|amount| x P`` falls in (all in the quote currency). For an
+    isolated position ``cushion`` is its margin; for a cross one it is the account's collateral less the
+    other positions' maintenance margin (valued at ``entry`` = the mark, so the PnL term starts at 0).
+
+    Returns
+    -------
+    float or None
+        The price, or None when none exists (a long whose cushion covers a fall to zero).
+    """
+    size = abs(amount)
+    if size == 0.0:
+        return None
+    for floor, cap, rate, deduction in _tier_bounds(tiers):
+        denominator = amount - size * rate
+        price = (amount * entry - cushion - deduction) / denominator
+        if price <= 0.0:
+            continue
+        notional = size * price
+        if floor * (1.0 - 1e-12) <= notional < cap * (1.0 + 1e-12):
+            return price
+    return None
+
+
+def inverse_liquidation_price(
+    contracts_value: float, entry: float, cushion_coins: float, tiers: Sequence[MarginTier] = ()
+) -> float | None:
+    """The price at which an inverse position's coin cushion plus its coin PnL equals its maintenance.
+
+    ``contracts_value`` is the signed face value in the quote currency (contracts x contract size, negative
+    when short); its tier is that of ``|contracts_value|``, which does not move with the price. In coins:
+    ``cushion + face x (1/entry - 1/P) = (|face| x rate - amount_k) / P``.
+
+    Returns
+    -------
+    float or None
+        The price, or None when none exists (a short whose cushion covers any rise: 1x or less).
+    """
+    face = contracts_value
+    size = abs(face)
+    if size == 0.0:
+        return None
+    tier = tier_at(size, tiers)
+    rate, deduction = (tier.rate, tier.amount) if tier is not None else (MAINTENANCE_MARGIN_RATE, 0.0)
+    # cushion + face/entry - face/P = (size x rate - deduction) / P, for a long (face > 0) or a short.
+    numerator = size * rate - deduction + face
+    denominator = cushion_coins + face / entry
+    if denominator == 0.0:
+        return None
+    price = numerator / denominator
+    if price > 0.0:
+        return price
+    # A long whose cushion is gone is liquidated at any price; a short that cannot lose enough never is.
+    return math.inf if face > 0.0 else None

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from trimtab.domain.accounts import AccountKind, MarginMode
 from trimtab.domain.instruments import Instrument
 
 
@@ -23,9 +24,13 @@ class PositionRisk(NamedTuple):
     price; options: Black-76 delta x amount x underlying price). ``notional`` is its absolute size
     (options: ``|amount x underlying|``). ``market_value`` is what the position adds to equity: the
     unrealised PnL of a future or perpetual, the mark value of an option.
-    ``liquidation_price`` is set for isolated perpetuals and futures (None for options) and is in the
-    instrument's quote currency; ``liquidation_distance`` is how far the mark may move against the
-    position before it, as a fraction of the mark (1.0 when it cannot be liquidated, 0.0 once reached).
+    ``initial_margin`` is ``notional / leverage`` (0 for a long option); ``maintenance_margin`` is
+    ``notional x rate - amount`` of the position's margin tier (0.5 % without tiers; 0 for a long option).
+    ``liquidation_price`` comes from the account model (:mod:`trimtab.valuation.accounts`): the venue's
+    figure when the portfolio gives one, else the isolated or cross price, in the instrument's quote
+    currency; None for options and where none exists. ``liquidation_distance`` is how far the mark may
+    move against the position before it, as a fraction of the mark (0.0 once reached; None without one).
+    ``venue`` is the account that holds the position.
     ``delta`` is per unit (1 for futures and perps, Black-76 delta for options); ``gamma`` is the
     position's change of delta, in units of the underlying, per 1 base-currency move of the underlying;
     ``theta_per_day`` is the position's value change per calendar day. ``funding_per_day`` is what the
@@ -51,10 +56,48 @@ class PositionRisk(NamedTuple):
     gamma: float = 0.0
     theta_per_day: float = 0.0
     funding_per_day: float = 0.0
+    venue: str = "default"
 
     @property
     def symbol(self) -> str:
         return self.instrument.symbol
+
+
+class AccountMargin(NamedTuple):
+    """One account's margin, in the base currency.
+
+    ``initial`` is the initial margin of its positions (cross and isolated), ``maintenance`` their
+    maintenance margin, ``free_collateral`` = ``collateral - initial``.
+    """
+
+    name: str
+    exchange: str
+    kind: AccountKind
+    margin_mode: MarginMode
+    collateral: float
+    initial: float
+    maintenance: float
+    free_collateral: float
+    unrealised_pnl: float
+    positions: int
+
+    @property
+    def margins(self) -> bool:
+        """Whether the account can hold derivatives (derivatives and unified accounts)."""
+        return self.kind is not AccountKind.SPOT
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's ``margin.accounts`` row (without ``ok``, which depends on the policy's buffer)."""
+        return {
+            "name": self.name,
+            "exchange": self.exchange,
+            "kind": self.kind.value,
+            "margin_mode": self.margin_mode.value,
+            "collateral": self.collateral,
+            "initial": self.initial,
+            "maintenance": self.maintenance,
+            "free_collateral": self.free_collateral,
+        }
 
 
 class ClassExposure(NamedTuple):
@@ -76,9 +119,9 @@ class ClassExposure(NamedTuple):
 class Valuation:
     """A portfolio valued at one snapshot, in ``base_currency``.
 
-    ``cash_value`` is the cash class's value: the remainder of equity after every other class's net
-    exposure (so it includes unrealised PnL, and a short hedge raises it), as the contract defines the
-    cash class. ``free_collateral`` is that minus the initial margin.
+    ``accounts`` are the accounts' margins (:func:`trimtab.valuation.accounts.account_margins`);
+    ``free_collateral`` and ``initial_margin`` are sums over the derivatives and unified accounts:
+    free collateral is an account's collateral value minus its initial margin, never a class weight.
     ``gross_exposure`` sums the absolute spot value of the non-cash classes and the absolute
     delta-notional of every derivative; ``net_exposure`` is the sum of the non-cash classes' net
     exposures. The leverages are those divided by equity (infinite when equity is not positive).
@@ -97,10 +140,10 @@ class Valuation:
     net_leverage: float
     initial_margin: float
     maintenance_margin: float
-    cash_value: float
     free_collateral: float
     unrealised_pnl: float
     funding_per_day: float
+    accounts: tuple[AccountMargin, ...] = ()
     _by_name: dict[str, ClassExposure] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -119,6 +162,13 @@ class Valuation:
     def positions_of(self, class_name: str) -> tuple[PositionRisk, ...]:
         """The positions that count toward ``class_name``."""
         return tuple(p for p in self.positions if p.class_name == class_name)
+
+    def account(self, name: str) -> AccountMargin:
+        """The margin of the account called ``name``; raises KeyError if there is none."""
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        raise KeyError(name)
 
     @property
     def min_liquidation_distance(self) -> float | None:

@@ -5,8 +5,9 @@
 * A derivative counts toward the class listing its base asset, else the class whose ``hedge`` it is
   (an index perpetual hedging a basket). The cash class's weight is the remainder.
 * Initial margin = ``|notional| / leverage``; a long option needs none, a short one
-  ``|amount x underlying| / leverage``. Maintenance margin = ``|notional| x MAINTENANCE_MARGIN_RATE``.
-* Liquidation prices of isolated futures and perpetuals: see :mod:`trimtab.valuation.margin`.
+  ``|amount x underlying| / leverage``. Maintenance margin = ``|notional| x rate - amount`` of the
+  position's tier in the market's ``margin_tiers`` (``MAINTENANCE_MARGIN_RATE`` without tiers).
+* Accounts, collateral, free collateral and liquidation prices: :mod:`trimtab.valuation.accounts`.
 
 The work that does not depend on prices is done once per (portfolio, classes) pair by
 :mod:`trimtab.valuation.layout`; this module only prices, multiplies and adds.
@@ -18,11 +19,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from trimtab.domain.classes import AssetClass
-from trimtab.domain.market import DerivativeQuote, MarketSnapshot
+from trimtab.domain.market import DerivativeQuote, MarginTier, MarketSnapshot
 from trimtab.domain.portfolio import Portfolio
+from trimtab.valuation.accounts import account_margins
 from trimtab.valuation.black76 import black76
 from trimtab.valuation.layout import LINEAR, OPTION, DerivativeLayout, layout_for
-from trimtab.valuation.margin import MAINTENANCE_MARGIN_RATE, liquidation_distance, liquidation_price
+from trimtab.valuation.margin import MAINTENANCE_MARGIN_RATE, liquidation_price, maintenance_margin
 from trimtab.valuation.model import ClassExposure, PositionRisk, Valuation
 
 __all__ = ["MAINTENANCE_MARGIN_RATE", "liquidation_price", "valuate"]
@@ -84,10 +86,13 @@ def valuate(portfolio: Portfolio, market: MarketSnapshot, classes: Sequence[Asse
         if timestamp.tzinfo is None:
             timestamp = timestamp.replace(tzinfo=UTC)
         rate = MAINTENANCE_MARGIN_RATE
+        markets = market.markets
         for d in layout.derivatives:
-            (instrument, symbol, form, perp, amount, entry, leverage, long, class_index, class_name, asset, quote_asset,
-             quote_is_base, liquidation, *_) = d  # fmt: skip
+            (instrument, symbol, form, perp, amount, entry, leverage, _long, class_index, class_name, asset, quote_asset,
+             quote_is_base, venue, *_) = d  # fmt: skip
             quote = quotes[symbol]
+            rules = markets.get(symbol)
+            tiers = rules.margin_tiers if rules is not None else ()
             quote_price = 1.0 if quote_is_base else prices.get(quote_asset, 1.0)
             if form == LINEAR:
                 # The hot path (most books are linear perpetuals), kept inline.
@@ -97,12 +102,10 @@ def valuate(portfolio: Portfolio, market: MarketSnapshot, classes: Sequence[Asse
                 notional = abs(delta_notional)
                 underlying = prices.get(asset, mark * quote_price) if asset != base else 1.0
                 position_initial = notional / leverage
-                position_maintenance = notional * rate
-                gap = (mark - liquidation) if long else (liquidation - mark)
-                if long and liquidation <= 0.0:
-                    distance = 1.0
+                if tiers:
+                    position_maintenance = maintenance_margin(amount * mark, tiers) * quote_price
                 else:
-                    distance = gap / mark if gap > 0.0 else 0.0
+                    position_maintenance = notional * rate
                 position_funding = (
                     delta_notional * (quote.funding_rate * 24.0 / quote.funding_interval_hours) if perp else 0.0
                 )
@@ -121,24 +124,25 @@ def valuate(portfolio: Portfolio, market: MarketSnapshot, classes: Sequence[Asse
                             position_initial,
                             position_maintenance,
                             leverage,
-                            liquidation,
-                            distance,
+                            None,
+                            None,
                             class_name,
                             asset,
                             1.0,
                             0.0,
                             0.0,
                             position_funding,
+                            venue,
                         ),
                     )
                 )
                 pnl_total += pnl
             else:
                 if form == OPTION:
-                    risk = _option_risk(d, quote, prices, quotes, quote_price, base, timestamp)
+                    risk = _option_risk(d, quote, prices, quotes, quote_price, base, timestamp, tiers)
                     option_value += risk.market_value
                 else:
-                    risk = _inverse_risk(d, quote, market)
+                    risk = _inverse_risk(d, quote, market, tiers)
                     pnl_total += risk.unrealised_pnl
                 positions.append(risk)
                 delta_notional = risk.delta_notional
@@ -182,9 +186,8 @@ def valuate(portfolio: Portfolio, market: MarketSnapshot, classes: Sequence[Asse
         out.insert(cash_index, cash)
 
     gross = gross_spot + gross_derivatives
-    # The contract's free collateral starts from the cash class's value, and the cash class is the remainder
-    # (equity minus every other class's net exposure): a short hedge raises it, unrealised PnL is in it.
-    cash_value = equity - others_net if cash_index >= 0 else cash_spot + pnl_total
+    # Free collateral is each account's, as an exchange computes it; never a class weight.
+    book = account_margins(portfolio, market, positions)
     return Valuation(
         base_currency=base,
         timestamp=market.timestamp,
@@ -192,22 +195,28 @@ def valuate(portfolio: Portfolio, market: MarketSnapshot, classes: Sequence[Asse
         spot_values=spot_values,
         asset_exposure=exposure,
         classes=tuple(out),
-        positions=tuple(positions),
+        positions=book.positions,
         gross_exposure=gross,
         net_exposure=others_net,
         gross_leverage=gross / equity if equity > 0 else float("inf"),
         net_leverage=abs(others_net) / equity if equity > 0 else float("inf"),
         initial_margin=initial,
         maintenance_margin=maintenance,
-        cash_value=cash_value,
-        free_collateral=cash_value - initial,
+        free_collateral=book.free_collateral,
         unrealised_pnl=pnl_total,
         funding_per_day=funding,
+        accounts=book.accounts,
     )
 
 
-def _inverse_risk(d: DerivativeLayout, quote: DerivativeQuote, market: MarketSnapshot) -> PositionRisk:
-    """An inverse future or perpetual: contracts of ``contract_size`` quote units, settled in the coin."""
+def _inverse_risk(
+    d: DerivativeLayout, quote: DerivativeQuote, market: MarketSnapshot, tiers: tuple[MarginTier, ...]
+) -> PositionRisk:
+    """An inverse future or perpetual: contracts of ``contract_size`` quote units, settled in the coin.
+
+    Its margin tier is that of its face value (contracts x contract size, in the quote currency); the
+    maintenance margin, ``face x rate - amount`` quote units, is worth that over the mark in coins.
+    """
     mark = quote.mark
     rules = market.markets.get(d.symbol)
     contract = rules.contract_size if rules is not None else 1.0
@@ -217,7 +226,6 @@ def _inverse_risk(d: DerivativeLayout, quote: DerivativeQuote, market: MarketSna
     delta_notional = face * coin_price / mark
     pnl = face * (1.0 / d.entry_price - 1.0 / mark) * coin_price
     notional = abs(delta_notional)
-    liquidation = d.liquidation
     return PositionRisk(
         d.instrument,
         d.amount,
@@ -228,16 +236,17 @@ def _inverse_risk(d: DerivativeLayout, quote: DerivativeQuote, market: MarketSna
         pnl,
         pnl,
         notional / d.leverage,
-        notional * MAINTENANCE_MARGIN_RATE,
+        maintenance_margin(face, tiers) * coin_price / mark,
         d.leverage,
-        liquidation,
-        liquidation_distance(mark, liquidation, d.long),
+        None,
+        None,
         d.class_name,
         d.base_asset,
         1.0,
         0.0,
         0.0,
         delta_notional * quote.funding_per_day if d.perp else 0.0,
+        d.venue,
     )
 
 
@@ -249,6 +258,7 @@ def _option_risk(
     quote_price: float,
     base: str,
     now: datetime,
+    tiers: tuple[MarginTier, ...],
 ) -> PositionRisk:
     """An option: Black-76 greeks on the underlying's price, its ``iv``, strike and expiry, zero rates.
 
@@ -275,7 +285,7 @@ def _option_risk(
         pnl,
         market_value,
         notional / d.leverage if short else 0.0,
-        notional * MAINTENANCE_MARGIN_RATE if short else 0.0,
+        maintenance_margin(notional / quote_price, tiers) * quote_price if short else 0.0,
         d.leverage,
         None,
         None,
@@ -286,6 +296,7 @@ def _option_risk(
         greeks.gamma * amount / quote_price,
         greeks.theta_per_day * amount * quote_price,
         0.0,
+        d.venue,
     )
 
 

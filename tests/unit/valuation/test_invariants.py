@@ -81,8 +81,13 @@ def test_scaling_every_amount_scales_money_and_keeps_weights(
         assert b.weight == pytest.approx(a.weight, rel=1e-9, abs=1e-12)
     assert scaled.gross_leverage == pytest.approx(one.gross_leverage, rel=1e-9)
     for a, b in zip(one.positions, scaled.positions, strict=True):
-        # Per-unit figures do not depend on size; liquidation depends on entry, leverage and side only.
-        assert (b.delta, b.liquidation_price) == (a.delta, a.liquidation_price)
+        # Per-unit figures do not depend on size; nor does a cross liquidation price when the whole
+        # account (collateral and every position) is scaled together.
+        assert b.delta == a.delta
+        if a.liquidation_price is None:
+            assert b.liquidation_price is None
+        else:
+            assert b.liquidation_price == pytest.approx(a.liquidation_price, rel=1e-9)
 
 
 @settings(max_examples=60, deadline=None)
@@ -99,7 +104,12 @@ def test_totals_are_the_sums_of_their_parts(
     assert valuation.unrealised_pnl == pytest.approx(futures_pnl)
     assert valuation.initial_margin == pytest.approx(sum(p.initial_margin for p in parts))
     assert valuation.maintenance_margin == pytest.approx(sum(p.maintenance_margin for p in parts))
-    assert valuation.free_collateral == pytest.approx(valuation.cash_value - valuation.initial_margin)
+    # One default account: its collateral is its USDT + the futures' PnL + the short options' (negative) value.
+    short_options = sum(p.market_value for p in parts if p.instrument.kind.value == "option" and p.amount < 0)
+    usdt = 500000.0
+    collateral = usdt + futures_pnl + short_options
+    assert valuation.free_collateral == pytest.approx(collateral - valuation.initial_margin, abs=1e-6)
+    assert valuation.accounts[0].collateral == pytest.approx(collateral, abs=1e-6)
     for c in valuation.classes:
         if not c.cash:
             assert c.derivative_notional == pytest.approx(sum(p.delta_notional for p in valuation.positions_of(c.name)))

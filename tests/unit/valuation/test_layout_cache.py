@@ -128,7 +128,8 @@ def _reference(portfolio: Portfolio, market: MarketSnapshot) -> dict[str, float]
         out[c.name] = net
     out["STABLE"] = equity - sum(v for k, v in out.items() if k != "equity")
     initial = sum(abs(p.amount * market.derivatives[p.symbol].mark) / p.leverage for p in portfolio.derivatives)
-    out["free_collateral"] = out["STABLE"] - initial
+    # Free collateral is the default account's: its USDT (the only collateral) + PnL - initial margin.
+    out["free_collateral"] = portfolio.spot_amount("USDT") + pnl - initial
     return out
 
 

@@ -16,6 +16,7 @@ from trimtab.domain import (
     SpotHolding,
     parse_symbol,
 )
+from trimtab.domain.accounts import Account, AccountKind, MarginMode
 from trimtab.valuation import MAINTENANCE_MARGIN_RATE, liquidation_distance, liquidation_price, valuate
 
 M = MAINTENANCE_MARGIN_RATE
@@ -88,6 +89,7 @@ def test_distance_is_the_adverse_move_as_a_fraction_of_the_mark() -> None:
 
 
 def test_valuation_reports_the_liquidation_of_each_isolated_perp() -> None:
+    isolated = (Account("default", "binance", AccountKind.DERIVATIVES, MarginMode.ISOLATED, {"USDT": 1.0}),)
     classes = (
         AssetClass("BTC", ("BTC",), 0.6, {"BTC": 1.0}, band=0.05),
         AssetClass("ETH", ("ETH",), 0.2, {"ETH": 1.0}, band=0.05),
@@ -101,6 +103,7 @@ def test_valuation_reports_the_liquidation_of_each_isolated_perp() -> None:
             DerivativePosition(parse_symbol("ETH/USDT:USDT"), -3.0, 3000.0, 3.0),
             DerivativePosition(parse_symbol("ETH/USDT:USDT"), 1.0, 3000.0, 1.0),
         ),
+        accounts=isolated,
     )
     quotes = {"BTC/USDT:USDT": DerivativeQuote(58000.0), "ETH/USDT:USDT": DerivativeQuote(3100.0)}
     market = MarketSnapshot(datetime(2026, 11, 21, tzinfo=UTC), {"BTC": 58000.0, "ETH": 3100.0}, quotes)
@@ -109,6 +112,7 @@ def test_valuation_reports_the_liquidation_of_each_isolated_perp() -> None:
     assert btc.liquidation_distance == pytest.approx((58000.0 - 54271.356783919596) / 58000.0)
     assert eth_short.liquidation_price == pytest.approx(3000.0 * (4 / 3) / 1.005)
     assert eth_short.liquidation_distance == pytest.approx((3000.0 * (4 / 3) / 1.005 - 3100.0) / 3100.0)
-    assert eth_long.liquidation_price == 0.0
-    assert eth_long.liquidation_distance == 1.0
+    # A 1x isolated long cannot be liquidated: no price, no distance.
+    assert eth_long.liquidation_price is None
+    assert eth_long.liquidation_distance is None
     assert valuate(book, market, classes).min_liquidation_distance == pytest.approx(btc.liquidation_distance)

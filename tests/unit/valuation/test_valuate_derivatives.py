@@ -16,6 +16,7 @@ from trimtab.domain import (
     SpotHolding,
     parse_symbol,
 )
+from trimtab.domain.accounts import Account, MarginMode
 from trimtab.valuation import MAINTENANCE_MARGIN_RATE, valuate
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
@@ -62,10 +63,9 @@ def test_linear_perp_long_pnl_delta_and_margin() -> None:
     assert valuation.equity == pytest.approx(9010.0)
     assert valuation.weights["BTC"] == pytest.approx(29010.0 / 9010.0)
     assert valuation.weights["STABLE"] == pytest.approx(1.0 - 29010.0 / 9010.0)
-    # The cash class is the remainder: equity 9 010 - the BTC class's 29 010 = -20 000 (a leveraged long
-    # borrows from it); free = that - 9 670 of initial margin.
-    assert valuation.cash_value == pytest.approx(-20000.0)
-    assert valuation.free_collateral == pytest.approx(-20000.0 - 9670.0)
+    # Free collateral is the account's: 10 000 USDT - 990 of PnL = 9 010 of collateral, less 9 670 of
+    # initial margin (not the cash class's remainder, -20 000).
+    assert valuation.free_collateral == pytest.approx(9010.0 - 9670.0)
     assert valuation.gross_leverage == pytest.approx(29010.0 / 9010.0)
 
 
@@ -95,9 +95,9 @@ def test_linear_perp_short_hedge_raises_the_cash_weight() -> None:
     assert valuation.net_exposure == pytest.approx(43495.0)
     assert valuation.net_leverage == pytest.approx(43495.0 / 100495.0)
     assert valuation.initial_margin == pytest.approx(14505.0)
-    # The cash class's value is the remainder 57 000 (the short hedge raised it); free = that - margin.
-    assert valuation.cash_value == pytest.approx(57000.0)
-    assert valuation.free_collateral == pytest.approx(57000.0 - 14505.0)
+    # Free collateral is the account's: 42 000 USDT + 495 of PnL (the BTC is not collateral of a default
+    # account) - 14 505 of initial margin; the short's notional does not add to it.
+    assert valuation.free_collateral == pytest.approx(42495.0 - 14505.0)
 
 
 def test_dated_future_pnl_delta_and_no_funding() -> None:
@@ -110,8 +110,15 @@ def test_dated_future_pnl_delta_and_no_funding() -> None:
     assert risk.delta_notional == pytest.approx(11900.0)
     assert risk.initial_margin == pytest.approx(2380.0)
     assert risk.funding_per_day == 0.0
-    assert risk.liquidation_price == pytest.approx(59000.0 * 0.8 / 0.995)
+    # Cross (the default account): 5 100 of collateral + 0.2 x (P - 59 500) = 0.2 x P x 0.5 %.
+    assert risk.liquidation_price == pytest.approx((0.2 * 59500.0 - 5100.0) / (0.2 * 0.995))
     assert valuation.equity == pytest.approx(5100.0)
+    # In an isolated account the position's own margin, 0.2 x 59 000 / 5, is all it may lose.
+    isolated = Portfolio(
+        "USDT", book.spot, book.derivatives, (Account("default", "x", margin_mode=MarginMode.ISOLATED),)
+    )
+    (risk,) = valuate(isolated, _market(), CLASSES).positions
+    assert risk.liquidation_price == pytest.approx(59000.0 * 0.8 / 0.995)
 
 
 def test_inverse_perp_pnl_in_coins_and_delta_in_coin_equivalent() -> None:
@@ -131,7 +138,14 @@ def test_inverse_perp_pnl_in_coins_and_delta_in_coin_equivalent() -> None:
     assert risk.unrealised_pnl == pytest.approx(-100000.0 * (1 / 50000.0 - 1 / 50100.0) * 50000.0)
     assert risk.unrealised_pnl == pytest.approx(-199.6008, abs=1e-4)
     assert risk.initial_margin == pytest.approx(abs(coins) * 50000.0 / 2.0)
-    # Inverse short at 2x: E (1 - m) / (1 - 1/L) = 50 000 x 0.995 / 0.5.
+    # Cross in the default account, whose only collateral is its 1 000 USDT (the BTC is not collateral):
+    # in coins, 0.02 + 100 000 x (1/50 000 - 1/P) ... solved: P = 100 000 x 0.995 / (2 - 0.02).
+    assert risk.liquidation_price == pytest.approx(99500.0 / 1.98)
+    # Isolated at 2x: E (1 - m) / (1 - 1/L) = 50 000 x 0.995 / 0.5.
+    isolated = Portfolio(
+        "USDT", book.spot, book.derivatives, (Account("default", "x", margin_mode=MarginMode.ISOLATED),)
+    )
+    (risk,) = valuate(isolated, market, CLASSES).positions
     assert risk.liquidation_price == pytest.approx(99500.0)
     assert risk.liquidation_distance == pytest.approx((99500.0 - 50100.0) / 50100.0)
     assert valuation.equity == pytest.approx(100000.0 + 1000.0 - 199.6008, abs=1e-3)
@@ -203,8 +217,8 @@ def test_margin_and_leverage_add_up_over_a_mixed_book() -> None:
     assert valuation.equity == pytest.approx(58000.0 + 14000.0 + 20000.0)
     assert valuation.initial_margin == pytest.approx(29010.0 / 2 + 5000.0 / 5 + 5950.0 / 10)
     assert valuation.maintenance_margin == pytest.approx(sum(notionals) * MAINTENANCE_MARGIN_RATE)
-    net = 58000.0 - 29010.0 + 5950.0 + 14000.0 - 5000.0
-    assert valuation.free_collateral == pytest.approx(92000.0 - net - valuation.initial_margin)
+    # Collateral is the 20 000 USDT (PnL 0); free = that less the initial margin.
+    assert valuation.free_collateral == pytest.approx(20000.0 - valuation.initial_margin)
     assert valuation.gross_exposure == pytest.approx(58000.0 + 14000.0 + sum(notionals))
     net = 58000.0 - 29010.0 + 5950.0 + 14000.0 - 5000.0
     assert valuation.net_exposure == pytest.approx(net)

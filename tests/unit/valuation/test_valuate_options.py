@@ -69,9 +69,8 @@ def test_long_call_value_delta_gamma_theta() -> None:
     btc = valuation.class_exposure("BTC")
     assert btc.net_exposure == pytest.approx(58000.0 + risk.delta_notional)
     assert btc.weight == pytest.approx(btc.net_exposure / 80900.0)
-    # The cash class is the remainder: the option's value beyond its delta-notional falls into it.
-    assert valuation.cash_value == pytest.approx(80900.0 - btc.net_exposure)
-    assert valuation.free_collateral == pytest.approx(valuation.cash_value)
+    # A long option is worth its mark in equity but is not collateral: free = the 20 000 USDT.
+    assert valuation.free_collateral == pytest.approx(20000.0)
     assert valuation.unrealised_pnl == 0.0
 
 
@@ -88,9 +87,8 @@ def test_short_put_delta_is_positive_and_needs_margin() -> None:
     assert risk.initial_margin == pytest.approx(58000.0 / 2.0)
     assert risk.maintenance_margin == pytest.approx(58000.0 * MAINTENANCE_MARGIN_RATE)
     assert valuation.equity == pytest.approx(78000.0 - 420.0)
-    remainder = valuation.equity - valuation.class_exposure("BTC").net_exposure
-    assert valuation.cash_value == pytest.approx(remainder)
-    assert valuation.free_collateral == pytest.approx(remainder - 29000.0)
+    # The short put's liability (-420) is counted against the 20 000 USDT; its margin is 58 000 / 2.
+    assert valuation.free_collateral == pytest.approx(20000.0 - 420.0 - 29000.0)
 
 
 def test_expired_option_has_step_delta_and_no_time_value() -> None:

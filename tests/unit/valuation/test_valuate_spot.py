@@ -72,8 +72,8 @@ def test_spot_only_leverage_collateral_and_margin() -> None:
     assert valuation.net_leverage == pytest.approx(88000.0 / 109998.0)
     assert valuation.initial_margin == 0.0
     assert valuation.maintenance_margin == 0.0
-    assert valuation.cash_value == pytest.approx(21998.0)
-    assert valuation.free_collateral == pytest.approx(21998.0)
+    # The default account's collateral is its base currency only: 12 000 USDT (USDC is not collateral).
+    assert valuation.free_collateral == pytest.approx(12000.0)
     assert valuation.unrealised_pnl == 0.0
     assert valuation.funding_per_day == 0.0
     assert valuation.min_liquidation_distance is None
@@ -118,5 +118,5 @@ def test_without_a_cash_class_every_class_keeps_its_own_weight() -> None:
     valuation = valuate(_book(), MarketSnapshot(NOW, PRICES), classes)
     assert [c.name for c in valuation.classes] == ["BTC", "ETH"]
     assert valuation.weights["BTC"] == pytest.approx(58000.0 / 109998.0)
-    # Unclassified stablecoins are still collateral.
-    assert valuation.cash_value == pytest.approx(21998.0)
+    # Collateral does not depend on the classes: the default account's USDT.
+    assert valuation.free_collateral == pytest.approx(12000.0)
