@@ -17,6 +17,7 @@ EXAMPLES = ROOT / "examples"
 PAIRINGS = [
     ("portfolio.toml", "policy.toml", "market.json"),
     ("portfolio.toml", "policy-perp-hedge.toml", "market.json"),
+    ("portfolio-accounts.toml", "policy-perp-hedge.toml", "market.json"),
     ("portfolio.toml", "policy-calendar.toml", "market.json"),
     ("portfolio.toml", "policy-hybrid.toml", "market.json"),
     ("portfolio.toml", "policy-adaptive.toml", "market.json"),

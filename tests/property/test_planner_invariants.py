@@ -183,7 +183,12 @@ def check_plan(case: Case) -> None:
         assert abs(weight - plan.post_trade[name]) <= 1e-9
 
     if plan.margin.ok:
-        assert valuation.free_collateral >= (1.0 + rebalance.margin_buffer) * valuation.initial_margin - 1e-6
+        # The contract's rule: every derivatives or unified account keeps collateral >= (1 + buffer) x its
+        # initial margin, i.e. free collateral >= buffer x initial margin.
+        for account in valuation.accounts:
+            if account.margins and account.initial > 0.0:
+                assert account.collateral >= (1.0 + rebalance.margin_buffer) * account.initial - 1e-6
+                assert account.free_collateral >= rebalance.margin_buffer * account.initial - 1e-6
         assert valuation.gross_leverage <= rebalance.max_leverage + 1e-12
 
     if not plan.triggered or not reached_goals(plan):

@@ -1,4 +1,4 @@
-"""Rich tables for a rebalance plan: classes against their bands, trades, costs, margin and notes.
+"""Rich tables for a rebalance plan: classes, transfers, trades, costs, accounts, positions and notes.
 
 Imported only inside the commands that print tables, so that ``rich`` stays off the start-up path.
 """
@@ -124,6 +124,74 @@ def lots_table(plan: Plan) -> Table:
     return table
 
 
+def transfers_table(plan: Plan) -> Table:
+    """One row per transfer between accounts, in the order they are made (before any order)."""
+    table = Table(title="Transfers (made before the orders)", title_justify="left", expand=False)
+    table.add_column("Asset", style="bold")
+    table.add_column("Amount", justify="right")
+    table.add_column("From")
+    table.add_column("To")
+    table.add_column("Why")
+    for transfer in plan.transfers:
+        table.add_row(
+            transfer.asset, amount(transfer.amount), transfer.from_account, transfer.to_account, transfer.reason
+        )
+    return table
+
+
+def accounts_table(plan: Plan) -> Table:
+    """One row per derivatives or unified account, after the plan: collateral, margin, free collateral."""
+    currency = plan.base_currency
+    table = Table(title=f"Accounts after the plan (money in {currency})", title_justify="left", expand=False)
+    table.add_column("Account", style="bold")
+    table.add_column("Kind")
+    table.add_column("Collateral", justify="right")
+    table.add_column("Initial margin", justify="right")
+    table.add_column("Maintenance", justify="right")
+    table.add_column("Free collateral", justify="right")
+    table.add_column("Buffer")
+    for account in plan.margin.accounts:
+        table.add_row(
+            account.name,
+            f"{account.kind}, {account.margin_mode}",
+            money(account.collateral),
+            money(account.initial),
+            money(account.maintenance),
+            money(account.free_collateral),
+            Text("ok", style="green") if account.ok else Text("SHORT", style="bold red"),
+        )
+    return table
+
+
+def positions_table(plan: Plan) -> Table:
+    """One row per derivative position after the plan, with its margin and liquidation price."""
+    table = Table(title=f"Positions after the plan (money in {plan.base_currency})", title_justify="left", expand=False)
+    table.add_column("Symbol", style="bold")
+    table.add_column("Account")
+    table.add_column("Amount", justify="right")
+    table.add_column("Notional", justify="right")
+    table.add_column("Leverage", justify="right")
+    table.add_column("Initial", justify="right")
+    table.add_column("Maintenance", justify="right")
+    table.add_column("Liquidation", justify="right")
+    table.add_column("Distance", justify="right")
+    for position in plan.positions:
+        liquidation = position.liquidation_price
+        distance = position.liquidation_distance
+        table.add_row(
+            position.symbol,
+            position.venue,
+            amount(position.amount),
+            money(position.notional),
+            f"{position.leverage:g} x",
+            money(position.initial_margin),
+            money(position.maintenance_margin),
+            money(liquidation) if liquidation is not None and liquidation != float("inf") else "none",
+            percent(distance) if distance is not None else "",
+        )
+    return table
+
+
 def _side(trade: Trade) -> Text:
     return Text(trade.side.value, style="green" if trade.side.value == "buy" else "red")
 
@@ -146,8 +214,8 @@ def costs_and_margin_table(plan: Plan) -> Table:
     if costs.tax is not None:
         table.add_row("Tax", "", money(costs.tax, currency))
     for label, now_value, after_value in (
-        ("Initial margin", margin.initial, after.initial),
-        ("Free collateral", margin.free_collateral, after.free_collateral),
+        ("Initial margin (all accounts)", margin.initial, after.initial),
+        ("Free collateral (all accounts)", margin.free_collateral, after.free_collateral),
         ("Required free collateral", margin.required, after.required),
     ):
         table.add_row(label, money(now_value, currency), money(after_value, currency))
@@ -169,6 +237,8 @@ def plan_renderables(plan: Plan) -> list[RenderableType]:
     if plan.trigger_reason:
         parts.append(Text(f"Trigger: {plan.trigger_reason}"))
     parts.append(classes_table(plan))
+    if plan.transfers:
+        parts.append(transfers_table(plan))
     if plan.trades:
         parts.append(trades_table(plan))
         if any(trade.lots for trade in plan.trades):
@@ -176,6 +246,10 @@ def plan_renderables(plan: Plan) -> list[RenderableType]:
     else:
         parts.append(Text("No trades.", style="italic"))
     parts.append(costs_and_margin_table(plan))
+    if plan.margin.accounts:
+        parts.append(accounts_table(plan))
+    if plan.positions:
+        parts.append(positions_table(plan))
     if plan.notes:
         parts.append(Text("Notes", style="bold"))
         parts.extend(Text(f"- {note}") for note in plan.notes)

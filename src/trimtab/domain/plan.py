@@ -1,4 +1,4 @@
-"""A rebalance plan: the classes against their bands, the trades, their costs and the margin after them."""
+"""A rebalance plan: the classes against their bands, transfers, trades, costs and the margin after them."""
 
 from __future__ import annotations
 
@@ -115,12 +115,100 @@ class CostEstimate:
 
 
 @dataclass(frozen=True, slots=True)
-class MarginReport:
-    """Margin of a book: initial margin, free collateral, the required buffer and gross leverage.
+class Transfer:
+    """A move of ``amount`` of ``asset`` from one account to another of the same exchange (before any order)."""
 
-    A plan's report describes the book as it is (the contract's example: ``free_collateral`` 42,000 before
-    selling 8,000 of BTC), with ``ok`` saying whether the book after the plan respects the margin buffer and
-    the leverage cap, and ``after`` giving the figures after the plan.
+    asset: str
+    amount: float
+    from_account: str
+    to_account: str
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "asset": self.asset,
+            "amount": self.amount,
+            "from": self.from_account,
+            "to": self.to_account,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AccountReport:
+    """One derivatives or unified account's margin, in the base currency.
+
+    ``ok``: free collateral >= ``margin_buffer x`` initial margin (collateral >= ``(1 + margin_buffer) x``
+    initial margin).
+    """
+
+    name: str
+    exchange: str
+    kind: str
+    margin_mode: str
+    collateral: float
+    initial: float
+    maintenance: float
+    free_collateral: float
+    ok: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "exchange": self.exchange,
+            "kind": self.kind,
+            "margin_mode": self.margin_mode,
+            "collateral": self.collateral,
+            "initial": self.initial,
+            "maintenance": self.maintenance,
+            "free_collateral": self.free_collateral,
+            "ok": self.ok,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PositionReport:
+    """One derivative position: its size, margin and liquidation price (quote currency).
+
+    ``liquidation_distance`` = ``|mark - liquidation price| / mark`` (None where no liquidation price exists);
+    ``max_leverage`` is what its margin tier allows (None without tiers).
+    """
+
+    symbol: str
+    venue: str
+    amount: float
+    notional: float
+    leverage: float
+    initial_margin: float
+    maintenance_margin: float
+    liquidation_price: float | None
+    liquidation_distance: float | None
+    max_leverage: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "symbol": self.symbol,
+            "venue": self.venue,
+            "amount": self.amount,
+            "notional": self.notional,
+            "leverage": self.leverage,
+            "initial_margin": self.initial_margin,
+            "maintenance_margin": self.maintenance_margin,
+            "liquidation_price": self.liquidation_price,
+            "liquidation_distance": self.liquidation_distance,
+            "max_leverage": self.max_leverage,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MarginReport:
+    """Margin of a book, summed over its derivatives and unified accounts, and per account.
+
+    A plan's report gives ``initial`` and ``free_collateral`` of the book as it is (before the plan), with
+    ``ok`` saying whether the book after the plan respects every limit (each account's margin buffer, the
+    leverage cap, the tiers' maximum leverage), ``accounts`` the accounts after the plan and ``after`` the
+    sums after the plan. ``required`` is the free collateral the buffer asks for (``margin_buffer x``
+    initial margin).
     """
 
     initial: float
@@ -130,6 +218,7 @@ class MarginReport:
     gross_leverage: float
     ok: bool
     after: MarginReport | None = None
+    accounts: tuple[AccountReport, ...] = ()
 
     @property
     def final(self) -> MarginReport:
@@ -144,9 +233,11 @@ class MarginReport:
             "required": self.required,
             "maintenance": self.maintenance,
             "gross_leverage": self.gross_leverage,
+            "accounts": [a.to_dict() for a in self.accounts],
         }
         if self.after is not None:
-            out["after"] = self.after.to_dict()
+            # The accounts after the plan are the report's own ``accounts``; not repeated.
+            out["after"] = {k: v for k, v in self.after.to_dict().items() if k != "accounts"}
         return out
 
 
@@ -165,6 +256,8 @@ class Plan:
     notes: tuple[str, ...] = ()
     trigger_reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    transfers: tuple[Transfer, ...] = ()
+    positions: tuple[PositionReport, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -173,10 +266,12 @@ class Plan:
             "triggered": self.triggered,
             "trigger_reason": self.trigger_reason,
             "classes": [c.to_dict() for c in self.classes],
+            "transfers": [t.to_dict() for t in self.transfers],
             "trades": [t.to_dict() for t in self.trades],
             "post_trade": dict(self.post_trade),
             "costs": self.costs.to_dict(),
             "margin": self.margin.to_dict(),
+            "positions": [p.to_dict() for p in self.positions],
             "notes": list(self.notes),
         }
         out.update(self.extra)

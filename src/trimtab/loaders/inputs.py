@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from trimtab.domain.instruments import InstrumentKind
+from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.lots import LotBook
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.portfolio import Portfolio
@@ -142,6 +142,14 @@ def check_consistency(
             raise BadInputError(market_name, f"prices.{holding.asset}", f"missing ({portfolio_name} holds it)")
     for index, position in enumerate(portfolio.derivatives):
         instrument = position.instrument
+        expires = instrument.expires_at
+        if expires is not None and expires <= market.timestamp:
+            raise BadInputError(
+                portfolio_name,
+                f"derivatives[{index}].symbol",
+                f"{position.symbol} expired at {expires.isoformat()}, at or before {market_name}'s timestamp "
+                f"{market.timestamp.isoformat()}; it cannot be held (remove the row or record its settlement)",
+            )
         if instrument.base not in class_of and position.symbol not in hedges:
             raise BadInputError(
                 portfolio_name,
@@ -172,6 +180,13 @@ def check_consistency(
     strategy = policy.strategy
     risky = set(strategy.risky or [c.name for c in policy.classes]) if isinstance(strategy, CppiStrategy) else set()
     for index, cls in enumerate(policy.classes):
+        expires = parse_symbol(cls.hedge).expires_at if cls.hedge else None
+        if trades_hedges and expires is not None and expires <= market.timestamp:
+            raise BadInputError(
+                policy_name,
+                f"class[{index}].hedge",
+                f"{cls.hedge} expired at {expires.isoformat()}, at or before {market_name}'s timestamp",
+            )
         if cls.hedge and trades_hedges and cls.hedge not in market.derivatives:
             raise BadInputError(
                 market_name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 
 from trimtab.domain.instruments import parse_symbol
-from trimtab.domain.market import DerivativeQuote, MarketRules, MarketSnapshot
+from trimtab.domain.market import DerivativeQuote, MarginTier, MarketRules, MarketSnapshot
 from trimtab.errors import BadInputError
 from trimtab.loaders.files import read_document
 from trimtab.loaders.validation import check_asset_code, quote_key, validate
@@ -33,13 +34,41 @@ class QuoteEntry(StrictModel):
     iv: float | None = Field(default=None, gt=0, lt=20)
 
 
+class TierEntry(StrictModel):
+    """One margin tier, as ccxt's ``fetch_leverage_tiers`` gives it."""
+
+    floor: float = Field(ge=0, le=MAX_PRICE)
+    rate: float = Field(ge=0, lt=1)
+    amount: float = Field(default=0.0, ge=0, le=MAX_PRICE)
+    max_leverage: float = Field(gt=0, le=10000)
+
+
 class RulesEntry(StrictModel):
-    """A venue's rules for one market (lot size, minimums, contract size)."""
+    """A venue's rules for one market (lot size, minimums, contract size, margin tiers)."""
 
     amount_step: float = Field(default=0.0, ge=0)
     min_amount: float = Field(default=0.0, ge=0)
     min_notional: float = Field(default=0.0, ge=0)
     contract_size: float = Field(default=1.0, gt=0)
+    margin_tiers: list[TierEntry] = []
+
+    @field_validator("margin_tiers")
+    @classmethod
+    def _tiers(cls, tiers: list[TierEntry]) -> list[TierEntry]:
+        if tiers and tiers[0].floor != 0:
+            raise ValueError("the first tier's floor must be 0")
+        for lower, upper in itertools.pairwise(tiers):
+            if upper.floor <= lower.floor:
+                raise ValueError("tiers must be listed by increasing floor")
+            # ccxt's tiers keep the maintenance margin continuous: rate x floor - amount agrees at each floor.
+            below = upper.floor * lower.rate - lower.amount
+            above = upper.floor * upper.rate - upper.amount
+            if abs(below - above) > 1e-6 * max(1.0, abs(below)):
+                raise ValueError(
+                    f"the maintenance margin jumps at floor {upper.floor:g} ({below:g} below, {above:g} above): "
+                    "check the tiers' amounts"
+                )
+        return tiers
 
 
 def parse_timestamp(value: object) -> datetime:
@@ -85,7 +114,13 @@ class MarketFile(StrictModel):
             },
             volatility=_asset_keys(self.volatility),
             markets={
-                s: MarketRules(r.amount_step, r.min_amount, r.min_notional, r.contract_size)
+                s: MarketRules(
+                    r.amount_step,
+                    r.min_amount,
+                    r.min_notional,
+                    r.contract_size,
+                    tuple(MarginTier(t.floor, t.rate, t.amount, t.max_leverage) for t in r.margin_tiers),
+                )
                 for s, r in self.markets.items()
             },
         )

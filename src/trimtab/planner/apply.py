@@ -10,7 +10,11 @@ estimate only and is not charged here. Derivative accounting follows the venues:
   (the quote for linear contracts, the base coin for inverse ones); an order that goes through zero
   closes the whole position and opens the rest at the mark;
 * a new position takes ``[rebalance] hedge_leverage``; an existing one keeps its leverage;
-* an option order pays or receives its premium (``amount x mark``) in its quote currency.
+* an option order pays or receives its premium (``amount x mark``) in its quote currency;
+* positions are kept per (symbol, account): an order trades the position on its own ``venue``; a position an
+  order changes loses the venue-reported liquidation price it had (valuation computes a new one).
+
+Transfers (:func:`apply_transfers`) move balances between accounts before any order.
 
 The planner's property tests, the backtester's reference path and the paper venue all use this.
 """
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 
 from trimtab.domain.instruments import Instrument, InstrumentKind, parse_symbol
 from trimtab.domain.market import MarketSnapshot
-from trimtab.domain.plan import Plan, Trade
+from trimtab.domain.plan import Plan, Trade, Transfer
 from trimtab.domain.portfolio import DerivativePosition, Portfolio, SpotHolding
 from trimtab.planner.units import contract_size, quote_price
 from trimtab.policy.config import Policy
@@ -38,6 +42,7 @@ class _Position:
     entry_price: float
     leverage: float
     venue: str
+    liquidation_price: float | None = None
 
 
 class _Book:
@@ -49,11 +54,14 @@ class _Book:
         for holding in portfolio.spot:
             key = (holding.asset, holding.venue)
             self.spot[key] = self.spot.get(key, 0.0) + holding.amount
-        self.positions: dict[str, _Position] = {}
+        self.positions: dict[tuple[str, str], _Position] = {}
         for p in portfolio.derivatives:
-            known = self.positions.get(p.symbol)
+            key = (p.symbol, p.venue)
+            known = self.positions.get(key)
             if known is None:
-                self.positions[p.symbol] = _Position(p.instrument, p.amount, p.entry_price, p.leverage, p.venue)
+                self.positions[key] = _Position(
+                    p.instrument, p.amount, p.entry_price, p.leverage, p.venue, p.liquidation_price
+                )
             else:
                 self._add(known, p.amount, p.entry_price)
 
@@ -79,11 +87,11 @@ class _Book:
             if amount != 0.0 or (asset, venue) in before
         )
         derivatives = tuple(
-            DerivativePosition(p.instrument, p.amount, p.entry_price, p.leverage, p.venue)
+            DerivativePosition(p.instrument, p.amount, p.entry_price, p.leverage, p.venue, p.liquidation_price)
             for p in self.positions.values()
             if p.amount != 0.0
         )
-        return Portfolio(original.base_currency, spot, derivatives)
+        return Portfolio(original.base_currency, spot, derivatives, original.accounts)
 
 
 def _fill_spot(book: _Book, trade: Trade, market: MarketSnapshot) -> None:
@@ -117,11 +125,14 @@ def _realise(book: _Book, position: _Position, closed: float, mark: float, marke
 def _fill_derivative(book: _Book, trade: Trade, market: MarketSnapshot, hedge_leverage: float) -> None:
     mark = market.derivatives[trade.symbol].mark
     delta = trade.signed_amount()
-    position = book.positions.get(trade.symbol)
+    key = (trade.symbol, trade.venue)
+    position = book.positions.get(key)
     if position is None:
         instrument = parse_symbol(trade.symbol)
         position = _Position(instrument, 0.0, mark, hedge_leverage, trade.venue)
-        book.positions[trade.symbol] = position
+        book.positions[key] = position
+    # The venue's liquidation price was for the position before this order.
+    position.liquidation_price = None
     instrument = position.instrument
     if instrument.kind is InstrumentKind.OPTION:
         premium = delta * mark
@@ -143,6 +154,18 @@ def _fill_derivative(book: _Book, trade: Trade, market: MarketSnapshot, hedge_le
         position.amount = rest
     else:
         position.amount, position.entry_price = rest, mark
+
+
+def apply_transfers(portfolio: Portfolio, transfers: Iterable[Transfer]) -> Portfolio:
+    """The portfolio after each transfer moved its amount between accounts (the input is not changed)."""
+    transfers = tuple(transfers)
+    if not transfers:
+        return portfolio
+    book = _Book(portfolio)
+    for transfer in transfers:
+        book.credit(transfer.asset, transfer.from_account, -transfer.amount)
+        book.credit(transfer.asset, transfer.to_account, transfer.amount)
+    return book.portfolio(portfolio)
 
 
 def apply_trades(
@@ -188,11 +211,12 @@ def apply_trades(
 
 
 def apply_plan(portfolio: Portfolio, plan: Plan, market: MarketSnapshot, policy: Policy) -> Portfolio:
-    """The portfolio after every trade of ``plan`` fills at the snapshot, fees paid (taker).
+    """The portfolio after the plan's transfers and every trade of ``plan`` filled at the snapshot, fees paid.
 
     Returns
     -------
     Portfolio
         Holdings after the plan; the input portfolio is unchanged.
     """
-    return apply_trades(portfolio, plan.trades, market, policy.costs.taker_fee, policy.rebalance.hedge_leverage)
+    moved = apply_transfers(portfolio, plan.transfers)
+    return apply_trades(moved, plan.trades, market, policy.costs.taker_fee, policy.rebalance.hedge_leverage)

@@ -9,7 +9,7 @@ derivative openings), so planning stays fast on large books.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
@@ -17,17 +17,19 @@ from functools import partial
 from trimtab.domain.classes import AssetClass
 from trimtab.domain.lots import LotBook
 from trimtab.domain.market import MarketSnapshot
-from trimtab.domain.plan import ClassReport, CostEstimate, MarginReport, Plan, Side, Trade
+from trimtab.domain.plan import ClassReport, CostEstimate, MarginReport, Plan, Side, Trade, Transfer
 from trimtab.domain.portfolio import Portfolio
-from trimtab.planner.apply import apply_trades
+from trimtab.planner.apply import apply_trades, apply_transfers
 from trimtab.planner.costs import CostModel
 from trimtab.planner.goals import compute_goals
-from trimtab.planner.guard import Limits, margin_report, review
+from trimtab.planner.guard import Reviewed, review
+from trimtab.planner.limits import Limits, margin_report, position_reports
 from trimtab.planner.rounding import round_trades
 from trimtab.planner.sizing import Instruction, size_trades
 from trimtab.planner.tax import TaxOutcome, realise, sale_tax
+from trimtab.planner.transfers import plan_transfers
 from trimtab.policy.bands import AutoBands, Band, class_bands, class_volatility
-from trimtab.policy.config import Policy
+from trimtab.policy.config import Policy, RebalanceConfig
 from trimtab.policy.targets import TargetContext, TargetSet, build_target_model
 from trimtab.policy.triggers import TriggerContext, build_trigger
 from trimtab.valuation.model import Valuation
@@ -126,6 +128,7 @@ def _quiet_plan(
     classes: Sequence[AssetClass],
     bands: Mapping[str, Band],
     policy: Policy,
+    market: MarketSnapshot,
     reason: str,
     notes: Sequence[str],
     taxed: TaxOutcome | None = None,
@@ -141,15 +144,16 @@ def _quiet_plan(
         trades=(),
         post_trade=dict(weights),
         costs=_costs(0.0, 0.0, valuation.funding_per_day, taxed),
-        margin=_margin(valuation, margin_report(valuation, limits), limits),
+        margin=_margin(valuation, margin_report(valuation, limits, market), limits, market),
         notes=tuple(notes),
         trigger_reason=reason,
+        positions=position_reports(valuation, market),
     )
 
 
-def _margin(before: Valuation, after: MarginReport, limits: Limits) -> MarginReport:
-    """The book's margin as it is, ``ok`` when the book after the plan holds the limits, and ``after``."""
-    return replace(margin_report(before, limits), ok=after.ok, after=after)
+def _margin(before: Valuation, after: MarginReport, limits: Limits, market: MarketSnapshot) -> MarginReport:
+    """The book's sums as it is, ``ok`` and ``accounts`` after the plan, and the sums after it in ``after``."""
+    return replace(margin_report(before, limits, market), ok=after.ok, accounts=after.accounts, after=after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,11 +220,11 @@ def plan_outcome(
         notes.append(_auto_band_note(classes, bands, volatility, auto))
     untraded = _realise((), policy, market, context.lots)
     if not decision.fired:
-        quiet = _quiet_plan(valuation, classes, bands, policy, decision.reason, notes, untraded)
+        quiet = _quiet_plan(valuation, classes, bands, policy, market, decision.reason, notes, untraded)
         return PlanOutcome(quiet, decision.checked)
     if valuation.equity <= 0.0:
         notes.append(f"equity is {valuation.equity:.2f}: nothing to rebalance")
-        quiet = _quiet_plan(valuation, classes, bands, policy, decision.reason, notes, untraded)
+        quiet = _quiet_plan(valuation, classes, bands, policy, market, decision.reason, notes, untraded)
         return PlanOutcome(quiet, decision.checked)
 
     rebalance = policy.rebalance
@@ -248,13 +252,14 @@ def plan_outcome(
     notes.extend(rounded.notes)
     ordered = sorted(rounded.trades, key=trade_order)
 
-    def evaluate(trades: Sequence[Trade]) -> Valuation:
-        after = apply_trades(portfolio, trades, market, policy.costs.taker_fee, rebalance.hedge_leverage)
-        return valuate(after, market, classes)
+    limits = Limits(rebalance.margin_buffer, rebalance.max_leverage)
 
-    reviewed = review(
-        ordered, evaluate, market, Limits(rebalance.margin_buffer, rebalance.max_leverage), rebalance.min_notional
-    )
+    def after(transfers: Sequence[Transfer], trades: Sequence[Trade]) -> tuple[Portfolio, Valuation]:
+        moved = apply_transfers(portfolio, transfers)
+        applied = apply_trades(moved, trades, market, policy.costs.taker_fee, rebalance.hedge_leverage)
+        return applied, valuate(applied, market, classes)
+
+    transfers, reviewed = _guarded(ordered, after, portfolio, market, limits, rebalance)
     notes.extend(reviewed.notes)
     trades = reviewed.trades
     taxed = _realise(trades, policy, market, context.lots)
@@ -271,8 +276,45 @@ def plan_outcome(
         trades=trades,
         post_trade=dict(reviewed.valuation.weights),
         costs=_costs(fees, slippage, reviewed.valuation.funding_per_day, taxed),
-        margin=_margin(valuation, reviewed.margin, Limits(rebalance.margin_buffer, rebalance.max_leverage)),
+        margin=_margin(valuation, reviewed.margin, limits, market),
         notes=tuple(notes),
         trigger_reason=decision.reason,
+        transfers=transfers,
+        positions=position_reports(reviewed.valuation, market),
     )
     return PlanOutcome(plan, decision.checked)
+
+
+def _guarded(
+    trades: Sequence[Trade],
+    after: Callable[[Sequence[Transfer], Sequence[Trade]], tuple[Portfolio, Valuation]],
+    portfolio: Portfolio,
+    market: MarketSnapshot,
+    limits: Limits,
+    rebalance: RebalanceConfig,
+) -> tuple[tuple[Transfer, ...], Reviewed]:
+    """Fund the openings by transfers (unless ``transfers = false``), then let the guard cut what is left.
+
+    When the guard cuts the openings, the transfers are planned again for what it kept, so that no more is
+    moved than the plan needs.
+    """
+    transfers: tuple[Transfer, ...] = ()
+    if rebalance.transfers:
+        transfers = plan_transfers(portfolio, trades, after, market, limits.margin_buffer)
+    reviewed = review(trades, lambda t: after(transfers, t)[1], market, limits, rebalance.min_notional)
+    if transfers and reviewed.scale < 1.0:
+        smaller = plan_transfers(portfolio, reviewed.trades, after, market, limits.margin_buffer)
+        valued = after(smaller, reviewed.trades)[1]
+        margin = margin_report(valued, limits, market)
+        if margin.ok or not reviewed.margin.ok:
+            transfers = smaller
+            reviewed = replace(reviewed, valuation=valued, margin=margin)
+    moves = tuple(
+        f"transfer {t.amount:.8g} {t.asset} from {t.from_account} to {t.to_account} before the orders: {t.reason}"
+        for t in transfers
+    )
+    reviewed = replace(reviewed, notes=(*moves, *reviewed.notes))
+    if not rebalance.transfers and reviewed.scale < 1.0:
+        note = "transfers = false: no collateral was moved between accounts to fund the openings"
+        reviewed = replace(reviewed, notes=(*reviewed.notes, note))
+    return transfers, reviewed

@@ -19,6 +19,7 @@ sizes and minimums are applied afterwards (:mod:`trimtab.planner.rounding`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -213,7 +214,7 @@ class _ClassSizer:
                 return None
         held = self.held.get(symbol)
         if held is None:
-            held = HeldDerivative(instrument, 0.0, 0.0, self._main_venue(self.base))
+            held = HeldDerivative(instrument, 0.0, 0.0, hedge_account(self.valuation))
         return held
 
     def _spot_sale_tax(self) -> float:
@@ -355,6 +356,16 @@ def minimal_turnover(changes: Mapping[str, float]) -> dict[str, float]:
     along = {asset: change for asset, change in changes.items() if (change > 0.0) == (total > 0.0) and change != 0.0}
     scale = total / sum(along.values())
     return {asset: change * scale for asset, change in along.items()}
+
+
+def hedge_account(valuation: Valuation) -> str:
+    """The account a new hedge opens on: the derivatives or unified account with the most free collateral
+    (the first declared among equals); ``default`` when the portfolio has none."""
+    best, best_free = DEFAULT_VENUE, -math.inf
+    for account in valuation.accounts:
+        if account.margins and account.free_collateral > best_free:
+            best, best_free = account.name, account.free_collateral
+    return best
 
 
 def size_trades(

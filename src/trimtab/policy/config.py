@@ -197,6 +197,8 @@ class RebalanceConfig(StrictModel):
     lookback: str = "30d"
 
     _lookback = field_validator("lookback")(_check_duration)
+    transfers: bool = True
+    """Plan transfers between accounts of one exchange to fund openings; false cuts the openings instead."""
 
 
 class CostsConfig(StrictModel):

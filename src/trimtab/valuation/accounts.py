@@ -24,13 +24,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from trimtab.domain.accounts import Account, MarginMode
 from trimtab.domain.classes import AssetClass
 from trimtab.domain.instruments import InstrumentKind
 from trimtab.domain.market import MarketSnapshot
-from trimtab.domain.portfolio import DerivativePosition, Portfolio
+from trimtab.domain.portfolio import DerivativePosition, Portfolio, SpotHolding
 from trimtab.valuation.margin import inverse_liquidation_price, linear_liquidation_price
 from trimtab.valuation.model import AccountMargin, PositionRisk, Valuation
 
@@ -153,7 +152,7 @@ def _valued_without_policy(portfolio: Portfolio, market: MarketSnapshot) -> Valu
     return valuate(portfolio, market, classes)
 
 
-def _balance_value(account: Account, holding: Any, market: MarketSnapshot, base: str) -> float:
+def _balance_value(account: Account, holding: SpotHolding, market: MarketSnapshot, base: str) -> float:
     """What one balance adds to its account's collateral value (a debt counts in full)."""
     amount = holding.amount
     haircut = 1.0 if amount < 0.0 else account.haircut(holding.asset)
@@ -243,3 +242,17 @@ def account_ok(account: AccountMargin, margin_buffer: float) -> bool:
     if account.initial <= 0.0:
         return True
     return account.free_collateral >= margin_buffer * account.initial - 1e-9 * account.initial
+
+
+def tier_notional(risk: PositionRisk, market: MarketSnapshot, base: str) -> float:
+    """The notional a position's margin tier is looked up with, in its quote currency (absolute).
+
+    Linear futures and perpetuals: ``|amount| x mark``; inverse ones: their face value, ``|contracts| x
+    contract size``; options: ``|amount x underlying|`` in the quote currency.
+    """
+    if risk.instrument.kind is _OPTION:
+        return risk.notional / _quote_price(risk, market, base)
+    if risk.instrument.is_inverse:
+        rules = market.markets.get(risk.symbol)
+        return abs(risk.amount) * (rules.contract_size if rules is not None else 1.0)
+    return abs(risk.amount) * risk.mark

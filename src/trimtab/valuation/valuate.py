@@ -88,8 +88,8 @@ def valuate(portfolio: Portfolio, market: MarketSnapshot, classes: Sequence[Asse
         rate = MAINTENANCE_MARGIN_RATE
         markets = market.markets
         for d in layout.derivatives:
-            (instrument, symbol, form, perp, amount, entry, leverage, _long, class_index, class_name, asset, quote_asset,
-             quote_is_base, venue, *_) = d  # fmt: skip
+            (instrument, symbol, form, perp, amount, entry, leverage, _long, class_index, class_name, asset,
+             quote_asset, quote_is_base, venue, *_) = d  # fmt: skip
             quote = quotes[symbol]
             rules = markets.get(symbol)
             tiers = rules.margin_tiers if rules is not None else ()

@@ -164,10 +164,11 @@ def test_equity_that_cannot_be_computed_fails_closed(tmp_path: Path) -> None:
 def test_a_position_near_liquidation_is_cut_reduce_only_and_blocks_new_exposure(tmp_path: Path) -> None:
     short = DerivativePosition(parse_symbol(PERP), -1.0, 50_000.0, 5.0)
     portfolio = Portfolio(
-        "USDT", (SpotHolding("BTC", 1.0), SpotHolding("ETH", 8.0), SpotHolding("USDT", 30_000.0)), (short,)
+        "USDT", (SpotHolding("BTC", 1.0), SpotHolding("ETH", 8.0), SpotHolding("USDT", 10_000.0)), (short,)
     )
     h = Harness(tmp_path, portfolio, _policy(tmp_path, "perp"))
-    # Liquidation of a 5x short at 50 000 is near 59 700; at 56 000 it is about 6 % away, inside the 10 % buffer.
+    # One cross account whose collateral is its 10 000 USDT: 10 000 - (P - 50 000) = 0.005 P puts the short's
+    # liquidation at 60 000 / 1.005, near 59 700; at 56 000 it is about 6 % away, inside the 10 % buffer.
     h.feed.market = _market(btc=56_000.0)
     result = h.loop.cycle()
     assert [(o["symbol"], o["side"]) for o in result.orders] == [(PERP, "buy")]
@@ -285,8 +286,9 @@ def test_each_snapshot_journals_leverage_and_the_liquidation_distance_of_every_p
     h.loop.cycle()
     payload = h.loop.journal.snapshots()[0]["payload"]  # the valuation before the cycle traded
     [position] = payload["positions"]
-    # A 5x isolated short entered at 50 000 is liquidated at 50 000 x (1 + 1/5) / (1 + 0.005).
-    liquidation = 50_000.0 * 1.2 / 1.005
+    # The paper book is one cross account whose collateral is its 30 000 USDT (the BTC and ETH are not
+    # collateral): 30 000 - 0.2 x (P - 50 000) = 0.2 x P x 0.5 %  ->  P = 40 000 / 0.201.
+    liquidation = 40_000.0 / 0.201
     assert position["symbol"] == PERP and position["amount"] == pytest.approx(-0.2)
     assert position["liquidation_price"] == pytest.approx(liquidation)
     assert position["liquidation_distance"] == pytest.approx((liquidation - 50_000.0) / 50_000.0)

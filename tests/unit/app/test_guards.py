@@ -19,6 +19,7 @@ from trimtab.domain import (
     SpotHolding,
     parse_symbol,
 )
+from trimtab.domain.accounts import Account, AccountKind, MarginMode
 from trimtab.domain.plan import Side, Trade
 from trimtab.loaders.policy import load_policy
 from trimtab.valuation.valuate import valuate
@@ -70,10 +71,14 @@ def test_a_stale_ticker_and_a_bad_tick_are_reported() -> None:
 
 def _valuation(mark: float, policy_path: Path, amount: float = -1.0, leverage: float = 5.0) -> object:
     policy = load_policy(policy_path)
+    # An isolated account: the position's own margin is what it may lose (a cross account would lend it
+    # the whole 50,000 USDT and put the liquidation far away).
+    isolated = (Account("default", "binance", AccountKind.UNIFIED, MarginMode.ISOLATED, {"USDT": 1.0}),)
     portfolio = Portfolio(
         "USDT",
         (SpotHolding("BTC", 2.0), SpotHolding("USDT", 50_000.0)),
         (DerivativePosition(parse_symbol(PERP), amount, 50_000.0, leverage),),
+        isolated,
     )
     market = MarketSnapshot(NOW, {"BTC": mark, "USDT": 1.0}, {PERP: DerivativeQuote(mark=mark, funding_rate=-0.001)})
     return policy, portfolio, market, valuate(portfolio, market, policy.asset_classes())

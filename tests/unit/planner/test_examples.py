@@ -111,6 +111,6 @@ def test_example_b_breached_scope_perp_opens_one_25000_index_short(
     assert plan.margin.ok
     assert plan.margin.free_collateral == 50000.0 and plan.margin.initial == 0.0
     assert plan.margin.final.initial == 25000.0
-    assert plan.margin.final.free_collateral == pytest.approx(75000.0 - 25.0 - 25000.0)
+    assert plan.margin.final.free_collateral == pytest.approx(50000.0 - 25.0 - 25000.0)
     assert [c.goal for c in plan.classes][:3] == [0.4, 0.3, 0.15]
     assert abs(plan.post_trade["STABLE"] - (1.0 - 425000.0 / (500000.0 - 25.0))) < 1e-12

@@ -1,4 +1,4 @@
-"""The margin guard: cuts new derivative exposure until free collateral and leverage limits hold."""
+"""The margin guard: cuts new derivative exposure until each account's buffer and the leverage limits hold."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def test_short_cut_down_until_free_collateral_covers_the_buffer(
     four_classes: tuple[dict[str, Any], ...],
 ) -> None:
     portfolio, market = alts_book
-    # At leverage 1 a short x needs x of margin, and raises the cash class (the remainder) by x - fee:
-    # free = 50,000 + x - 0.001 x - x >= (1 + 3) x  ->  x <= 50,000 / 4.001.
+    # At leverage 1 a short x needs x of margin; the account's collateral is its 50,000 USDT less the fee
+    # (the short's notional is not collateral): free = 50,000 - 0.001 x - x >= 3 x  ->  x <= 50,000 / 4.001.
     policy = policy_of(four_classes, instrument="perp", scope="breached", margin_buffer=3.0)
     plan = make_plan(portfolio, market, policy)
     (trade,) = plan.trades
@@ -40,8 +40,11 @@ def test_short_cut_down_until_free_collateral_covers_the_buffer(
     assert trade.notional <= 50000.0 / 4.001
     assert plan.margin.ok
     assert plan.margin.final.free_collateral >= plan.margin.final.required
-    assert plan.margin.final.required == pytest.approx(4.0 * plan.margin.final.initial)
-    assert any(note.startswith("margin guard: free collateral 49975.00 < required 100000.00") for note in plan.notes)
+    assert plan.margin.final.required == pytest.approx(3.0 * plan.margin.final.initial)
+    (account,) = plan.margin.accounts
+    assert account.ok and account.collateral >= 4.0 * account.initial * (1 - 1e-9)
+    expected = "margin guard: account default: free collateral 24975.00 < 3 x initial margin 25000.00"
+    assert any(note.startswith(expected) for note in plan.notes)
 
 
 def test_short_cut_down_to_respect_max_leverage(

@@ -43,7 +43,6 @@ def _valuation(weights: Mapping[str, float], equity: float = 100_000.0, cash: st
         net_leverage=1.0,
         initial_margin=0.0,
         maintenance_margin=0.0,
-        cash_value=weights.get(cash, 0.0) * equity,
         free_collateral=weights.get(cash, 0.0) * equity,
         unrealised_pnl=0.0,
         funding_per_day=0.0,
