@@ -110,10 +110,12 @@ def test_the_state_survives_its_json_form() -> None:
 
 
 def test_the_liquidation_guard_runs_in_the_session_and_blocks_new_exposure() -> None:
-    # A 10x short entered at 100 is liquidated near 109.4; at 105 it is 4 % away, inside the 10 % buffer.
+    # A 10x short entered at 100 in one cross account whose collateral is its 400 USDT (the BTC is not
+    # collateral): 400 - 40 (P - 100) = 40 x P x 0.5 % puts the liquidation at 4 400 / 40.2, near 109.45;
+    # at 105 it is 4 % away, inside the 10 % buffer.
     short = DerivativePosition(parse_symbol(PERP), -40.0, 100.0, 10.0)
     session = RebalancingSession(_policy({"kind": "threshold"}), GuardSettings(liquidation_buffer=0.10))
-    decision = session.decide(_book(90.0, 1_000.0, short), _market(T0, btc=105.0))
+    decision = session.decide(_book(90.0, 400.0, short), _market(T0, btc=105.0))
     assert decision.reducing_only
     assert [note.kind for note in decision.notes][:1] == ["deleverage"]
     assert all(t.reduce_only for t in decision.trades) and decision.trades
