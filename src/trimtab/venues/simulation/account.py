@@ -23,8 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from trimtab.domain.accounts import Account, AccountKind, MarginMode
 from trimtab.domain.instruments import Instrument, InstrumentKind, parse_symbol
-from trimtab.domain.portfolio import DerivativePosition, Portfolio, SpotHolding
+from trimtab.domain.portfolio import DEFAULT_VENUE, DerivativePosition, Portfolio, SpotHolding
 from trimtab.venues.simulation.expiry import PriceAtExpiry, Settlement, is_expired, settlement_cash
 from trimtab.venues.simulation.fees import Liquidity
 from trimtab.venues.simulation.margin import Liquidation
@@ -95,7 +96,12 @@ class SimulatedAccount:
             for p in self.positions.values()
             if abs(p.amount) > _ZERO
         )
-        return Portfolio(self.base_currency, spot, derivatives)
+        # The simulated account margins each position on its own (its MarginModel is isolated): say so, so
+        # that valuation's liquidation prices are the ones this account liquidates at.
+        account = Account(
+            DEFAULT_VENUE, "simulation", AccountKind.UNIFIED, MarginMode.ISOLATED, {self.base_currency: 1.0}
+        )
+        return Portfolio(self.base_currency, spot, derivatives, (account,))
 
     def fill(
         self,
