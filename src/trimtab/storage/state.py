@@ -46,6 +46,18 @@ class StateStore:
                 row.value = value
                 row.updated_at = now
 
+    def set_many(self, values: dict[str, Any]) -> None:
+        """Store several keys in one transaction (all or none: the paper venue's transfer between accounts)."""
+        with self.store.transaction() as session:
+            now = datetime.now(UTC)
+            for key, value in values.items():
+                row = session.get(StateRow, key)
+                if row is None:
+                    session.add(StateRow(key=key, value=value, updated_at=now))
+                else:
+                    row.value = value
+                    row.updated_at = now
+
     def update(self, key: str, change: Callable[[Any], Any], default: Any = None) -> Any:
         """Apply ``change`` to the stored value (or ``default``) and store its result, atomically."""
         with self.store.transaction() as session:

@@ -26,6 +26,9 @@ class MemoryStore(AccountStore):
     def set(self, key: str, value: Any) -> None:
         self.values[key] = value
 
+    def set_many(self, values: dict[str, Any]) -> None:
+        self.values.update(values)
+
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()

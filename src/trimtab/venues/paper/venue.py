@@ -41,13 +41,14 @@ from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Side
 from trimtab.domain.portfolio import Portfolio
-from trimtab.errors import OrderRejectedError
+from trimtab.errors import OrderRejectedError, TransferRejectedError
 from trimtab.venues.paper.book import PaperBook
 from trimtab.venues.paper.feed import PriceFeed
 from trimtab.venues.paper.funds import check_funds, reduce_only_amount
 from trimtab.venues.paper.listing import listed_markets, open_positions
 from trimtab.venues.paper.matching import match_resting
 from trimtab.venues.paper.persistence import AccountStore, MemoryStore, iso, parse_time
+from trimtab.venues.paper.transfers import PaperTransferDesk
 from trimtab.venues.ports import (
     Fill,
     OrderRequest,
@@ -55,6 +56,8 @@ from trimtab.venues.ports import (
     OrderStatus,
     OrderType,
     Ticker,
+    TransferRequest,
+    TransferState,
     VenueMarket,
     VenuePosition,
 )
@@ -88,6 +91,8 @@ class PaperVenue:
         Quote notional a limit order can fill per matching step.
     on_settlement:
         Called with each expiry settlement and the time it was noticed, after the account is saved.
+    key:
+        The store key of this account (one per wallet when several paper accounts share a store).
     """
 
     def __init__(
@@ -102,16 +107,19 @@ class PaperVenue:
         touch_depth: float = DEFAULT_TOUCH_DEPTH,
         name: str = "paper",
         on_settlement: Callable[[Settlement, datetime], None] | None = None,
+        key: str = PAPER_ACCOUNT_KEY,
     ) -> None:
         self.name = name
         self.on_settlement = on_settlement
+        self.key = key
+        self.desk: PaperTransferDesk | None = None
         self.feed = feed
         self.base_currency = base_currency
         self.models = models or RealityModels()
         self.store = store if store is not None else MemoryStore()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.touch_depth = touch_depth
-        document = self.store.get(PAPER_ACCOUNT_KEY)
+        document = self.store.get(key)
         if document is None:
             self.book = PaperBook.new(initial or Portfolio(base_currency), self.models, self._now())
         else:
@@ -130,7 +138,7 @@ class PaperVenue:
         return self.book.to_document()
 
     def _save(self) -> None:
-        self.store.set(PAPER_ACCOUNT_KEY, self.document())
+        self.store.set(self.key, self.document())
 
     # -- prices and time -----------------------------------------------------------------------------
     def _now(self) -> datetime:
@@ -319,6 +327,32 @@ class PaperVenue:
 
     def close(self) -> None:
         """Nothing to release: the account is saved after every change."""
+
+    # -- transfers between the wallets of one simulated exchange ----------------------------------------
+    def transfer(self, request: TransferRequest) -> TransferState:
+        """Move an asset between two wallets of this account's exchange (see :mod:`.transfers`).
+
+        Raises
+        ------
+        TransferRejectedError
+            Without other wallets, or as the desk refuses (unknown wallet, more than may leave).
+        """
+        if self.desk is None:
+            raise TransferRejectedError(f"{self.name}: a single paper account has no other wallet")
+        return self.desk.transfer(request)
+
+    def fetch_transfers(
+        self, asset: str, from_wallet: str, to_wallet: str, since: datetime | None = None
+    ) -> list[TransferState]:
+        return [] if self.desk is None else self.desk.history(asset, from_wallet, to_wallet, since)
+
+    def sync(self) -> None:
+        """Let time pass (funding, expiries, liquidations, resting orders) and save what changed."""
+        self._sync()
+
+    def marks(self) -> dict[str, float]:
+        """Each quoted derivative's mark now."""
+        return {s: q.mark for s, q in self.feed.snapshot().derivatives.items()}
 
     def fill_order(self, client_order_id: str, amount: float | None = None) -> OrderState:
         """Fill a resting limit order at its price, as the market would (``amount`` None: all of it).
