@@ -186,6 +186,8 @@ class _EventRun:
         self._impact_vol: np.ndarray | None = None
         self.initial_cash = capital
         self.initial_amounts = np.zeros(len(replay.assets))
+        self.funding_gap_bars = 0
+        self._in_gap: set[str] = set()
 
     # -- per-bar inputs -------------------------------------------------------------------------------
 
@@ -342,12 +344,30 @@ class _EventRun:
         return SpotFill(asset, report.amount if report.side == "buy" else -report.amount, report.price)
 
     def _settle_funding(self, bar: int, after: int, until: int) -> None:
+        gap = False
         for symbol, position in list(self.account.positions.items()):
             if position.instrument.kind is not InstrumentKind.PERP:
                 continue
+            if not self.builder.funding_covers(position.instrument.base, after, until):
+                gap = True
+                if symbol not in self._in_gap:
+                    self._in_gap.add(symbol)
+                    self.events.append(
+                        {
+                            "kind": "funding_gap",
+                            "timestamp": _iso(self.replay.moment(bar)),
+                            "bar": bar,
+                            "symbol": symbol,
+                            "reason": f"no funding history for {symbol} from here: its funding counts as zero",
+                        }
+                    )
+            else:
+                self._in_gap.discard(symbol)
             for _stamp, rate, mark in self.builder.funding_between(position.instrument.base, after, until):
                 price = mark if mark is not None else self.builder.mark(bar, position.instrument)
                 self.account.accrue_funding(symbol, rate, price)
+        if gap:
+            self.funding_gap_bars += 1
 
     def _settle_expiries(self, bar: int) -> None:
         """Settle the futures and options that expired by this close, at the underlying's price at expiry."""
@@ -415,6 +435,8 @@ class _EventRun:
             slippage=self.account.slippage_paid,
             funding=self.account.funding_paid,
             liquidations=self.liquidations,
+            initial_cost=float(self.fees[0] + self.slippage[0]),
+            funding_gap_bars=self.funding_gap_bars,
         )
         bench_totals = RunTotals(fees=float(self.fees[0]), slippage=float(self.slippage[0]))
         amounts, cash = self.initial_amounts, self.initial_cash
@@ -435,6 +457,7 @@ class _EventRun:
             totals=totals,
             benchmark_totals=bench_totals,
             tax_rules=self.policy.tax_rules(),
+            band_tolerance=self.policy.costs.taker_fee + self.policy.costs.slippage,
         )
 
 

@@ -14,7 +14,7 @@ reproduces the planner's goals, sizing and ``min_notional`` rule exactly (see
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -137,6 +137,7 @@ def run_fast(replay: Replay, capital: float, models: RealityModels, config_hash:
     bench_totals = RunTotals(
         fees=sum(trade_values[initial, 2].tolist(), 0.0), slippage=sum(trade_values[initial, 3].tolist(), 0.0)
     )
+    totals = replace(totals, initial_cost=bench_totals.fees + bench_totals.slippage)
     rebalance_bars = Lazy(lambda: np.unique(trade_bars))
     return BacktestResult(
         timestamps=replay.times,
@@ -154,6 +155,7 @@ def run_fast(replay: Replay, capital: float, models: RealityModels, config_hash:
         benchmark_totals=bench_totals,
         tax_rules=replay.policy.tax_rules(),
         final_equity=float(stats[kernel.STAT_FINAL_EQUITY]),
+        band_tolerance=replay.policy.costs.taker_fee + replay.policy.costs.slippage,
     )
 
 

@@ -15,7 +15,13 @@ Conventions
 * ``tracking_error`` = root mean square over the bars of the Euclidean distance between the class
   weights and their targets, ``sqrt(mean_t sum_c (w[t, c] - target[t, c])**2)``.
 * ``time_outside_bands`` = fraction of bars at which some class closed outside its band (after that
-  bar's trades).
+  bar's trades) by more than ``band_tolerance`` (a backtest passes the one-way cost rate, taker fee plus
+  slippage: a class traded to its band edge lands a fee's worth inside or outside it, which is not a
+  breach); ``time_outside_bands_strict`` counts every miss.
+* ``cost`` = fees + slippage + funding over the run; ``cost_after_initial`` the same without the initial
+  purchase's fees and slippage (what rebalancing itself cost).
+* ``funding_gap_bars`` = bars at which a perpetual was held without funding history covering them (its
+  funding is counted as zero there; the backtest warns).
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ class RunTotals:
     slippage: float = 0.0
     funding: float = 0.0
     liquidations: int = 0
+    initial_cost: float = 0.0
+    funding_gap_bars: int = 0
 
 
 def periods_per_year(timestamps: npt.NDArray[np.int64]) -> float:
@@ -60,6 +68,7 @@ def compute_metrics(
     targets: FloatArray | None = None,
     band_lower: FloatArray | None = None,
     band_upper: FloatArray | None = None,
+    band_tolerance: float = 0.0,
 ) -> dict[str, float]:
     """The contract's metrics and a few more for one equity curve.
 
@@ -76,6 +85,8 @@ def compute_metrics(
     weights, targets, band_lower, band_upper:
         Class weights, goal weights and bands per bar, shape (T, C); tracking error and time outside
         the bands are 0 when they are not given.
+    band_tolerance:
+        How far outside its band a class may close before ``time_outside_bands`` counts the bar.
 
     Returns
     -------
@@ -107,7 +118,7 @@ def compute_metrics(
     mean_equity = float(np.mean(equity)) if bars else capital
 
     tracking_error = 0.0
-    outside = 0.0
+    outside = strict = 0.0
     if weights is not None and targets is not None and weights.shape[0]:
         distance = np.sum((weights - targets) ** 2, axis=1)
         tracking_error = float(np.sqrt(np.mean(distance)))
@@ -115,11 +126,21 @@ def compute_metrics(
         # A tiny tolerance keeps a class sitting exactly on its band edge (band-edge rebalancing) inside.
         tolerance = 1e-12
         breached = (weights < band_lower - tolerance) | (weights > band_upper + tolerance)
-        outside = float(np.mean(np.any(breached, axis=1)))
+        strict = float(np.mean(np.any(breached, axis=1)))
+        margin = max(band_tolerance, tolerance)
+        outside = float(np.mean(np.any((weights < band_lower - margin) | (weights > band_upper + margin), axis=1)))
 
-    return curve_metrics(
-        final, timestamps, capital, totals, moments, max_drawdown, mean_equity, tracking_error, outside
+    out = curve_metrics(final, timestamps, capital, totals, moments, max_drawdown, mean_equity, tracking_error, outside)
+    cost = totals.fees + totals.slippage + totals.funding
+    out.update(
+        {
+            "time_outside_bands_strict": strict,
+            "cost": cost,
+            "cost_after_initial": cost - totals.initial_cost,
+            "funding_gap_bars": totals.funding_gap_bars,
+        }
     )
+    return out
 
 
 @dataclass(frozen=True, slots=True)

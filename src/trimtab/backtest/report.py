@@ -55,7 +55,11 @@ METRIC_ROWS: tuple[tuple[str, str, str], ...] = (
     ("realised_loss", "Realised losses", "money"),
     ("liquidations", "Liquidations", "count"),
     ("tracking_error", "Tracking error", "percent"),
-    ("time_outside_bands", "Time outside bands", "percent"),
+    ("time_outside_bands", "Time outside bands (beyond fee noise)", "percent"),
+    ("time_outside_bands_strict", "Time outside bands (any miss)", "percent"),
+    ("cost", "Cost (fees, slippage, funding)", "money"),
+    ("cost_after_initial", "Cost after the initial purchase", "money"),
+    ("funding_gap_bars", "Bars hedged without funding data", "count"),
 )
 
 

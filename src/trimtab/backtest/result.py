@@ -145,10 +145,13 @@ class BacktestResult:
         slippage: FloatArray | None = None,
         funding: FloatArray | None = None,
         tax_rules: TaxRules | None = None,
+        band_tolerance: float = 0.0,
     ) -> None:
         """Either ``curves`` (and ``benchmark``), possibly lazy, or the arrays one by one.
 
         ``tax_rules`` (the policy's ``[tax]``) price the gains that the spot fills realise on their lots.
+        ``band_tolerance`` is how far outside its band a class may close before ``time_outside_bands`` counts
+        the bar (a backtest passes the policy's one-way cost rate).
 
         The metrics are computed from the curves, ``capital`` and ``totals`` on first reading unless
         given; the benchmark's from its curve and ``benchmark_totals``.
@@ -185,6 +188,7 @@ class BacktestResult:
         self._final_equity = final_equity
         self._benchmark_metrics = benchmark_metrics
         self._tax_rules = tax_rules
+        self._band_tolerance = band_tolerance
         self._taxes: TaxRecord | None = None
 
     # -- curves, read on demand ------------------------------------------------------------------------
@@ -254,6 +258,7 @@ class BacktestResult:
                 curves.targets,
                 curves.band_lower,
                 curves.band_upper,
+                self._band_tolerance,
             )
             self._metrics.update(self.taxes.metrics())
         return self._metrics

@@ -27,6 +27,7 @@ from trimtab.domain.instruments import Instrument, InstrumentKind, parse_symbol
 from trimtab.domain.market import DerivativeQuote, MarketSnapshot
 from trimtab.errors import BadInputError
 from trimtab.feed.history import DEFAULT_FUNDING_INTERVAL_HOURS
+from trimtab.feed.table import NS_PER_SECOND
 from trimtab.policy.config import CoreSatelliteStrategy
 from trimtab.valuation.black76 import black76
 from trimtab.venues.simulation.expiry import is_expired
@@ -91,6 +92,18 @@ class SnapshotBuilder:
     def funding_between(self, asset: str, after: int, until: int) -> list[tuple[int, float, float | None]]:
         """Funding stamps in ``(after, until]`` (ns): ``(stamp, rate, mark at the stamp or None)``."""
         return self.history.funding_between(asset, after, until)
+
+    def funding_covers(self, asset: str, after: int, until: int) -> bool:
+        """Whether the history's funding settlements of ``asset``'s perpetual cover ``(after, until]`` (ns).
+
+        Covered when a settlement lies at or before the interval's start plus one funding spacing and the last
+        settlement plus one spacing reaches its end; a perpetual without a funding file is never covered.
+        """
+        series = self.history.funding.get(asset)
+        if series is None or series.times.shape[0] == 0:
+            return False
+        spacing = max(series.typical_spacing_seconds(), 3600) * NS_PER_SECOND
+        return int(series.times[0]) <= after + spacing and int(series.times[-1]) + spacing >= until
 
     def adverse_prices(self, bar: int, instrument: Instrument) -> tuple[float, float]:
         """The bar's (low, high) for a derivative: the spot extremes moved by the perp's basis."""

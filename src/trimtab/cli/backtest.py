@@ -76,8 +76,8 @@ def backtest_command(
     window = _window(output_format, capital, start, end, report)
     job = _job(policy, data, window, capital, timeframe)
     history, used = _history(job)
-    warnings = _warn([used.warning()], output_format)
     result, gaps = _run_one(job, label=policy.name, quiet=output_format == "json", history=history)
+    warnings = _warn([used.warning(), funding_gap_warning(result)], output_format)
     notes = [f"Window: {used.describe()}.", *(f"Warning: {w}." for w in warnings)]
     if report is not None:
         _write_report(report, [_named(policy.stem, result)], f"Backtest: {policy.stem}", notes=notes)
@@ -241,6 +241,18 @@ def _history(job: SweepJob) -> tuple[MarketHistory, BacktestWindow]:
 
     history = load_job_history(job)
     return history, backtest_window(history, job.start, job.end)
+
+
+def funding_gap_warning(result: BacktestResult) -> str | None:
+    """A warning when a perpetual was held over bars that no funding history covers (their funding is zero)."""
+    bars = int(result.metrics.get("funding_gap_bars", 0))
+    if bars == 0:
+        return None
+    symbols = sorted({str(e["symbol"]) for e in result.events if e.get("kind") == "funding_gap"})
+    return (
+        f"{', '.join(symbols)} held over {bars} bar(s) without funding history: their funding counts as zero "
+        "there (add the perp_<ASSET>-<QUOTE>_funding_8h file, or shorten the window)"
+    )
 
 
 def _warn(candidates: Sequence[str | None], output_format: str) -> list[str]:
