@@ -5,7 +5,6 @@ Only this module (and the command line) knows concrete adapters; the loop speaks
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -363,10 +362,8 @@ def _ccxt(setup: RunSetup) -> Venue:
     credentials = _credentials(setup)
     extra: dict[str, Any] | None = None
     if setup.venue_config is not None:
-        try:
-            extra = json.loads(setup.venue_config.read_text())
-        except (OSError, ValueError) as error:
-            raise BadInputError(setup.venue_config.name, "", f"not a JSON object: {error}") from None
-        if not isinstance(extra, dict):
-            raise BadInputError(setup.venue_config.name, "", "must be a JSON object of ccxt settings")
+        from trimtab.loaders.files import read_document
+
+        # TOML or JSON by its suffix, a regular file only; errors name the format the file claims.
+        extra = read_document(setup.venue_config)
     return build_ccxt_venue(setup.venue, credentials, sandbox=setup.testnet, config=extra)

@@ -206,8 +206,10 @@ def _window(
 ) -> tuple[datetime | None, datetime | None]:
     """Check the flags that need no file, before any work."""
     check_format(output_format)
-    if not capital > 0 or capital == float("inf"):
-        raise BadInputError("--capital", "", "must be a positive number")
+    from trimtab.limits import MAX_AMOUNT
+
+    if not 0 < capital <= MAX_AMOUNT:
+        raise BadInputError("--capital", "", f"must be a positive number up to {MAX_AMOUNT:g}")
     first = parse_time_option("--start", start) if start is not None else None
     last = parse_time_option("--end", end) if end is not None else None
     if first is not None and last is not None and first > last:

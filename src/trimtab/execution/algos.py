@@ -105,6 +105,8 @@ def run_twap(leg: LegContext, amount: float, slices: int, window_s: float, marke
         child = goal - leg.filled(sent)
         if child > 0:
             sent += run_market(leg, child) if market else run_limit_chase(leg, child)
+        if leg.stopped:
+            break  # a refused or unresolved slice ends the leg now, not after waiting out its interval
         if index < slices - 1 and interval > 0:
             leg.sleep(interval)
     return sent

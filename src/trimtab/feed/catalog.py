@@ -11,10 +11,11 @@ import numpy as np
 
 from trimtab.errors import BadInputError
 from trimtab.feed.cache import cache_folder, load_table
-from trimtab.feed.csvio import parse_freqtrade_json, read_table, write_table
+from trimtab.feed.csvio import MAX_DATA_BYTES, parse_freqtrade_json, read_table, write_table
 from trimtab.feed.gaps import describe_gaps, find_gaps
 from trimtab.feed.layout import SCHEMAS, DataFile, file_name, is_calendar_timeframe, parse_name, scan, timeframe_seconds
 from trimtab.feed.table import Table, format_ns
+from trimtab.loaders.files import read_regular_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +166,7 @@ def _read_source(source: Path, kind: str, is_json: bool) -> Table:
     if not is_json:
         return read_table(source, kind)
     try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInputError(source.name, "", f"cannot be read ({exc})") from None
+        text = read_regular_file(source, MAX_DATA_BYTES).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInputError(source.name, "", "is not UTF-8 text") from None
     return parse_freqtrade_json(text, source.name, kind)

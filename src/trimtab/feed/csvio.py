@@ -19,8 +19,12 @@ import numpy as np
 from trimtab.errors import BadInputError
 from trimtab.feed.layout import CANDLE_COLUMNS, SCHEMAS, ColumnRule
 from trimtab.feed.table import Table, format_ns, validate_table
+from trimtab.loaders.files import read_regular_file
 
 _UTC_SUFFIX = re.compile(r"(?:Z|[+-]00:?00)$")
+_OFFSET = re.compile(r"[T ][^\n]*[+-]\d\d(?::?\d\d)?$", re.MULTILINE)
+MAX_DATA_BYTES = 2 * 1024 * 1024 * 1024
+"""The largest data file read (years of one-minute candles fit many times over)."""
 _MS_EPOCH_FLOOR = 10**11  # integers at least this large are milliseconds (from 1973 on), smaller ones seconds
 
 
@@ -34,10 +38,7 @@ def read_table(path: Path, kind: str) -> Table:
         that does not increase, or a value its column forbids (naming the file and line).
     """
     source = path.name
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise BadInputError(source, "", f"cannot be read ({exc.strerror})") from None
+    raw = read_regular_file(path, MAX_DATA_BYTES)
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
@@ -77,8 +78,21 @@ def parse_csv_text(text: str, rules: tuple[ColumnRule, ...], source: str) -> Tab
 
 
 def parse_timestamps(values: Sequence[str], source: str, first_line: int) -> np.ndarray:
-    """ISO-8601 UTC timestamps (``Z``, ``+00:00`` or no offset) or integer epoch ms/s, as int64 ns."""
+    """ISO-8601 UTC timestamps (``Z``, ``+00:00`` or no offset) or integer epoch ms/s, as int64 ns.
+
+    A timestamp with another offset (``+02:00``) is refused, naming its line: bars stamped in local time
+    close at other instants than UTC bars, and converting them would put them off the grid unnoticed.
+    """
     stripped = [_UTC_SUFFIX.sub("", value.strip()) for value in values]
+    joined = "\n".join(stripped)
+    offset = _OFFSET.search(joined)  # one pass over the column, not one search per row
+    if offset is not None:
+        index = joined.count("\n", 0, offset.start())
+        raise BadInputError(
+            source,
+            f"line {index + first_line}",
+            f"timestamp {values[index].strip()!r} is not in UTC; give it with Z (or +00:00)",
+        )
     if stripped and stripped[0].isdigit():
         try:
             numbers = np.array([int(value) for value in stripped], dtype=np.int64)

@@ -9,6 +9,7 @@ import numpy as np
 
 from trimtab.errors import BadInputError
 from trimtab.feed.layout import ColumnRule
+from trimtab.limits import MAX_AMOUNT, MAX_PRICE, MIN_PRICE
 
 NS_PER_SECOND = 1_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -63,12 +64,22 @@ def validate_table(table: Table, rules: tuple[ColumnRule, ...], source: str, fir
         else:
             broken = ~np.isfinite(values)
             wanted = "a finite number"
-        where = np.flatnonzero(broken)
-        if where.size:
-            row = int(where[0])
-            raise BadInputError(
-                source, f"line {row + first_line}", f"{rule.name} must be {wanted}, not {float(values[row])!r}"
-            )
+        _refuse_first(broken, f"{rule.name} must be {wanted}", values, source, first_line)
+        # A finite number past the range every input shares (1e308) is a typing mistake that would overflow.
+        low, high = (MIN_PRICE, MAX_PRICE) if rule.rule == "positive" else (-MAX_AMOUNT, MAX_AMOUNT)
+        outside = (
+            (np.abs(values) < low) | (np.abs(values) > high)
+            if rule.rule == "positive"
+            else ~((values >= low) & (values <= high))
+        )
+        _refuse_first(outside, f"{rule.name} must be from {low:g} to {high:g}", values, source, first_line)
+
+
+def _refuse_first(broken: np.ndarray, message: str, values: np.ndarray, source: str, first_line: int) -> None:
+    where = np.flatnonzero(broken)
+    if where.size:
+        row = int(where[0])
+        raise BadInputError(source, f"line {row + first_line}", f"{message}, not {float(values[row])!r}")
 
 
 def format_ns(ns: int) -> str:

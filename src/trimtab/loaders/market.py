@@ -12,15 +12,14 @@ from pydantic import Field, field_validator
 from trimtab.domain.instruments import parse_symbol
 from trimtab.domain.market import DerivativeQuote, MarginTier, MarketRules, MarketSnapshot
 from trimtab.errors import BadInputError
+from trimtab.limits import MAX_PRICE, MIN_PRICE
 from trimtab.loaders.files import read_document
 from trimtab.loaders.validation import check_asset_code, quote_key, validate
 from trimtab.policy.config import StrictModel
 
 PositiveNumber = Annotated[float, Field(gt=0)]
+__all__ = ["MAX_PRICE", "MIN_PRICE", "PositiveNumber", "load_market"]
 
-MIN_PRICE = 1e-15
-MAX_PRICE = 1e15
-"""Prices and marks outside this range are typing mistakes; within it, order amounts stay finite floats."""
 
 Price = Annotated[float, Field(ge=MIN_PRICE, le=MAX_PRICE)]
 

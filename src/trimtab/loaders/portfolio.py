@@ -12,6 +12,7 @@ from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.lots import LotBook
 from trimtab.domain.portfolio import DEFAULT_VENUE, DerivativePosition, Portfolio, SpotHolding
 from trimtab.errors import BadInputError
+from trimtab.limits import MAX_AMOUNT
 from trimtab.loaders.files import read_document
 from trimtab.loaders.lots import LotEntry, lot_book
 from trimtab.loaders.market import MAX_PRICE, MIN_PRICE
@@ -29,7 +30,7 @@ def _asset(value: str) -> str:
 
 class SpotEntry(StrictModel):
     asset: str
-    amount: float = Field(ge=0)
+    amount: float = Field(ge=0, le=MAX_AMOUNT)
     venue: str = Field(default=DEFAULT_VENUE, min_length=1)
 
     _asset = field_validator("asset")(_asset)
@@ -57,6 +58,8 @@ class DerivativeEntry(StrictModel):
     def _amount(cls, value: float) -> float:
         if value == 0:
             raise ValueError("must not be zero (negative = short)")
+        if abs(value) > MAX_AMOUNT:
+            raise ValueError(f"must be between -{MAX_AMOUNT:g} and {MAX_AMOUNT:g}")
         return value
 
     @model_validator(mode="after")

@@ -319,24 +319,16 @@ class _ClassSizer:
 
 
 def spot_venues(portfolio: Portfolio) -> dict[str, list[tuple[str, float]]]:
-    """Asset -> ``(venue, amount)`` held there, largest first (ties in the portfolio's order)."""
-    out: dict[str, list[tuple[str, float]]] = {}
-    several: list[str] = []
+    """Asset -> ``(venue, amount)`` held there, largest first (ties in the portfolio's order).
+
+    Linear in the spot rows: amounts are summed per venue in a dict, and each asset's venues sorted once.
+    """
+    totals: dict[str, dict[str, float]] = {}
     for holding in portfolio.spot:
-        entries = out.get(holding.asset)
-        if entries is None:
-            out[holding.asset] = [(holding.venue, holding.amount)]
-            continue
-        for index, (venue, amount) in enumerate(entries):
-            if venue == holding.venue:
-                entries[index] = (venue, amount + holding.amount)
-                break
-        else:
-            entries.append((holding.venue, holding.amount))
-            several.append(holding.asset)
-    for asset in several:
-        out[asset].sort(key=_by_amount_descending)
-    return out
+        venues = totals.setdefault(holding.asset, {})
+        venues[holding.venue] = venues.get(holding.venue, 0.0) + holding.amount
+    # sorted() is stable: venues with equal amounts keep the order they first appear in.
+    return {asset: sorted(venues.items(), key=_by_amount_descending) for asset, venues in totals.items()}
 
 
 def _by_amount_descending(item: tuple[str, float]) -> float:

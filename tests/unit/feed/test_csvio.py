@@ -118,3 +118,21 @@ def test_written_files_read_back_identically(tmp_path: Path) -> None:
 )
 def test_numbers_are_written_without_scientific_notation(value: float, text: str) -> None:
     assert format_number(value) == text
+
+
+@pytest.mark.parametrize("stamp", ["2024-01-02T00:00:00+02:00", "2024-01-02T00:00:00-0500", "2024-01-02 00:00:00+01"])
+def test_a_timestamp_with_an_offset_other_than_utc_is_refused_naming_its_line(stamp: str) -> None:
+    from trimtab.feed.csvio import parse_timestamps
+
+    with pytest.raises(BadInputError, match=r"x\.csv: line 3: timestamp .* is not in UTC; give it with Z"):
+        parse_timestamps(["2024-01-01T00:00:00Z", stamp], "x.csv", first_line=2)
+
+
+def test_utc_timestamps_in_every_accepted_form_are_read() -> None:
+    from trimtab.feed.csvio import parse_timestamps
+
+    day = 1_704_067_200 * 10**9  # 2024-01-01T00:00:00Z
+    stamps = ["2024-01-01T00:00:00Z", "2024-01-01T00:00:00+00:00", "2024-01-01T00:00:00-00:00", "2024-01-01"]
+    assert list(parse_timestamps(stamps[:1], "x.csv", 2)) == [day]
+    for stamp in stamps[1:]:
+        assert list(parse_timestamps([stamp], "x.csv", 2)) == [day]

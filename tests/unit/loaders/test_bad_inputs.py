@@ -666,7 +666,7 @@ CASES: list[tuple[str, Edit | None, Edit | None, dict[str, Any] | str | None, st
         _replace("amount = 0.8", "amount = 1e305"),
         None,
         None,
-        "portfolio.toml: its values at market.json's prices are too large",
+        "portfolio.toml: spot[0].amount: must be at most 1e+15",
     ),
 ]
 
