@@ -17,6 +17,7 @@ Both paths read these from one place so that they start from identical numbers.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -138,9 +139,8 @@ def prepare(policy: Policy, history: MarketHistory, start: datetime | None, end:
     first, last = int(np.searchsorted(opens, low, side="left")), int(np.searchsorted(opens, high, side="right"))
     if last <= first:
         raise BadInputError("--start", "", "no bar of the history lies between --start and --end")
-    rows = np.arange(first, last, dtype=np.int64)
     bar_seconds = history.bar_seconds
-    times = opens[first:last] + np.int64(bar_seconds * NS_PER_SECOND)
+    rows, times = _window_rows(history, first, last)
     prices, first_column = _window_prices(history.close, first, last, columns)
 
     volatility = None
@@ -172,6 +172,26 @@ def prepare(policy: Policy, history: MarketHistory, start: datetime | None, end:
         volatility=volatility,
         bar_seconds=bar_seconds,
     )
+
+
+_WINDOWS: weakref.WeakKeyDictionary[MarketHistory, dict[tuple[int, int], tuple[IntArray, IntArray]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _window_rows(history: MarketHistory, first: int, last: int) -> tuple[IntArray, IntArray]:
+    """The rows ``first:last`` of ``history`` and their close times, built once per history and window.
+
+    A sweep prepares the same window for every grid point; the arrays are shared, read-only.
+    """
+    known = _WINDOWS.setdefault(history, {})
+    if (first, last) not in known:
+        rows = np.arange(first, last, dtype=np.int64)
+        times = history.timestamps[first:last] + np.int64(history.bar_seconds * NS_PER_SECOND)
+        rows.flags.writeable = False
+        times.flags.writeable = False
+        known[(first, last)] = (rows, times)
+    return known[(first, last)]
 
 
 def _window_prices(close: FloatArray, first: int, last: int, columns: IntArray) -> tuple[FloatArray, int]:
