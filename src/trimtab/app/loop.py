@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from trimtab.app.approval import same_trades
-from trimtab.app.estimates import Estimates, FallbackLog, HistoryEstimator, journal_prices
+from trimtab.app.estimates import HistoryEstimator, journal_prices
 from trimtab.app.holdings import read_holdings
 from trimtab.app.killswitch import halt_status
 from trimtab.app.lots import current_lots
@@ -46,6 +46,7 @@ from trimtab.execution.executor import ExecutionReport, Executor
 from trimtab.execution.ids import new_plan_id
 from trimtab.planner import make_plan
 from trimtab.policy.config import Policy
+from trimtab.policy.estimation import PriceWindow
 from trimtab.session import Decision, GuardSettings, RebalancingSession
 from trimtab.storage import Store
 from trimtab.storage.journal import Journal, OverfillError
@@ -103,9 +104,10 @@ class RunLoop:
     approver:
         ``--approve``: returns ``approved``, ``rejected`` or ``pending`` for a plan's trades.
     volatility:
-        Realised volatility per asset now, for adaptive bands (a replay passes the backtest's figure);
-        without it the loop estimates it from the prices the journal holds (:mod:`trimtab.app.estimates`),
-        the snapshot's own volatilities taking precedence.
+        Realised volatility per asset now, for adaptive bands, replacing the session's estimate; without it
+        (the usual case) the session estimates it, as the target model estimates what it needs, from the
+        window of prices the run gathers (:mod:`trimtab.app.estimates`; a replay adds the bars before its
+        first one), the snapshot's own volatilities taking precedence.
     stopping:
         Returns why the run is stopping (a signal), or None; once it does, no further order is sent.
     """
@@ -136,8 +138,7 @@ class RunLoop:
         self.stopping = stopping
         self.estimator = HistoryEstimator(policy)
         self._journal_read = False
-        self._estimates: Estimates | None = None
-        self._fallbacks = FallbackLog()
+        self._window: PriceWindow | None = None
         self.journal = Journal(store)
         self.state = StateStore(store)
         self.session = RebalancingSession(
@@ -182,12 +183,10 @@ class RunLoop:
         problems = price_problems(read, now, recent, self.config.max_price_age_s, self.config.outlier_threshold) + [
             f"no price for {symbol}" for symbol in read.missing if self._needed(symbol, portfolio)
         ]
-        self._estimate(result, read.snapshot, trusted=not problems)
+        self._gather(result, read.snapshot, trusted=not problems)
         self.session.state = replace(load_session_state(self.state), lots=current_lots(self.store, self.policy, now))
         try:
-            decision = self.session.decide(
-                portfolio, read.snapshot, volatility=self._volatility(read.snapshot), betas=self._betas()
-            )
+            decision = self.session.decide(portfolio, read.snapshot, window=self._window, volatility=self._volatility())
         except (KeyError, ValueError) as error:
             return self._fail_closed(result, f"equity cannot be computed: {type(error).__name__}: {error}")
         plan = decision.plan
@@ -196,10 +195,14 @@ class RunLoop:
         result.equity = plan.equity
         result.triggered = plan.triggered
         self._remember(plan, read.snapshot, portfolio, result)
+        for note in decision.notes:
+            if note.kind == "estimate":
+                self._decide(result, note.kind, note.reason)
         if problems:
             return self._pause(result, problems)
         for note in decision.notes:
-            self._decide(result, note.kind, note.reason)
+            if note.kind != "estimate":
+                self._decide(result, note.kind, note.reason)
         trades = list(decision.trades)
         if not trades:
             self._close(decision, True, plan.equity, portfolio)
@@ -248,8 +251,8 @@ class RunLoop:
             instrument.base in c.assets and c.target > 0 and not c.cash for c in self.policy.classes
         )
 
-    def _estimate(self, result: CycleResult, market: MarketSnapshot, trusted: bool) -> None:
-        """Volatility and betas from the price history; a change between estimate and fallback is recorded once."""
+    def _gather(self, result: CycleResult, market: MarketSnapshot, trusted: bool) -> None:
+        """Add this cycle's prices to the run's history and keep the window the session estimates from."""
         if not self.estimator.needed:
             return
         if not self._journal_read:
@@ -258,24 +261,10 @@ class RunLoop:
             self.estimator.seed(journal_prices(self.store, result.timestamp - self.estimator.horizon))
             self._journal_read = True
         # Stale or outlying prices pause the cycle; they stay out of the history too.
-        estimates = self.estimator.estimate(result.timestamp, market.prices, record=trusted)
-        self._estimates = estimates
-        # A replay's feed gives the volatility itself; only what the estimates stand in for is reported.
-        kinds = {"volatility": self.volatility is None and self.policy.trigger.adaptive is not None}
-        kinds["beta"] = self.estimator.beta_strategy is not None
-        for reason in self._fallbacks.changes(estimates, [kind for kind, used in kinds.items() if used]):
-            self._decide(result, "estimate", reason)
+        self._window = self.estimator.window(result.timestamp, market.prices, record=trusted)
 
-    def _betas(self) -> dict[str, float]:
-        return dict(self._estimates.betas) if self._estimates is not None else {}
-
-    def _volatility(self, market: MarketSnapshot | None) -> Mapping[str, float] | None:
-        if self.volatility is not None:
-            return self.volatility()
-        if self._estimates is None or self._estimates.volatility is None:
-            return None
-        # A volatility the snapshot gives (a --market file's "volatility") wins over the estimate.
-        return {**self._estimates.volatility, **(market.volatility if market is not None else {})}
+    def _volatility(self) -> Mapping[str, float] | None:
+        return self.volatility() if self.volatility is not None else None
 
     def _record_after_trades(self, result: CycleResult, market: MarketSnapshot) -> tuple[float, Portfolio]:
         """Value the holdings again once the cycle traded, at the same prices, so ``status`` shows the result.
@@ -283,7 +272,8 @@ class RunLoop:
         Returns the equity after the trades and the holdings the venue reports.
         """
         portfolio, _ = self._holdings()
-        context = self.session.context(self._volatility(market), self._betas())
+        volatility, _ = self.session.estimate(self._window, market)
+        context = self.session.context(self._volatility() or volatility, window=self._window)
         after = make_plan(portfolio, market, self.policy, context)
         self._remember(after, market, portfolio, result, after_trades=True)
         return after.equity, portfolio

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from trimtab.app.estimates import HistoryEstimator
 from trimtab.app.lifecycle import StopSignals
 from trimtab.app.loop import Approver, RunLoop
 from trimtab.errors import BadInputError
 from trimtab.execution.config import ExecutionConfig
 from trimtab.loaders.inputs import check_consistency
 from trimtab.policy.config import Policy
+from trimtab.session import history_needed
 from trimtab.storage import Store
 from trimtab.storage.journal import Journal
 from trimtab.storage.state import StateStore
@@ -258,7 +258,6 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
         sleep=sleep,
         dry_run=setup.dry_run,
         approver=setup.approver,
-        volatility=replay.realised_volatility if replay is not None else None,
         stopping=setup.stopping,
     )
     if replay is not None and loop.estimator.horizon is not None:
@@ -321,18 +320,12 @@ def _replay(policy: Policy, state: StateStore, data: Path, at: datetime | None) 
     base = policy.base_currency
     assets = [a for c in policy.classes for a in c.assets if a != base]
     perps = tuple(c.hedge for c in policy.classes if c.hedge)
-    adaptive = policy.trigger.adaptive
-    # Adaptive bands and beta estimates need the bars before the first one replayed, as the backtest has them.
-    horizon = HistoryEstimator(policy).horizon
+    # Adaptive bands and target models estimate from the bars before the first one replayed too, as a
+    # backtest does from its history.
+    horizon = history_needed(policy)
     first = at - horizon if horizon is not None and at is not None else at
     history = load_history(data, assets, quote=base, start=first)
     feed = ReplayFeed(history, perps, start=at)
-    if adaptive is not None:
-        from trimtab.backtest.replay import SECONDS_PER_YEAR, rolling_volatility
-
-        feed.volatility = rolling_volatility(
-            history.close, history.timestamps, adaptive.lookback_period, SECONDS_PER_YEAR / history.bar_seconds
-        )
     stored = state.get(REPLAY_AT)
     if stored:
         # A restarted replay goes on after the last bar it processed.

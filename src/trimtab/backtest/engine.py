@@ -53,8 +53,8 @@ from trimtab.domain.portfolio import Portfolio
 from trimtab.feed.history import MarketHistory
 from trimtab.feed.table import NS_PER_SECOND, to_ns
 from trimtab.planner.tax import SpotFill
-from trimtab.policy.config import BetaNeutralStrategy, Policy
-from trimtab.policy.targets import estimate_beta
+from trimtab.policy.config import Policy
+from trimtab.policy.estimation import PriceWindow
 from trimtab.session import Decision, GuardSettings, RebalancingSession, SessionState
 from trimtab.valuation.valuate import valuate
 from trimtab.venues.simulation.models import RealityModels
@@ -183,6 +183,8 @@ class _EventRun:
         self.traded_notional = 0.0
         self.liquidations = 0
         self.session = RebalancingSession(self.policy, guards)
+        self._close_seconds: np.ndarray | None = None
+        self._columns: list[int] = []
         self._impact_vol: np.ndarray | None = None
         self.initial_cash = capital
         self.initial_amounts = np.zeros(len(replay.assets))
@@ -205,39 +207,19 @@ class _EventRun:
         sigma = float(self._impact_vol[row, column]) / math.sqrt(self.replay.periods_per_year)
         return BarConditions(volume_quote=volume, sigma_bar=sigma)
 
-    def _volatility(self, bar: int) -> dict[str, float] | None:
-        vol = self.replay.volatility
-        if vol is None:
+    def _window(self, bar: int) -> PriceWindow | None:
+        """The closes within the session's history before and at the bar (the bars before ``start`` count)."""
+        horizon = self.session.history
+        if horizon is None:
             return None
-        return {asset: float(v) for asset, v in zip(self.replay.assets, vol[bar], strict=True) if math.isfinite(v)}
-
-    def _betas(self, bar: int) -> dict[str, float]:
-        strategy = self.policy.strategy
-        if not isinstance(strategy, BetaNeutralStrategy) or strategy.beta is not None:
-            return {}
         history = self.replay.history
+        if self._close_seconds is None:
+            self._close_seconds = (history.timestamps + history.bar_seconds * NS_PER_SECOND) / NS_PER_SECOND
+            self._columns = [history.index_of(a) for a in self.replay.assets]
         row = int(self.replay.rows[bar])
-        lookback_ns = _lookback_ns(strategy.lookback)
-        first = int(np.searchsorted(history.timestamps, history.timestamps[row] - lookback_ns, side="left"))
-        if row - first < 3:
-            return {}
-        classes = {c.name: c for c in self.replay.classes}
-        legs = []
-        for name in (strategy.long, strategy.short):
-            asset_class = classes[name]
-            closes = np.zeros(row - first + 1)
-            for asset in asset_class.assets:
-                if asset == self.base or asset not in history.assets:
-                    continue
-                series = history.close[first : row + 1, history.index_of(asset)]
-                closes = closes + asset_class.weights.get(asset, 0.0) * series / series[0]
-            if not np.all(closes > 0):
-                return {}
-            legs.append(np.diff(closes) / closes[:-1])
-        try:
-            return {strategy.long: estimate_beta(legs[0].tolist(), legs[1].tolist())}
-        except ValueError:
-            return {}
+        first = int(np.searchsorted(self._close_seconds, self._close_seconds[row] - horizon.total_seconds(), "left"))
+        prices = history.close[first : row + 1][:, self._columns]
+        return PriceWindow(self._close_seconds[first : row + 1], self.replay.assets, prices)
 
     # -- the loop ---------------------------------------------------------------------------------------
 
@@ -293,9 +275,7 @@ class _EventRun:
             self._settle_expiries(bar)
             self._liquidate(bar)
         snapshot = self.builder.snapshot(bar, self._held_instruments())
-        decision = self.session.decide(
-            self.account.to_portfolio(), snapshot, volatility=self._volatility(bar), betas=self._betas(bar)
-        )
+        decision = self.session.decide(self.account.to_portfolio(), snapshot, window=self._window(bar))
         fills: list[SpotFill] = []
         for trade in decision.trades:
             asset = parse_symbol(trade.symbol).base
@@ -303,18 +283,17 @@ class _EventRun:
             if fill is not None:
                 fills.append(fill)
         traded = bool(decision.trades)
-        if bar > 0:
-            self._note(bar, decision)
-            if traded and decision.triggered:
-                self.rebalance_bars.append(bar)
+        self._note(bar, decision)
+        if bar > 0 and traded and decision.triggered:
+            self.rebalance_bars.append(bar)
         equity = self._record(bar, snapshot, decision.plan, traded or bar == 0)
         self.session.close(decision, carried_out=True, equity_after=equity, held=self.account.positions, fills=fills)
 
     def _note(self, bar: int, decision: Decision) -> None:
         """Every decision of the session as an event; a plan that traded carries its notes."""
         for note in decision.notes:
-            if note.kind == "trigger" and not decision.trades:
-                continue
+            if note.kind in ("trigger", "idle") and (bar == 0 or (not decision.trades and note.kind == "trigger")):
+                continue  # at the first close the plan completes the initial allocation; it is no rebalance
             event: dict[str, Any] = {"kind": note.kind, "timestamp": _iso(decision.now), "reason": note.reason}
             event["bar"] = bar
             if note.kind == "trigger" and decision.plan.notes:
@@ -459,12 +438,6 @@ class _EventRun:
             tax_rules=self.policy.tax_rules(),
             band_tolerance=self.policy.costs.taker_fee + self.policy.costs.slippage,
         )
-
-
-def _lookback_ns(text: str) -> int:
-    from trimtab.policy.durations import parse_duration
-
-    return int(parse_duration(text).total_seconds() * NS_PER_SECOND)
 
 
 def _iso(moment: datetime) -> str:

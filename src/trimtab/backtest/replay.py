@@ -8,7 +8,7 @@ Both paths read these from one place so that they start from identical numbers.
 * **Realised volatility** of an asset at a bar: the annualised sample standard deviation of the log
   returns of the closes within the adaptive ``lookback`` ending at that bar (the formula of
   :func:`trimtab.policy.bands.realised_volatility`), from the whole history loaded, so bars before
-  ``start`` serve as warm-up; NaN until three closes are available.
+  ``start`` serve as warm-up; NaN until three closes spanning half the lookback are available.
 * **Initial purchase**: ``capital`` in the base currency buys every asset of every class to
   ``target x split x capital`` at the first bar's close (the cash class's target is 1 minus the others'),
   paying the fees and slippage of any trade.
@@ -29,6 +29,7 @@ from trimtab.errors import BadInputError
 from trimtab.feed.history import MarketHistory
 from trimtab.feed.table import NS_PER_SECOND, to_ns
 from trimtab.policy.config import Policy
+from trimtab.policy.estimation import MIN_COVERAGE
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -214,7 +215,9 @@ def rolling_volatility(
 
     At bar ``t`` the window holds the closes whose time lies in ``[time[t] - lookback, time[t]]``; the
     volatility is the sample standard deviation (ddof 1) of their log returns x sqrt(``periods_per_year``),
-    NaN with fewer than three closes. Running sums of the de-meaned returns keep it O(T) and accurate.
+    NaN with fewer than three closes or closes spanning less than half the lookback (the rule of
+    :func:`trimtab.policy.estimation.volatility`, of which this is the array form). Running sums of the
+    de-meaned returns keep it O(T) and accurate.
 
     Returns
     -------
@@ -235,7 +238,8 @@ def rolling_volatility(
     starts = np.searchsorted(timestamps, timestamps - lookback_ns, side="left")
     # returns[i - 1] is the return into bar i; the window's returns are those into bars start+1 .. t.
     counts = np.arange(n_bars) - starts
-    valid = counts >= 2
+    # The estimator's rule (trimtab.policy.estimation): three closes spanning at least half the lookback.
+    valid = (counts >= 2) & (timestamps - timestamps[starts] >= MIN_COVERAGE * lookback_ns)
     t_index = np.arange(n_bars)[valid]
     s_index = starts[valid]
     count = counts[valid].astype(np.float64)[:, None]

@@ -30,6 +30,7 @@ from trimtab.planner.tax import TaxOutcome, realise, sale_tax
 from trimtab.planner.transfers import plan_transfers
 from trimtab.policy.bands import AutoBands, Band, class_bands, class_volatility
 from trimtab.policy.config import Policy, RebalanceConfig
+from trimtab.policy.estimation import PriceWindow
 from trimtab.policy.targets import TargetContext, TargetSet, build_target_model
 from trimtab.policy.triggers import TriggerContext, build_trigger
 from trimtab.valuation.model import Valuation
@@ -51,6 +52,7 @@ class PlanContext:
     peak_equity: float | None = None
     betas: Mapping[str, float] = field(default_factory=dict)
     volatility: Mapping[str, float] | None = None
+    window: PriceWindow | None = None
     lots: LotBook | None = None
 
 
@@ -205,7 +207,7 @@ def plan_outcome(
     classes = policy.asset_classes()
     valuation = valuate(portfolio, market, classes)
     target_set = build_target_model(policy).targets(
-        valuation, TargetContext(peak_equity=context.peak_equity, betas=context.betas)
+        valuation, TargetContext(peak_equity=context.peak_equity, betas=context.betas, window=context.window)
     )
     volatility = context.volatility if context.volatility is not None else market.volatility
     auto = AutoBands.from_policy(policy)

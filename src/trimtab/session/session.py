@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from trimtab.domain.instruments import InstrumentKind
 from trimtab.domain.lots import LotBook
@@ -31,11 +31,35 @@ from trimtab.domain.portfolio import Portfolio
 from trimtab.planner import PlanContext, plan_outcome
 from trimtab.planner.tax import SpotFill, apply_fills
 from trimtab.policy.config import CppiStrategy, Policy
+from trimtab.policy.estimation import PriceWindow, volatilities
+from trimtab.policy.targets import build_target_model
 from trimtab.session.guards import funding_switch, liquidation_guard
 from trimtab.session.state import SessionState
 from trimtab.valuation.valuate import valuate
 
 DERIVATIVES = (InstrumentKind.PERP, InstrumentKind.FUTURE)
+ESTIMATE_PHRASES = {
+    "volatility": (
+        "adaptive bands use realised volatility from the run's price history",
+        "adaptive bands fall back to the fixed bands: {}",
+    ),
+    "beta": ("the beta is estimated from the run's price history", "no beta estimate yet (beta 1.0 assumed): {}"),
+    "covariance": (
+        "risk parity estimates its covariance from the run's price history",
+        "no covariance estimate yet (the policy targets are kept): {}",
+    ),
+}
+
+
+def history_needed(policy: Policy) -> timedelta | None:
+    """How far back the prices the session estimates from must reach (None: no estimate is needed).
+
+    The bands' volatility lookback (adaptive bands, bands from costs) and the target model's declared
+    history, whichever is longer.
+    """
+    needs = [build_target_model(policy).history, policy.volatility_lookback()]
+    known = [need for need in needs if need is not None]
+    return max(known) if known else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +123,47 @@ class RebalancingSession:
         self.policy = policy
         self.guards = guards or GuardSettings()
         self.state = state or SessionState()
+        self.model = build_target_model(policy)
+        self.history = history_needed(policy)
+        """How far back the price window must reach (None: the session needs no prices)."""
+        self._falling_back: dict[str, bool] = {}
+
+    def estimate(
+        self, window: PriceWindow | None, market: MarketSnapshot
+    ) -> tuple[dict[str, float] | None, dict[str, str | None]]:
+        """Volatility for the bands (adaptive, or from costs) from ``window`` (the snapshot's own figures win), and
+        per estimate the policy uses, why it falls back (None when it is made)."""
+        status = dict(self.model.estimates(window))
+        lookback = self.policy.volatility_lookback()
+        if lookback is None:
+            return None, status
+        base = self.policy.base_currency
+        classes = self.policy.asset_classes()
+        assets = sorted({a for c in classes if not c.cash or c.band_auto for a in c.assets if a != base})
+        if window is None:
+            found: dict[str, float] = {}
+            reasons = ["no price history"]
+        else:
+            found, reasons = volatilities(window, assets, lookback)
+        status["volatility"] = "; ".join(reasons) if reasons else None
+        return {**found, **market.volatility}, status
+
+    def _estimate_notes(self, status: Mapping[str, str | None]) -> list[Note]:
+        """One note when an estimate starts or stops standing in for its fallback, not every cycle."""
+        notes = []
+        for kind, reason in status.items():
+            if self._falling_back.get(kind) == (reason is not None):
+                continue
+            self._falling_back[kind] = reason is not None
+            made, missing = ESTIMATE_PHRASES.get(kind, (f"the {kind} is estimated", f"no {kind} estimate yet: {{}}"))
+            notes.append(Note("estimate", made if reason is None else missing.format(reason)))
+        return notes
 
     def context(
-        self, volatility: Mapping[str, float] | None = None, betas: Mapping[str, float] | None = None
+        self,
+        volatility: Mapping[str, float] | None = None,
+        betas: Mapping[str, float] | None = None,
+        window: PriceWindow | None = None,
     ) -> PlanContext:
         """The planner's view of the state, with this cycle's estimates."""
         peak: float | None = None
@@ -116,6 +178,7 @@ class RebalancingSession:
             betas=dict(betas or {}),
             volatility=volatility,
             lots=self.state.lots,
+            window=window,
         )
 
     def decide(
@@ -123,20 +186,28 @@ class RebalancingSession:
         portfolio: Portfolio,
         market: MarketSnapshot,
         *,
+        window: PriceWindow | None = None,
         volatility: Mapping[str, float] | None = None,
         betas: Mapping[str, float] | None = None,
     ) -> Decision:
         """Plan and guard for ``portfolio`` at ``market``; see the module docstring.
+
+        ``window`` holds the recent prices (at least :attr:`history` of them): adaptive bands and target models
+        estimate from it. ``volatility`` and ``betas``, when given, replace those estimates.
 
         Raises
         ------
         KeyError, ValueError
             As :func:`trimtab.planner.make_plan` does (a missing price, a derivative of no class).
         """
-        outcome = plan_outcome(portfolio, market, self.policy, self.context(volatility, betas))
+        estimated, status = self.estimate(window, market)
+        if volatility is not None:
+            status.pop("volatility", None)
+        notes: list[Note] = self._estimate_notes(status)
+        context = self.context(volatility if volatility is not None else estimated, betas, window)
+        outcome = plan_outcome(portfolio, market, self.policy, context)
         plan = outcome.plan
         planned: list[Trade] = list(plan.trades) if plan.triggered else []
-        notes: list[Note] = []
         trades, reducing_only = self._guard(planned, portfolio, market, notes)
         if plan.triggered:
             notes.append(Note("trigger", plan.trigger_reason or "the trigger fired"))

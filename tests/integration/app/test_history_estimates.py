@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trimtab.app.estimates import SECONDS_PER_YEAR, HistoryEstimator
+from trimtab.app.estimates import HistoryEstimator
 from trimtab.app.loop import RunLoop
 from trimtab.app.wiring import Run, RunSetup, build_run
 from trimtab.backtest.engine import run_backtest
@@ -20,6 +20,7 @@ from trimtab.feed.history import load_history
 from trimtab.loaders.policy import load_policy
 from trimtab.policy.bands import class_bands, realised_volatility
 from trimtab.policy.config import Policy
+from trimtab.policy.estimation import SECONDS_PER_YEAR
 from trimtab.storage import open_store
 from trimtab.storage.journal import Journal
 from trimtab.storage.state import StateStore

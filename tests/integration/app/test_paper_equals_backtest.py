@@ -76,6 +76,7 @@ STRATEGIES = {
     "beta-neutral": '[strategy]\nkind = "beta-neutral"\nlong = "BTC"\nshort = "ETH"\nlookback = "30d"\n' + HEDGED,
     "cppi": '[strategy]\nkind = "cppi"\nmultiplier = 3\nfloor = 0.8\nratchet = true\n',
     "delta-target": '[strategy]\nkind = "delta-target"\n[strategy.deltas]\nBTC = 0.2\n' + HEDGED,
+    "risk-parity": '[strategy]\nkind = "risk-parity"\nlookback = "30d"\n',
 }
 SPOT_ONLY = ("fixed-spot", *TRIGGERS)
 
@@ -109,5 +110,5 @@ def test_a_paper_replay_of_a_spot_policy_ends_where_the_backtest_does(tmp_path: 
 
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_a_paper_replay_of_a_strategy_ends_where_the_backtest_does(tmp_path: Path, strategy: str) -> None:
-    _, days = _compare(tmp_path, strategy, STRATEGIES[strategy], hedged=strategy != "cppi")
+    _, days = _compare(tmp_path, strategy, STRATEGIES[strategy], hedged=strategy not in ("cppi", "risk-parity"))
     assert days >= 3

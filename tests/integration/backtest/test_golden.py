@@ -102,21 +102,27 @@ def test_beta_neutral_btc_against_an_eth_perp_with_rolling_beta(load: Callable[.
         }
     )
     # The session's guards run in the backtest as in the live loop: deleveraging the ETH short as it nears
-    # its liquidation price avoids one of the two liquidations the unguarded run suffers.
+    # its liquidation price avoids two of the three liquidations the unguarded run suffers. The beta comes
+    # from the one estimator (trimtab.policy.estimation): 1.0 until the prices span half the 90-day lookback
+    # (the first 45 days of the data), then the rolling OLS beta.
     result = run_backtest(policy, history)
     _check(
         result,
         {
-            "final_equity": 197928.509862,
-            "rebalances": 62,
-            "fees": 532.390353,
-            "funding": -11032.317702,
+            "final_equity": 184684.824839,
+            "rebalances": 60,
+            "fees": 503.378512,
+            "funding": -10530.688687,
             "liquidations": 1,
         },
     )
-    assert sum(1 for e in result.events if e["kind"] == "deleverage") == 11
+    assert sum(1 for e in result.events if e["kind"] == "deleverage") == 12
+    estimates = [
+        (e["bar"], e["reason"].split(" (")[0].split(" from")[0]) for e in result.events if e["kind"] == "estimate"
+    ]
+    assert estimates == [(0, "no beta estimate yet"), (45, "the beta is estimated")]
     unguarded = run_backtest(policy, history, guards=GuardSettings(liquidation_buffer=0.0, funding_switch=False))
-    _check(unguarded, {"final_equity": 194942.252909, "rebalances": 56, "liquidations": 2})
+    _check(unguarded, {"final_equity": 172238.575958, "rebalances": 56, "liquidations": 3})
     assert any(t["symbol"] == "ETH/USDT:USDT" and t["side"] == "sell" for t in result.trades)
 
 

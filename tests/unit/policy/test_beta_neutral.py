@@ -50,7 +50,7 @@ def test_unknown_beta_defaults_to_one_with_a_note(make_policy: PolicyFactory, va
     result = build_target_model(_policy(make_policy)).targets(valuation_of(WEIGHTS), TargetContext())
     assert result.targets["BTC"] == pytest.approx(-0.5)
     assert result.targets["STABLE"] == pytest.approx(0.8)
-    assert result.notes[0] == "no beta for ALTS was given or estimated: beta 1.0 assumed"
+    assert result.notes[0] == "no beta for ALTS was given or estimated (no price history): beta 1.0 assumed"
 
 
 def test_estimate_beta_recovers_an_exact_linear_relation() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol
 
 from trimtab.domain.classes import AssetClass
+from trimtab.policy.estimation import PriceWindow
 from trimtab.valuation.model import Valuation
 
 REMAINDER_NOISE = 1e-12
@@ -18,11 +20,14 @@ class TargetContext:
     """State a target model needs that the valuation does not hold; the backtest or live loop keeps it.
 
     ``peak_equity`` is the highest equity seen so far (CPPI's ratchet, or its reference equity).
-    ``betas`` maps a beta-neutral strategy's long class name to its beta estimated from history.
+    ``window`` holds the recent prices (at least the model's :attr:`TargetModel.history`), from which a model
+    estimates what it needs with :mod:`trimtab.policy.estimation`. ``betas`` maps a beta-neutral strategy's
+    long class to a beta the caller already knows (it wins over an estimate from the window).
     """
 
     peak_equity: float | None = None
     betas: Mapping[str, float] = field(default_factory=dict)
+    window: PriceWindow | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +46,38 @@ class TargetSet:
 
 
 class TargetModel(Protocol):
-    """Chooses the class targets for this valuation."""
+    """Chooses the class targets for this valuation.
+
+    ``history`` is how far back the prices it estimates from must reach (None: it needs none). ``estimates``
+    says, per estimate it makes (``"beta"``, ``"covariance"``), why it falls back on this window (None when the
+    estimate is made), so a run can report when an estimate starts or stops standing in.
+    """
+
+    @property
+    def history(self) -> timedelta | None:
+        """The lookback of prices the model needs (None: none)."""
+        ...
+
+    def estimates(self, window: PriceWindow | None) -> dict[str, str | None]:
+        """Per estimate, why it cannot be made from ``window`` (None when it can)."""
+        ...
 
     def targets(self, valuation: Valuation, context: TargetContext) -> TargetSet:
         """The target set for ``valuation``."""
         ...
+
+
+class NeedsNoHistory:
+    """For target models that estimate nothing."""
+
+    __slots__ = ()
+
+    @property
+    def history(self) -> timedelta | None:
+        return None
+
+    def estimates(self, window: PriceWindow | None) -> dict[str, str | None]:
+        return {}
 
 
 def cash_class_name(classes: Sequence[AssetClass]) -> str:

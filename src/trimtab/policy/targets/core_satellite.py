@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 from trimtab.domain.classes import AssetClass
 from trimtab.domain.instruments import parse_symbol
-from trimtab.policy.config import CoreSatelliteStrategy
-from trimtab.policy.targets.base import TargetContext, TargetSet, with_cash_remainder
+from trimtab.policy.config import CoreSatelliteStrategy, Policy
+from trimtab.policy.targets.base import NeedsNoHistory, TargetContext, TargetSet, with_cash_remainder
+from trimtab.policy.targets.registry import register_target_model
 from trimtab.valuation.model import Valuation
 
 
@@ -46,7 +47,7 @@ def hedge_carrier(classes: Sequence[AssetClass], core: Sequence[str], index_hedg
 
 
 @dataclass(frozen=True, slots=True)
-class CoreSatelliteTargets:
+class CoreSatelliteTargets(NeedsNoHistory):
     """Targets for a core sleeve hedged with an index perpetual and satellites traded spot."""
 
     classes: Sequence[AssetClass]
@@ -85,3 +86,12 @@ class CoreSatelliteTargets:
             hedges=dict.fromkeys(core, index_hedge),
             notes=notes,
         )
+
+
+@register_target_model("core-satellite")
+def build(policy: Policy) -> CoreSatelliteTargets:
+    """The core-satellite model of ``policy``."""
+    strategy = policy.strategy
+    if not isinstance(strategy, CoreSatelliteStrategy):
+        raise TypeError(f"not a core-satellite strategy: {strategy.kind}")
+    return CoreSatelliteTargets(policy.asset_classes(), strategy)

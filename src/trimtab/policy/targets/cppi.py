@@ -18,13 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from trimtab.domain.classes import AssetClass
-from trimtab.policy.config import CppiStrategy
-from trimtab.policy.targets.base import TargetContext, TargetSet, with_cash_remainder
+from trimtab.policy.config import CppiStrategy, Policy
+from trimtab.policy.targets.base import NeedsNoHistory, TargetContext, TargetSet, with_cash_remainder
+from trimtab.policy.targets.registry import register_target_model
 from trimtab.valuation.model import Valuation
 
 
 @dataclass(frozen=True, slots=True)
-class CppiTargets:
+class CppiTargets(NeedsNoHistory):
     """CPPI targets for the risky classes, the cash class holding the rest."""
 
     classes: Sequence[AssetClass]
@@ -59,3 +60,12 @@ class CppiTargets:
         if targets[cash] < 0:
             notes.append(f"CPPI: risky exposure exceeds equity; {cash} target {targets[cash]:.2%} needs leverage")
         return TargetSet(targets=targets, notes=tuple(notes))
+
+
+@register_target_model("cppi")
+def build(policy: Policy) -> CppiTargets:
+    """The cppi model of ``policy``."""
+    strategy = policy.strategy
+    if not isinstance(strategy, CppiStrategy):
+        raise TypeError(f"not a cppi strategy: {strategy.kind}")
+    return CppiTargets(policy.asset_classes(), strategy, policy.rebalance.max_leverage)

@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from trimtab.domain.classes import AssetClass
-from trimtab.policy.config import DeltaTargetStrategy
-from trimtab.policy.targets.base import TargetContext, TargetSet, with_cash_remainder
+from trimtab.policy.config import DeltaTargetStrategy, Policy
+from trimtab.policy.targets.base import NeedsNoHistory, TargetContext, TargetSet, with_cash_remainder
+from trimtab.policy.targets.registry import register_target_model
 from trimtab.valuation.model import Valuation
 
 
 @dataclass(frozen=True, slots=True)
-class DeltaTargets:
+class DeltaTargets(NeedsNoHistory):
     """The strategy's net delta goals for its classes, traded with their hedge perpetuals."""
 
     classes: Sequence[AssetClass]
@@ -29,3 +30,12 @@ class DeltaTargets:
             instruments=dict.fromkeys(deltas, "perp"),
             notes=tuple(f"{name} net delta goal {delta:+.2%} of equity" for name, delta in deltas.items()),
         )
+
+
+@register_target_model("delta-target")
+def build(policy: Policy) -> DeltaTargets:
+    """The delta-target model of ``policy``."""
+    strategy = policy.strategy
+    if not isinstance(strategy, DeltaTargetStrategy):
+        raise TypeError(f"not a delta-target strategy: {strategy.kind}")
+    return DeltaTargets(policy.asset_classes(), strategy)

@@ -1,0 +1,228 @@
+"""The one estimator: realised volatility, beta and covariance from a window of prices.
+
+Every clock hands the rebalancing session a :class:`PriceWindow` (a backtest slices its history, a paper or
+live run gathers the prices of its cycles, a replay adds the bars before its first one); target models and
+adaptive bands declare the lookback they need and estimate from the window with the functions here. So a
+backtest, a paper replay and the live loop estimate the same figures from the same prices.
+
+Rules shared by every estimate:
+
+* the window is the prices whose time lies in ``[end - lookback, end]``;
+* an estimate needs at least three prices (two returns; four for a beta or a covariance) that span at least
+  :data:`MIN_COVERAGE` of the lookback, else :class:`EstimateUnavailableError` says what is missing;
+* returns are annualised by the median spacing of the prices (an hourly run: 8 760 periods a year);
+* volatility: sample standard deviation (ddof 1) of log returns x sqrt(periods a year);
+* a class is an index of its (non-base) assets, each price divided by its first in the window and weighted
+  by the class split; beta and covariance use the index's simple returns on the times where every asset
+  has a price.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from trimtab.domain.classes import AssetClass
+
+FloatArray = npt.NDArray[np.float64]
+SECONDS_PER_YEAR = 365.0 * 86400.0
+MIN_COVERAGE = 0.5
+"""The share of a lookback the prices must span before an estimate is made."""
+
+
+class EstimateUnavailableError(ValueError):
+    """Too little (or unusable) history for an estimate; the message says what is missing."""
+
+
+@dataclass(frozen=True, eq=False)
+class PriceWindow:
+    """Prices by time: ``times`` (seconds since the epoch, ascending), ``prices`` shape (len(times), len(assets))
+    with NaN where an asset had no price."""
+
+    times: FloatArray
+    assets: tuple[str, ...]
+    prices: FloatArray
+
+    @classmethod
+    def from_rows(
+        cls, times: Sequence[datetime], rows: Sequence[Mapping[str, float]], assets: Sequence[str]
+    ) -> PriceWindow:
+        """A window from one mapping (asset -> price) per time."""
+        stamps = np.array([t.timestamp() for t in times], dtype=np.float64)
+        table = np.array([[row.get(a, math.nan) for a in assets] for row in rows], dtype=np.float64)
+        return cls(stamps, tuple(assets), table.reshape(len(times), len(assets)))
+
+    @property
+    def end(self) -> float:
+        return float(self.times[-1]) if self.times.size else math.nan
+
+    def last(self, lookback: timedelta) -> PriceWindow:
+        """The part of the window within ``lookback`` of its end (inclusive)."""
+        if not self.times.size:
+            return self
+        first = int(np.searchsorted(self.times, self.end - lookback.total_seconds(), side="left"))
+        return PriceWindow(self.times[first:], self.assets, self.prices[first:])
+
+    def column(self, asset: str) -> tuple[FloatArray, FloatArray]:
+        """The times and prices of ``asset`` where it has a price."""
+        if asset not in self.assets:
+            return np.zeros(0), np.zeros(0)
+        series = self.prices[:, self.assets.index(asset)]
+        keep = np.isfinite(series) & (series > 0)
+        return self.times[keep], series[keep]
+
+
+def _human(seconds: float) -> str:
+    if seconds >= 86400:
+        return f"{seconds / 86400:.1f} d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min"
+
+
+def _check_span(times: FloatArray, lookback: timedelta, needed: int) -> None:
+    span = float(times[-1] - times[0]) if times.size else 0.0
+    wanted = lookback.total_seconds() * MIN_COVERAGE
+    if times.size < needed or span < wanted:
+        raise EstimateUnavailableError(
+            f"{times.size} price(s) spanning {_human(span)}; at least {needed} over {_human(wanted)} "
+            f"(half the {_human(lookback.total_seconds())} lookback) needed"
+        )
+
+
+def periods_per_year(times: FloatArray) -> float:
+    """Periods a year at the median spacing of ``times``."""
+    return SECONDS_PER_YEAR / float(np.median(np.diff(times)))
+
+
+def volatility(window: PriceWindow, asset: str, lookback: timedelta) -> float:
+    """Annualised realised volatility of ``asset`` over the last ``lookback`` of the window.
+
+    Raises
+    ------
+    EstimateUnavailableError
+        With too few prices, or prices spanning too little of the lookback.
+    """
+    times, prices = window.last(lookback).column(asset)
+    _check_span(times, lookback, 3)
+    returns = np.diff(np.log(prices))
+    return float(np.std(returns, ddof=1) * math.sqrt(periods_per_year(times)))
+
+
+def volatilities(window: PriceWindow, assets: Sequence[str], lookback: timedelta) -> tuple[dict[str, float], list[str]]:
+    """:func:`volatility` of each asset: the estimates made, and ``"ASSET: why"`` for the others."""
+    found: dict[str, float] = {}
+    reasons: list[str] = []
+    for asset in assets:
+        try:
+            found[asset] = volatility(window, asset, lookback)
+        except EstimateUnavailableError as error:
+            reasons.append(f"{asset}: {error}")
+    return found, reasons
+
+
+def class_returns(
+    window: PriceWindow, classes: Sequence[AssetClass], base: str, lookback: timedelta
+) -> tuple[FloatArray, FloatArray]:
+    """Simple returns of each class's index over the last ``lookback``, on the times every asset is priced.
+
+    Returns
+    -------
+    tuple
+        The times of the prices used and the returns, shape (n - 1, len(classes)).
+
+    Raises
+    ------
+    EstimateUnavailableError
+        With fewer than four complete rows spanning half the lookback, or a class without a priced asset.
+    """
+    recent = window.last(lookback)
+    assets = sorted({a for c in classes for a in c.assets if a != base})
+    columns = [recent.assets.index(a) for a in assets if a in recent.assets]
+    if len(columns) < len(assets):
+        missing = sorted(set(assets) - set(recent.assets))
+        raise EstimateUnavailableError(f"no prices for {', '.join(missing)}")
+    table = recent.prices[:, columns]
+    complete = np.all(np.isfinite(table) & (table > 0), axis=1)
+    times, table = recent.times[complete], table[complete]
+    _check_span(times, lookback, 4)
+    relative = table / table[0]
+    indices = np.zeros((times.size, len(classes)))
+    for k, asset_class in enumerate(classes):
+        weights = [(assets.index(a), asset_class.weights.get(a, 0.0)) for a in asset_class.assets if a != base]
+        if not weights:
+            raise EstimateUnavailableError(f"{asset_class.name} holds no priced asset")
+        for column, weight in weights:
+            indices[:, k] += weight * relative[:, column]
+    if not np.all(indices > 0):
+        raise EstimateUnavailableError("a class index is not positive")
+    return times, indices[1:] / indices[:-1] - 1.0
+
+
+def estimate_beta(long_returns: Sequence[float], short_returns: Sequence[float]) -> float:
+    """The OLS beta of the long leg's returns on the short leg's: ``cov(long, short) / var(short)``.
+
+    Parameters
+    ----------
+    long_returns, short_returns:
+        Returns over the same periods, in the same order.
+
+    Returns
+    -------
+    float
+        The beta (how many units of the short leg move with one unit of the long leg).
+
+    Raises
+    ------
+    ValueError
+        If the series differ in length, hold fewer than two returns or non-finite values, or the short leg's
+        returns do not vary.
+    """
+    long_arr = np.asarray(long_returns, dtype=float)
+    short_arr = np.asarray(short_returns, dtype=float)
+    if long_arr.shape != short_arr.shape or long_arr.ndim != 1:
+        raise ValueError("the two return series must have the same length")
+    if long_arr.size < 2:
+        raise ValueError("estimating beta needs at least two returns")
+    if not (np.all(np.isfinite(long_arr)) and np.all(np.isfinite(short_arr))):
+        raise ValueError("returns must be finite numbers")
+    short_centred = short_arr - short_arr.mean()
+    variance = float(np.dot(short_centred, short_centred))
+    # Relative to the raw second moment, so a constant series that rounding leaves a hair off zero counts as one.
+    if variance <= 1e-12 * float(np.dot(short_arr, short_arr)) or variance == 0.0:
+        raise ValueError("the short leg's returns do not vary: beta is undefined")
+    covariance = float(np.dot(long_arr - long_arr.mean(), short_centred))
+    return covariance / variance
+
+
+def beta(window: PriceWindow, long: AssetClass, short: AssetClass, base: str, lookback: timedelta) -> float:
+    """The OLS beta of ``long``'s index returns on ``short``'s over the last ``lookback``.
+
+    Raises
+    ------
+    EstimateUnavailableError
+        With too little history, or when the short leg's returns do not vary.
+    """
+    _, returns = class_returns(window, (long, short), base, lookback)
+    try:
+        return estimate_beta(returns[:, 0].tolist(), returns[:, 1].tolist())
+    except ValueError as error:
+        raise EstimateUnavailableError(str(error)) from None
+
+
+def covariance(window: PriceWindow, classes: Sequence[AssetClass], base: str, lookback: timedelta) -> FloatArray:
+    """The annualised sample covariance (ddof 1) of the classes' index returns over the last ``lookback``.
+
+    Raises
+    ------
+    EstimateUnavailableError
+        With too little history.
+    """
+    times, returns = class_returns(window, classes, base, lookback)
+    matrix = np.atleast_2d(np.cov(returns, rowvar=False, ddof=1))
+    return np.asarray(matrix * periods_per_year(times), dtype=np.float64)
