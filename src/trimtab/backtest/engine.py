@@ -364,7 +364,11 @@ class _EventRun:
             for symbol, position in self.account.positions.items()
             if position.instrument.kind in (InstrumentKind.PERP, InstrumentKind.FUTURE)
         }
-        for liquidation in self.account.check_liquidations(adverse):
+        if not adverse:
+            return
+        # Liquidation prices from the account model (tiers, isolated or cross), at this bar's marks.
+        market = self.builder.snapshot(bar, self._held_instruments())
+        for liquidation in self.account.check_liquidations(adverse, market):
             self.liquidations += 1
             self.events.append(
                 {

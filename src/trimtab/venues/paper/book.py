@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from trimtab.domain.accounts import Account, AccountKind, MarginMode
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Side
@@ -37,9 +38,9 @@ class PaperBook:
     settlements: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def new(cls, portfolio: Portfolio, models: RealityModels, now: datetime) -> PaperBook:
-        """A fresh account holding ``portfolio``."""
-        account = SimulatedAccount.from_portfolio(portfolio, models)
+    def new(cls, portfolio: Portfolio, models: RealityModels, now: datetime, venue: str | None = None) -> PaperBook:
+        """A fresh account holding ``portfolio`` (every venue merged), or its ``venue`` as that account."""
+        account = SimulatedAccount.from_portfolio(portfolio, models, venue)
         account.balances = {a: v for a, v in account.balances.items() if v != 0.0}
         leverage = {p.symbol: p.leverage for p in portfolio.derivatives}
         return cls(account, leverage, {}, [], 0, 0, now)
@@ -48,6 +49,7 @@ class PaperBook:
     def from_document(cls, document: dict[str, Any], models: RealityModels, now: datetime) -> PaperBook:
         """The book a stored document describes."""
         account = SimulatedAccount(document["base_currency"], models, dict(document["balances"]))
+        account.account = account_from_document(document.get("account"))
         for symbol, p in document["positions"].items():
             account.positions[symbol] = PerpPosition(
                 parse_symbol(symbol), p["amount"], p["entry_price"], p.get("leverage", 1.0)
@@ -71,6 +73,7 @@ class PaperBook:
         account = self.account
         return {
             "base_currency": account.base_currency,
+            "account": account_to_document(account.account),
             "balances": dict(account.balances),
             "positions": {
                 s: {"amount": p.amount, "entry_price": p.entry_price, "leverage": p.leverage}
@@ -201,7 +204,7 @@ class PaperBook:
         adverse = {s: (q.mark, q.mark) for s, q in market.derivatives.items() if s in self.account.positions}
         if not adverse:
             return False
-        liquidations = self.account.check_liquidations(adverse)
+        liquidations = self.account.check_liquidations(adverse, market)
         for liquidation in liquidations:
             self.trade_seq += 1
             side = "sell" if liquidation.amount > 0 else "buy"
@@ -237,3 +240,29 @@ class PaperBook:
             status=OrderStatus(order["status"]),
             timestamp=parse_time(order["timestamp"]),
         )
+
+
+def account_to_document(account: Account | None) -> dict[str, Any] | None:
+    """The portfolio account a paper account simulates, as JSON (None: the isolated default)."""
+    if account is None:
+        return None
+    return {
+        "name": account.name,
+        "exchange": account.exchange,
+        "kind": account.kind.value,
+        "margin_mode": account.margin_mode.value,
+        "collateral": dict(account.collateral),
+    }
+
+
+def account_from_document(document: dict[str, Any] | None) -> Account | None:
+    """The account :func:`account_to_document` wrote."""
+    if not document:
+        return None
+    return Account(
+        document["name"],
+        document["exchange"],
+        AccountKind(document["kind"]),
+        MarginMode(document["margin_mode"]),
+        dict(document["collateral"]),
+    )

@@ -2,7 +2,8 @@
 
 Markets: spot ``<asset>/<base currency>`` for every priced asset, and every derivative the feed quotes
 (perpetuals, dated futures and options) that has not expired. Positions: every derivative held, options
-included, with the mark and, for futures and perpetuals, the liquidation price.
+included, with the mark and, for futures and perpetuals, the liquidation price of the account model
+(:func:`trimtab.venues.simulation.margin.liquidation_prices`: tiered maintenance, isolated or cross).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.market import MarketRules, MarketSnapshot
 from trimtab.venues.ports import VenueMarket, VenuePosition
 from trimtab.venues.simulation import SimulatedAccount, is_expired
+from trimtab.venues.simulation.margin import liquidation_prices
 
 _EPS = 1e-12
 
@@ -36,6 +38,10 @@ def listed_markets(market: MarketSnapshot, base_currency: str, now: datetime) ->
 def open_positions(account: SimulatedAccount, market: MarketSnapshot) -> list[VenuePosition]:
     """The account's derivative positions as the Venue port reports them (options: no liquidation price)."""
     margin = account.models.margin
+    try:
+        modelled: dict[str, float] | None = liquidation_prices(account.to_portfolio(), market)
+    except KeyError:
+        modelled = None  # a position the snapshot does not quote: the flat isolated figure
     out = []
     for symbol, p in account.positions.items():
         if abs(p.amount) <= _EPS:
@@ -43,7 +49,10 @@ def open_positions(account: SimulatedAccount, market: MarketSnapshot) -> list[Ve
         quote = market.derivatives.get(symbol)
         liquidation = None
         if p.instrument.kind is not InstrumentKind.OPTION:
-            liquidation = margin.liquidation_price(p.entry_price, p.leverage, p.amount > 0)
+            if modelled is not None:
+                liquidation = modelled.get(symbol)
+            else:
+                liquidation = margin.liquidation_price(p.entry_price, p.leverage, p.amount > 0)
         out.append(
             VenuePosition(
                 symbol, p.amount, p.entry_price, p.leverage, None if quote is None else quote.mark, liquidation

@@ -93,6 +93,9 @@ class PaperVenue:
         Called with each expiry settlement and the time it was noticed, after the account is saved.
     key:
         The store key of this account (one per wallet when several paper accounts share a store).
+    account:
+        The portfolio account (venue) this paper account simulates, holding only that venue's rows and
+        margined as the portfolio declares it; None merges every venue into one isolated account.
     """
 
     def __init__(
@@ -108,6 +111,7 @@ class PaperVenue:
         name: str = "paper",
         on_settlement: Callable[[Settlement, datetime], None] | None = None,
         key: str = PAPER_ACCOUNT_KEY,
+        account: str | None = None,
     ) -> None:
         self.name = name
         self.on_settlement = on_settlement
@@ -121,7 +125,7 @@ class PaperVenue:
         self.touch_depth = touch_depth
         document = self.store.get(key)
         if document is None:
-            self.book = PaperBook.new(initial or Portfolio(base_currency), self.models, self._now())
+            self.book = PaperBook.new(initial or Portfolio(base_currency), self.models, self._now(), account)
         else:
             self.book = PaperBook.from_document(document, self.models, self._now())
         # The book's containers, under the names an exchange account would use.

@@ -25,10 +25,11 @@ from datetime import datetime
 
 from trimtab.domain.accounts import Account, AccountKind, MarginMode
 from trimtab.domain.instruments import Instrument, InstrumentKind, parse_symbol
+from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.portfolio import DEFAULT_VENUE, DerivativePosition, Portfolio, SpotHolding
 from trimtab.venues.simulation.expiry import PriceAtExpiry, Settlement, is_expired, settlement_cash
 from trimtab.venues.simulation.fees import Liquidity
-from trimtab.venues.simulation.margin import Liquidation
+from trimtab.venues.simulation.margin import Liquidation, liquidation_prices
 from trimtab.venues.simulation.models import RealityModels
 from trimtab.venues.simulation.slippage import BarConditions
 
@@ -70,14 +71,36 @@ class SimulatedAccount:
     fees_paid: float = 0.0
     slippage_paid: float = 0.0
     funding_paid: float = 0.0
+    account: Account | None = None
+    """The portfolio's account this simulates (kind, margin mode, collateral); None: a unified account that
+    margins each position on its own (isolated), the backtest's."""
 
     @classmethod
-    def from_portfolio(cls, portfolio: Portfolio, models: RealityModels | None = None) -> SimulatedAccount:
-        """An account holding what ``portfolio`` holds (venues merged)."""
-        account = cls(portfolio.base_currency, models or RealityModels(), dict(portfolio.spot_totals))
-        for p in portfolio.derivatives:
+    def from_portfolio(
+        cls, portfolio: Portfolio, models: RealityModels | None = None, venue: str | None = None
+    ) -> SimulatedAccount:
+        """An account holding what ``portfolio`` holds: every venue merged, or only ``venue``'s (as its account)."""
+        if venue is None:
+            account = cls(portfolio.base_currency, models or RealityModels(), dict(portfolio.spot_totals))
+            derivatives = portfolio.derivatives
+        else:
+            balances: dict[str, float] = {}
+            for holding in portfolio.spot:
+                if holding.venue == venue:
+                    balances[holding.asset] = balances.get(holding.asset, 0.0) + holding.amount
+            account = cls(portfolio.base_currency, models or RealityModels(), balances)
+            account.account = portfolio.account(venue)
+            derivatives = tuple(p for p in portfolio.derivatives if p.venue == venue)
+        for p in derivatives:
             account.positions[p.symbol] = PerpPosition(p.instrument, p.amount, p.entry_price, p.leverage)
         return account
+
+    @property
+    def declared(self) -> Account:
+        """The account as the account model sees it (see :attr:`account`)."""
+        if self.account is not None:
+            return self.account
+        return Account(DEFAULT_VENUE, "simulation", AccountKind.UNIFIED, MarginMode.ISOLATED, {self.base_currency: 1.0})
 
     @property
     def cash(self) -> float:
@@ -90,17 +113,14 @@ class SimulatedAccount:
 
     def to_portfolio(self) -> Portfolio:
         """The account as the core's :class:`~trimtab.domain.portfolio.Portfolio`."""
-        spot = tuple(SpotHolding(asset, amount) for asset, amount in self.balances.items())
+        account = self.declared
+        spot = tuple(SpotHolding(asset, amount, account.name) for asset, amount in self.balances.items())
         derivatives = tuple(
-            DerivativePosition(p.instrument, p.amount, p.entry_price, p.leverage)
+            DerivativePosition(p.instrument, p.amount, p.entry_price, p.leverage, account.name)
             for p in self.positions.values()
             if abs(p.amount) > _ZERO
         )
-        # The simulated account margins each position on its own (its MarginModel is isolated): say so, so
-        # that valuation's liquidation prices are the ones this account liquidates at.
-        account = Account(
-            DEFAULT_VENUE, "simulation", AccountKind.UNIFIED, MarginMode.ISOLATED, {self.base_currency: 1.0}
-        )
+        # Declared, so that valuation's liquidation prices are the ones this account liquidates at.
         return Portfolio(self.base_currency, spot, derivatives, (account,))
 
     def fill(
@@ -230,13 +250,19 @@ class SimulatedAccount:
             )
         return out
 
-    def check_liquidations(self, adverse_prices: Mapping[str, tuple[float, float]]) -> list[Liquidation]:
+    def check_liquidations(
+        self, adverse_prices: Mapping[str, tuple[float, float]], market: MarketSnapshot | None = None
+    ) -> list[Liquidation]:
         """Liquidate every position whose maintenance margin the bar broke.
 
         Parameters
         ----------
         adverse_prices:
             Symbol -> (low, high) of the bar (the mark's, or the close twice when only that is known).
+        market:
+            The snapshot now (marks, prices, the markets' margin tiers): liquidation prices are then the
+            account model's (:func:`trimtab.valuation.accounts.account_margins`: tiered maintenance, isolated
+            or cross as the account is margined). Without it, the flat isolated :class:`MarginModel`'s.
 
         Returns
         -------
@@ -245,6 +271,7 @@ class SimulatedAccount:
         """
         out: list[Liquidation] = []
         margin = self.models.margin
+        modelled = liquidation_prices(self.to_portfolio(), market) if market is not None else None
         for symbol, position in list(self.positions.items()):
             if position.instrument.kind not in (InstrumentKind.PERP, InstrumentKind.FUTURE):
                 continue
@@ -253,9 +280,14 @@ class SimulatedAccount:
             low, high = adverse_prices[symbol]
             long = position.amount > 0
             adverse = low if long else high
-            if not margin.breached(position.amount, position.entry_price, position.leverage, adverse):
-                continue
-            price = margin.liquidation_price(position.entry_price, position.leverage, long)
+            if modelled is not None:
+                price = modelled.get(symbol)
+                if price is None or not (adverse <= price if long else adverse >= price):
+                    continue
+            else:
+                if not margin.breached(position.amount, position.entry_price, position.leverage, adverse):
+                    continue
+                price = margin.liquidation_price(position.entry_price, position.leverage, long)
             amount, entry = position.amount, position.entry_price
             report = self.fill(symbol, -amount, price, slippage_fraction=0.0)
             out.append(Liquidation(symbol, amount, entry, price, report.realised_pnl, report.fee))

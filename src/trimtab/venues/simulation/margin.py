@@ -1,5 +1,8 @@
 """Initial and maintenance margin of isolated linear positions, and when they are liquidated.
 
+With a market snapshot, the simulated account takes its liquidation prices from the account model instead
+(:func:`liquidation_prices`: tiered maintenance, isolated or cross); the flat model below is the fallback.
+
 * Initial margin = ``|amount| x entry / leverage`` (posted when the position opens).
 * Maintenance margin = ``|amount| x mark x maintenance_rate``.
 * The position is liquidated once its isolated margin plus unrealised PnL no longer covers the
@@ -16,8 +19,12 @@ liquidation price (paying the taker fee); what is left of its margin stays with 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from trimtab.domain.market import MarketSnapshot
+from trimtab.domain.portfolio import Portfolio
+from trimtab.valuation.accounts import account_margins
 from trimtab.valuation.valuate import MAINTENANCE_MARGIN_RATE, liquidation_price
 
 
@@ -60,3 +67,18 @@ class MarginModel:
         if long:
             return price > 0.0 and adverse_price <= price
         return adverse_price >= price
+
+
+def liquidation_prices(portfolio: Portfolio, market: MarketSnapshot) -> dict[str, float]:
+    """Each futures or perpetual position's liquidation price by the account model, by symbol.
+
+    The model of :mod:`trimtab.valuation.accounts` (the one valuation and the planner use): the tier of the
+    position's notional in the market's ``margin_tiers`` (0.5 % without tiers), isolated positions from their
+    own margin, cross ones from the account's collateral. Positions without one (a 1x long) are left out.
+    """
+    book = account_margins(portfolio, market)
+    return {
+        risk.symbol: risk.liquidation_price
+        for risk in book.positions
+        if risk.liquidation_price is not None and math.isfinite(risk.liquidation_price)
+    }
