@@ -526,3 +526,15 @@ def test_without_account_tables_the_wallet_is_unified_cross_in_the_base_currency
     assert plan["margin"]["free_collateral"] == pytest.approx(42000.0)
     assert account["collateral"] == pytest.approx(49992.0)
     assert (account["kind"], account["margin_mode"]) == ("unified", "cross")
+
+
+def test_an_expired_future_as_a_hedge_is_refused_naming_the_class(tmp_path: Path) -> None:
+    expired = "BTC/USDT:USDT-261120"
+    policy = _policy(instrument="perp").replace(f'hedge = "{PERP}"', f'hedge = "{expired}"')
+    market = json.dumps(
+        {"timestamp": "2026-11-21T00:00:00Z", "prices": {"BTC": 50000.0}, "derivatives": {expired: {"mark": 1.0}}}
+    )
+    portfolio = 'base_currency = "USDT"\n[[spot]]\nasset = "BTC"\namount = 1.0\n'
+    result = _run(tmp_path, portfolio, policy, market)
+    assert result.returncode == 2
+    assert result.stderr.startswith("policy.toml: class[0].hedge:") and "expired" in result.stderr

@@ -24,16 +24,19 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from trimtab.domain.accounts import Account, MarginMode
 from trimtab.domain.classes import AssetClass
 from trimtab.domain.instruments import InstrumentKind
-from trimtab.domain.market import MarketSnapshot
-from trimtab.domain.portfolio import DerivativePosition, Portfolio, SpotHolding
-from trimtab.valuation.margin import inverse_liquidation_price, linear_liquidation_price
+from trimtab.domain.market import MarginTier, MarketRules, MarketSnapshot
+from trimtab.domain.portfolio import DerivativePosition, Portfolio
+from trimtab.valuation.margin import MAINTENANCE_MARGIN_RATE, inverse_liquidation_price, linear_liquidation_price
 from trimtab.valuation.model import AccountMargin, PositionRisk, Valuation
 
 _OPTION = InstrumentKind.OPTION
+_ISOLATED = MarginMode.ISOLATED
+_new = tuple.__new__  # builds a named tuple from a complete tuple, skipping keyword handling
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,48 +99,83 @@ def account_margins(
         valued = _valued_without_policy(portfolio, market)
         return MarginBook(valued.accounts, valued.positions)
     base = portfolio.base_currency
-    names = portfolio.account_names()
-    collateral = dict.fromkeys(names, 0.0)
-    for holding in portfolio.spot:
-        collateral[holding.venue] += _balance_value(portfolio.account(holding.venue), holding, market, base)
-    initial = dict.fromkeys(names, 0.0)
-    maintenance = dict.fromkeys(names, 0.0)
-    pnl = dict.fromkeys(names, 0.0)
-    count = dict.fromkeys(names, 0)
-    for row, risk in zip(portfolio.derivatives, positions, strict=True):
-        venue = row.venue
-        count[venue] += 1
-        initial[venue] += risk.initial_margin
-        maintenance[venue] += risk.maintenance_margin
+    static = _static(portfolio)
+    size = len(static.names)
+    prices = market.prices
+    collateral = [0.0] * size
+    for index, asset, weight in static.balances:
+        price = 1.0 if asset == base else prices.get(asset)
+        if price is not None:
+            collateral[index] += weight * price
+    initial = [0.0] * size
+    maintenance = [0.0] * size
+    pnl = [0.0] * size
+    count = [0] * size
+    for index, risk in zip(static.position_account, positions, strict=True):
+        count[index] += 1
+        initial[index] += risk.initial_margin
+        maintenance[index] += risk.maintenance_margin
         if risk.instrument.kind is _OPTION:
             if risk.amount < 0.0:
-                collateral[venue] += risk.market_value
+                collateral[index] += risk.market_value
         else:
-            collateral[venue] += risk.unrealised_pnl
-            pnl[venue] += risk.unrealised_pnl
-    accounts = []
-    for name in names:
-        account = portfolio.account(name)
-        accounts.append(
-            AccountMargin(
+            collateral[index] += risk.unrealised_pnl
+            pnl[index] += risk.unrealised_pnl
+    accounts = tuple(
+        _new(
+            AccountMargin,
+            (
                 name,
                 account.exchange,
                 account.kind,
                 account.margin_mode,
-                collateral[name],
-                initial[name],
-                maintenance[name],
-                collateral[name] - initial[name],
-                pnl[name],
-                count[name],
-            )
+                collateral[index],
+                initial[index],
+                maintenance[index],
+                collateral[index] - initial[index],
+                pnl[index],
+                count[index],
+            ),
         )
-    by_name = {a.name: a for a in accounts}
-    priced = tuple(
-        _with_liquidation(row, risk, portfolio.account(row.venue), by_name[row.venue], market, base)
-        for row, risk in zip(portfolio.derivatives, positions, strict=True)
+        for index, (name, account) in enumerate(zip(static.names, static.accounts, strict=True))
     )
-    return MarginBook(tuple(accounts), priced)
+    return MarginBook(accounts, _priced(portfolio, positions, static, accounts, market))
+
+
+class _Static(NamedTuple):
+    """What the account model reads of a portfolio before any price: its accounts, and per account the
+    balances that count as collateral (``amount x haircut``; a debt in full) and its positions."""
+
+    names: tuple[str, ...]
+    accounts: tuple[Account, ...]
+    balances: tuple[tuple[int, str, float], ...]
+    position_account: tuple[int, ...]
+
+
+_MEMO_SIZE = 32
+_memo: dict[int, tuple[Portfolio, _Static]] = {}
+
+
+def _static(portfolio: Portfolio) -> _Static:
+    """The price-independent part, memoised on the (immutable) portfolio's identity like valuation's layout."""
+    hit = _memo.get(id(portfolio))
+    if hit is not None and hit[0] is portfolio:
+        return hit[1]
+    names = tuple(portfolio.account_names())
+    accounts = tuple(portfolio.account(name) for name in names)
+    index = {name: i for i, name in enumerate(names)}
+    balances = []
+    for holding in portfolio.spot:
+        where = index[holding.venue]
+        amount = holding.amount
+        haircut = 1.0 if amount < 0.0 else accounts[where].haircut(holding.asset)
+        if amount != 0.0 and haircut != 0.0:
+            balances.append((where, holding.asset, amount * haircut))
+    static = _Static(names, accounts, tuple(balances), tuple(index[p.venue] for p in portfolio.derivatives))
+    if len(_memo) >= _MEMO_SIZE:
+        _memo.pop(next(iter(_memo), 0), None)
+    _memo[id(portfolio)] = (portfolio, static)
+    return static
 
 
 def _valued_without_policy(portfolio: Portfolio, market: MarketSnapshot) -> Valuation:
@@ -152,38 +190,50 @@ def _valued_without_policy(portfolio: Portfolio, market: MarketSnapshot) -> Valu
     return valuate(portfolio, market, classes)
 
 
-def _balance_value(account: Account, holding: SpotHolding, market: MarketSnapshot, base: str) -> float:
-    """What one balance adds to its account's collateral value (a debt counts in full)."""
-    amount = holding.amount
-    haircut = 1.0 if amount < 0.0 else account.haircut(holding.asset)
-    if haircut == 0.0 or amount == 0.0:
-        return 0.0
-    price = 1.0 if holding.asset == base else market.prices.get(holding.asset)
-    if price is None:
-        return 0.0
-    return amount * price * haircut
-
-
-def _with_liquidation(
-    row: DerivativePosition,
-    risk: PositionRisk,
-    account: Account,
-    margin: AccountMargin,
+def _priced(
+    portfolio: Portfolio,
+    positions: Sequence[PositionRisk],
+    static: _Static,
+    accounts: tuple[AccountMargin, ...],
     market: MarketSnapshot,
-    base: str,
-) -> PositionRisk:
-    """``risk`` with its liquidation price (quote currency) and distance from the mark."""
-    if row.liquidation_price is not None:
-        price: float | None = row.liquidation_price
-    elif risk.instrument.kind is _OPTION:
-        return risk._replace(liquidation_price=None, liquidation_distance=None)
-    elif account.margin_mode is MarginMode.ISOLATED:
-        price = _isolated(row, risk, market)
-    else:
-        price = _cross(row, risk, margin, market, base)
-    if price is None:
-        return risk._replace(liquidation_price=None, liquidation_distance=None)
-    return risk._replace(liquidation_price=price, liquidation_distance=distance(risk.mark, price, risk.amount > 0))
+) -> tuple[PositionRisk, ...]:
+    """Every position with its liquidation price (quote currency) and distance from the mark."""
+    base = portfolio.base_currency
+    markets = market.markets
+    prices = market.prices
+    out = []
+    for row, risk, index in zip(portfolio.derivatives, positions, static.position_account, strict=True):
+        price = row.liquidation_price
+        if price is None:
+            instrument = risk.instrument
+            if instrument.kind is _OPTION:
+                out.append(risk)
+                continue
+            rules = markets.get(instrument.symbol)
+            tiers = rules.margin_tiers if rules is not None else ()
+            margin = accounts[index]
+            if static.accounts[index].margin_mode is _ISOLATED:
+                price = _isolated(row, risk, rules, tiers)
+            elif instrument.is_inverse:
+                price = _cross_inverse(row, risk, margin, rules, tiers)
+            else:
+                # The hot path (most books are linear perpetuals in cross accounts), kept inline: the
+                # cushion is the account's collateral less the other positions' maintenance margin.
+                quote = 1.0 if instrument.quote == base else prices.get(instrument.quote, 1.0)
+                cushion = (margin.collateral - margin.maintenance + risk.maintenance_margin) / quote
+                amount = risk.amount
+                if tiers:
+                    price = linear_liquidation_price(amount, risk.mark, cushion, tiers)
+                else:
+                    solved = (amount * risk.mark - cushion) / (amount - abs(amount) * MAINTENANCE_MARGIN_RATE)
+                    price = solved if solved > 0.0 else None
+            if price is None:
+                out.append(risk)
+                continue
+        # liquidation_price and liquidation_distance are fields 11 and 12 (valuate leaves them None).
+        gap = distance(risk.mark, price, risk.amount > 0)
+        out.append(_new(PositionRisk, (*risk[:11], price, gap, *risk[13:])))
+    return tuple(out)
 
 
 def distance(mark: float, liquidation: float, long: bool) -> float:
@@ -194,34 +244,35 @@ def distance(mark: float, liquidation: float, long: bool) -> float:
     return gap / mark if gap > 0.0 else 0.0
 
 
-def _face(row: DerivativePosition, market: MarketSnapshot) -> float:
-    rules = market.markets.get(row.symbol)
-    return row.amount * (rules.contract_size if rules is not None else 1.0)
+def _contract_size(rules: MarketRules | None) -> float:
+    return rules.contract_size if rules is not None else 1.0
 
 
-def _isolated(row: DerivativePosition, risk: PositionRisk, market: MarketSnapshot) -> float | None:
-    tiers = market.margin_tiers(row.symbol)
+def _isolated(
+    row: DerivativePosition, risk: PositionRisk, rules: MarketRules | None, tiers: tuple[MarginTier, ...]
+) -> float | None:
+    """Where the position's own margin (``|amount| x entry / leverage``) plus its PnL meets its maintenance."""
     entry = row.entry_price
     if risk.instrument.is_inverse:
-        face = _face(row, market)
+        face = row.amount * _contract_size(rules)
         return inverse_liquidation_price(face, entry, abs(face) / (entry * row.leverage), tiers)
     return linear_liquidation_price(row.amount, entry, abs(row.amount) * entry / row.leverage, tiers)
 
 
-def _cross(
-    row: DerivativePosition, risk: PositionRisk, margin: AccountMargin, market: MarketSnapshot, base: str
+def _cross_inverse(
+    row: DerivativePosition,
+    risk: PositionRisk,
+    margin: AccountMargin,
+    rules: MarketRules | None,
+    tiers: tuple[MarginTier, ...],
 ) -> float | None:
-    """Solve for the position's price at which the account's collateral meets its maintenance margin."""
-    tiers = market.margin_tiers(row.symbol)
+    """Solved in coins: the account's collateral less this position's PnL and the others' maintenance."""
+    coin = risk.underlying_price
+    if coin <= 0.0:
+        return None
     others = margin.maintenance - risk.maintenance_margin
-    if risk.instrument.is_inverse:
-        coin = risk.underlying_price
-        if coin <= 0.0:
-            return None
-        cushion = (margin.collateral - risk.unrealised_pnl - others) / coin
-        return inverse_liquidation_price(_face(row, market), row.entry_price, cushion, tiers)
-    quote = _quote_price(risk, market, base)
-    return linear_liquidation_price(row.amount, risk.mark, (margin.collateral - others) / quote, tiers)
+    cushion = (margin.collateral - risk.unrealised_pnl - others) / coin
+    return inverse_liquidation_price(row.amount * _contract_size(rules), row.entry_price, cushion, tiers)
 
 
 def _quote_price(risk: PositionRisk, market: MarketSnapshot, base: str) -> float:

@@ -154,3 +154,38 @@ def test_atomic_write_replaces_the_file_and_leaves_no_temporary(tmp_path: Path) 
     write_atomically(target, '{"equity": 1.0}\n')
     assert target.read_text(encoding="utf-8") == '{"equity": 1.0}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+
+
+def test_transfers_accounts_and_positions_are_printed_as_tables() -> None:
+    from dataclasses import replace
+
+    from trimtab.domain.plan import AccountReport, PositionReport, Transfer
+
+    margin = MarginReport(
+        initial=0.0,
+        free_collateral=0.0,
+        required=0.0,
+        maintenance=0.0,
+        gross_leverage=0.58,
+        ok=False,
+        accounts=(
+            AccountReport("binance-usdm", "binance", "derivatives", "cross", 7510.0, 5000.0, 50.0, 2510.0, False),
+        ),
+    )
+    plan = replace(
+        _plan(),
+        margin=margin,
+        transfers=(Transfer("USDT", 7510.0, "binance-spot", "binance-usdm", "needs collateral"),),
+        positions=(
+            PositionReport("BTC/USDT:USDT", "binance-usdm", -0.2, 10000.0, 2.0, 5000.0, 50.0, 84577.11, 0.4096, 100.0),
+            PositionReport("ETH/USDT:USDT", "binance-usdm", 1.0, 3000.0, 1.0, 3000.0, 15.0, None, None),
+        ),
+    )
+    out = io.StringIO()
+    print_plan(plan, file=out)
+    text = out.getvalue()
+    assert "Transfers (made before the orders)" in text and "binance-spot" in text and "7510" in text
+    assert "Accounts after the plan" in text and "SHORT" in text and "2,510.00" in text
+    assert "Positions after the plan" in text and "84,577.11" in text and "40.96 %" in text and "none" in text
+    # Transfers come before the trades, as they are made.
+    assert text.index("Transfers (made") < text.index("Trades")
