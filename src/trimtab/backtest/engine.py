@@ -57,6 +57,7 @@ from trimtab.policy.config import Policy
 from trimtab.policy.estimation import PriceWindow
 from trimtab.session import Decision, GuardSettings, RebalancingSession, SessionState
 from trimtab.valuation.valuate import valuate
+from trimtab.venues.simulation.fees import Liquidity
 from trimtab.venues.simulation.models import RealityModels
 from trimtab.venues.simulation.slippage import BarConditions
 
@@ -306,7 +307,17 @@ class _EventRun:
         """Fill one order on the simulated account and log it; a spot fill is returned for the tax lots."""
         instrument = parse_symbol(symbol)
         leverage = self.policy.rebalance.hedge_leverage
-        report = self.account.fill(symbol, signed, reference, bar=self._bar_conditions(bar, asset), leverage=leverage)
+        maker = self.models.backtest_fill is Liquidity.MAKER
+        report = self.account.fill(
+            symbol,
+            signed,
+            reference,
+            bar=self._bar_conditions(bar, asset),
+            leverage=leverage,
+            liquidity=self.models.backtest_fill,
+            # A maker order rests at the reference price: it pays no spread and no impact.
+            slippage_fraction=0.0 if maker else None,
+        )
         if count:
             self.traded_notional += report.notional
         self.trades.add(

@@ -26,7 +26,6 @@ from trimtab.backtest.replay import FloatArray, Replay, buy_and_hold
 from trimtab.backtest.result import BacktestResult, Benchmark, Curves, Lazy
 from trimtab.backtest.trades import TradeLog, iso_times
 from trimtab.feed.table import NS_PER_SECOND
-from trimtab.venues.simulation.fees import FeeModel
 from trimtab.venues.simulation.models import RealityModels
 from trimtab.venues.simulation.slippage import BarConditions
 
@@ -58,9 +57,19 @@ def eligibility(replay: Replay, models: RealityModels) -> Eligibility:
         return Eligibility(False, f"trigger {policy.trigger.kind!r} needs the event engine")
     if not models.slippage.constant:
         return Eligibility(False, "slippage depends on volume")
-    if models.fees != FeeModel(policy.costs.taker_fee, policy.costs.maker_fee):
+    if models.fees != RealityModels.from_costs(policy.costs).fees or models.backtest_fill.value != policy.costs.fill:
         return Eligibility(False, "the fee model differs from the policy's costs")
     return Eligibility(True)
+
+
+def spot_fee_rate(replay: Replay) -> float:
+    """The fee rate of the kernel's spot fills: the spot rate of the policy's expected fill."""
+    return replay.policy.costs.fee_rate("spot")
+
+
+def kernel_slippage(replay: Replay, models: RealityModels) -> float:
+    """The kernel's slippage fraction: the constant model's, or none for a maker fill (it rests at the close)."""
+    return 0.0 if replay.policy.costs.fill == "maker" else constant_slippage(models)
 
 
 def constant_slippage(models: RealityModels) -> float:
@@ -165,7 +174,7 @@ class KernelRun:
     def __init__(self, replay: Replay, capital: float, models: RealityModels) -> None:
         self.replay = replay
         self.capital = capital
-        self.slippage = constant_slippage(models)
+        self.slippage = kernel_slippage(replay, models)
         self.half_widths = band_half_widths(replay)
         self.flags = kernel_arguments(replay)
 
@@ -191,7 +200,7 @@ class KernelRun:
             self.half_widths,
             replay.cash_index,
             self.capital,
-            replay.policy.costs.taker_fee,
+            spot_fee_rate(replay),
             self.slippage,
             replay.policy.rebalance.min_notional,
             trigger_kind,
@@ -358,7 +367,7 @@ def sweep_band_widths(
         np.array([trigger_kind, period_ns, int(scope_breached), int(band_edge)], dtype=np.int64), (runs, 1)
     )
     costs = np.tile(
-        np.array([replay.policy.costs.taker_fee, constant_slippage(models), replay.policy.rebalance.min_notional]),
+        np.array([spot_fee_rate(replay), kernel_slippage(replay, models), replay.policy.rebalance.min_notional]),
         (runs, 1),
     )
     equity = np.zeros((runs, n_bars if record_equity else 0))

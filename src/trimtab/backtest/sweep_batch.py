@@ -25,7 +25,14 @@ from datetime import datetime
 import numpy as np
 
 from trimtab.backtest import kernel
-from trimtab.backtest.fastpath import KernelRun, constant_slippage, eligibility, kernel_arguments, trade_log
+from trimtab.backtest.fastpath import (
+    KernelRun,
+    eligibility,
+    kernel_arguments,
+    kernel_slippage,
+    spot_fee_rate,
+    trade_log,
+)
 from trimtab.backtest.kernel_batch import (
     COST_MIN_NOTIONAL,
     COST_SLIPPAGE,
@@ -101,8 +108,8 @@ def _add(batch: Batch, index: int, replay: Replay, models: RealityModels) -> Non
     settings[RUN_SCOPE_BREACHED] = int(scope_breached)
     settings[RUN_BAND_EDGE] = int(band_edge)
     costs = [0.0] * RUN_COSTS
-    costs[COST_TAKER_FEE] = replay.policy.costs.taker_fee
-    costs[COST_SLIPPAGE] = constant_slippage(models)
+    costs[COST_TAKER_FEE] = spot_fee_rate(replay)
+    costs[COST_SLIPPAGE] = kernel_slippage(replay, models)
     costs[COST_MIN_NOTIONAL] = replay.policy.rebalance.min_notional
     batch.indexes.append(index)
     batch.replays.append(replay)

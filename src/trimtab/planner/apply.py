@@ -21,13 +21,14 @@ The planner's property tests, the backtester's reference path and the paper venu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from trimtab.domain.instruments import Instrument, InstrumentKind, parse_symbol
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan, Trade, Transfer
 from trimtab.domain.portfolio import DerivativePosition, Portfolio, SpotHolding
+from trimtab.planner.costs import CostModel
 from trimtab.planner.units import contract_size, quote_price
 from trimtab.policy.config import Policy
 
@@ -172,7 +173,7 @@ def apply_trades(
     portfolio: Portfolio,
     trades: Iterable[Trade],
     market: MarketSnapshot,
-    taker_fee: float,
+    taker_fee: float | Callable[[float, str], float],
     hedge_leverage: float = 1.0,
 ) -> Portfolio:
     """The portfolio after ``trades`` fill in full at the snapshot (see the module for the accounting).
@@ -186,7 +187,8 @@ def apply_trades(
     market:
         The snapshot; spot orders fill at ``prices``, derivative ones at their ``mark``.
     taker_fee:
-        Fee rate; ``taker_fee x notional`` is paid from the base currency on each order's venue.
+        Fee rate; ``taker_fee x notional`` is paid from the base currency on each order's venue. Or a function
+        ``(notional, instrument kind) -> fee`` (fees per instrument kind, :class:`~trimtab.planner.costs.FeeModel`).
     hedge_leverage:
         Leverage of positions the trades open.
 
@@ -206,7 +208,8 @@ def apply_trades(
             _fill_spot(book, trade, market)
         else:
             _fill_derivative(book, trade, market, hedge_leverage)
-        book.credit(book.base, trade.venue, -taker_fee * trade.notional)
+        fee = taker_fee(trade.notional, trade.instrument.value) if callable(taker_fee) else taker_fee * trade.notional
+        book.credit(book.base, trade.venue, -fee)
     return book.portfolio(portfolio)
 
 
@@ -219,4 +222,6 @@ def apply_plan(portfolio: Portfolio, plan: Plan, market: MarketSnapshot, policy:
         Holdings after the plan; the input portfolio is unchanged.
     """
     moved = apply_transfers(portfolio, plan.transfers)
-    return apply_trades(moved, plan.trades, market, policy.costs.taker_fee, policy.rebalance.hedge_leverage)
+    return apply_trades(
+        moved, plan.trades, market, CostModel.from_config(policy.costs).fees.fee, policy.rebalance.hedge_leverage
+    )

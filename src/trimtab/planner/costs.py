@@ -16,10 +16,11 @@ The hedge is chosen only when it is strictly cheaper; a tie goes to spot.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
+from trimtab.domain.instruments import parse_symbol
 from trimtab.domain.market import DerivativeQuote
 from trimtab.domain.plan import Trade
 from trimtab.policy.config import CostsConfig
@@ -29,14 +30,19 @@ Route = Literal["spot", "hedge"]
 
 @dataclass(frozen=True, slots=True)
 class FeeModel:
-    """Exchange fees as a fraction of notional; the planner prices every order as a taker."""
+    """Exchange fees as a fraction of notional, per instrument kind for the expected fill.
+
+    ``taker`` is the rate of any kind missing from ``by_kind`` (``[costs] fill`` decides which rate
+    ``by_kind`` holds: taker or maker).
+    """
 
     taker: float
     maker: float = 0.0
+    by_kind: Mapping[str, float] = field(default_factory=dict)
 
-    def fee(self, notional: float) -> float:
-        """The taker fee on ``|notional|``."""
-        return self.taker * abs(notional)
+    def fee(self, notional: float, kind: str = "spot") -> float:
+        """The fee on ``|notional|`` of an order on an instrument ``kind``."""
+        return self.by_kind.get(kind, self.taker) * abs(notional)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,23 +83,24 @@ class CostModel:
     @classmethod
     def from_config(cls, costs: CostsConfig) -> CostModel:
         """The model a policy's ``[costs]`` table describes."""
+        kinds = ("spot", "perp", "future", "option")
         return cls(
-            FeeModel(costs.taker_fee, costs.maker_fee),
-            SlippageModel(costs.slippage_bps),
+            FeeModel(costs.fee_rate("spot"), costs.maker_fee, {kind: costs.fee_rate(kind) for kind in kinds}),
+            SlippageModel(costs.fill_slippage * 10000.0),
             FundingModel(costs.funding_horizon_days),
         )
 
-    def trading_cost(self, notional: float) -> float:
-        """Fee plus slippage of one order of ``|notional|``."""
-        return self.fees.fee(notional) + self.slippage.cost(notional)
+    def trading_cost(self, notional: float, kind: str = "spot") -> float:
+        """Fee plus slippage of one order of ``|notional|`` on an instrument ``kind``."""
+        return self.fees.fee(notional, kind) + self.slippage.cost(notional)
 
     def spot_cost(self, notional: float) -> float:
         """Cost of moving ``notional`` of exposure with spot."""
-        return self.trading_cost(notional)
+        return self.trading_cost(notional, "spot")
 
-    def hedge_cost(self, notional: float, quote: DerivativeQuote) -> HedgeCost:
+    def hedge_cost(self, notional: float, quote: DerivativeQuote, kind: str = "perp") -> HedgeCost:
         """Cost of moving ``notional`` (signed) of exposure with a derivative held over the horizon."""
-        return HedgeCost(2.0 * self.trading_cost(notional), self.funding.cost(notional, quote))
+        return HedgeCost(2.0 * self.trading_cost(notional, kind), self.funding.cost(notional, quote))
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +158,7 @@ def choose_instrument(
     """
     trading = model.spot_cost(notional)
     spot = trading + spot_tax
-    hedge = model.hedge_cost(notional, quote)
+    hedge = model.hedge_cost(notional, quote, _kind(hedge_symbol))
     route: Route = "hedge" if hedge.total < spot else "spot"
     days = model.funding.horizon_days
     chosen = f"{hedge_symbol}" if route == "hedge" else "spot"
@@ -164,3 +171,11 @@ def choose_instrument(
         note += f" (fees and slippage {trading:.2f}, tax {spot_tax:.2f})"
     note += f" for {abs(notional):.2f} of exposure"
     return InstrumentChoice(route, spot, hedge, note, spot_tax)
+
+
+def _kind(symbol: str) -> str:
+    """The instrument kind of a hedge symbol (``perp`` or ``future``); ``perp`` for a name that is no symbol."""
+    try:
+        return parse_symbol(symbol).kind.value
+    except ValueError:
+        return "perp"

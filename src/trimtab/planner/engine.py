@@ -258,7 +258,7 @@ def plan_outcome(
 
     def after(transfers: Sequence[Transfer], trades: Sequence[Trade]) -> tuple[Portfolio, Valuation]:
         moved = apply_transfers(portfolio, transfers)
-        applied = apply_trades(moved, trades, market, policy.costs.taker_fee, rebalance.hedge_leverage)
+        applied = apply_trades(moved, trades, market, costs.fees.fee, rebalance.hedge_leverage)
         return applied, valuate(applied, market, classes)
 
     transfers, reviewed = _guarded(ordered, after, portfolio, market, limits, rebalance)
@@ -268,7 +268,7 @@ def plan_outcome(
     if taxed is not None:
         trades = taxed.trades
         notes.extend(taxed.notes)
-    fees = sum(costs.fees.fee(t.notional) for t in trades)
+    fees = sum(costs.fees.fee(t.notional, t.instrument.value) for t in trades)
     slippage = sum(costs.slippage.cost(t.notional) for t in trades)
     plan = Plan(
         base_currency=valuation.base_currency,

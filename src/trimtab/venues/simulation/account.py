@@ -165,7 +165,7 @@ class SimulatedAccount:
         direction = 1.0 if signed_amount > 0 else -1.0
         price = reference_price * (1.0 + direction * slippage_fraction)
         notional = abs(signed_amount) * price
-        fee = self.models.fees.fee(notional, liquidity)
+        fee = self.models.fees.fee(notional, liquidity, instrument.kind.value)
         slippage = abs(signed_amount) * abs(price - reference_price)
         realised = 0.0
         if instrument.kind is InstrumentKind.SPOT:

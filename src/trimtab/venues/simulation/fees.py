@@ -22,8 +22,14 @@ class FeeModel:
 
     taker: float = 0.0010
     maker: float = 0.0002
+    by_kind: tuple[tuple[str, float, float], ...] = ()
+    """``(instrument kind, taker, maker)`` for the kinds whose fees differ (``[costs.fees]``)."""
 
-    def fee(self, notional: float, liquidity: Liquidity = Liquidity.TAKER) -> float:
-        """The fee of one fill, in the notional's currency (negative for a maker rebate)."""
-        rate = self.taker if liquidity is Liquidity.TAKER else self.maker
+    def fee(self, notional: float, liquidity: Liquidity = Liquidity.TAKER, kind: str = "") -> float:
+        """The fee of one fill on an instrument ``kind``, in the notional's currency (negative for a rebate)."""
+        taker, maker = self.taker, self.maker
+        for name, kind_taker, kind_maker in self.by_kind:
+            if name == kind:
+                taker, maker = kind_taker, kind_maker
+        rate = taker if liquidity is Liquidity.TAKER else maker
         return rate * abs(notional)
