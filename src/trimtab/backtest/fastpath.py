@@ -397,6 +397,6 @@ def sweep_band_widths(
         tracking_error=np.sqrt(stats[:, kernel.STAT_TRACKING_SQUARED] / n_bars)
         if track
         else np.full(len(grid), np.nan),
-        time_outside_bands=stats[:, kernel.STAT_OUTSIDE_BARS] / n_bars if track else np.full(len(grid), np.nan),
+        time_outside_bands=stats[:, kernel.STAT_OUTSIDE_BEYOND_COSTS] / n_bars if track else np.full(len(grid), np.nan),
         equity=equity if record_equity else None,
     )

@@ -54,8 +54,15 @@ STAT_RETURN_MEAN = 10
 STAT_RETURN_M2 = 11
 STAT_DOWNSIDE_SQUARED = 12
 STAT_MAX_DRAWDOWN = 13
-STAT_COUNT = 14
-"""The return and drawdown figures (9 to 13) are kept only when every bar is valued (``track``)."""
+STAT_OUTSIDE_BEYOND_COSTS = 14
+STAT_INITIAL_COST = 15
+STAT_COUNT = 16
+"""The return, drawdown and band figures (6 to 14) are kept only when every bar is valued (``track``).
+
+``STAT_OUTSIDE_BARS`` counts the bars with a class outside its band by more than 1e-12 (rounding);
+``STAT_OUTSIDE_BEYOND_COSTS`` those with one outside by more than the one-way cost rate (taker fee plus
+slippage), as :func:`trimtab.backtest.metrics.compute_metrics` counts ``time_outside_bands``;
+``STAT_INITIAL_COST`` is the fees and slippage of the initial purchase."""
 
 _EDGE_TOLERANCE = 1e-12
 NEGLIGIBLE = 1e-9
@@ -90,12 +97,12 @@ def _valuate(
     values: np.ndarray,
     net: np.ndarray,
     weights: np.ndarray,
-) -> tuple[float, float, bool]:
+) -> tuple[float, float, float]:
     """Value bar ``t`` exactly as :func:`trimtab.valuation.valuate` does, in one pass.
 
     Fills each asset's value and each class's weight (the cash class's is 1 minus the others') and
-    returns the equity, the squared distance of the weights from the targets and whether a class is
-    outside its band beyond rounding noise.
+    returns the equity, the squared distance of the weights from the targets and how far the class
+    furthest outside its band lies beyond it (negative when every class is inside).
     """
     n_classes = weights.shape[0]
     for c in range(n_classes):
@@ -107,7 +114,7 @@ def _valuate(
         equity += value
         net[class_of[a]] += value
     others = 0.0
-    outside = False
+    excess = -np.inf
     distance = 0.0
     for c in range(n_classes):
         if c == cash_class:
@@ -117,13 +124,13 @@ def _valuate(
         others += weight
         gap = abs(weight - targets[c])
         distance += gap * gap
-        outside |= gap > half_widths[row, c] + _EDGE_TOLERANCE
+        excess = max(excess, gap - half_widths[row, c])
     weight = 1.0 - others
     weights[cash_class] = weight
     gap = abs(weight - targets[cash_class])
     distance += gap * gap
-    outside |= gap > half_widths[row, cash_class] + _EDGE_TOLERANCE
-    return equity, distance, outside
+    excess = max(excess, gap - half_widths[row, cash_class])
+    return equity, distance, excess
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -341,12 +348,15 @@ def simulate_window(
     rebalances = 0
     tracking_squared = 0.0
     outside_bars = 0
+    loose_bars = 0
+    loose_margin = max(taker_fee + slippage, _EDGE_TOLERANCE)
+    initial_cost = 0.0
     equity_sum = 0.0
     last_rebalance = timestamps[0] if n_bars > 0 else 0
     last_check = last_rebalance
     equity = capital
     distance = 0.0
-    outside = False
+    excess = -np.inf
 
     scan = single and band_rows == 1 and not (value_every_bar or record_equity or record_costs)
     cash_target = targets[cash_class]
@@ -405,11 +415,12 @@ def simulate_window(
                     trade_values[n_trades, 2] = fee
                     trade_values[n_trades, 3] = slip_cost
                 n_trades += 1
+            initial_cost = fees + slip_total
         else:
             if value_every_bar:
                 # Every bar is valued anyway: value it first, and test the bands on its weights (the
                 # planner's own numbers; the quick test below reaches the same decision).
-                equity, distance, outside = _valuate(
+                equity, distance, excess = _valuate(
                     close,
                     first_column,
                     t,
@@ -489,7 +500,7 @@ def simulate_window(
                         )
             if fired:
                 last_rebalance = now
-                equity, distance, outside = _valuate(
+                equity, distance, excess = _valuate(
                     close,
                     first_column,
                     t,
@@ -552,7 +563,7 @@ def simulate_window(
                     rebalances += 1
         if traded_now or (value_every_bar and not valued):
             # The bar's record is taken after its trades.
-            equity, distance, outside = _valuate(
+            equity, distance, excess = _valuate(
                 close,
                 first_column,
                 t,
@@ -570,8 +581,10 @@ def simulate_window(
         if value_every_bar:
             kernel_curve.accumulate(curve, equity, t == 0)
             tracking_squared += distance
-            if outside:
+            if excess > _EDGE_TOLERANCE:
                 outside_bars += 1
+            if excess > loose_margin:
+                loose_bars += 1
         equity_sum += equity
         if record_equity:
             equity_out[t] = equity
@@ -592,6 +605,8 @@ def simulate_window(
     stats[STAT_TRADES] = n_trades
     stats[STAT_TRACKING_SQUARED] = tracking_squared
     stats[STAT_OUTSIDE_BARS] = outside_bars
+    stats[STAT_OUTSIDE_BEYOND_COSTS] = loose_bars
+    stats[STAT_INITIAL_COST] = initial_cost
     stats[STAT_EQUITY_SUM] = equity_sum
     stats[STAT_RETURN_COUNT] = curve[kernel_curve.CURVE_COUNT]
     stats[STAT_RETURN_MEAN] = curve[kernel_curve.CURVE_MEAN]

@@ -174,7 +174,7 @@ def stats_metrics(stats: np.ndarray, replay: Replay, capital: float, bars_per_ye
         fees=float(stats[kernel.STAT_FEES]),
         slippage=float(stats[kernel.STAT_SLIPPAGE]),
     )
-    return curve_metrics(
+    metrics = curve_metrics(
         float(stats[kernel.STAT_FINAL_EQUITY]),
         replay.times,
         capital,
@@ -183,6 +183,16 @@ def stats_metrics(stats: np.ndarray, replay: Replay, capital: float, bars_per_ye
         float(stats[kernel.STAT_MAX_DRAWDOWN]),
         float(stats[kernel.STAT_EQUITY_SUM]) / n_bars,
         math.sqrt(float(stats[kernel.STAT_TRACKING_SQUARED]) / n_bars),
-        float(stats[kernel.STAT_OUTSIDE_BARS]) / n_bars,
+        float(stats[kernel.STAT_OUTSIDE_BEYOND_COSTS]) / n_bars,
         bars_per_year,
     )
+    cost = totals.fees + totals.slippage
+    metrics.update(
+        {
+            "time_outside_bands_strict": float(stats[kernel.STAT_OUTSIDE_BARS]) / n_bars,
+            "cost": cost,
+            "cost_after_initial": cost - float(stats[kernel.STAT_INITIAL_COST]),
+            "funding_gap_bars": 0,
+        }
+    )
+    return metrics
