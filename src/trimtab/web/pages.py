@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from trimtab.storage.database import Store
 from trimtab.web import queries
 from trimtab.web.auth import can_read, settings_of
-from trimtab.web.charts import class_bars, drift_lines, equity_line
+from trimtab.web.charts import class_bars, drift_chart, equity_chart
 from trimtab.web.reports import find_report, list_reports
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
@@ -24,16 +24,21 @@ REPORT_CSP = (
 """A backtest report runs its own inline chart script, sandboxed: no access to this origin or its cookies."""
 
 
+def _number(value: object) -> bool:
+    # None, a missing field (Jinja's Undefined) or anything not a number is shown as a dash.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def percent(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value * 100:.{digits}f} %"
+    return f"{value * 100:.{digits}f} %" if _number(value) else "–"  # type: ignore[operator]
 
 
 def money(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.2f}"
+    return f"{value:,.2f}" if _number(value) else "–"
 
 
 def amount(value: float | None) -> str:
-    return "–" if value is None else f"{value:.8g}"
+    return f"{value:,.8g}" if _number(value) else "–"
 
 
 def points(value: float | None) -> str:
@@ -51,7 +56,30 @@ def when(value: str | None) -> str:
     return value.replace("T", " ").replace("Z", "").split(".")[0]
 
 
-TEMPLATES.env.filters.update(percent=percent, money=money, amount=amount, points=points, when=when)
+LIQUIDATION_DANGER = 0.10
+"""A position closer to liquidation than this (as a fraction of the mark) is shown in red: the run's default
+``liquidation_buffer``, where its guard blocks new exposure."""
+LIQUIDATION_WARN = 0.25
+"""Closer than this is shown in amber."""
+
+
+def risk(distance: float | None) -> str:
+    """The colour class of a liquidation distance: ``danger``, ``warn``, ``safe``, or ``none`` without one."""
+    if not _number(distance):
+        return "none"
+    assert distance is not None
+    if distance < LIQUIDATION_DANGER:
+        return "danger"
+    return "warn" if distance < LIQUIDATION_WARN else "safe"
+
+
+def leverage(value: float | None) -> str:
+    return f"{value:.2f}x" if _number(value) else "–"
+
+
+TEMPLATES.env.filters.update(
+    percent=percent, money=money, amount=amount, points=points, when=when, risk=risk, leverage=leverage
+)
 
 pages = APIRouter(include_in_schema=False)
 
@@ -72,8 +100,8 @@ def overview_context(store: Store) -> dict[str, Any]:
         "valuation": valuation,
         "bars": class_bars(valuation["classes"]),
         "plan": queries.plan_view(store),
-        "drift": drift_lines(performance["drift"]),
-        "equity": equity_line(performance["equity_curve"]),
+        "drift": drift_chart(performance["drift"]),
+        "equity": equity_chart(performance["equity_curve"]),
         "performance": performance,
         "orders": list(reversed(queries.orders_list(store, RECENT))),
         "fills": list(reversed(queries.fills_list(store, RECENT))),

@@ -187,8 +187,24 @@ def plan_document(plan: Mapping[str, Any]) -> dict[str, Any]:
         "classes": class_rows(payload),
         "trades": [dict(trade) for trade in payload.get("trades", []) if isinstance(trade, Mapping)],
         "costs": {str(k): finite(v) for k, v in (payload.get("costs") or {}).items()},
+        "margin": _margin(payload.get("margin")),
         "notes": [str(note) for note in payload.get("notes", [])],
     }
+
+
+def _margin(margin: Any) -> dict[str, Any]:
+    """The plan's margin report (before the plan, and ``after`` it) with finite numbers and booleans only."""
+    if not isinstance(margin, Mapping):
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in margin.items():
+        if isinstance(value, bool):
+            out[str(key)] = value
+        elif isinstance(value, Mapping):
+            out[str(key)] = _margin(value)
+        else:
+            out[str(key)] = finite(value)
+    return out
 
 
 def plans_list(store: Store, limit: int) -> list[dict[str, Any]]:

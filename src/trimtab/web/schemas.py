@@ -101,6 +101,9 @@ class PlanOut(BaseModel):
     classes: list[ClassOut] = []
     trades: list[dict[str, Any]] = []
     costs: dict[str, float | None] = {}
+    margin: dict[str, Any] = Field(
+        default={}, description="the plan's margin report: initial, free_collateral, ok, required, ... and after"
+    )
     notes: list[str] = []
     pending_count: int | None = None
 
