@@ -452,6 +452,7 @@ class _EventRun:
             benchmark_totals=bench_totals,
             tax_rules=self.policy.tax_rules(),
             band_tolerance=self.policy.costs.taker_fee + self.policy.costs.slippage,
+            replay=replay,
         )
 
 

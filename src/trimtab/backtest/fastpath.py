@@ -165,6 +165,7 @@ def run_fast(replay: Replay, capital: float, models: RealityModels, config_hash:
         tax_rules=replay.policy.tax_rules(),
         final_equity=float(stats[kernel.STAT_FINAL_EQUITY]),
         band_tolerance=replay.policy.costs.taker_fee + replay.policy.costs.slippage,
+        replay=replay,
     )
 
 

@@ -15,14 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from trimtab.backtest.composition import within_class_tracking_error
 from trimtab.backtest.metrics import RunTotals, compute_metrics
 from trimtab.backtest.taxes import TaxRecord, tax_record
 from trimtab.domain.lots import TaxRules
+
+if TYPE_CHECKING:
+    from trimtab.backtest.replay import Replay
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -146,12 +150,15 @@ class BacktestResult:
         funding: FloatArray | None = None,
         tax_rules: TaxRules | None = None,
         band_tolerance: float = 0.0,
+        replay: Replay | None = None,
     ) -> None:
         """Either ``curves`` (and ``benchmark``), possibly lazy, or the arrays one by one.
 
         ``tax_rules`` (the policy's ``[tax]``) price the gains that the spot fills realise on their lots.
         ``band_tolerance`` is how far outside its band a class may close before ``time_outside_bands`` counts
         the bar (a backtest passes the policy's one-way cost rate).
+        ``replay`` (the policy laid over the history) lets the metrics value the spot holdings asset by asset
+        (``within_class_tracking_error``); it is dropped when the result is pickled.
 
         The metrics are computed from the curves, ``capital`` and ``totals`` on first reading unless
         given; the benchmark's from its curve and ``benchmark_totals``.
@@ -189,6 +196,7 @@ class BacktestResult:
         self._benchmark_metrics = benchmark_metrics
         self._tax_rules = tax_rules
         self._band_tolerance = band_tolerance
+        self._replay = replay
         self._taxes: TaxRecord | None = None
 
     # -- curves, read on demand ------------------------------------------------------------------------
@@ -261,6 +269,9 @@ class BacktestResult:
                 self._band_tolerance,
             )
             self._metrics.update(self.taxes.metrics())
+            if self._replay is not None:
+                within = within_class_tracking_error(self._replay, self.trades, curves.equity)
+                self._metrics["within_class_tracking_error"] = within
         return self._metrics
 
     @property
@@ -353,6 +364,7 @@ class BacktestResult:
             _metrics=self.metrics,
             _benchmark_metrics=self.benchmark_metrics,
             trades=list(self.trades),
+            _replay=None,
         )
         return state
 

@@ -84,3 +84,39 @@ def test_a_hedge_held_without_funding_history_is_counted_and_reported() -> None:
 
 def test_a_spot_backtest_has_no_funding_gap() -> None:
     assert run_backtest(policy(), history([100.0, 200.0, 210.0]), capital=1000.0).metrics["funding_gap_bars"] == 0
+
+
+def two_asset_history(a: list[float], b: list[float]) -> MarketHistory:
+    times = np.array([EPOCH + n * DAY for n in range(len(a))], dtype=np.int64)
+    close = np.array([[x, y, 1.0] for x, y in zip(a, b, strict=True)])
+    span = (int(times[0]), int(times[-1]))
+    return MarketHistory(
+        timeframe="1d",
+        assets=("AAA", "BBB", "USDT"),
+        timestamps=times,
+        close=close,
+        high=close,
+        low=close,
+        volume=np.ones_like(close) * 1e12,
+        coverage={"AAA": span, "BBB": span, "USDT": span},
+    )
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_within_class_tracking_error_sees_a_sleeve_drifting_inside_its_band(fast: bool) -> None:
+    # ALTS (AAA, BBB split evenly) 50 % +/- 30, no fees. 1,000 buys 250 of each at 1. Next bar AAA doubles:
+    # AAA 500, BBB 250, cash 500 of 1,250: the sleeve is 60 % (inside its band, so no trade), AAA 40 % and
+    # BBB 20 % against 30 % each: (0.1^2 + 0.1^2) on that bar, 0 on the first; sqrt(0.02 / 2) = 0.1.
+    chosen = Policy.model_validate(
+        {
+            "base_currency": "USDT",
+            "class": [
+                {"name": "ALTS", "assets": ["AAA", "BBB"], "target": 0.5, "band": 0.3},
+                {"name": "CASH", "assets": ["USDT"], "target": 0.5, "band": 0.3, "cash": True},
+            ],
+            "costs": {"taker_fee": 0.0, "slippage_bps": 0.0},
+        }
+    )
+    result = run_backtest(chosen, two_asset_history([1.0, 2.0], [1.0, 1.0]), capital=1000.0, fast=fast)
+    assert result.metrics["rebalances"] == 0
+    assert result.metrics["within_class_tracking_error"] == pytest.approx(0.1)
