@@ -23,6 +23,7 @@ from trimtab.storage import Store
 from trimtab.storage.journal import Journal
 from trimtab.storage.state import StateStore
 from trimtab.venues.paper import PAPER_ACCOUNT_KEY, FixedFeed, PaperVenue, ReplayFeed
+from trimtab.venues.paper.accounts import PAPER_ACCOUNTS_KEY, build_paper_book
 from trimtab.venues.ports import Venue
 from trimtab.venues.simulation import Settlement
 
@@ -212,7 +213,7 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
         raise BadInputError("--at", "", "is for replayed history (--data D)")
     initial = None
     lots = None
-    first_start = state.get(PAPER_ACCOUNT_KEY) is None
+    first_start = state.get(PAPER_ACCOUNT_KEY) is None and state.get(PAPER_ACCOUNTS_KEY) is None
     if first_start:
         if setup.portfolio is None:
             raise BadInputError("--portfolio", "", "required on the first paper run (the account's balances)")
@@ -240,14 +241,30 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
         feed_for_venue = replay
         virtual = VirtualClock(lambda: replay.snapshot().timestamp)
         clock, sleep = virtual, virtual.sleep
-    venue = PaperVenue(
+    models = RealityModels.from_costs(policy.costs)
+    recorder = settlement_recorder(Journal(store))
+    # A portfolio that declares its accounts trades as a book of paper accounts, as a live run does.
+    book = build_paper_book(
         feed_for_venue,
         base_currency=policy.base_currency,
-        models=RealityModels.from_costs(policy.costs),
+        models=models,
         store=state,
         initial=initial,
         clock=clock,
-        on_settlement=settlement_recorder(Journal(store)),
+        on_settlement=recorder,
+    )
+    venue: Venue = (
+        book
+        if book is not None
+        else PaperVenue(
+            feed_for_venue,
+            base_currency=policy.base_currency,
+            models=models,
+            store=state,
+            initial=initial,
+            clock=clock,
+            on_settlement=recorder,
+        )
     )
     loop = RunLoop(
         venue,

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from trimtab.domain.accounts import AccountKind
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Side
 from trimtab.errors import OrderRejectedError
+from trimtab.valuation.accounts import account_margins
 from trimtab.venues.ports import OrderRequest, OrderStatus
 from trimtab.venues.simulation import RealityModels, SimulatedAccount
 
@@ -65,7 +67,9 @@ def check_funds(
     """Refuse an order (``symbol, signed amount, price, reference``) the account cannot pay for.
 
     Spot buys need the quote currency (with the taker fee), spot sells the coins, both net of what resting
-    orders lock; an order that grows a derivative position needs its initial margin in free collateral.
+    orders lock; an order that grows a derivative position needs its initial margin (and fee) in the
+    account's free collateral by the account model, net of what resting orders lock; a spot account holds
+    no derivative.
     """
     symbol, signed, price, reference = order
     models = account.models
@@ -83,23 +87,30 @@ def check_funds(
             if -signed > free * (1.0 + 1e-9) + 1e-12:
                 raise OrderRejectedError(f"insufficient funds: {symbol} sell of {-signed:g}, {free:g} free")
         return
+    if account.declared.kind is AccountKind.SPOT:
+        raise OrderRejectedError(f"{symbol}: a spot account holds no derivative")
     position = account.positions.get(symbol)
     held = 0.0 if position is None else position.amount
     grows = max(abs(held + signed) - abs(held), 0.0)
     if grows <= 0.0:
         return
-    marks = {s: q.mark for s, q in market.derivatives.items()}
-    unrealised = sum(
-        p.amount * (marks.get(s, p.entry_price) - p.entry_price)
-        for s, p in account.positions.items()
-        if p.instrument.kind is not InstrumentKind.OPTION
-    )
-    used = sum(
-        models.margin.initial_margin(p.amount, p.entry_price, p.leverage)
-        for p in account.positions.values()
-        if p.instrument.kind is not InstrumentKind.OPTION
-    )
-    free = cash + unrealised - used
+    free = free_collateral(account, market) - locked_quote
     needed = models.margin.initial_margin(grows, reference, leverage.get(symbol, 1.0)) + fee
     if needed > free + 1e-9:
         raise OrderRejectedError(f"insufficient margin: {symbol} needs {needed:.2f}, {free:.2f} free")
+
+
+def free_collateral(account: SimulatedAccount, market: MarketSnapshot) -> float:
+    """The account's free collateral by the account model: collateral value (balances at their haircuts plus
+    unrealised PnL) less the initial margin its positions hold (:mod:`trimtab.valuation.accounts`)."""
+    try:
+        book = account_margins(account.to_portfolio(), market)
+    except KeyError:
+        # A position the snapshot does not quote: its entry price stands in for the mark.
+        used = sum(
+            account.models.margin.initial_margin(p.amount, p.entry_price, p.leverage)
+            for p in account.positions.values()
+            if p.instrument.kind is not InstrumentKind.OPTION
+        )
+        return account.cash - used
+    return book.account(account.declared.name).free_collateral
