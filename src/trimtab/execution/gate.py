@@ -122,7 +122,8 @@ class PreTradeGate:
             )
         equity = max(context.equity, 0.0)
         order_cap = min(config.max_order_notional, config.max_order_fraction * equity)
-        if notional > order_cap * (1 + 1e-9):
+        # A reduce-only order only lowers risk (the deleveraging ladder): the per-order cap does not hold it back.
+        if notional > order_cap * (1 + 1e-9) and not request.reduce_only:
             raise GateRefusedError("cap", f"order notional {notional:.2f} exceeds the per-order cap {order_cap:.2f}")
         if context.cycle_orders + 1 > config.max_cycle_orders:
             raise GateRefusedError(

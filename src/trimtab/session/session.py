@@ -33,7 +33,8 @@ from trimtab.planner.tax import SpotFill, apply_fills
 from trimtab.policy.config import CppiStrategy, Policy
 from trimtab.policy.estimation import PriceWindow, volatilities
 from trimtab.policy.targets import build_target_model
-from trimtab.session.guards import funding_switch, liquidation_guard
+from trimtab.session.deleverage import deleverage_ladder
+from trimtab.session.funding import funding_switch
 from trimtab.session.state import SessionState
 from trimtab.valuation.valuate import valuate
 
@@ -223,14 +224,18 @@ class RebalancingSession:
         if not portfolio.derivatives and not any(t.instrument in DERIVATIVES for t in trades):
             return trades, False
         valuation = valuate(portfolio, market, self.policy.asset_classes())
-        deleverage = liquidation_guard(valuation, self.guards.liquidation_buffer, self.guards.deleverage_fraction)
-        if deleverage.trades:
-            trades = list(deleverage.trades)
-            notes.extend(Note("deleverage", reason) for reason in deleverage.reasons)
+        ladder = deleverage_ladder(
+            portfolio, market, self.policy, self.guards.liquidation_buffer, self.guards.deleverage_fraction
+        )
+        if ladder.trades:
+            trades = list(ladder.trades)
+            notes.extend(Note("deleverage", reason) for reason in ladder.reasons)
         if self.guards.funding_switch:
-            trades, reasons = funding_switch(trades, portfolio, valuation, market, self.policy)
+            now = market.timestamp
+            ages = {s: a for s in self.state.hedges if (a := self.state.hedge_age_days(s, now)) is not None}
+            trades, reasons = funding_switch(trades, portfolio, valuation, market, self.policy, ages, self.state.lots)
             notes.extend(Note("funding", reason) for reason in reasons)
-        return trades, deleverage.reducing_only
+        return trades, ladder.reducing_only
 
     def close(
         self,

@@ -171,11 +171,18 @@ def test_a_position_near_liquidation_is_cut_reduce_only_and_blocks_new_exposure(
     # liquidation at 60 000 / 1.005, near 59 700; at 56 000 it is about 6 % away, inside the 10 % buffer.
     h.feed.market = _market(btc=56_000.0)
     result = h.loop.cycle()
-    assert [(o["symbol"], o["side"]) for o in result.orders] == [(PERP, "buy")]
+    # The ladder's first step (half) frees 3 000 of loss and leaves 0.5 short: 6 997 + 0.5 x (50 000 - P)
+    # = 0.005 x 0.5 x P puts the liquidation near 63 626, 13.6 % away: one step restores the buffer. The
+    # exposure the cut adds back goes to spot: 0.5 BTC is sold.
+    assert [(o["symbol"], o["side"], o["amount"]) for o in result.orders] == [
+        (PERP, "buy", pytest.approx(0.5)),
+        ("BTC/USDT", "sell", pytest.approx(0.5)),
+    ]
     assert h.loop.journal.orders()[0].reduce_only
     [position] = h.venue.fetch_positions()
     assert position.amount == pytest.approx(-0.5)
-    assert "from liquidation" in h.loop.journal.decisions(["deleverage"])[0]["reason"]
+    reason = h.loop.journal.decisions(["deleverage"])[0]["reason"]
+    assert "6.6% from liquidation" in reason and "liquidation price 59,701.49 -> 63,62" in reason
 
 
 def test_a_hedge_paying_more_funding_than_a_spot_sale_costs_is_replaced_by_the_sale(tmp_path: Path) -> None:

@@ -107,3 +107,11 @@ def test_an_inverse_orders_notional_is_contracts_times_their_face_value() -> Non
     gate.check(_request(inverse, Side.SELL, 150.0, None), 50_000.0, 50_000.0, OK)
     with pytest.raises(GateRefusedError, match=r"order notional 25000\.00"):
         gate.check(_request(inverse, Side.SELL, 250.0, None), 50_000.0, 50_000.0, OK)
+
+
+def test_a_reduce_only_order_above_the_per_order_cap_passes_it_only_lowers_risk() -> None:
+    # Buying back 0.5 BTC of a 0.6 short is 25 000 of notional, above the 20 000 per-order cap.
+    cut = _request(PERP, Side.BUY, 0.5, reduce_only=True)
+    assert _rule(cut, GateContext(equity=100_000.0, position=-0.6, reducing_only=True)) == "passed"
+    opening = _request(PERP, Side.SELL, 0.5)
+    assert _rule(opening, GateContext(equity=100_000.0, position=0.0)) == "cap"

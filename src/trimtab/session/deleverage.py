@@ -1,0 +1,178 @@
+"""The deleveraging ladder: reduce a position near liquidation until the buffer is restored.
+
+One step closes ``fraction`` of the position with a ``reduceOnly`` order; after each step the book is valued
+again with the account model (:mod:`trimtab.valuation.accounts`), so the liquidation price is recomputed:
+under cross margin, shrinking a position frees collateral and moves its liquidation price away; under
+isolated margin the price does not move (the position's margin shrinks with it), so a partial cut cannot
+restore the buffer and the ladder closes the position. The ladder stops as soon as the distance to
+liquidation is back above the buffer. All the steps on one symbol are sent as one reduce-only order (the
+per-order cap does not apply to reduce-only orders: they only lower risk).
+
+The exposure the cut removes moves to spot where it can (the plan says which): buying back part of a short
+hedge is paired with selling the same amount of the coin when it is held; selling part of a long perpetual
+with buying the coin when cash allows. Without that fallback a book whose margin cannot carry its hedges
+would drift away from its targets once the hedges are gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trimtab.domain.instruments import InstrumentKind
+from trimtab.domain.market import MarketSnapshot
+from trimtab.domain.plan import Side, Trade
+from trimtab.domain.portfolio import Portfolio
+from trimtab.planner.apply import apply_trades
+from trimtab.policy.config import Policy
+from trimtab.valuation.model import PositionRisk
+from trimtab.valuation.valuate import valuate
+
+MAX_STEPS = 12
+DERIVATIVES = (InstrumentKind.PERP, InstrumentKind.FUTURE)
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """The ladder's verdict: whether new exposure is blocked, the trades, and one sentence per position."""
+
+    reducing_only: bool
+    trades: tuple[Trade, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+def _reduce(risk: PositionRisk, amount: float, reason: str) -> Trade:
+    side = Side.SELL if risk.amount > 0 else Side.BUY
+    return Trade(
+        risk.class_name,
+        risk.symbol,
+        risk.instrument.kind,
+        side,
+        amount,
+        amount * risk.mark,
+        risk.mark,
+        risk.venue or "default",
+        True,
+        reason,
+    )
+
+
+def _at_risk(portfolio: Portfolio, market: MarketSnapshot, policy: Policy, buffer: float) -> list[PositionRisk]:
+    valuation = valuate(portfolio, market, policy.asset_classes())
+    return [
+        p
+        for p in valuation.positions
+        if p.instrument.kind in DERIVATIVES
+        and p.amount != 0
+        and p.liquidation_distance is not None
+        and p.liquidation_distance < buffer
+    ]
+
+
+def _position(
+    portfolio: Portfolio, market: MarketSnapshot, policy: Policy, symbol: str, venue: str | None
+) -> PositionRisk | None:
+    valuation = valuate(portfolio, market, policy.asset_classes())
+    return next((p for p in valuation.positions if p.symbol == symbol and p.venue == venue and p.amount != 0), None)
+
+
+def _climb(
+    portfolio: Portfolio, market: MarketSnapshot, policy: Policy, start: PositionRisk, buffer: float, fraction: float
+) -> tuple[float, PositionRisk | None, int, bool]:
+    """Steps on ``start`` until its buffer is back: (amount cut, the position after, steps, closed for isolation)."""
+    fee, leverage = policy.costs.taker_fee, policy.rebalance.hedge_leverage
+    current, cut, steps, stuck = portfolio, 0.0, 0, False
+    risk: PositionRisk | None = start
+    previous = -1.0
+    while risk is not None and steps < MAX_STEPS:
+        distance = risk.liquidation_distance
+        if distance is None or distance >= buffer:
+            break
+        amount = abs(risk.amount) * fraction
+        if steps > 0 and distance <= previous + 1e-12:
+            amount, stuck = abs(risk.amount), True  # the liquidation price does not move: only closing helps
+        if abs(risk.amount) - amount <= 1e-12 * abs(start.amount):
+            amount = abs(risk.amount)
+        previous = distance
+        current = apply_trades(current, [_reduce(risk, amount, "")], market, fee, leverage)
+        cut += amount
+        steps += 1
+        if cut >= abs(start.amount) * (1 - 1e-12):
+            return abs(start.amount), None, steps, stuck
+        risk = _position(current, market, policy, start.symbol, start.venue)
+    return cut, risk, steps, stuck
+
+
+def _spot_fallback(
+    risk: PositionRisk, cut: float, portfolio: Portfolio, market: MarketSnapshot, policy: Policy, reason: str
+) -> Trade | None:
+    """The spot trade that keeps the class's exposure when ``cut`` of the hedge goes (None when impossible)."""
+    asset, base = risk.instrument.base, policy.base_currency
+    price = market.prices.get(asset)
+    if price is None or asset == base:
+        return None
+    if risk.amount < 0:
+        amount = min(cut, max(portfolio.spot_amount(asset), 0.0))
+        side = Side.SELL
+    else:
+        cash = max(portfolio.spot_amount(base), 0.0) / (1.0 + policy.costs.taker_fee + policy.costs.slippage)
+        amount = min(cut, cash / price)
+        side = Side.BUY
+    if amount * price < max(policy.rebalance.min_notional, 1e-9):
+        return None
+    symbol = f"{asset}/{base}"
+    venue = risk.venue or "default"
+    return Trade(
+        risk.class_name, symbol, InstrumentKind.SPOT, side, amount, amount * price, price, venue, False, reason
+    )
+
+
+def deleverage_ladder(
+    portfolio: Portfolio, market: MarketSnapshot, policy: Policy, buffer: float, fraction: float
+) -> Ladder:
+    """Reduce every derivative closer to liquidation than ``buffer`` until it is ``buffer`` away again.
+
+    Returns
+    -------
+    Ladder
+        ``reducing_only`` when a position was inside the buffer; per such position one reduce-only trade
+        (the ladder's steps added up) and, where possible, the spot trade that keeps the class's exposure.
+    """
+    trades: list[Trade] = []
+    reasons: list[str] = []
+    at_risk = _at_risk(portfolio, market, policy, buffer)
+    for start in at_risk:
+        cut, after, steps, stuck = _climb(portfolio, market, policy, start, buffer, fraction)
+        if cut <= 0:
+            continue
+        share = cut / abs(start.amount)
+        before = f"{start.symbol} is {start.liquidation_distance:.1%} from liquidation (buffer {buffer:.1%})"
+        if after is None:
+            how = "closing it" + (
+                ": its liquidation price does not move as it shrinks (isolated margin)" if stuck else ""
+            )
+        else:
+            moved = f"liquidation price {start.liquidation_price:,.2f} -> {after.liquidation_price:,.2f}"
+            how = f"reducing it by {share:.0%} in {steps} step(s) ({moved}, {after.liquidation_distance:.1%} away)"
+        reason = f"{before}: {how}"
+        trades.append(_reduce(start, cut, reason))
+        spot = _spot_fallback(start, cut, portfolio, market, policy, "")
+        if spot is not None:
+            side = "selling" if spot.side is Side.SELL else "buying"
+            reason += (
+                f"; {side} {spot.amount:g} {start.instrument.base} spot instead keeps {start.class_name}'s exposure"
+            )
+            spot = Trade(
+                spot.class_name,
+                spot.symbol,
+                spot.instrument,
+                spot.side,
+                spot.amount,
+                spot.notional,
+                spot.price,
+                spot.venue,
+                False,
+                reason,
+            )
+            trades.append(spot)
+        reasons.append(reason)
+    return Ladder(bool(at_risk), tuple(trades), tuple(reasons))
