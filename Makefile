@@ -19,15 +19,15 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,browser,cluster]'
 	@touch $(TEST_STAMP)
 
-## demo: set up and run trimtab's main job on the bundled examples, then backtest three policies on real history
+## demo: set up and run trimtab's main job on the bundled examples, then backtest four policies on real history
 DEMO_REPORT := reports/backtest-demo.html
 demo: $(STAMP)
 	$(BIN)/trimtab plan --portfolio examples/portfolio.toml --policy examples/policy.toml --market examples/market.json
 	@mkdir -p $(dir $(DEMO_REPORT))
-	@echo "Backtesting a calendar, a fixed-band and an adaptive-band policy on the bundled daily history..."
+	@echo "Backtesting bands from costs against calendar, fixed-band and adaptive-band policies on the bundled daily history..."
 	$(BIN)/trimtab compare --data data/market --report $(DEMO_REPORT) \
-		--policy examples/backtest/calendar.toml --policy examples/backtest/fixed-band.toml \
-		--policy examples/backtest/adaptive-band.toml
+		--policy examples/backtest/bands-from-costs.toml --policy examples/backtest/calendar.toml \
+		--policy examples/backtest/fixed-band.toml --policy examples/backtest/adaptive-band.toml
 	@echo "Open $(CURDIR)/$(DEMO_REPORT) in a browser (it works offline)."
 
 ## test: set up, lint, type-check, check the architecture and run every test

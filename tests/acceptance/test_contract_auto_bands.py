@@ -154,3 +154,21 @@ def test_a_backtest_sizes_auto_bands_from_realised_volatility_over_the_lookback(
             column = names.index(asset)
             half = result.band_upper[bar, column] - result.targets[bar, column]
             assert half == pytest.approx(expected[asset], rel=1e-9)
+
+
+def test_the_frontier_example_prints_the_figures_the_readme_quotes() -> None:
+    import subprocess
+    import sys
+
+    script = str(ROOT / "examples" / "frontier.py")
+    done = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stderr
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for figure in ("2.253%", "3.271%", "3.349%", "3.565%", "4.809%", "6.312%", "6.770%"):
+        assert figure in done.stdout and figure.replace("%", " %") in readme, figure
+    for cost in ("4,177", "2,075", "1,954", "3,359", "1,572", "1,362", "2,473"):
+        assert cost in done.stdout and cost in readme, cost
+    assert "auto, budget 1.25%, 58% of its cost" in done.stdout
+    assert "2.5% to band-edge, 62% of its cost" in done.stdout
+    auto_rows = [line for line in done.stdout.splitlines() if line.strip().startswith("auto, budget")]
+    assert len(auto_rows) == 6 and all(line.rstrip().endswith("yes") for line in auto_rows)
