@@ -56,13 +56,16 @@ STAT_DOWNSIDE_SQUARED = 12
 STAT_MAX_DRAWDOWN = 13
 STAT_OUTSIDE_BEYOND_COSTS = 14
 STAT_INITIAL_COST = 15
-STAT_COUNT = 16
+STAT_WITHIN_SQUARED = 16
+STAT_COUNT = 17
 """The return, drawdown and band figures (6 to 14) are kept only when every bar is valued (``track``).
 
 ``STAT_OUTSIDE_BARS`` counts the bars with a class outside its band by more than 1e-12 (rounding);
 ``STAT_OUTSIDE_BEYOND_COSTS`` those with one outside by more than the one-way cost rate (taker fee plus
 slippage), as :func:`trimtab.backtest.metrics.compute_metrics` counts ``time_outside_bands``;
-``STAT_INITIAL_COST`` is the fees and slippage of the initial purchase."""
+``STAT_INITIAL_COST`` is the fees and slippage of the initial purchase; ``STAT_WITHIN_SQUARED`` sums over
+the bars the squared drift of the multi-asset classes' members from their splits
+(:mod:`trimtab.backtest.composition`)."""
 
 _EDGE_TOLERANCE = 1e-12
 NEGLIGIBLE = 1e-9
@@ -131,6 +134,33 @@ def _valuate(
     distance += gap * gap
     excess = max(excess, gap - half_widths[row, cash_class])
     return equity, distance, excess
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sleeve_members(class_of: np.ndarray, n_classes: int, cash_class: int) -> np.ndarray:
+    """Whether each asset belongs to a non-cash class of two assets or more (a sleeve)."""
+    counts = np.zeros(n_classes, dtype=np.int64)
+    for a in range(class_of.shape[0]):
+        counts[class_of[a]] += 1
+    member = np.zeros(class_of.shape[0], dtype=np.bool_)
+    for a in range(class_of.shape[0]):
+        member[a] = class_of[a] != cash_class and counts[class_of[a]] >= 2
+    return member
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _sleeve_drift(
+    values: np.ndarray, net: np.ndarray, class_of: np.ndarray, split: np.ndarray, sleeve: np.ndarray, equity: float
+) -> float:
+    """One bar's sum over sleeve members of (their weight - split x their sleeve's weight) squared."""
+    if equity <= 0.0:
+        return 0.0
+    drift = 0.0
+    for a in range(values.shape[0]):
+        if sleeve[a]:
+            gap = values[a] / equity - split[a] * (net[class_of[a]] / equity)
+            drift += gap * gap
+    return drift
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -311,6 +341,8 @@ def simulate_window(
     record_costs = fees_out.shape[0] > 0
     value_every_bar = track or record_weights
     single = _one_asset_per_class(class_of, n_classes, cash_class)
+    sleeve = _sleeve_members(class_of, n_classes, cash_class)
+    within_squared = 0.0
     # Per-asset target and band for the one-asset-per-class test; cash assets never breach there.
     asset_target = np.zeros(n_assets)
     asset_band = np.full(n_assets, np.inf)
@@ -580,6 +612,8 @@ def simulate_window(
             )
         if value_every_bar:
             kernel_curve.accumulate(curve, equity, t == 0)
+            if not single:
+                within_squared += _sleeve_drift(values, net, class_of, split, sleeve, equity)
             tracking_squared += distance
             if excess > _EDGE_TOLERANCE:
                 outside_bars += 1
@@ -607,6 +641,7 @@ def simulate_window(
     stats[STAT_OUTSIDE_BARS] = outside_bars
     stats[STAT_OUTSIDE_BEYOND_COSTS] = loose_bars
     stats[STAT_INITIAL_COST] = initial_cost
+    stats[STAT_WITHIN_SQUARED] = within_squared
     stats[STAT_EQUITY_SUM] = equity_sum
     stats[STAT_RETURN_COUNT] = curve[kernel_curve.CURVE_COUNT]
     stats[STAT_RETURN_MEAN] = curve[kernel_curve.CURVE_MEAN]

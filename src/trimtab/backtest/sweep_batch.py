@@ -193,6 +193,7 @@ def stats_metrics(stats: np.ndarray, replay: Replay, capital: float, bars_per_ye
             "cost": cost,
             "cost_after_initial": cost - float(stats[kernel.STAT_INITIAL_COST]),
             "funding_gap_bars": 0,
+            "within_class_tracking_error": math.sqrt(float(stats[kernel.STAT_WITHIN_SQUARED]) / n_bars),
         }
     )
     return metrics
