@@ -7,7 +7,9 @@ A grid is given as ``NAME=VALUES`` items. ``VALUES`` is a comma list (``7d,30d``
 * ``every``: the trigger's period; a ``threshold`` trigger becomes ``hybrid`` (check the bands every period);
 * ``to``, ``scope``, ``instrument``: the ``[rebalance]`` fields of the same names;
 * ``kind``: the trigger's kind;
-* any dotted path into the policy file, e.g. ``costs.taker_fee=0.0005,0.001``.
+* any dotted path into the policy file, e.g. ``costs.taker_fee=0.0005,0.001``, ``rebalance.tracking_budget``;
+  a class by its name or position: ``class.ALTS.band=auto,0.03`` (a class's ``band`` replaces its
+  ``band_relative``), ``class.0.band_relative=0.1,0.2``.
 
 Grid points the Numba kernel can serve (spot, ``fixed`` strategy, fixed bands: band widths, relative and
 per-class bands, ``to``, ``scope``, trigger kinds and periods, costs) run in batches, one parallel kernel
@@ -169,16 +171,28 @@ def apply_point(document: dict[str, Any], params: dict[str, Any]) -> dict[str, A
             trigger["every"] = value
         else:
             path = SHORTCUTS.get(name) or tuple(name.split("."))
-            target = out
+            target: Any = out
             for key in path[:-1]:
-                target = target.setdefault(key, {})
-                if not isinstance(target, dict):
+                target = _class_table(target, key, name) if isinstance(target, list) else target.setdefault(key, {})
+                if not isinstance(target, dict | list):
                     raise BadInputError("--grid", name, f"{key} is not a table of the policy")
+            if isinstance(target, list):
+                raise BadInputError("--grid", name, "name one class: class.<name or position>.<key>")
             target[path[-1]] = value
+            if path[-1] == "band" and len(path) == 3:
+                target.pop("band_relative", None)
     trigger = out.get("trigger", {})
     if trigger.get("kind") == "threshold":
         trigger.pop("every", None)  # a grid that sets kind=threshold next to every= means the bands alone
     return out
+
+
+def _class_table(tables: list[Any], key: str, name: str) -> dict[str, Any]:
+    """The ``[[class]]`` table a dotted path names by position (``class.0``) or by name (``class.BTC``)."""
+    for position, table in enumerate(tables):
+        if isinstance(table, dict) and (table.get("name") == key or str(position) == key):
+            return table
+    raise BadInputError("--grid", name, f"{key} is neither a class name nor a class position")
 
 
 def mark_efficient(points: Sequence[SweepPoint]) -> list[SweepPoint]:
