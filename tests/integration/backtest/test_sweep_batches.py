@@ -65,6 +65,8 @@ def test_batched_points_equal_single_runs(
         if not taxed and not point.metrics.get("realised_gain"):  # a batched point without [tax]
             assert point.metrics["tax"] == alone["tax"] == 0.0
             alone = {k: v for k, v in alone.items() if k not in ("realised_gain", "realised_loss")}
+        missing = sorted(set(alone) - set(point.metrics))
+        assert not missing, f"add {missing} to trimtab.backtest.sweep_batch.stats_metrics (kernel running figures)"
         for key, value in alone.items():
             assert point.metrics[key] == pytest.approx(value, rel=1e-9, abs=1e-12), (params, key)
         if taxed:
