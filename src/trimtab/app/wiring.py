@@ -26,6 +26,7 @@ from trimtab.venues.paper import PAPER_ACCOUNT_KEY, FixedFeed, PaperVenue, Repla
 from trimtab.venues.paper.accounts import PAPER_ACCOUNTS_KEY, build_paper_book
 from trimtab.venues.ports import Venue
 from trimtab.venues.simulation import Settlement
+from trimtab.venues.simulation.margin import Liquidation
 
 REPLAY_AT = "replay_at"
 """State key: the close time of the last replayed bar, so a restarted replay goes on from the next one."""
@@ -243,6 +244,7 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
         clock, sleep = virtual, virtual.sleep
     models = RealityModels.from_costs(policy.costs)
     recorder = settlement_recorder(Journal(store))
+    liquidated = liquidation_recorder(Journal(store))
     # A portfolio that declares its accounts trades as a book of paper accounts, as a live run does.
     book = build_paper_book(
         feed_for_venue,
@@ -252,6 +254,7 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
         initial=initial,
         clock=clock,
         on_settlement=recorder,
+        on_liquidation=liquidated,
     )
     venue: Venue = (
         book
@@ -264,6 +267,7 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
             initial=initial,
             clock=clock,
             on_settlement=recorder,
+            on_liquidation=liquidated,
         )
     )
     loop = RunLoop(
@@ -306,6 +310,32 @@ def settlement_recorder(journal: Journal) -> Callable[[Settlement, datetime], No
                 f"{settlement.amount:g} at the underlying's {settlement.underlying_price:g}, {outcome}"
             ),
             payload=settlement.to_dict(),
+        )
+
+    return record
+
+
+def liquidation_recorder(journal: Journal) -> Callable[[Liquidation, datetime], None]:
+    """Journal each forced close of a paper position as a ``liquidation`` decision of the cycle running."""
+
+    def record(liquidation: Liquidation, now: datetime) -> None:
+        journal.add_decision(
+            timestamp=now,
+            cycle=journal.last_cycle() + 1,
+            kind="liquidation",
+            reason=(
+                f"{liquidation.symbol} liquidated: {liquidation.amount:g} entered at {liquidation.entry_price:g} "
+                f"closed at {liquidation.price:g}, realised {liquidation.realised_pnl:.2f} and {liquidation.fee:.2f} "
+                "of fee"
+            ),
+            payload={
+                "symbol": liquidation.symbol,
+                "amount": liquidation.amount,
+                "entry_price": liquidation.entry_price,
+                "price": liquidation.price,
+                "realised_pnl": liquidation.realised_pnl,
+                "fee": liquidation.fee,
+            },
         )
 
     return record

@@ -52,11 +52,13 @@ def replay_like_backtest(
     start: datetime,
     bars: int,
     capital: float = 100_000.0,
+    config: ExecutionConfig | None = None,
 ) -> PaperReplay:
     """Run ``bars`` paper cycles over ``data`` from ``start``, starting from the backtest's initial allocation.
 
     ``history`` is the history the backtest reads (for its starting point); ``data`` the folder the paper
-    feed replays; ``folder`` holds the journal and the portfolio file.
+    feed replays; ``folder`` holds the journal and the portfolio file; ``config`` the execution settings
+    (market orders by default).
     """
     portfolio, state = starting_point(policy, history, capital=capital, start=start)
     lines = [f'base_currency = "{policy.base_currency}"']
@@ -69,7 +71,7 @@ def replay_like_backtest(
         portfolio=folder / "portfolio.toml",
         data=data,
         at=start,
-        config=ExecutionConfig(algo="market", twap_threshold=1e12),
+        config=config or ExecutionConfig(algo="market", twap_threshold=1e12),
     )
     run = build_run(policy, store, setup)
     replay = PaperReplay(store=store)

@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 
 from trimtab.backtest.engine import run_backtest
+from trimtab.execution.config import ExecutionConfig
 from trimtab.feed.history import load_history
 from trimtab.loaders.policy import load_policy
+from trimtab.session import GuardSettings
 from trimtab.testing.paper_replay import backtest_trading_days, replay_like_backtest
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "market"
@@ -112,3 +114,35 @@ def test_a_paper_replay_of_a_spot_policy_ends_where_the_backtest_does(tmp_path: 
 def test_a_paper_replay_of_a_strategy_ends_where_the_backtest_does(tmp_path: Path, strategy: str) -> None:
     _, days = _compare(tmp_path, strategy, STRATEGIES[strategy], hedged=strategy not in ("cppi", "risk-parity"))
     assert days >= 3
+
+
+def test_a_paper_liquidation_is_journaled_where_the_backtest_records_it(tmp_path: Path) -> None:
+    # A 10x long perpetual through the August 2024 sell-off, guards off: the account itself liquidates it.
+    data = tmp_path / "data"
+    data.mkdir()
+    for file in ("spot_BTC-USDT_1d.csv.gz", "perp_BTC-USDT_1h.csv.gz", "perp_BTC-USDT_funding_8h.csv.gz"):
+        shutil.copy(DATA / file, data)
+    (tmp_path / "policy.toml").write_text(
+        'base_currency = "USDT"\n[[class]]\nname = "BTC"\nassets = ["BTC"]\ntarget = 0.0\nband = 0.05\n'
+        'hedge = "BTC/USDT:USDT"\n[[class]]\nname = "CASH"\nassets = ["USDT"]\ntarget = 1.0\nband = 0.6\n'
+        'cash = true\n[strategy]\nkind = "delta-target"\n[strategy.deltas]\nBTC = 1.0\n'
+        "[rebalance]\nhedge_leverage = 10.0\nmax_leverage = 3.0\nmargin_buffer = 0.5\n"
+        "[costs]\ntaker_fee = 0.0005\nslippage_bps = 0.0\n"
+    )
+    policy = load_policy(tmp_path / "policy.toml")
+    history = load_history(data, ["BTC"])
+    start = datetime(2024, 7, 20, tzinfo=UTC)
+    config = ExecutionConfig(
+        algo="market", twap_threshold=1e12, liquidation_buffer=0.0, funding_switch=False, max_order_fraction=10
+    )
+    paper = replay_like_backtest(policy, history, data, tmp_path, start=start, bars=26, config=config)
+    unguarded = GuardSettings(liquidation_buffer=0.0, funding_switch=False)
+    backtest = run_backtest(policy, history, start=start, end=start + timedelta(days=25), guards=unguarded)
+    journaled = paper.journal.decisions(["liquidation"])
+    expected = [e for e in backtest.events if e["kind"] == "liquidation"]
+    assert len(journaled) == len(expected) == 2
+    for decision, event in zip(journaled, expected, strict=True):
+        assert decision["timestamp"].replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") == event["timestamp"]
+        assert decision["payload"]["price"] == pytest.approx(event["price"], rel=1e-9)
+        assert "liquidated" in decision["reason"]
+    np.testing.assert_allclose(paper.equity, np.asarray(backtest.equity), rtol=1e-6, atol=0)

@@ -24,6 +24,7 @@ from trimtab.venues.paper.feed import PriceFeed
 from trimtab.venues.paper.transfers import PaperTransferDesk
 from trimtab.venues.paper.venue import PaperVenue
 from trimtab.venues.simulation import RealityModels, Settlement
+from trimtab.venues.simulation.margin import Liquidation
 
 PAPER_ACCOUNTS_KEY = "paper_accounts"
 WALLETS = {AccountKind.SPOT: "spot", AccountKind.DERIVATIVES: "linear", AccountKind.UNIFIED: "unified"}
@@ -49,6 +50,7 @@ def build_paper_book(
     initial: Portfolio | None,
     clock: Callable[[], datetime],
     on_settlement: Callable[[Settlement, datetime], None] | None = None,
+    on_liquidation: Callable[[Liquidation, datetime], None] | None = None,
 ) -> AccountBook | None:
     """The book of the portfolio's accounts, or None when it declares none (one merged paper account).
 
@@ -82,6 +84,7 @@ def build_paper_book(
             clock=clock,
             name=account.name,
             on_settlement=on_settlement,
+            on_liquidation=on_liquidation,
             key=f"paper_account:{account.name}",
             account=account.name,
         )

@@ -20,6 +20,7 @@ from trimtab.venues.paper.feed import PriceFeed
 from trimtab.venues.paper.persistence import iso, parse_time
 from trimtab.venues.ports import OrderState, OrderStatus, OrderType
 from trimtab.venues.simulation import Liquidity, PerpPosition, RealityModels, Settlement, SimulatedAccount, is_expired
+from trimtab.venues.simulation.margin import Liquidation
 
 _EPS = 1e-12
 
@@ -199,11 +200,11 @@ class PaperBook:
                 order["status"] = OrderStatus.EXPIRED.value
         return settlements
 
-    def liquidate(self, market: MarketSnapshot, now: datetime) -> bool:
-        """Close every position whose mark reached its liquidation price; True when one was."""
+    def liquidate(self, market: MarketSnapshot, now: datetime) -> list[Liquidation]:
+        """Close every position whose mark reached its liquidation price; the liquidations (empty: none)."""
         adverse = {s: (q.mark, q.mark) for s, q in market.derivatives.items() if s in self.account.positions}
         if not adverse:
-            return False
+            return []
         liquidations = self.account.check_liquidations(adverse, market)
         for liquidation in liquidations:
             self.trade_seq += 1
@@ -220,7 +221,7 @@ class PaperBook:
                 "taker",
                 now,
             )
-        return bool(liquidations)
+        return list(liquidations)
 
     def order_state(self, order: dict[str, Any]) -> OrderState:
         """An order record as the Venue port reports it."""

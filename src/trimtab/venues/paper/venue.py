@@ -19,7 +19,8 @@ Matching rules (deterministic; run at the start of every call, i.e. as time pass
 * Funding is settled at the feed's settlements: a replay pays at every stamp of the history's funding file
   (4 h and 1 h symbols at each of theirs), at that stamp's rate and mark (else the mark now), as the backtest
   does; a fixed snapshot settles every ``funding_interval_hours`` from 00:00 UTC at its rate and mark.
-  A position whose mark reaches its liquidation price is closed there.
+  A position whose mark reaches its liquidation price is closed there; the run's journal gets a
+  ``liquidation`` decision (``on_liquidation``).
 * A dated future or option settles at its expiry (08:00 UTC on its date) at the underlying's price then
   (:mod:`trimtab.venues.simulation.expiry`); the account keeps the record (``settlements``), the run's
   journal gets a ``settlement`` decision (``on_settlement``), resting orders on it expire, and the market is
@@ -62,6 +63,7 @@ from trimtab.venues.ports import (
     VenuePosition,
 )
 from trimtab.venues.simulation import Liquidity, RealityModels, Settlement
+from trimtab.venues.simulation.margin import Liquidation
 from trimtab.venues.simulation.slippage import BarConditions
 
 PAPER_ACCOUNT_KEY = "paper_account"
@@ -91,6 +93,8 @@ class PaperVenue:
         Quote notional a limit order can fill per matching step.
     on_settlement:
         Called with each expiry settlement and the time it was noticed, after the account is saved.
+    on_liquidation:
+        Called with each forced close of a position and the time it was noticed, after the account is saved.
     key:
         The store key of this account (one per wallet when several paper accounts share a store).
     account:
@@ -110,11 +114,13 @@ class PaperVenue:
         touch_depth: float = DEFAULT_TOUCH_DEPTH,
         name: str = "paper",
         on_settlement: Callable[[Settlement, datetime], None] | None = None,
+        on_liquidation: Callable[[Liquidation, datetime], None] | None = None,
         key: str = PAPER_ACCOUNT_KEY,
         account: str | None = None,
     ) -> None:
         self.name = name
         self.on_settlement = on_settlement
+        self.on_liquidation = on_liquidation
         self.key = key
         self.desk: PaperTransferDesk | None = None
         self.feed = feed
@@ -392,7 +398,8 @@ class PaperVenue:
         changed = self.book.settle_funding(self.feed, market, now)
         settlements = self.book.settle_expiries(self.feed, now)
         changed = bool(settlements) or changed
-        changed = self.book.liquidate(market, now) or changed
+        liquidations = self.book.liquidate(market, now)
+        changed = bool(liquidations) or changed
         changed = (
             match_resting(
                 self.book, lambda symbol, since: self.feed.traded_range(symbol, since, now), self.touch_depth, now
@@ -405,3 +412,6 @@ class PaperVenue:
             # Recorded once the account that holds them is saved.
             for settlement in settlements:
                 self.on_settlement(settlement, now)
+        if self.on_liquidation is not None:
+            for liquidation in liquidations:
+                self.on_liquidation(liquidation, now)
