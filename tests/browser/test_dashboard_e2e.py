@@ -101,13 +101,6 @@ def launch(sync_api: Any, playwright: Any) -> Any:
 
 
 @pytest.fixture
-def sync_api() -> Any:
-    if chromium_path() is None:
-        pytest.skip("no Chromium found (install Debian's 'chromium' package, or run 'make browser')")
-    return pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-
-
-@pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     """A journal with two paper cycles, served on 127.0.0.1; yields (base URL, state URL, token)."""
     state = f"sqlite:///{tmp_path / 'trimtab-paper.db'}"
@@ -177,7 +170,7 @@ def test_the_overview_draws_the_bands_and_the_pause_button_pauses_the_loop(
             # Live without a reload: a release made elsewhere (here over the API) shows up by itself.
             released = httpx.post(f"{base}/api/actions/release", headers={"X-Trimtab-Token": token})
             assert released.json()["mode"] == "trading"
-            sync_api.expect(page.locator("#mode")).to_have_text("running", timeout=15_000)
+            sync_api.expect(page.locator("#mode")).to_have_text("trading", timeout=15_000)
             page.click("#pause")  # the token is still in this tab
             sync_api.expect(page.locator("#mode")).to_have_text("paused", timeout=15_000)
         finally:

@@ -54,7 +54,7 @@ def class_bars(classes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 CHART_W, CHART_H = 640.0, 220.0
-PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 64.0, 628.0, 10.0, 192.0
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 80.0, 624.0, 10.0, 190.0
 
 
 def nice_ticks(low: float, high: float, count: int = 6) -> list[float]:
