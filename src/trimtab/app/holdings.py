@@ -9,6 +9,9 @@ leverage (never assumed).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from trimtab.domain.accounts import Account
 from trimtab.domain.instruments import parse_symbol
 from trimtab.domain.portfolio import DerivativePosition, Portfolio, SpotHolding
 from trimtab.policy.config import Policy
@@ -16,10 +19,12 @@ from trimtab.venues.book import AccountBook
 from trimtab.venues.ports import Venue, VenuePosition
 
 
-def read_holdings(venue: Venue, policy: Policy) -> tuple[Portfolio, list[str]]:
+def read_holdings(venue: Venue, policy: Policy, accounts: Sequence[Account] = ()) -> tuple[Portfolio, list[str]]:
     """The portfolio the venue holds now, and the symbols of its derivative positions.
 
     Only balances of the policy's assets (and the base currency) are kept; zero positions are dropped.
+    ``accounts`` are the portfolio's ``[[account]]`` tables (kind, margin mode, collateral); each position
+    keeps the venue's own liquidation price.
     """
     base = policy.base_currency
     known = {a for c in policy.classes for a in c.assets} | {base}
@@ -37,10 +42,15 @@ def read_holdings(venue: Venue, policy: Policy) -> tuple[Portfolio, list[str]]:
     )
     derivatives = tuple(_position(p, account) for account, held in positions.items() for p in held if p.amount != 0)
     symbols = [p.symbol for held in positions.values() for p in held]
-    return Portfolio(base, spot, derivatives), symbols
+    return Portfolio(base, spot, derivatives, tuple(accounts)), symbols
 
 
 def _position(position: VenuePosition, account: str) -> DerivativePosition:
     return DerivativePosition(
-        parse_symbol(position.symbol), position.amount, position.entry_price, position.leverage, account
+        parse_symbol(position.symbol),
+        position.amount,
+        position.entry_price,
+        position.leverage,
+        account,
+        liquidation_price=position.liquidation_price,
     )

@@ -29,6 +29,7 @@ from typing import Any
 
 from trimtab.app.approval import same_trades
 from trimtab.app.estimates import HistoryEstimator, journal_prices
+from trimtab.app.funding import PlanFunding
 from trimtab.app.holdings import read_holdings
 from trimtab.app.killswitch import halt_status
 from trimtab.app.lots import current_lots
@@ -36,6 +37,7 @@ from trimtab.app.market import price_problems, read_market
 from trimtab.app.reconcile import reconcile
 from trimtab.app.session_store import load_session_state, save_session_state
 from trimtab.app.snapshots import risk_payload
+from trimtab.domain.accounts import Account
 from trimtab.domain.instruments import parse_symbol
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan, Trade
@@ -52,6 +54,7 @@ from trimtab.storage import Store
 from trimtab.storage.journal import Journal, OverfillError
 from trimtab.storage.state import StateStore
 from trimtab.valuation.valuate import valuate
+from trimtab.venues.book import AccountBook
 from trimtab.venues.ports import Venue
 
 log = logging.getLogger("trimtab.run")
@@ -125,8 +128,10 @@ class RunLoop:
         approver: Approver | None = None,
         volatility: Callable[[], Mapping[str, float] | None] | None = None,
         stopping: Callable[[], str | None] | None = None,
+        accounts: Sequence[Account] = (),
     ) -> None:
         self.venue = venue
+        self.accounts = tuple(accounts)
         self.store = store
         self.policy = policy
         self.config = config
@@ -147,6 +152,10 @@ class RunLoop:
             load_session_state(self.state),
         )
         self.markets = venue.load_markets()
+        # an account book moves assets between its accounts; transfers a killed run left are settled first
+        self.funding = PlanFunding(venue, store, now=clock, sleep=sleep) if isinstance(venue, AccountBook) else None
+        if self.funding is not None:
+            self.funding.resume()
         self.executor = Executor(
             venue, self.journal, config, self.markets, clock=clock, sleep=sleep, halted=self.halted
         )
@@ -240,7 +249,7 @@ class RunLoop:
 
     # -- steps ---------------------------------------------------------------------------------------------
     def _holdings(self) -> tuple[Portfolio, list[str]]:
-        return read_holdings(self.venue, self.policy)
+        return read_holdings(self.venue, self.policy, self.accounts)
 
     def _needed(self, symbol: str, portfolio: Portfolio) -> bool:
         instrument = parse_symbol(symbol)
@@ -306,6 +315,12 @@ class RunLoop:
             },
         )
 
+    def _fund(self, plan_id: str, plan: Plan) -> list[str]:
+        """Carry out the plan's transfers (the orders that need them wait until they are done)."""
+        if self.funding is None:
+            return [f"{self.venue.name} is one account: it cannot move assets between accounts"]
+        return self.funding.fund(plan_id, plan.transfers)
+
     def _execute(self, result: CycleResult, decision: Decision) -> bool:
         """Journal the plan and send its orders; True when the plan was carried out (not held for approval,
         not a dry run, every order settled)."""
@@ -333,6 +348,13 @@ class RunLoop:
         if status != "executing":
             self._decide(result, "plan", f"plan {plan_id} is {status}; no order sent")
             return False
+        if plan.transfers:
+            problems = self._fund(plan_id, plan)
+            if problems:
+                self.journal.set_plan_status(plan_id, "unresolved")
+                self._decide(result, "transfer", "; ".join(problems) + "; no order sent")
+                result.converged = False
+                return False
         report: ExecutionReport = self.executor.execute(
             plan_id,
             trades,

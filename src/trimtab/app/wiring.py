@@ -10,10 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trimtab.app.lifecycle import StopSignals
 from trimtab.app.loop import Approver, RunLoop
+from trimtab.domain.accounts import Account
 from trimtab.errors import BadInputError
 from trimtab.execution.config import ExecutionConfig
 from trimtab.loaders.inputs import check_consistency
@@ -25,6 +26,9 @@ from trimtab.storage.state import StateStore
 from trimtab.venues.paper import PAPER_ACCOUNT_KEY, FixedFeed, PaperVenue, ReplayFeed
 from trimtab.venues.paper.accounts import PAPER_ACCOUNTS_KEY, build_paper_book
 from trimtab.venues.ports import Venue
+
+if TYPE_CHECKING:
+    from trimtab.venues.ccxt import AccountConnection
 from trimtab.venues.simulation import Settlement
 from trimtab.venues.simulation.margin import Liquidation
 
@@ -140,11 +144,15 @@ def check_setup(setup: RunSetup, state_url: str, policy: Policy | None = None) -
             raise BadInputError(
                 "--venue", "", f"{setup.venue!r} is neither 'paper' nor a ccxt exchange id (e.g. binance)"
             )
-        for flag, value in (("--portfolio", setup.portfolio), ("--market", setup.market), ("--data", setup.data)):
+        for flag, value in (("--market", setup.market), ("--data", setup.data)):
             if value is not None:
                 raise BadInputError(
                     flag, "", "is for the paper venue only; a live venue's balances and prices are real"
                 )
+        if setup.portfolio is not None:
+            for connection in live_accounts(setup.portfolio)[1]:
+                _credentials(setup, connection.exchange)
+            return
         _credentials(setup)
         return
     if (setup.market is None) == (setup.data is None):
@@ -185,10 +193,15 @@ def build_run(policy: Policy, store: Store, setup: RunSetup) -> Run:
     state = StateStore(store)
     if setup.venue == "paper":
         return _paper(policy, store, state, setup)
-    for flag, value in (("--portfolio", setup.portfolio), ("--market", setup.market), ("--data", setup.data)):
+    for flag, value in (("--market", setup.market), ("--data", setup.data)):
         if value is not None:
             raise BadInputError(flag, "", "is for the paper venue only; a live venue's balances and prices are real")
-    venue = _ccxt(setup)
+    accounts: tuple[Account, ...] = ()
+    if setup.portfolio is not None:
+        accounts, connections = live_accounts(setup.portfolio)
+        venue: Venue = _ccxt_book(setup, connections)
+    else:
+        venue = _ccxt(setup)
     loop = RunLoop(
         venue,
         store,
@@ -199,6 +212,7 @@ def build_run(policy: Policy, store: Store, setup: RunSetup) -> Run:
         dry_run=setup.dry_run,
         approver=setup.approver,
         stopping=setup.stopping,
+        accounts=accounts,
     )
     return Run(loop, venue, None, wall_clock, state)
 
@@ -382,28 +396,81 @@ def _replay(policy: Policy, state: StateStore, data: Path, at: datetime | None) 
     return feed
 
 
-def _credentials(setup: RunSetup) -> Any:
+def _credentials(setup: RunSetup, exchange: str | None = None) -> Any:
     from trimtab.venues.ccxt import load_credentials
 
-    credentials = load_credentials(setup.venue, setup.keys)
+    exchange = exchange or setup.venue
+    credentials = load_credentials(exchange, setup.keys)
     if credentials is None:
         raise BadInputError(
             "--venue",
             "",
-            f"no API keys for {setup.venue}: set TRIMTAB_{setup.venue.upper()}_API_KEY and "
+            f"no API keys for {exchange}: set TRIMTAB_{exchange.upper()}_API_KEY and "
             "_API_SECRET or give --keys FILE (trade-only keys, never withdrawal)",
         )
     return credentials
+
+
+def live_accounts(path: Path) -> tuple[tuple[Account, ...], list[AccountConnection]]:
+    """The ``[[account]]`` tables of a live run's ``--portfolio`` and the connection each one needs.
+
+    Only the tables are read: a live run's balances and positions are the exchange's. A Binance
+    derivatives account is the USD-M wallet unless the file holds inverse contracts on it (COIN-M).
+
+    Raises
+    ------
+    BadInputError
+        The file does not validate, or declares no account.
+    """
+    from trimtab.loaders.portfolio import load_portfolio
+    from trimtab.venues.ccxt import AccountConnection
+
+    portfolio, _ = load_portfolio(path)
+    if not portfolio.accounts:
+        raise BadInputError(path.name, "account", "a live run reads the portfolio's [[account]] tables; none declared")
+    connections = [
+        AccountConnection(
+            a.name,
+            a.exchange,
+            a.kind.value,
+            inverse=any(p.instrument.is_inverse for p in portfolio.derivatives if p.venue == a.name),
+        )
+        for a in portfolio.accounts
+    ]
+    return portfolio.accounts, connections
+
+
+def _venue_settings(setup: RunSetup) -> dict[str, Any] | None:
+    if setup.venue_config is None:
+        return None
+    from trimtab.loaders.files import read_document
+
+    # TOML or JSON by its suffix, a regular file only; errors name the format the file claims.
+    return read_document(setup.venue_config)
+
+
+def _ccxt_book(setup: RunSetup, connections: list[AccountConnection]) -> Venue:
+    """One ccxt connection per account. ``--venue-config`` may give settings per ccxt class under
+    ``"by_class"`` (e.g. each class's ``urls``), merged over the rest."""
+    from trimtab.venues.ccxt import build_ccxt_book
+
+    settings = _venue_settings(setup) or {}
+    by_class = settings.pop("by_class", {})
+
+    def config_for(ccxt_class: str) -> dict[str, Any]:
+        return {**settings, **dict(by_class.get(ccxt_class) or {})}
+
+    return build_ccxt_book(
+        setup.venue,
+        connections,
+        lambda exchange: _credentials(setup, exchange),
+        sandbox=setup.testnet,
+        config_for=config_for,
+    )
 
 
 def _ccxt(setup: RunSetup) -> Venue:
     from trimtab.venues.ccxt import build_ccxt_venue
 
     credentials = _credentials(setup)
-    extra: dict[str, Any] | None = None
-    if setup.venue_config is not None:
-        from trimtab.loaders.files import read_document
-
-        # TOML or JSON by its suffix, a regular file only; errors name the format the file claims.
-        extra = read_document(setup.venue_config)
-    return build_ccxt_venue(setup.venue, credentials, sandbox=setup.testnet, config=extra)
+    return build_ccxt_venue(setup.venue, credentials, sandbox=setup.testnet, config=_venue_settings(setup))

@@ -36,6 +36,8 @@ SPOT_WALLETS = frozenset({"spot", "unified"})
 class TransferCapable(Protocol):
     """A venue that can move assets between the wallets of its exchange account."""
 
+    name: str
+
     def transfer(self, request: TransferRequest) -> TransferState: ...
 
     def fetch_transfers(

@@ -20,10 +20,12 @@ every read is made once per sub-type the venue lists.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
+from trimtab.domain.market import MarginTier
 from trimtab.errors import NeedsHumanError
 from trimtab.venues.ccxt import parsing
 from trimtab.venues.ports import LeverageSetting, VenueMarginTier, VenuePosition
@@ -124,4 +126,13 @@ def _tier(entry: Mapping[str, Any], currency: str) -> VenueMarginTier:
         amount=parsing.number((info or {}).get("cum"), 0.0) or 0.0,
         max_leverage=parsing.number(entry.get("maxLeverage")),
         currency=currency,
+    )
+
+
+def as_rule_tiers(tiers: Sequence[VenueMarginTier]) -> tuple[MarginTier, ...]:
+    """The venue's tiers as the market rules' :class:`~trimtab.domain.market.MarginTier` (floor, rate,
+    maintenance amount, maximum leverage), lowest floor first."""
+    return tuple(
+        MarginTier(t.floor, t.rate, t.amount, t.max_leverage if t.max_leverage else math.inf)
+        for t in sorted(tiers, key=lambda t: t.floor)
     )

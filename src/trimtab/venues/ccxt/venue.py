@@ -116,9 +116,25 @@ class CcxtVenue:
             parsed = parsing.parse_market(market, mode)
             if parsed is not None:
                 markets[parsed.symbol] = parsed
-        self._markets = markets
+        self._markets = self._with_tiers(markets)
         self._check_position_mode()
-        return dict(markets)
+        return dict(self._markets)
+
+    def _with_tiers(self, markets: dict[str, VenueMarket]) -> dict[str, VenueMarket]:
+        """Linear derivative markets with the exchange's margin tiers (a private read: only with keys).
+
+        Inverse tiers are coin quantities (Binance COIN-M), not the quote notional the rules count in: they
+        are read with :meth:`fetch_margin_tiers` and left out of the rules.
+        """
+        linear = [s for s, m in markets.items() if m.instrument.is_derivative and not m.instrument.is_inverse]
+        if self._credentials is None or not linear:
+            return markets
+        tiers = margin.read_margin_tiers(self._exchange, self._raw_markets_loaded(), linear, self._read)
+        for symbol, table in tiers.items():
+            if table:
+                rules = replace(markets[symbol].rules, margin_tiers=margin.as_rule_tiers(table))
+                markets[symbol] = replace(markets[symbol], rules=rules)
+        return markets
 
     def fetch_balances(self) -> dict[str, float]:
         balance = self._read("fetch_balance", self._exchange.fetch_balance)
@@ -357,6 +373,9 @@ class CcxtVenue:
             if "no need to change" in str(error).lower() or "NoChange" in str(error) or "AlreadySet" in str(error):
                 return  # the account already has this setting: a success
             raise
+
+    def _raw_markets_loaded(self) -> dict[str, Any]:
+        return dict(self._exchange.markets or {})
 
     def _raw_markets(self) -> dict[str, Any]:
         if self._markets is None:

@@ -1,0 +1,179 @@
+"""``trimtab run`` on the portfolio's accounts: one ccxt connection per Binance wallet, one book, transfers.
+
+The fake Binance keeps the spot wallet, the USD-M wallet and the COIN-M wallet apart. A policy hedges BTC
+with the USD-M perpetual while the USD-M wallet holds almost nothing: the run values spot and USD-M as one
+book, moves the margin from the spot wallet (journaled, through ccxt's ``transfer``), opens the hedge and
+ends inside its bands with the account's margin ``ok``. Killed (SIGKILL) after the transfer's intent, after
+the exchange accepted it, or between the transfer and the order it funds, the restart sends nothing twice
+and reaches the goal once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trimtab.storage import open_store
+from trimtab.storage.transfers import TransferJournal
+from trimtab.testing.fake_exchange import FakeExchange
+from trimtab.testing.fixtures import CANARY_API_KEY, CANARY_SECRET
+
+ACCOUNTS = """
+base_currency = "USDT"
+
+[[account]]
+name = "binance-spot"
+exchange = "binance"
+kind = "spot"
+
+[[account]]
+name = "binance-usdm"
+exchange = "binance"
+kind = "derivatives"
+margin_mode = "cross"
+collateral = {USDT = 1.0}
+"""
+POLICY = """
+base_currency = "USDT"
+[[class]]
+name = "BTC"
+assets = ["BTC"]
+target = 0.20
+band = 0.02
+hedge = "BTC/USDT:USDT"
+[[class]]
+name = "STABLE"
+assets = ["USDT"]
+target = 0.80
+band = 0.02
+cash = true
+[rebalance]
+instrument = "perp"
+min_notional = 10.0
+hedge_leverage = 2.0
+margin_buffer = 0.5
+"""
+EXECUTION = """
+algo = "market"
+poll_interval_s = 0.05
+final_wait_s = 3.0
+resolve_attempts = 6
+resolve_backoff_s = 0.05
+lost_after_s = 0.5
+"""
+ARGS = [
+    "run",
+    "--venue",
+    "binance",
+    "--portfolio",
+    "accounts.toml",
+    "--policy",
+    "policy.toml",
+    "--execution",
+    "execution.toml",
+    "--venue-config",
+    "venue.json",
+    "--state",
+    "sqlite:///journal.db",
+    "--format",
+    "json",
+    "--interval",
+    "0",
+]
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Iterator[FakeExchange]:
+    with FakeExchange(api_key=CANARY_API_KEY) as exchange:
+        exchange.engine.futures_wallet["USDT"] = 100.0  # the USD-M wallet cannot margin the hedge by itself
+        exchange.engine.spot_balances.update({"USDT": 100_000.0, "BTC": 1.0, "ETH": 0.0})
+        (tmp_path / "accounts.toml").write_text(ACCOUNTS)
+        (tmp_path / "policy.toml").write_text(POLICY)
+        (tmp_path / "execution.toml").write_text(EXECUTION)
+        by_class = {name: {"urls": exchange.ccxt_urls(name)} for name in ("binance", "binanceusdm")}
+        (tmp_path / "venue.json").write_text(json.dumps({"timeout": 1500, "by_class": by_class}))
+        yield exchange
+
+
+def _env(crash_at: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIMTAB_")}
+    env["TRIMTAB_BINANCE_API_KEY"] = CANARY_API_KEY
+    env["TRIMTAB_BINANCE_API_SECRET"] = CANARY_SECRET
+    if crash_at:
+        env["TRIMTAB_CRASH_AT"] = crash_at
+    return env
+
+
+def _run(tmp_path: Path, *extra: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "trimtab", *ARGS, *extra],
+        cwd=tmp_path,
+        env=_env(crash_at),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def _cycles(done: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def _check_goal_once(tmp_path: Path, fake: FakeExchange) -> None:
+    (moved,) = fake.engine.transfers  # one transfer, from the spot wallet to the USD-M wallet
+    assert (moved.type, moved.asset) == ("MAIN_UMFUTURE", "USDT") and moved.amount > 0
+    hedges = [o for o in fake.engine.orders if o.family == "usdm" and o.client_order_id.startswith("tt-")]
+    assert len(hedges) == 1 and hedges[0].side == "SELL"  # the funded order, once
+    journal = TransferJournal(open_store(f"sqlite:///{tmp_path / 'journal.db'}"))
+    done = [t for t in journal.all() if t.status == "done"]
+    assert [t.exchange_transfer_id for t in done] == [str(moved.tran_id)]
+    assert {t.status for t in journal.all()} <= {"done", "lost"}
+    short = fake.engine.positions["BTCUSDT"].amount
+    # equity 100,000 + 1 BTC x 60,000 + 100 = 160,100; BTC goes from 37.5 % to 20 %: about -0.467 BTC
+    assert short == pytest.approx(-(60_000.0 - 0.2 * 160_100.0) / 60_000.0, rel=0.02)
+
+
+def test_a_live_run_funds_the_hedge_from_the_spot_wallet_and_ends_inside_its_bands(
+    tmp_path: Path, fake: FakeExchange
+) -> None:
+    (first,) = _cycles(_run(tmp_path, "--once"))
+    assert first["triggered"] is True and first["orders"], first
+    (second,) = _cycles(_run(tmp_path, "--once"))
+    assert second["triggered"] is False and second["orders"] == []
+    _check_goal_once(tmp_path, fake)
+    status = subprocess.run(
+        [sys.executable, "-m", "trimtab", "status", "--state", "sqlite:///journal.db", "--format", "json"],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert status.returncode == 0, status.stderr[-2000:]
+    payload = json.loads(status.stdout)
+    for row in payload["classes"]:
+        assert abs(row["weight"] - row["target"]) <= 0.02, row
+
+
+@pytest.mark.parametrize("point", ["transfer_after_intent", "transfer_after_accept", "between_transfer_and_order"])
+def test_killed_around_the_transfer_the_restart_sends_nothing_twice(
+    tmp_path: Path, fake: FakeExchange, point: str
+) -> None:
+    crashed = _run(tmp_path, "--once", crash_at=point)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-3000:]
+    assert len(fake.engine.transfers) == (0 if point == "transfer_after_intent" else 1)
+    assert [o for o in fake.engine.orders if o.family == "usdm"] == []  # nothing opened before the crash
+    for _ in range(2):
+        _cycles(_run(tmp_path, "--once"))
+    _check_goal_once(tmp_path, fake)
