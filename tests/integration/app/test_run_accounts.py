@@ -177,3 +177,13 @@ def test_killed_around_the_transfer_the_restart_sends_nothing_twice(
     for _ in range(2):
         _cycles(_run(tmp_path, "--once"))
     _check_goal_once(tmp_path, fake)
+
+
+def test_a_live_portfolio_without_accounts_is_refused_before_anything_is_sent(
+    tmp_path: Path, fake: FakeExchange
+) -> None:
+    (tmp_path / "accounts.toml").write_text('base_currency = "USDT"\n')
+    refused = _run(tmp_path, "--once")
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines()[-1].startswith("accounts.toml: account: ")
+    assert fake.requests == [] and not (tmp_path / "journal.db").exists()

@@ -139,3 +139,28 @@ def test_the_live_loop_holds_each_wallet_as_its_own_account(book: AccountBook) -
         pytest.approx(-0.1),
     )
     assert short.leverage == 20.0 and symbols == ["BTC/USDT:USDT"]
+
+
+def test_the_loop_keeps_the_venues_liquidation_price(book: AccountBook) -> None:
+    from trimtab.app.holdings import read_holdings
+    from trimtab.domain.accounts import Account, AccountKind
+    from trimtab.policy.config import Policy
+
+    policy = Policy.model_validate(
+        {
+            "base_currency": "USDT",
+            "class": [
+                {"name": "BTC", "assets": ["BTC"], "target": 0.5, "band": 0.05},
+                {"name": "CASH", "assets": ["USDT"], "target": 0.5, "band": 0.05, "cash": True},
+            ],
+        }
+    )
+    book.set_leverage("BTC/USDT:USDT", 50)
+    # 2 BTC (120,000 USDT) on a 50,000 USDT cross wallet: liquidated near 35,000
+    book.create_order(OrderRequest("tt-h-2", "BTC/USDT:USDT", Side.BUY, OrderType.MARKET, 2.0))
+    accounts = (Account("binance-usdm", "binance", AccountKind.DERIVATIVES),)
+    portfolio, _ = read_holdings(book, policy, accounts)
+    (position,) = portfolio.derivatives
+    (reported,) = book.account_positions()["binance-usdm"]
+    assert position.liquidation_price == reported.liquidation_price is not None  # the exchange's, as reported
+    assert position.leverage == 50.0 and portfolio.accounts == accounts

@@ -119,3 +119,10 @@ def test_an_isolated_liquidation_price_follows_binances_published_formula(fake_e
     assert 50_000 < quantity * expected <= 250_000  # still in that bracket at the liquidation price
     assert held.liquidation_price == pytest.approx(expected, rel=1e-9)
     assert held.margin_mode == "isolated" and held.leverage == 10.0
+
+
+def test_linear_markets_carry_the_exchanges_margin_tiers(fake_exchange: FakeExchange) -> None:
+    from trimtab.domain.market import MarginTier
+
+    rules = make_ccxt_venue(fake_exchange, "binanceusdm").load_markets()[PERP].rules
+    assert rules.margin_tiers[:2] == (MarginTier(0.0, 0.004, 0.0, 125.0), MarginTier(50_000.0, 0.005, 50.0, 100.0))
