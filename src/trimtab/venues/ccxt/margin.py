@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
 from trimtab.domain.market import MarginTier
 from trimtab.errors import NeedsHumanError
 from trimtab.venues.ccxt import parsing
-from trimtab.venues.ports import LeverageSetting, VenueMarginTier, VenuePosition
+from trimtab.venues.ports import LeverageSetting, VenueMarginTier, VenueMarket, VenuePosition
 
 T = TypeVar("T")
 Reader = Callable[[str, Callable[[], Any]], Any]
@@ -136,3 +137,21 @@ def as_rule_tiers(tiers: Sequence[VenueMarginTier]) -> tuple[MarginTier, ...]:
         MarginTier(t.floor, t.rate, t.amount, t.max_leverage if t.max_leverage else math.inf)
         for t in sorted(tiers, key=lambda t: t.floor)
     )
+
+
+def with_rule_tiers(
+    exchange: Any, markets: dict[str, VenueMarket], raw: Mapping[str, Mapping[str, Any]], read: Reader
+) -> dict[str, VenueMarket]:
+    """Linear derivative markets with the exchange's margin tiers in their rules.
+
+    Inverse tiers are coin quantities (Binance COIN-M), not the quote notional the rules count in: they are
+    read with :func:`read_margin_tiers` and left out of the rules.
+    """
+    linear = [s for s, m in markets.items() if m.instrument.is_derivative and not m.instrument.is_inverse]
+    if not linear:
+        return markets
+    for symbol, table in read_margin_tiers(exchange, raw, linear, read).items():
+        if table:
+            rules = replace(markets[symbol].rules, margin_tiers=as_rule_tiers(table))
+            markets[symbol] = replace(markets[symbol], rules=rules)
+    return markets

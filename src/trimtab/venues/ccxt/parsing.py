@@ -9,7 +9,8 @@ one in contracts, as the core does (its valuation applies the contract size once
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -248,3 +249,23 @@ def wallet_balances(info: Any) -> dict[str, float]:
             if value is not None:
                 wallets[str(entry["asset"])] = value
     return wallets
+
+
+def with_trade_fees(
+    exchange: Any, state: OrderState, symbol: str, read: Callable[[str, Callable[[], Any]], Any]
+) -> OrderState:
+    """The order with its fee summed from its trades (Binance's order queries carry none), each trade once."""
+    if state.filled <= 0 or state.fee > 0 or state.exchange_order_id is None:
+        return state
+    order_id = state.exchange_order_id
+    trades = read("fetch_my_trades", lambda: exchange.fetch_my_trades(symbol, None, None, {"orderId": order_id}))
+    seen: set[str] = set()
+    fee, currency = 0.0, state.fee_currency
+    for trade in trades:
+        if str(trade.get("order")) != order_id or str(trade.get("id")) in seen:
+            continue
+        seen.add(str(trade.get("id")))
+        cost, trade_currency = _fee_of(trade)
+        fee += cost
+        currency = currency or trade_currency
+    return replace(state, fee=fee, fee_currency=currency)

@@ -13,7 +13,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any, Literal, TypeVar
@@ -121,20 +120,9 @@ class CcxtVenue:
         return dict(self._markets)
 
     def _with_tiers(self, markets: dict[str, VenueMarket]) -> dict[str, VenueMarket]:
-        """Linear derivative markets with the exchange's margin tiers (a private read: only with keys).
-
-        Inverse tiers are coin quantities (Binance COIN-M), not the quote notional the rules count in: they
-        are read with :meth:`fetch_margin_tiers` and left out of the rules.
-        """
-        linear = [s for s, m in markets.items() if m.instrument.is_derivative and not m.instrument.is_inverse]
-        if self._credentials is None or not linear:
+        if self._credentials is None:  # the tiers are a private read
             return markets
-        tiers = margin.read_margin_tiers(self._exchange, self._raw_markets_loaded(), linear, self._read)
-        for symbol, table in tiers.items():
-            if table:
-                rules = replace(markets[symbol].rules, margin_tiers=margin.as_rule_tiers(table))
-                markets[symbol] = replace(markets[symbol], rules=rules)
-        return markets
+        return margin.with_rule_tiers(self._exchange, markets, dict(self._exchange.markets or {}), self._read)
 
     def fetch_balances(self) -> dict[str, float]:
         balance = self._read("fetch_balance", self._exchange.fetch_balance)
@@ -374,9 +362,6 @@ class CcxtVenue:
                 return  # the account already has this setting: a success
             raise
 
-    def _raw_markets_loaded(self) -> dict[str, Any]:
-        return dict(self._exchange.markets or {})
-
     def _raw_markets(self) -> dict[str, Any]:
         if self._markets is None:
             self.load_markets()
@@ -419,22 +404,7 @@ class CcxtVenue:
 
     def _with_trade_fees(self, state: OrderState, symbol: str) -> OrderState:
         """Binance's order queries carry no fee: sum it from the order's trades when it has fills."""
-        if state.filled <= 0 or state.fee > 0 or state.exchange_order_id is None:
-            return state
-        order_id = state.exchange_order_id
-        trades = self._read(
-            "fetch_my_trades", lambda: self._exchange.fetch_my_trades(symbol, None, None, {"orderId": order_id})
-        )
-        seen: set[str] = set()
-        fee, currency = 0.0, state.fee_currency
-        for trade in trades:
-            if str(trade.get("order")) != order_id or str(trade.get("id")) in seen:
-                continue
-            seen.add(str(trade.get("id")))
-            cost, trade_currency = parsing._fee_of(trade)
-            fee += cost
-            currency = currency or trade_currency
-        return replace(state, fee=fee, fee_currency=currency)
+        return parsing.with_trade_fees(self._exchange, state, symbol, self._read)
 
     def _reference_price(self, symbol: str) -> float | None:
         ticker = self.fetch_tickers([symbol]).get(symbol)
