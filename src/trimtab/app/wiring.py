@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from trimtab.app.lifecycle import StopSignals
 from trimtab.app.loop import Approver, RunLoop
 from trimtab.domain.accounts import Account
+from trimtab.domain.portfolio import Portfolio
 from trimtab.errors import BadInputError
 from trimtab.execution.config import ExecutionConfig
 from trimtab.loaders.inputs import check_consistency
@@ -415,7 +416,8 @@ def live_accounts(path: Path) -> tuple[tuple[Account, ...], list[AccountConnecti
     """The ``[[account]]`` tables of a live run's ``--portfolio`` and the connection each one needs.
 
     Only the tables are read: a live run's balances and positions are the exchange's. A Binance
-    derivatives account is the USD-M wallet unless the file holds inverse contracts on it (COIN-M).
+    derivatives account is the USD-M wallet unless it is coin-margined: the file holds inverse contracts on
+    it, or its collateral leaves out the base currency (COIN-M).
 
     Raises
     ------
@@ -433,11 +435,19 @@ def live_accounts(path: Path) -> tuple[tuple[Account, ...], list[AccountConnecti
             a.name,
             a.exchange,
             a.kind.value,
-            inverse=any(p.instrument.is_inverse for p in portfolio.derivatives if p.venue == a.name),
+            inverse=_coin_margined(a, portfolio),
         )
         for a in portfolio.accounts
     ]
     return portfolio.accounts, connections
+
+
+def _coin_margined(account: Account, portfolio: Portfolio) -> bool:
+    """Whether a derivatives account trades inverse contracts (Binance's COIN-M wallet): it holds some, or
+    its declared collateral leaves out the base currency (a COIN-M wallet is margined in coins)."""
+    if any(p.instrument.is_inverse for p in portfolio.derivatives if p.venue == account.name):
+        return True
+    return bool(account.collateral) and portfolio.base_currency not in account.collateral
 
 
 def _venue_settings(setup: RunSetup) -> dict[str, Any] | None:

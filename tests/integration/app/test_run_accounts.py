@@ -68,6 +68,9 @@ final_wait_s = 3.0
 resolve_attempts = 6
 resolve_backoff_s = 0.05
 lost_after_s = 0.5
+twap_threshold = 10000000.0
+max_order_fraction = 1.0
+max_cycle_notional_fraction = 2.0
 """
 ARGS = [
     "run",
@@ -187,3 +190,42 @@ def test_a_live_portfolio_without_accounts_is_refused_before_anything_is_sent(
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines()[-1].startswith("accounts.toml: account: ")
     assert fake.requests == [] and not (tmp_path / "journal.db").exists()
+
+
+COINM_ACCOUNTS = """
+base_currency = "USDT"
+
+[[account]]
+name = "binance-spot"
+exchange = "binance"
+kind = "spot"
+
+[[account]]
+name = "binance-coinm"
+exchange = "binance"
+kind = "derivatives"
+collateral = {BTC = 1.0}
+"""
+
+
+def test_a_coin_margined_hedge_is_funded_in_btc_and_sent_in_contracts(tmp_path: Path, fake: FakeExchange) -> None:
+    fake.engine.spot_balances.update({"USDT": 20_000.0, "BTC": 2.0})
+    fake.engine.coinm_wallet["BTC"] = 0.001
+    (tmp_path / "accounts.toml").write_text(COINM_ACCOUNTS)
+    (tmp_path / "policy.toml").write_text(POLICY.replace("BTC/USDT:USDT", "BTC/USD:BTC").replace("0.20", "0.30"))
+    (tmp_path / "policy.toml").write_text(
+        (tmp_path / "policy.toml").read_text().replace("target = 0.80", "target = 0.70")
+    )
+    by_class = {name: {"urls": fake.ccxt_urls(name)} for name in ("binance", "binancecoinm")}
+    (tmp_path / "venue.json").write_text(json.dumps({"timeout": 1500, "by_class": by_class}))
+    (first,) = _cycles(_run(tmp_path, "--once"))
+    assert first["triggered"] is True and first["orders"], first
+    (moved,) = fake.engine.transfers
+    assert (moved.type, moved.asset) == ("MAIN_CMFUTURE", "BTC")  # coins into the COIN-M wallet
+    (hedge,) = [o for o in fake.engine.orders if o.family == "coinm"]
+    # equity 20,000 + 2.001 BTC x 60,000 = 140,060; BTC from 85.7 % to 30 %: about 78,000 USD short,
+    # sent as whole contracts of 100 USD (never the contract size applied twice)
+    expected = (2.001 * 60_000.0 - 0.3 * 140_060.0) / 100.0
+    assert hedge.side == "SELL" and hedge.amount == pytest.approx(expected, abs=1.0)
+    (second,) = _cycles(_run(tmp_path, "--once"))
+    assert second["triggered"] is False and len(fake.engine.transfers) == 1
