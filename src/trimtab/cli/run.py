@@ -71,7 +71,12 @@ def run_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and record, never send an order.")] = False,
     approve: Annotated[bool, typer.Option("--approve", help="Ask before executing each plan.")] = False,
     output_format: Annotated[str, typer.Option("--format", help="text or json (one line per cycle).")] = "text",
-    portfolio: Annotated[Path | None, typer.Option("--portfolio", help="Paper: first-start balances.")] = None,
+    portfolio: Annotated[
+        Path | None,
+        typer.Option(
+            "--portfolio", help="Paper: first-start balances. Live: the [[account]] tables, one connection each."
+        ),
+    ] = None,
     market: Annotated[Path | None, typer.Option("--market", help="Paper: one fixed market snapshot.")] = None,
     data: Annotated[Path | None, typer.Option("--data", help="Paper: a history folder to replay.")] = None,
     at: Annotated[str | None, typer.Option("--at", help="Paper replay: the first bar (ISO time).")] = None,
