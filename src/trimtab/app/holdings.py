@@ -19,12 +19,15 @@ from trimtab.venues.book import AccountBook
 from trimtab.venues.ports import Venue, VenuePosition
 
 
-def read_holdings(venue: Venue, policy: Policy, accounts: Sequence[Account] = ()) -> tuple[Portfolio, list[str]]:
+def read_holdings(
+    venue: Venue, policy: Policy, accounts: Sequence[Account] = (), *, venue_liquidation: bool = False
+) -> tuple[Portfolio, list[str]]:
     """The portfolio the venue holds now, and the symbols of its derivative positions.
 
     Only balances of the policy's assets (and the base currency) are kept; zero positions are dropped.
     ``accounts`` are the portfolio's ``[[account]]`` tables (kind, margin mode, collateral); each position
-    keeps the venue's own liquidation price.
+    keeps the venue's own liquidation price when ``venue_liquidation`` (a live exchange's figure, which takes
+    precedence); the paper venue's is its simulation's, and the account model computes it instead.
     """
     base = policy.base_currency
     known = {a for c in policy.classes for a in c.assets} | {base}
@@ -40,17 +43,19 @@ def read_holdings(venue: Venue, policy: Policy, accounts: Sequence[Account] = ()
         for asset, amount in sorted(held.items())
         if asset in known
     )
-    derivatives = tuple(_position(p, account) for account, held in positions.items() for p in held if p.amount != 0)
+    derivatives = tuple(
+        _position(p, account, venue_liquidation) for account, held in positions.items() for p in held if p.amount
+    )
     symbols = [p.symbol for held in positions.values() for p in held]
     return Portfolio(base, spot, derivatives, tuple(accounts)), symbols
 
 
-def _position(position: VenuePosition, account: str) -> DerivativePosition:
+def _position(position: VenuePosition, account: str, venue_liquidation: bool) -> DerivativePosition:
     return DerivativePosition(
         parse_symbol(position.symbol),
         position.amount,
         position.entry_price,
         position.leverage,
         account,
-        liquidation_price=position.liquidation_price,
+        liquidation_price=position.liquidation_price if venue_liquidation else None,
     )

@@ -113,6 +113,11 @@ class RunLoop:
         first one), the snapshot's own volatilities taking precedence.
     stopping:
         Returns why the run is stopping (a signal), or None; once it does, no further order is sent.
+    accounts:
+        The portfolio's ``[[account]]`` tables (a live run's book).
+    venue_liquidation:
+        Keep each position's liquidation price as the venue reports it (a live exchange's, which takes
+        precedence); off (the paper venue, whose figure is its simulation's), the account model computes it.
     """
 
     def __init__(
@@ -129,9 +134,11 @@ class RunLoop:
         volatility: Callable[[], Mapping[str, float] | None] | None = None,
         stopping: Callable[[], str | None] | None = None,
         accounts: Sequence[Account] = (),
+        venue_liquidation: bool = False,
     ) -> None:
         self.venue = venue
         self.accounts = tuple(accounts)
+        self.venue_liquidation = venue_liquidation
         self.store = store
         self.policy = policy
         self.config = config
@@ -249,7 +256,7 @@ class RunLoop:
 
     # -- steps ---------------------------------------------------------------------------------------------
     def _holdings(self) -> tuple[Portfolio, list[str]]:
-        return read_holdings(self.venue, self.policy, self.accounts)
+        return read_holdings(self.venue, self.policy, self.accounts, venue_liquidation=self.venue_liquidation)
 
     def _needed(self, symbol: str, portfolio: Portfolio) -> bool:
         instrument = parse_symbol(symbol)

@@ -214,6 +214,7 @@ def build_run(policy: Policy, store: Store, setup: RunSetup) -> Run:
         approver=setup.approver,
         stopping=setup.stopping,
         accounts=accounts,
+        venue_liquidation=True,  # the exchange's own liquidation price takes precedence
     )
     return Run(loop, venue, None, wall_clock, state)
 

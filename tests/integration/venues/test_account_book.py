@@ -159,7 +159,7 @@ def test_the_loop_keeps_the_venues_liquidation_price(book: AccountBook) -> None:
     # 2 BTC (120,000 USDT) on a 50,000 USDT cross wallet: liquidated near 35,000
     book.create_order(OrderRequest("tt-h-2", "BTC/USDT:USDT", Side.BUY, OrderType.MARKET, 2.0))
     accounts = (Account("binance-usdm", "binance", AccountKind.DERIVATIVES),)
-    portfolio, _ = read_holdings(book, policy, accounts)
+    portfolio, _ = read_holdings(book, policy, accounts, venue_liquidation=True)
     (position,) = portfolio.derivatives
     (reported,) = book.account_positions()["binance-usdm"]
     assert position.liquidation_price == reported.liquidation_price is not None  # the exchange's, as reported
