@@ -102,3 +102,17 @@ def test_a_network_failure_exits_4_and_a_held_lock_3() -> None:
     unreachable = run_cli("status", "--state", "postgresql+psycopg://trimtab@127.0.0.1:1/none")
     assert unreachable.returncode == 4
     assert unreachable.stderr.startswith("trimtab: the journal postgresql+psycopg://trimtab@127.0.0.1:1/none cannot")
+
+
+def test_status_lists_positions_with_their_liquidation_distance(tmp_path: Path) -> None:
+    from trimtab.storage import open_store
+    from trimtab.web.sample import seed_sample_journal
+
+    store = open_store(f"sqlite:///{tmp_path / 'trimtab-paper.db'}")
+    seed_sample_journal(store)  # a short BTC perpetual, liquidation at 89,700 for a 60,000 mark
+    store.close()
+    text = trimtab(tmp_path, "status")
+    assert "  BTC/USDT:USDT    -0.05  entry -  liquidation 89,700.00 (49.50% away)" in text.stdout.splitlines()
+    document = json.loads(trimtab(tmp_path, "status", "--format", "json").stdout)
+    [position] = document["positions"]
+    assert position["symbol"] == "BTC/USDT:USDT" and position["liquidation_distance"] == 0.495

@@ -13,7 +13,7 @@ import html
 import math
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -340,12 +340,34 @@ def trade_rows(result: BacktestResult, limit: int = MAX_TRADES) -> list[list[str
                 str(trade.get("symbol", "")),
                 str(trade.get("side", "")),
                 f"{float(trade.get('amount', 0.0)):.8g}",
+                _fill_price(trade),
                 f"{float(trade.get('notional', 0.0)):,.2f}",
                 f"{float(trade.get('fee', 0.0)):,.2f}",
                 f"{float(trade.get('slippage', 0.0)):,.2f}",
             ]
         )
     return out
+
+
+def _fill_price(trade: Mapping[str, Any]) -> str:
+    """The price the trade filled at: its own ``price``, else notional over amount."""
+    price = trade.get("price")
+    if price is None:
+        amount = float(trade.get("amount", 0.0))
+        price = float(trade.get("notional", 0.0)) / amount if amount else None
+    if price is None:
+        return "–"
+    return f"{float(price):.6g}" if float(price) < 1 else f"{float(price):,.2f}"
+
+
+def readable(value: Any) -> str:
+    """An event's value for people: money-like floats with two decimals and thousands separators."""
+    if isinstance(value, bool) or not isinstance(value, float | np.floating):
+        return str(value)
+    number = float(value)
+    if number != 0.0 and abs(number) < 1.0:
+        return f"{number:.4g}"
+    return f"{number:,.2f}"
 
 
 def render_report(
@@ -376,7 +398,9 @@ def render_report(
         )
     header, rows = metrics_table(runs)
     template_text = resources.files("trimtab.backtest").joinpath("report.html").read_text(encoding="utf-8")
-    template = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string(template_text)
+    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    environment.filters["readable"] = readable
+    template = environment.from_string(template_text)
     return template.render(
         title=title,
         plotly_js=Markup(get_plotlyjs()),

@@ -46,6 +46,7 @@ def status_document(store: Store) -> dict[str, Any]:
     from trimtab.storage.heartbeat import liveness
     from trimtab.storage.journal import Journal
     from trimtab.storage.state import LAST_REBALANCE, StateStore
+    from trimtab.web.queries import position_rows
 
     journal, state = Journal(store), StateStore(store)
     snapshot = journal.last_snapshot()
@@ -59,6 +60,7 @@ def status_document(store: Store) -> dict[str, Any]:
         "equity": snapshot["equity"] if snapshot else None,
         "triggered": payload.get("triggered"),
         "classes": payload.get("classes", []),
+        "positions": position_rows(payload),
         "liveness": liveness(store).to_dict(),
         "halted": halted,
         "halt_reason": reason,
@@ -86,8 +88,22 @@ def status_command(state: StateOption = None, config: ConfigOption = None, fmt: 
                 f"  {c['name']:<10} {c['weight']:7.2%}  band {c['lower']:.2%}..{c['upper']:.2%}  "
                 f"target {c['target']:.2%}{flag}"
             )
+        for p in document["positions"]:
+            typer.echo("  " + _position_line(p))
     typer.echo(f"halted: {document['halted']}" + (f" ({document['halt_reason']})" if document["halt_reason"] else ""))
     typer.echo(f"open orders: {len(document['open_orders'])}")
+
+
+def _position_line(position: dict[str, Any]) -> str:
+    """``BTC/USDT:USDT  -0.5  entry 58,800.00  liquidation 63,600.00 (6.00 % away)``."""
+
+    def money(value: float | None) -> str:
+        return "-" if value is None else f"{value:,.2f}"
+
+    distance = position["liquidation_distance"]
+    text = f"{position['symbol']:<16} {position['amount']:g}  entry {money(position['entry_price'])}"
+    text += f"  liquidation {money(position['liquidation_price'])}"
+    return text + ("" if distance is None else f" ({distance:.2%} away)")
 
 
 def orders_command(state: StateOption = None, config: ConfigOption = None, fmt: FormatOption = "text") -> None:

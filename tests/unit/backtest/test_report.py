@@ -153,3 +153,16 @@ def test_curves_are_thinned_for_drawing_but_keep_the_marked_bars() -> None:
 )
 def test_metric_formats(value: float, style: str, text: str) -> None:
     assert format_metric(value, style) == text
+
+
+def test_trades_show_their_fill_price_and_events_read_like_money() -> None:
+    from trimtab.backtest.report import _fill_price, readable
+
+    assert _fill_price({"amount": 0.5, "notional": 30_000.0}) == "60,000.00"  # notional / amount
+    assert _fill_price({"amount": 2.0, "notional": 1.0, "price": 0.4999}) == "0.4999"
+    assert _fill_price({"amount": 0.0, "notional": 0.0}) == "–"
+    # The case: a liquidation price printed as 16 digits.
+    assert readable(41234.567891234567) == "41,234.57"
+    assert readable(0.012345678) == "0.01235"
+    assert readable("BTC/USDT:USDT") == "BTC/USDT:USDT"
+    assert readable(3) == "3"
