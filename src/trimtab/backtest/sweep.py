@@ -25,7 +25,6 @@ import itertools
 import math
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -282,6 +281,8 @@ def run_sweep(
         for index in others:
             record(index, run_point(job, history, points[index], policies[index]))
     else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed  # only for points outside a batch
+
         with ProcessPoolExecutor(max_workers=count, initializer=init_worker, initargs=(job,)) as pool:
             futures = {pool.submit(run_point_in_worker, points[index]): index for index in others}
             for future in as_completed(futures):

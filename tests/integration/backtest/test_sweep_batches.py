@@ -72,3 +72,20 @@ def test_batched_points_equal_single_runs(
         if taxed:
             assert point.metrics["tax"] > 0.0 and point.metrics["realised_gain"] > 0.0
     assert any(point.efficient for point in points)
+
+
+def test_points_outside_a_batch_run_in_the_process_pool_with_the_same_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRIMTAB_CACHE_DIR", str(tmp_path / "cache"))
+    job = _job(tmp_path)
+    grid: list[dict[str, Any]] = [
+        {"band": 0.04},
+        {"trigger.adaptive.lookback": "30d", "trigger.adaptive.reference_vol": 0.6},
+        {"trigger.adaptive.lookback": "60d", "trigger.adaptive.reference_vol": 0.6},
+    ]
+    pooled = run_sweep(job, grid, workers=2)
+    serial = run_sweep(job, grid, workers=1)
+    assert [p.label for p in pooled] == [p.label for p in serial]
+    for mine, theirs in zip(pooled, serial, strict=True):
+        assert mine.metrics == theirs.metrics
