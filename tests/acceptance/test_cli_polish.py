@@ -19,7 +19,8 @@ from trimtab.testing.cli import run_cli
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 COMMANDS = [
     ["plan"], ["backtest"], ["compare"], ["sweep"], ["serve"], ["run"], ["pause"], ["resume"], ["kill"],
-    ["release"], ["status"], ["orders"], ["init"], ["data", "list"], ["data", "import"], ["data", "download"],
+    ["release"], ["status"], ["orders"], ["init"], ["snapshot"], ["data", "list"], ["data", "import"],
+    ["data", "download"],
 ]  # fmt: skip
 PYTHON_TYPES = re.compile(r"<(bool|str|int|float|path|Path|list\[[^>]*\]|int range|float range)>")
 

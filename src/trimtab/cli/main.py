@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "trimtab.cli.status",
     "trimtab.cli.controls",
     "trimtab.cli.init",
+    "trimtab.cli.snapshot",
 )
 """Modules that each define ``register(app)``; kept light at import time (heavy imports inside commands)."""
 
