@@ -53,7 +53,7 @@ class PaperBook:
         account.account = account_from_document(document.get("account"))
         for symbol, p in document["positions"].items():
             account.positions[symbol] = PerpPosition(
-                parse_symbol(symbol), p["amount"], p["entry_price"], p.get("leverage", 1.0)
+                parse_symbol(symbol), p["amount"], p["entry_price"], p.get("leverage", 1.0), p.get("contract_size", 1.0)
             )
         account.fees_paid = document.get("fees_paid", 0.0)
         account.funding_paid = document.get("funding_paid", 0.0)
@@ -77,7 +77,12 @@ class PaperBook:
             "account": account_to_document(account.account),
             "balances": dict(account.balances),
             "positions": {
-                s: {"amount": p.amount, "entry_price": p.entry_price, "leverage": p.leverage}
+                s: {
+                    "amount": p.amount,
+                    "entry_price": p.entry_price,
+                    "leverage": p.leverage,
+                    "contract_size": p.contract_size,
+                }
                 for s, p in account.positions.items()
             },
             "leverage": dict(self.leverage),
@@ -106,11 +111,20 @@ class PaperBook:
             return
         signed = amount if order["side"] == "buy" else -amount
         leverage = self.leverage.get(order["symbol"], 1.0)
+        size = order.get("contract_size")
         if limit_price is None:
-            report = self.account.fill(order["symbol"], signed, reference, leverage=leverage, liquidity=liquidity)
+            report = self.account.fill(
+                order["symbol"], signed, reference, leverage=leverage, liquidity=liquidity, contract_size=size
+            )
         else:
             report = self.account.fill(
-                order["symbol"], signed, limit_price, leverage=leverage, liquidity=liquidity, slippage_fraction=0.0
+                order["symbol"],
+                signed,
+                limit_price,
+                leverage=leverage,
+                liquidity=liquidity,
+                slippage_fraction=0.0,
+                contract_size=size,
             )
         self.trade_seq += 1
         order["filled"] += report.amount

@@ -53,7 +53,8 @@ def reserved(
             else:
                 quote += remaining * price * (1.0 + models.fees.taker)
         elif not o["reduce_only"]:
-            quote += remaining * price / leverage.get(o["symbol"], 1.0)
+            unit = float(o.get("contract_size") or 1.0) if instrument.is_inverse else price
+            quote += remaining * unit / leverage.get(o["symbol"], 1.0)
     return assets, quote
 
 
@@ -63,6 +64,7 @@ def check_funds(
     leverage: Mapping[str, float],
     market: MarketSnapshot,
     order: tuple[str, float, float, float],
+    contract_size: float = 1.0,
 ) -> None:
     """Refuse an order (``symbol, signed amount, price, reference``) the account cannot pay for.
 
@@ -95,7 +97,12 @@ def check_funds(
     if grows <= 0.0:
         return
     free = free_collateral(account, market) - locked_quote
-    needed = models.margin.initial_margin(grows, reference, leverage.get(symbol, 1.0)) + fee
+    if instrument.is_inverse:
+        # An inverse contract's notional is its face value; its fee is charged on it.
+        fee = abs(signed) * contract_size * models.fees.taker
+        needed = grows * contract_size / leverage.get(symbol, 1.0) + fee
+    else:
+        needed = models.margin.initial_margin(grows, reference, leverage.get(symbol, 1.0)) + fee
     if needed > free + 1e-9:
         raise OrderRejectedError(f"insufficient margin: {symbol} needs {needed:.2f}, {free:.2f} free")
 

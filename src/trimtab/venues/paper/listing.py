@@ -29,8 +29,8 @@ def listed_markets(market: MarketSnapshot, base_currency: str, now: datetime) ->
         out[symbol] = VenueMarket(symbol, parse_symbol(symbol), market.rules(symbol) or MarketRules())
     for symbol in market.derivatives:
         instrument = parse_symbol(symbol)
-        if is_expired(instrument, now) or instrument.is_inverse:
-            continue  # settled and delisted; inverse contracts are not simulated
+        if is_expired(instrument, now):
+            continue  # settled and delisted
         out[symbol] = VenueMarket(symbol, instrument, market.rules(symbol) or MarketRules())
     return out
 

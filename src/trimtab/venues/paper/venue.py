@@ -238,7 +238,8 @@ class PaperVenue:
         market = self.feed.snapshot()
         bid, ask, reference = self._touch(request.symbol, market)
         amount = reduce_only_amount(self.account, request)
-        notional = amount * (request.price or reference)
+        unit = rules.contract_size if markets[request.symbol].instrument.is_inverse else (request.price or reference)
+        notional = amount * unit
         if notional < rules.min_notional:
             raise OrderRejectedError(
                 f"{request.symbol}: {notional:.2f} is below the minimum notional {rules.min_notional:g}"
@@ -256,7 +257,12 @@ class PaperVenue:
         worst = ask if request.side is Side.BUY else bid
         price_for_funds = worst if request.type is OrderType.MARKET else float(request.price or worst)
         check_funds(
-            self.account, self.orders, self.leverage, market, (request.symbol, signed, price_for_funds, reference)
+            self.account,
+            self.orders,
+            self.leverage,
+            market,
+            (request.symbol, signed, price_for_funds, reference),
+            rules.contract_size,
         )
         self.book.order_seq += 1
         now = self._now()
@@ -274,6 +280,7 @@ class PaperVenue:
             "status": OrderStatus.OPEN.value,
             "reduce_only": request.reduce_only,
             "timestamp": iso(now),
+            "contract_size": rules.contract_size,
         }
         self.orders[request.client_order_id] = order
         if request.type is OrderType.MARKET:

@@ -10,6 +10,8 @@ Conventions
   the amount-weighted average of the fills that grew the position; reducing or flipping realises
   ``closed amount x (fill price - entry)`` into the base currency.
 * Options are bought and sold for their premium (``amount x price`` in the base currency).
+* Inverse contracts (``BTC/USD:BTC``) are counted in contracts; PnL, fees and funding are paid in the coin
+  (:mod:`~trimtab.venues.simulation.inverse`), reported in the base currency at the fill's price.
 * Dated futures and options settle in cash at expiry (:meth:`SimulatedAccount.settle_expired`, the rules
   of :mod:`~trimtab.venues.simulation.expiry`) and are gone afterwards.
 * Balances may go slightly negative (fees of a fully invested account); the account does not refuse
@@ -29,6 +31,7 @@ from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.portfolio import DEFAULT_VENUE, DerivativePosition, Portfolio, SpotHolding
 from trimtab.venues.simulation.expiry import PriceAtExpiry, Settlement, is_expired, settlement_cash
 from trimtab.venues.simulation.fees import Liquidity
+from trimtab.venues.simulation.inverse import coin_pnl, harmonic_entry
 from trimtab.venues.simulation.margin import Liquidation, liquidation_prices
 from trimtab.venues.simulation.models import RealityModels
 from trimtab.venues.simulation.slippage import BarConditions
@@ -44,6 +47,8 @@ class PerpPosition:
     amount: float
     entry_price: float
     leverage: float = 1.0
+    contract_size: float = 1.0
+    """Quote units per contract (inverse contracts only; linear amounts are in the base asset)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +138,7 @@ class SimulatedAccount:
         leverage: float = 1.0,
         liquidity: Liquidity = Liquidity.TAKER,
         slippage_fraction: float | None = None,
+        contract_size: float | None = None,
     ) -> FillReport:
         """Execute a market order of ``signed_amount`` (positive buys) against ``reference_price``.
 
@@ -152,6 +158,8 @@ class SimulatedAccount:
             Taker for market orders (the backtest's fills), maker for resting limit orders.
         slippage_fraction:
             Overrides the slippage model (the paper venue fills limit orders at their price with 0).
+        contract_size:
+            An inverse contract's size in the quote (the market's rules; None: the position's, else 1).
 
         Returns
         -------
@@ -159,11 +167,18 @@ class SimulatedAccount:
             Fill price, notional at that price, fee, slippage cost and any realised PnL.
         """
         instrument = parse_symbol(symbol)
-        notional_reference = abs(signed_amount) * reference_price
+        if instrument.is_inverse:
+            held = self.positions.get(symbol)
+            size = contract_size if contract_size is not None else (held.contract_size if held else 1.0)
+            notional_reference = abs(signed_amount) * size
+        else:
+            notional_reference = abs(signed_amount) * reference_price
         if slippage_fraction is None:
             slippage_fraction = self.models.slippage.fraction(notional_reference, bar or BarConditions())
         direction = 1.0 if signed_amount > 0 else -1.0
         price = reference_price * (1.0 + direction * slippage_fraction)
+        if instrument.is_inverse:
+            return self._fill_inverse(instrument, signed_amount, reference_price, price, leverage, liquidity, size)
         notional = abs(signed_amount) * price
         fee = self.models.fees.fee(notional, liquidity, instrument.kind.value)
         slippage = abs(signed_amount) * abs(price - reference_price)
@@ -182,6 +197,45 @@ class SimulatedAccount:
         self.slippage_paid += slippage
         side = "buy" if signed_amount > 0 else "sell"
         return FillReport(symbol, side, abs(signed_amount), price, notional, fee, slippage, realised)
+
+    def _fill_inverse(
+        self,
+        instrument: Instrument,
+        signed: float,
+        reference: float,
+        price: float,
+        leverage: float,
+        liquidity: Liquidity,
+        size: float,
+    ) -> FillReport:
+        """An inverse fill: PnL and fee in the settlement coin (see :mod:`.inverse`), reported in the base currency."""
+        face = abs(signed) * size
+        fee_coins = self.models.fees.fee(face, liquidity, instrument.kind.value) / price
+        held = self.positions.get(instrument.symbol)
+        realised_coins = 0.0
+        if held is None or abs(held.amount) <= _ZERO:
+            self.positions[instrument.symbol] = PerpPosition(instrument, signed, price, leverage, size)
+        elif held.amount * signed > 0:
+            held.entry_price = harmonic_entry(held.amount, held.entry_price, signed, price)
+            held.amount += signed
+        else:
+            closed = min(abs(signed), abs(held.amount)) * (1.0 if held.amount > 0 else -1.0)
+            realised_coins = coin_pnl(closed, held.contract_size, held.entry_price, price)
+            remaining = held.amount + signed
+            if abs(remaining) <= _ZERO:
+                del self.positions[instrument.symbol]
+            elif remaining * held.amount > 0:
+                held.amount = remaining
+            else:
+                self.positions[instrument.symbol] = PerpPosition(instrument, remaining, price, leverage, size)
+        coin = instrument.settle or instrument.base
+        self.deposit(coin, realised_coins - fee_coins)
+        fee, realised = fee_coins * price, realised_coins * price
+        slippage = face * abs(price - reference) / reference
+        self.fees_paid += fee
+        self.slippage_paid += slippage
+        side = "buy" if signed > 0 else "sell"
+        return FillReport(instrument.symbol, side, abs(signed), price, face, fee, slippage, realised)
 
     def _change_position(self, instrument: Instrument, delta: float, price: float, leverage: float) -> float:
         """Apply ``delta`` to a position at ``price``; returns the PnL realised by the reduced part."""
@@ -213,6 +267,11 @@ class SimulatedAccount:
         position = self.positions.get(symbol)
         if position is None or position.instrument.kind is not InstrumentKind.PERP:
             return 0.0
+        if position.instrument.is_inverse:
+            payment_coins = rate * position.amount * position.contract_size / mark
+            self.deposit(position.instrument.settle or position.instrument.base, -payment_coins)
+            self.funding_paid += payment_coins * mark
+            return payment_coins * mark
         payment = self.models.funding.payment(position.amount, mark, rate)
         self.deposit(self.base_currency, -payment)
         self.funding_paid += payment
@@ -242,8 +301,13 @@ class SimulatedAccount:
             price = price_at(position.instrument, expired_at)
             if price is None or not (price > 0.0 and math.isfinite(price)):
                 continue
-            cash = settlement_cash(position.instrument, position.amount, position.entry_price, price)
-            self.deposit(self.base_currency, cash)
+            if position.instrument.is_inverse:
+                coins = coin_pnl(position.amount, position.contract_size, position.entry_price, price)
+                self.deposit(position.instrument.settle or position.instrument.base, coins)
+                cash = coins * price
+            else:
+                cash = settlement_cash(position.instrument, position.amount, position.entry_price, price)
+                self.deposit(self.base_currency, cash)
             del self.positions[position.instrument.symbol]
             out.append(
                 Settlement(position.instrument.symbol, position.amount, position.entry_price, expired_at, price, cash)
@@ -289,7 +353,7 @@ class SimulatedAccount:
                     continue
                 price = margin.liquidation_price(position.entry_price, position.leverage, long)
             amount, entry = position.amount, position.entry_price
-            report = self.fill(symbol, -amount, price, slippage_fraction=0.0)
+            report = self.fill(symbol, -amount, price, slippage_fraction=0.0, contract_size=position.contract_size)
             out.append(Liquidation(symbol, amount, entry, price, report.realised_pnl, report.fee))
         return out
 
@@ -302,6 +366,8 @@ class SimulatedAccount:
             mark = marks[symbol]
             if p.instrument.kind is InstrumentKind.OPTION:
                 total += p.amount * mark
+            elif p.instrument.is_inverse:
+                total += coin_pnl(p.amount, p.contract_size, p.entry_price, mark) * prices[p.instrument.base]
             else:
                 total += p.amount * (mark - p.entry_price)
         return total
