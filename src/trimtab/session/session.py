@@ -28,7 +28,7 @@ from trimtab.domain.lots import LotBook
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan, Trade
 from trimtab.domain.portfolio import Portfolio
-from trimtab.planner import PlanContext, plan_outcome
+from trimtab.planner import PlanContext, PlanOutcome, plan_outcome
 from trimtab.planner.tax import SpotFill, apply_fills
 from trimtab.policy.config import CppiStrategy, Policy
 from trimtab.policy.estimation import PriceWindow, volatilities
@@ -79,7 +79,8 @@ class GuardSettings:
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """One decision to record: ``kind`` (``trigger``, ``deleverage``, ``funding``, ``idle``) and why."""
+    """One decision to record: ``kind`` (``trigger``, ``deleverage``, ``funding``, ``margin``, ``idle``,
+    ``estimate``) and why."""
 
     kind: str
     reason: str
@@ -128,6 +129,7 @@ class RebalancingSession:
         self.history = history_needed(policy)
         """How far back the price window must reach (None: the session needs no prices)."""
         self._falling_back: dict[str, bool] = {}
+        self._spot_policy: Policy | None = None
 
     def estimate(
         self, window: PriceWindow | None, market: MarketSnapshot
@@ -207,6 +209,7 @@ class RebalancingSession:
         notes: list[Note] = self._estimate_notes(status)
         context = self.context(volatility if volatility is not None else estimated, betas, window)
         outcome = plan_outcome(portfolio, market, self.policy, context)
+        outcome = self._spot_fallback(portfolio, market, context, outcome, notes)
         plan = outcome.plan
         planned: list[Trade] = list(plan.trades) if plan.triggered else []
         trades, reducing_only = self._guard(planned, portfolio, market, notes)
@@ -216,6 +219,38 @@ class RebalancingSession:
                 notes.append(Note("idle", f"the trigger fired but nothing was traded: {_why_idle(plan)}"))
         added = tuple(t for t in trades if t not in planned)
         return Decision(market.timestamp, plan, tuple(trades), outcome.checked, reducing_only, tuple(notes), added)
+
+    def _spot_fallback(
+        self,
+        portfolio: Portfolio,
+        market: MarketSnapshot,
+        context: PlanContext,
+        outcome: PlanOutcome,
+        notes: list[Note],
+    ) -> PlanOutcome:
+        """When margin cannot carry a plan's hedges (classes left short of their goals), plan them with spot.
+
+        The spot plan is taken when it brings the classes closer to their goals; a ``margin`` note says which
+        classes went to spot and why.
+        """
+        plan = outcome.plan
+        if not plan.triggered or self.policy.rebalance.instrument == "spot":
+            return outcome
+        short = _short_of_goal(plan)
+        if not short:
+            return outcome
+        if self._spot_policy is None:
+            rebalance = self.policy.rebalance.model_copy(update={"instrument": "spot"})
+            self._spot_policy = self.policy.model_copy(update={"rebalance": rebalance})
+        spot = plan_outcome(portfolio, market, self._spot_policy, context)
+        if not spot.plan.triggered or _goal_gap(spot.plan) >= _goal_gap(plan) - 1e-9:
+            return outcome
+        reason = (
+            f"margin cannot carry the hedge of {', '.join(short)} (the margin guard left "
+            f"{'it' if len(short) == 1 else 'them'} short of the goal): rebalanced with spot instead"
+        )
+        notes.append(Note("margin", reason))
+        return PlanOutcome(replace(spot.plan, notes=(*spot.plan.notes, reason)), spot.checked)
 
     def _guard(
         self, trades: list[Trade], portfolio: Portfolio, market: MarketSnapshot, notes: list[Note]
@@ -275,6 +310,19 @@ class RebalancingSession:
             book, _, _ = apply_fills(book, fills, self.policy.tax_rules(), decision.now)
             self.state = replace(self.state, lots=book)
         return self.state
+
+
+def _short_of_goal(plan: Plan) -> list[str]:
+    """The classes the plan leaves further than a quarter band from their goal."""
+    return [
+        c.name
+        for c in plan.classes
+        if not c.cash and abs(plan.post_trade.get(c.name, c.weight) - c.goal) > max((c.upper - c.lower) / 4, 1e-4)
+    ]
+
+
+def _goal_gap(plan: Plan) -> float:
+    return sum(abs(plan.post_trade.get(c.name, c.weight) - c.goal) for c in plan.classes if not c.cash)
 
 
 def _why_idle(plan: Plan) -> str:

@@ -186,7 +186,11 @@ def test_a_position_near_liquidation_is_cut_reduce_only_and_blocks_new_exposure(
 
 
 def test_a_hedge_paying_more_funding_than_a_spot_sale_costs_is_replaced_by_the_sale(tmp_path: Path) -> None:
-    h = Harness(tmp_path, _drifted(), _policy(tmp_path, "perp"))
+    # Enough margin for the hedge (3x), so it is the funding, not the margin, that sends the plan to spot.
+    (tmp_path / "policy.toml").write_text(
+        POLICY.replace("{instrument}", "perp").replace("[rebalance]", "[rebalance]\nhedge_leverage = 3.0")
+    )
+    h = Harness(tmp_path, _drifted(), load_policy(tmp_path / "policy.toml"))
     h.feed.market = _market(funding=-0.0005)  # shorts pay 0.15 % a day: 4.5 % over the 30-day horizon
     result = h.loop.cycle()
     assert all(not o["symbol"].endswith(":USDT") for o in result.orders)

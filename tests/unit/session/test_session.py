@@ -120,3 +120,28 @@ def test_the_liquidation_guard_runs_in_the_session_and_blocks_new_exposure() -> 
     assert [note.kind for note in decision.notes][:1] == ["deleverage"]
     perp = [t for t in decision.trades if t.symbol == PERP]
     assert perp and all(t.reduce_only for t in perp)
+
+
+def test_when_margin_cannot_carry_a_hedge_the_class_is_rebalanced_with_spot_and_the_plan_says_so() -> None:
+    # BTC at 80 % of 10 000 (target 50 %): a perp policy would hedge 3 000 with a 1x short, needing 3 000 of
+    # initial margin x (1 + 0.5 buffer) = 4 500 of free collateral; the account has 2 000 of cash.
+    policy = _policy({"kind": "threshold"}, rebalance={"instrument": "perp", "hedge_leverage": 1, "margin_buffer": 0.5})
+    session = RebalancingSession(policy)
+    decision = session.decide(_book(80.0, 2_000.0), _market(T0))
+    assert decision.triggered
+    assert [(t.symbol, t.side.value) for t in decision.trades] == [("BTC/USDT", "sell")]
+    assert decision.trades[0].notional == pytest.approx(3_000.0, rel=0.01)
+    margin = [n.reason for n in decision.notes if n.kind == "margin"]
+    assert margin == [
+        "margin cannot carry the hedge of BTC (the margin guard left it short of the goal): "
+        "rebalanced with spot instead"
+    ]
+    assert margin[0] in decision.plan.notes
+    assert decision.plan.post_trade["BTC"] == pytest.approx(0.5, abs=0.01)
+
+
+def test_a_hedge_the_margin_carries_stays_a_hedge() -> None:
+    policy = _policy({"kind": "threshold"}, rebalance={"instrument": "perp", "hedge_leverage": 2, "margin_buffer": 0.1})
+    decision = RebalancingSession(policy).decide(_book(80.0, 2_000.0), _market(T0))
+    assert [t.symbol for t in decision.trades] == [PERP]
+    assert not [n for n in decision.notes if n.kind == "margin"]
