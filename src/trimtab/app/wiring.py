@@ -90,6 +90,8 @@ class RunSetup:
     at: datetime | None = None
     keys: Path | None = None
     testnet: bool = False
+    demo: bool = False
+    """The exchange's demo-trading environment (Binance's demo accounts) instead of production."""
     venue_config: Path | None = None
     dry_run: bool = False
     approver: Approver | None = None
@@ -127,6 +129,20 @@ class Run:
         return moved
 
 
+def _check_demo(setup: RunSetup) -> None:
+    """``--demo`` alone, and only on an exchange ccxt knows a demo-trading environment for."""
+    if not setup.demo:
+        return
+    if setup.testnet:
+        raise BadInputError("--demo", "", "give --demo or --testnet, not both")
+    import ccxt
+
+    from trimtab.venues.ccxt.factory import offers_demo
+
+    if not offers_demo(getattr(ccxt, setup.venue)()):
+        raise BadInputError("--demo", "", f"{setup.venue} has no demo-trading environment in ccxt (try --testnet)")
+
+
 def check_setup(setup: RunSetup, state_url: str, policy: Policy | None = None) -> None:
     """The checks that need no journal, run before the journal is opened (bad input writes nothing).
 
@@ -150,12 +166,16 @@ def check_setup(setup: RunSetup, state_url: str, policy: Policy | None = None) -
                 raise BadInputError(
                     flag, "", "is for the paper venue only; a live venue's balances and prices are real"
                 )
+        _check_demo(setup)
         if setup.portfolio is not None:
             for connection in live_accounts(setup.portfolio)[1]:
                 _credentials(setup, connection.exchange)
             return
         _credentials(setup)
         return
+    if setup.demo or setup.testnet:
+        flag = "--demo" if setup.demo else "--testnet"
+        raise BadInputError(flag, "", "is for a live venue; the paper venue is simulated already")
     if (setup.market is None) == (setup.data is None):
         raise BadInputError("--market", "", "the paper venue needs exactly one of --market M or --data D")
     if setup.at is not None and setup.data is None:
@@ -224,6 +244,9 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
     from trimtab.loaders.portfolio import load_lots
     from trimtab.venues.simulation import RealityModels
 
+    if setup.demo or setup.testnet:
+        flag = "--demo" if setup.demo else "--testnet"
+        raise BadInputError(flag, "", "is for a live venue; the paper venue is simulated already")
     if (setup.market is None) == (setup.data is None):
         raise BadInputError("--market", "", "the paper venue needs exactly one of --market M or --data D")
     if setup.at is not None and setup.data is None:
@@ -476,6 +499,7 @@ def _ccxt_book(setup: RunSetup, connections: list[AccountConnection]) -> Venue:
         connections,
         lambda exchange: _credentials(setup, exchange),
         sandbox=setup.testnet,
+        demo=setup.demo,
         config_for=config_for,
     )
 
@@ -484,4 +508,6 @@ def _ccxt(setup: RunSetup) -> Venue:
     from trimtab.venues.ccxt import build_ccxt_venue
 
     credentials = _credentials(setup)
-    return build_ccxt_venue(setup.venue, credentials, sandbox=setup.testnet, config=_venue_settings(setup))
+    return build_ccxt_venue(
+        setup.venue, credentials, sandbox=setup.testnet, demo=setup.demo, config=_venue_settings(setup)
+    )

@@ -38,6 +38,7 @@ RUN_FLAGS = {
     "at": "run.at",
     "keys": "run.keys",
     "testnet": "run.testnet",
+    "demo": "run.demo",
     "venue_config": "run.venue_config",
 }
 """``run``'s flags and the configuration keys they override when given on the command line."""
@@ -85,6 +86,9 @@ def run_command(
     ] = None,
     keys: Annotated[Path | None, typer.Option("--keys", help="Live: API key file (chmod 600).")] = None,
     testnet: Annotated[bool, typer.Option("--testnet", help="Live: the exchange's testnet.")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Live: the exchange's demo-trading environment (Binance's demo accounts).")
+    ] = False,
     venue_config: Annotated[
         Path | None, typer.Option("--venue-config", help="Live: extra ccxt settings (JSON: urls, timeout...).")
     ] = None,
@@ -140,6 +144,7 @@ def run_command(
         at=at_time,
         keys=resolved_path(run.keys),
         testnet=run.testnet,
+        demo=run.demo,
         venue_config=resolved_path(run.venue_config),
         dry_run=run.dry_run,
         approver=stdin_approver() if run.approve else None,

@@ -49,6 +49,7 @@ class RunSection(StrictModel):
     at: str | None = None
     keys: str | None = None
     testnet: bool = False
+    demo: bool = False
     venue_config: str | None = None
 
 

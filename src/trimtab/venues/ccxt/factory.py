@@ -74,8 +74,8 @@ def build_ccxt_venue(
     if sandbox:
         exchange.set_sandbox_mode(True)
     if demo:
-        if not callable(getattr(exchange, "enable_demo_trading", None)):
-            raise BadInputError("--venue", "", f"{exchange_id} has no demo-trading environment in ccxt")
+        if not offers_demo(exchange):
+            raise BadInputError("--demo", "", f"{exchange_id} has no demo-trading environment in ccxt")
         exchange.enable_demo_trading(True)
     return CcxtVenue(
         exchange,
@@ -111,12 +111,18 @@ def ccxt_class_for(connection: AccountConnection) -> str:
     return connection.exchange
 
 
+def offers_demo(exchange: Any) -> bool:
+    """Whether ccxt knows a demo-trading environment for ``exchange`` (every class has the method; few the URLs)."""
+    return callable(getattr(exchange, "enable_demo_trading", None)) and "demo" in (exchange.urls or {})
+
+
 def build_ccxt_book(
     name: str,
     connections: Sequence[AccountConnection],
     credentials_for: Callable[[str], Credentials | None],
     *,
     sandbox: bool = False,
+    demo: bool = False,
     config_for: Callable[[str], Mapping[str, Any] | None] = lambda ccxt_class: None,
     retry: RetryPolicy | None = None,
     seed: int | None = None,
@@ -133,6 +139,7 @@ def build_ccxt_book(
             cls,
             credentials_for(connection.exchange),
             sandbox=sandbox,
+            demo=demo,
             config=config_for(cls),
             retry=retry,
             seed=seed,
