@@ -19,7 +19,6 @@ sizes and minimums are applied afterwards (:mod:`trimtab.planner.rounding`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -29,6 +28,7 @@ from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Side, Trade
 from trimtab.domain.portfolio import DEFAULT_VENUE, Portfolio
 from trimtab.planner.costs import CostModel, choose_instrument
+from trimtab.planner.transfers import hedge_account
 from trimtab.planner.units import exposure_per_unit
 from trimtab.valuation.model import ClassExposure, Valuation
 
@@ -348,16 +348,6 @@ def minimal_turnover(changes: Mapping[str, float]) -> dict[str, float]:
     along = {asset: change for asset, change in changes.items() if (change > 0.0) == (total > 0.0) and change != 0.0}
     scale = total / sum(along.values())
     return {asset: change * scale for asset, change in along.items()}
-
-
-def hedge_account(valuation: Valuation) -> str:
-    """The account a new hedge opens on: the derivatives or unified account with the most free collateral
-    (the first declared among equals); ``default`` when the portfolio has none."""
-    best, best_free = DEFAULT_VENUE, -math.inf
-    for account in valuation.accounts:
-        if account.margins and account.free_collateral > best_free:
-            best, best_free = account.name, account.free_collateral
-    return best
 
 
 def size_trades(

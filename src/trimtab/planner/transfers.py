@@ -1,4 +1,7 @@
-"""Transfers between accounts of one exchange that fund a plan's derivative openings.
+"""Where a plan's derivative openings go, and the transfers between accounts of one exchange that fund them.
+
+A new hedge opens on the derivatives or unified account with the most free collateral (the first declared
+among equals; ``default`` when the portfolio has none), see :func:`hedge_account`.
 
 When an opening leaves its account short of collateral (free collateral below ``margin_buffer x`` initial
 margin after the plan) and another account of the same ``exchange`` holds an asset that the short account
@@ -24,13 +27,23 @@ from trimtab.domain.accounts import Account
 from trimtab.domain.instruments import InstrumentKind
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Trade, Transfer
-from trimtab.domain.portfolio import Portfolio
+from trimtab.domain.portfolio import DEFAULT_VENUE, Portfolio
 from trimtab.valuation.model import AccountMargin, Valuation
 
 AMOUNT_STEP = 1e-8
 """Transfers are rounded up to this many units of the asset (the precision of exchanges' transfer APIs)."""
 
 After = Callable[[Sequence[Transfer], Sequence[Trade]], tuple[Portfolio, Valuation]]
+
+
+def hedge_account(valuation: Valuation) -> str:
+    """The account a new hedge opens on: the derivatives or unified account with the most free collateral
+    (the first declared among equals); ``default`` when the portfolio has none."""
+    best, best_free = DEFAULT_VENUE, -math.inf
+    for account in valuation.accounts:
+        if account.margins and account.free_collateral > best_free:
+            best, best_free = account.name, account.free_collateral
+    return best
 
 
 def opening_accounts(trades: Sequence[Trade]) -> set[str]:

@@ -22,7 +22,7 @@ guard, the backtest's simulated account and the paper venue all call it; the rul
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -280,14 +280,6 @@ def _quote_price(risk: PositionRisk, market: MarketSnapshot, base: str) -> float
     return 1.0 if quote == base else market.prices.get(quote, 1.0)
 
 
-def ok_accounts(book: MarginBook, margin_buffer: float) -> Mapping[str, bool]:
-    """Per derivatives or unified account: collateral >= ``(1 + margin_buffer) x`` initial margin.
-
-    That is, free collateral >= ``margin_buffer x`` initial margin. An account without positions is ok.
-    """
-    return {a.name: account_ok(a, margin_buffer) for a in book.margining}
-
-
 def account_ok(account: AccountMargin, margin_buffer: float) -> bool:
     """Free collateral >= ``margin_buffer x`` initial margin (within float rounding); true without positions."""
     if account.initial <= 0.0:
@@ -296,14 +288,15 @@ def account_ok(account: AccountMargin, margin_buffer: float) -> bool:
 
 
 def tier_notional(risk: PositionRisk, market: MarketSnapshot, base: str) -> float:
-    """The notional a position's margin tier is looked up with, in its quote currency (absolute).
+    """The notional a position's margin tier is looked up with (absolute).
 
-    Linear futures and perpetuals: ``|amount| x mark``; inverse ones: their face value, ``|contracts| x
-    contract size``; options: ``|amount x underlying|`` in the quote currency.
+    Linear futures and perpetuals: ``|amount| x mark`` in the quote currency; inverse ones: their size in
+    coins, ``|contracts| x contract size / mark`` (Binance's COIN-M brackets are in coins); options:
+    ``|amount x underlying|`` in the quote currency.
     """
     if risk.instrument.kind is _OPTION:
         return risk.notional / _quote_price(risk, market, base)
     if risk.instrument.is_inverse:
         rules = market.markets.get(risk.symbol)
-        return abs(risk.amount) * (rules.contract_size if rules is not None else 1.0)
+        return abs(risk.amount) * (rules.contract_size if rules is not None else 1.0) / risk.mark
     return abs(risk.amount) * risk.mark

@@ -169,30 +169,38 @@ def linear_liquidation_price(
 def inverse_liquidation_price(
     contracts_value: float, entry: float, cushion_coins: float, tiers: Sequence[MarginTier] = ()
 ) -> float | None:
-    """The price at which an inverse position's coin cushion plus its coin PnL equals its maintenance.
+    """The price at which an inverse position's coin cushion plus its coin PnL equals its maintenance margin.
 
     ``contracts_value`` is the signed face value in the quote currency (contracts x contract size, negative
-    when short); its tier is that of ``|contracts_value|``, which does not move with the price. In coins:
-    ``cushion + face x (1/entry - 1/P) = (|face| x rate - amount_k) / P``.
+    when short). An inverse position is margined in the coin: its size is ``|face| / P`` coins, its tier is
+    the one that size falls in (tiers in coins, as Binance's COIN-M brackets and ccxt's
+    ``fetch_leverage_tiers`` give them), and its maintenance margin ``|face| / P x rate - amount`` coins.
+    Solving ``cushion + face x (1/entry - 1/P) = |face| / P x rate - amount`` gives Binance's COIN-M formula
+    ``P = (|face| x rate + face) / (cushion + amount + face / entry)``, with the tier at that price.
 
     Returns
     -------
     float or None
-        The price, or None when none exists (a short whose cushion covers any rise: 1x or less).
+        The price; ``math.inf`` for a long already past it; None when none exists (a short whose cushion
+        covers any rise: 1x or less).
     """
     face = contracts_value
     size = abs(face)
     if size == 0.0:
         return None
-    tier = tier_at(size, tiers)
-    rate, deduction = (tier.rate, tier.amount) if tier is not None else (MAINTENANCE_MARGIN_RATE, 0.0)
-    # cushion + face/entry - face/P = (size x rate - deduction) / P, for a long (face > 0) or a short.
-    numerator = size * rate - deduction + face
-    denominator = cushion_coins + face / entry
-    if denominator == 0.0:
-        return None
-    price = numerator / denominator
-    if price > 0.0:
-        return price
+    solved: float | None = None
+    for floor, cap, rate, deduction in _tier_bounds(tiers):
+        denominator = cushion_coins + deduction + face / entry
+        if denominator == 0.0:
+            continue
+        price = (size * rate + face) / denominator
+        if price <= 0.0:
+            continue
+        coins = size / price
+        if floor * (1.0 - 1e-12) <= coins < cap * (1.0 + 1e-12):
+            return price
+        solved = price if solved is None else solved
+    if solved is not None:
+        return solved  # float rounding at a tier's edge: the first solution found
     # A long whose cushion is gone is liquidated at any price; a short that cannot lose enough never is.
     return math.inf if face > 0.0 else None

@@ -214,8 +214,9 @@ def _inverse_risk(
 ) -> PositionRisk:
     """An inverse future or perpetual: contracts of ``contract_size`` quote units, settled in the coin.
 
-    Its margin tier is that of its face value (contracts x contract size, in the quote currency); the
-    maintenance margin, ``face x rate - amount`` quote units, is worth that over the mark in coins.
+    It is margined in the coin: its size is ``|face| / mark`` coins (face = contracts x contract size, in the
+    quote currency), its tier the one that size falls in (tiers in coins, as Binance's COIN-M brackets), its
+    maintenance margin ``size x rate - amount`` coins, valued at the coin's price.
     """
     mark = quote.mark
     rules = market.markets.get(d.symbol)
@@ -236,7 +237,7 @@ def _inverse_risk(
         pnl,
         pnl,
         notional / d.leverage,
-        maintenance_margin(face, tiers) * coin_price / mark,
+        maintenance_margin(face / mark, tiers) * coin_price,
         d.leverage,
         None,
         None,

@@ -185,3 +185,48 @@ def test_a_debt_counts_in_full_whatever_the_haircut() -> None:
     book = Portfolio("USDT", (SpotHolding("BTC", -0.1, "u"), SpotHolding("USDT", 10000.0, "u")), (), (account,))
     (margin,) = account_margins(book, _market()).accounts
     assert margin.collateral == pytest.approx(10000.0 - 6000.0)
+
+
+# A COIN-M table built by Binance's rule (amount_k = amount_{k-1} + floor_k x (rate_k - rate_{k-1})), in coins.
+COIN_TIERS = (MarginTier(0.0, 0.004, 0.0, 125.0), MarginTier(5.0, 0.005, 0.005, 100.0))
+
+
+def _binance_coin_m(side: int, face: float, entry: float, leverage: float) -> float:
+    """Binance's COIN-M formula, isolated: LP = (MMR x size + side x size) / (WB + cum + side x size / EP), size
+    the face value in USD, WB = size / (EP x leverage) coins; the bracket re-read at the liquidation price."""
+    wallet = face / (entry * leverage)
+    tier = COIN_TIERS[1] if face / entry >= 5.0 else COIN_TIERS[0]
+    for _ in range(3):
+        price = (tier.rate * face + side * face) / (wallet + tier.amount + side * face / entry)
+        at_price = COIN_TIERS[1] if face / price >= 5.0 else COIN_TIERS[0]
+        if at_price is tier:
+            return price
+        tier = at_price
+    raise AssertionError("no consistent bracket")
+
+
+@pytest.mark.parametrize(("contracts", "leverage"), [(3000.0, 10.0), (-2600.0, 5.0), (200.0, 20.0)])
+def test_inverse_isolated_liquidation_follows_binances_coin_m_formula(contracts: float, leverage: float) -> None:
+    iso = Account("dm", "binance", AccountKind.DERIVATIVES, MarginMode.ISOLATED, {"BTC": 1.0})
+    book = Portfolio(
+        "USDT",
+        (SpotHolding("BTC", 10.0, "dm"),),
+        (DerivativePosition(sym("BTC/USD:BTC"), contracts, 50000.0, leverage, "dm"),),
+        (iso,),
+    )
+    quotes = {"BTC/USD:BTC": DerivativeQuote(50000.0)}
+    rules = {"BTC/USD:BTC": MarketRules(contract_size=100.0, margin_tiers=COIN_TIERS)}
+    market = MarketSnapshot(NOW, {"BTC": 50000.0}, quotes, markets=rules)
+    (position,) = account_margins(book, market).positions
+    face = abs(contracts) * 100.0
+    expected = _binance_coin_m(1 if contracts > 0 else -1, face, 50000.0, leverage)
+    assert position.liquidation_price == pytest.approx(expected, rel=1e-12)
+    # Maintenance at the mark: the size in coins (face / mark) in its bracket, valued at the coin's price.
+    coins = face / 50000.0
+    tier = COIN_TIERS[1] if coins >= 5.0 else COIN_TIERS[0]
+    assert position.maintenance_margin == pytest.approx((coins * tier.rate - tier.amount) * 50000.0, rel=1e-12)
+
+
+def test_a_short_whose_liquidation_falls_in_the_lower_coin_bracket() -> None:
+    # 5.2 BTC at entry (second bracket); at the liquidation price, about 62,250, it is 4.18 BTC (first).
+    assert _binance_coin_m(-1, 260000.0, 50000.0, 5.0) == pytest.approx(258960.0 / 4.16)
