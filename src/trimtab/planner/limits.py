@@ -12,6 +12,7 @@ openings with them (each is linear in the openings' size while the tiers of the 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from trimtab.domain.instruments import InstrumentKind
@@ -93,6 +94,10 @@ def position_reports(valuation: Valuation, market: MarketSnapshot) -> tuple[Posi
     for risk in valuation.positions:
         tiers = market.margin_tiers(risk.symbol)
         allowed = max_leverage_at(tier_notional(risk, market, valuation.base_currency), tiers) if tiers else None
+        liquidation = risk.liquidation_price
+        if liquidation is not None and math.isinf(liquidation):
+            # Already past it at any price (a long whose cushion is gone): reported at the mark, 0 away.
+            liquidation = risk.mark
         out.append(
             PositionReport(
                 risk.symbol,
@@ -102,7 +107,7 @@ def position_reports(valuation: Valuation, market: MarketSnapshot) -> tuple[Posi
                 risk.leverage,
                 risk.initial_margin,
                 risk.maintenance_margin,
-                risk.liquidation_price,
+                liquidation,
                 risk.liquidation_distance,
                 allowed,
             )
