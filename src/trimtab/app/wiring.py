@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from trimtab.app.lifecycle import StopSignals
 from trimtab.app.loop import Approver, RunLoop
 from trimtab.domain.accounts import Account
+from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.portfolio import Portfolio
 from trimtab.errors import BadInputError
 from trimtab.execution.config import ExecutionConfig
@@ -277,7 +278,7 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
         clock, sleep = snapshot_clock(market.timestamp, state), _wall_sleep(setup)
     else:
         assert setup.data is not None
-        replay = _replay(policy, state, setup.data, setup.at)
+        replay = _replay(policy, state, setup.data, setup.at, held_symbols(state, initial))
         feed_for_venue = replay
         virtual = VirtualClock(lambda: replay.snapshot().timestamp)
         clock, sleep = virtual, virtual.sleep
@@ -398,7 +399,20 @@ def _bars_before(feed: ReplayFeed, horizon: timedelta) -> list[tuple[datetime, d
     return rows[::-1]
 
 
-def _replay(policy: Policy, state: StateStore, data: Path, at: datetime | None) -> ReplayFeed:
+def held_symbols(state: StateStore, initial: Portfolio | None) -> tuple[str, ...]:
+    """The derivatives a paper account holds: the first start's portfolio, else the stored accounts."""
+    if initial is not None:
+        return tuple(dict.fromkeys(p.symbol for p in initial.derivatives))
+    documents = [state.get(PAPER_ACCOUNT_KEY)]
+    for account in state.get(PAPER_ACCOUNTS_KEY) or []:
+        documents.append(state.get(f"paper_account:{account['name']}"))
+    return tuple(dict.fromkeys(s for d in documents if d for s in d.get("positions", {})))
+
+
+def _replay(
+    policy: Policy, state: StateStore, data: Path, at: datetime | None, held: tuple[str, ...] = ()
+) -> ReplayFeed:
+    from trimtab.backtest.replay import SECONDS_PER_YEAR, rolling_volatility
     from trimtab.feed.history import load_history
 
     if not data.is_dir():
@@ -411,7 +425,12 @@ def _replay(policy: Policy, state: StateStore, data: Path, at: datetime | None) 
     horizon = history_needed(policy)
     first = at - horizon if horizon is not None and at is not None else at
     history = load_history(data, assets, quote=base, start=first)
-    feed = ReplayFeed(history, perps, start=at)
+    feed = ReplayFeed(history, tuple(dict.fromkeys((*perps, *held))), start=at)
+    if any(parse_symbol(s).kind is InstrumentKind.OPTION for s in held):
+        # Options are marked as the backtest marks them: DVOL, else 30-day realised volatility.
+        feed.option_volatility = rolling_volatility(
+            history.close, history.timestamps, timedelta(days=30), SECONDS_PER_YEAR / history.bar_seconds
+        )
     stored = state.get(REPLAY_AT)
     if stored:
         # A restarted replay goes on after the last bar it processed.

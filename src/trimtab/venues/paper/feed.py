@@ -13,10 +13,11 @@ from typing import Protocol
 
 import numpy as np
 
-from trimtab.domain.instruments import InstrumentKind, parse_symbol
+from trimtab.domain.instruments import Instrument, InstrumentKind, parse_symbol
 from trimtab.domain.market import DerivativeQuote, MarketSnapshot
 from trimtab.errors import BadInputError
 from trimtab.feed.history import MarketHistory
+from trimtab.valuation.black76 import black76
 from trimtab.venues.simulation.expiry import is_expired
 
 NS_PER_SECOND = 1_000_000_000
@@ -120,9 +121,10 @@ class ReplayFeed:
     history:
         Aligned bars from :func:`trimtab.feed.history.load_history`.
     perps:
-        Perpetuals and dated futures (the policy's hedges) to quote: a perpetual's mark is its own close where
-        the history has one, else the spot close (a future's is the spot close, as in the backtest); a future
-        past its expiry is no longer quoted; their funding rate the last settlement at or before the bar's close, and
+        Derivatives to quote (the policy's hedges and what the account holds): a perpetual's mark is its own
+        close where the history has one, else the spot close (a future's is the spot close, an option's
+        Black-76 on it with DVOL or ``option_volatility``, as in the backtest); one past its expiry is no
+        longer quoted; their funding rate the last settlement at or before the bar's close, and
         its interval that settlement's spacing in the funding file. Funding is paid at the file's own stamps
         (:meth:`funding_between`), as the backtest pays it.
     start:
@@ -137,6 +139,8 @@ class ReplayFeed:
         self.index = 0
         self.volatility: np.ndarray | None = None
         """Realised volatility per bar and asset (T, N), for adaptive bands; set by the run's wiring."""
+        self.option_volatility: np.ndarray | None = None
+        """30-day realised volatility per bar and asset (T, N): an option's volatility without DVOL."""
         if start is not None:
             self.seek(start)
 
@@ -185,6 +189,9 @@ class ReplayFeed:
             if is_expired(instrument, moment):
                 continue  # settled and delisted
             asset = instrument.base
+            if instrument.kind is InstrumentKind.OPTION:
+                derivatives[symbol] = self._option_quote(instrument, prices.get(asset, float("nan")), close_ns)
+                continue
             mark = prices.get(asset, float("nan"))
             perp_close = history.perp_close.get(asset)
             # The perpetual's own close marks the perpetual; a dated future is marked at the spot close.
@@ -218,6 +225,22 @@ class ReplayFeed:
         close = float(self.history.close[self.index, column])
         basis = reference / close if close > 0 else 1.0
         return float(self.history.low[self.index, column]) * basis, float(self.history.high[self.index, column]) * basis
+
+    def _option_quote(self, instrument: Instrument, underlying: float, close_ns: int) -> DerivativeQuote:
+        """Black-76 on the underlying's close with DVOL (else ``option_volatility``), as the backtest marks it."""
+        assert instrument.strike is not None and instrument.option_type is not None
+        iv = 0.0
+        implied = self.history.implied_vol
+        at = int(np.searchsorted(implied[0], close_ns, side="right")) - 1 if implied is not None else -1
+        if implied is not None and at >= 0:
+            iv = float(implied[1][at])
+        elif self.option_volatility is not None:
+            realised = float(self.option_volatility[self.index, self.history.index_of(instrument.base)])
+            iv = realised if math.isfinite(realised) else 0.0
+        years = instrument.years_to_expiry(_at(close_ns))
+        return DerivativeQuote(
+            mark=black76(underlying, instrument.strike, years, iv, instrument.option_type).value, iv=iv
+        )
 
     def funding_between(self, symbol: str, after: datetime, until: datetime) -> list[FundingSettlement]:
         """The settlements of the history's funding file in ``(after, until]``: its own stamps, as the backtest."""

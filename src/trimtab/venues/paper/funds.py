@@ -6,16 +6,17 @@ would not shrink the position or would go past it), net of what resting orders a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from trimtab.domain.accounts import AccountKind
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
-from trimtab.domain.market import MarketSnapshot
+from trimtab.domain.market import MarketRules, MarketSnapshot
 from trimtab.domain.plan import Side
 from trimtab.errors import OrderRejectedError
 from trimtab.valuation.accounts import account_margins
-from trimtab.venues.ports import OrderRequest, OrderStatus
+from trimtab.venues.ports import OrderRequest, OrderStatus, OrderType, VenueMarket
 from trimtab.venues.simulation import RealityModels, SimulatedAccount
 
 _EPS = 1e-12
@@ -121,3 +122,26 @@ def free_collateral(account: SimulatedAccount, market: MarketSnapshot) -> float:
         )
         return account.cash - used
     return book.account(account.declared.name).free_collateral
+
+
+def check_request(request: OrderRequest, markets: Mapping[str, VenueMarket]) -> MarketRules:
+    """Refuse an order for an unlisted market, a non-positive amount, an amount below the step or the minimum,
+    or a limit order without a positive price; returns the market's rules."""
+    if request.symbol not in markets:
+        raise OrderRejectedError(f"{request.symbol}: not a market of the paper venue")
+    if not (request.amount > 0 and math.isfinite(request.amount)):
+        raise OrderRejectedError(f"{request.symbol}: the amount must be positive")
+    rules = markets[request.symbol].rules
+    if rules.amount_step > 0 and math.floor(request.amount / rules.amount_step + 1e-9) == 0:
+        raise OrderRejectedError(f"{request.symbol}: {request.amount:g} rounds to zero (step {rules.amount_step:g})")
+    if request.amount < rules.min_amount:
+        raise OrderRejectedError(f"{request.symbol}: {request.amount:g} is below the minimum {rules.min_amount:g}")
+    if request.type is OrderType.LIMIT and not (request.price is not None and request.price > 0):
+        raise OrderRejectedError(f"{request.symbol}: a limit order needs a positive price")
+    return rules
+
+
+def check_min_notional(symbol: str, notional: float, rules: MarketRules) -> None:
+    """Refuse an order whose notional (quote currency; an inverse order's face value) is below the minimum."""
+    if notional < rules.min_notional:
+        raise OrderRejectedError(f"{symbol}: {notional:.2f} is below the minimum notional {rules.min_notional:g}")

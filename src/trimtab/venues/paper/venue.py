@@ -1,34 +1,25 @@
 """The paper venue: the backtest's simulated exchange running on a price feed, behind the Venue port.
 
-Balances, positions, fees, slippage, funding and liquidation are :mod:`trimtab.venues.simulation`'s
-(:class:`~trimtab.venues.simulation.SimulatedAccount` and its reality models), so a paper run and a backtest
-of the same policy over the same bars give the same numbers. On top of that account this module adds what
-an exchange has and a backtest does not: orders with client ids, a book with a spread and finite depth at
-the touch, resting limit orders, partial fills, trade ids, and reduce-only.
+Balances, positions, fees, slippage, funding, expiry, margin and liquidation are
+:mod:`trimtab.venues.simulation`'s, so a paper run and a backtest of the same policy over the same bars give
+the same numbers. On top of that account this module adds what an exchange has and a backtest does not:
+orders with client ids, a touch with a spread and finite depth, resting limit orders, partial fills, trade
+ids, reduce-only, and transfers between the wallets of one exchange (:mod:`.transfers`).
 
-Matching rules (deterministic; run at the start of every call, i.e. as time passes):
+Rules (deterministic; applied at the start of every call, i.e. as time passes):
 
-* The touch is ``reference x (1 -/+ half_spread)`` where the reference is the spot close or the perp's
-  mark and the half-spread is the slippage model's fraction for a zero-size order.
-* A market order fills in full at once, as a taker, at the slippage model's price.
-* A limit order that crosses the touch fills at once as a taker, up to ``touch_depth`` (quote notional);
-  what is left rests. A resting order fills only once the market has traded through it (a buy when the
-  price went strictly below its limit: a fixed snapshot's price, or a replayed bar's low), at its limit price,
-  as a maker, up to ``touch_depth`` per match (:mod:`trimtab.venues.paper.matching`). A buy resting at the
-  bid of a market that does not move never fills: a fill is never better than the market was.
-* Funding is settled at the feed's settlements: a replay pays at every stamp of the history's funding file
-  (4 h and 1 h symbols at each of theirs), at that stamp's rate and mark (else the mark now), as the backtest
-  does; a fixed snapshot settles every ``funding_interval_hours`` from 00:00 UTC at its rate and mark.
-  A position whose mark reaches its liquidation price is closed there; the run's journal gets a
-  ``liquidation`` decision (``on_liquidation``).
-* A dated future or option settles at its expiry (08:00 UTC on its date) at the underlying's price then
-  (:mod:`trimtab.venues.simulation.expiry`); the account keeps the record (``settlements``), the run's
-  journal gets a ``settlement`` decision (``on_settlement``), resting orders on it expire, and the market is
-  no longer listed.
+* The touch is ``reference x (1 -/+ half_spread)`` (the spot close or the mark; the slippage model's
+  fraction for a zero-size order). A market order fills at once, as a taker, at the slippage model's price;
+  a limit order that crosses the touch fills at once as a taker, up to ``touch_depth`` (quote notional).
+* A resting limit order fills only once the market has traded through it, at its limit price, as a maker
+  (:mod:`.matching`): a fill is never better than the market was.
+* Funding is paid at the feed's settlements (a replay: the funding file's own stamps, as the backtest);
+  dated futures and options settle at expiry at the underlying's price (the account's ``settlements``
+  record, the journal's ``settlement`` decision through ``on_settlement``); positions are liquidated at the
+  account model's liquidation price.
 
-The account is saved in the ``--state`` store (key ``paper_account``) after every change, in one
-transaction, so a crash leaves the account either before or after an order, never half-way. The paper
-venue never calls a private exchange endpoint: it makes no network call at all.
+The account is saved in the ``--state`` store after every change, in one transaction, so a crash leaves it
+before or after an order, never half-way. The paper venue makes no network call at all.
 """
 
 from __future__ import annotations
@@ -45,7 +36,7 @@ from trimtab.domain.portfolio import Portfolio
 from trimtab.errors import OrderRejectedError, TransferRejectedError
 from trimtab.venues.paper.book import PaperBook
 from trimtab.venues.paper.feed import PriceFeed
-from trimtab.venues.paper.funds import check_funds, reduce_only_amount
+from trimtab.venues.paper.funds import check_funds, check_min_notional, check_request, reduce_only_amount
 from trimtab.venues.paper.listing import listed_markets, open_positions
 from trimtab.venues.paper.matching import match_resting
 from trimtab.venues.paper.persistence import AccountStore, MemoryStore, iso, parse_time
@@ -222,28 +213,12 @@ class PaperVenue:
         if request.client_order_id in self.orders:
             raise OrderRejectedError(f"duplicate client order id {request.client_order_id}")
         markets = self.load_markets()
-        if request.symbol not in markets:
-            raise OrderRejectedError(f"{request.symbol}: not a market of the paper venue")
-        if not (request.amount > 0 and math.isfinite(request.amount)):
-            raise OrderRejectedError(f"{request.symbol}: the amount must be positive")
-        rules = markets[request.symbol].rules
-        if rules.amount_step > 0 and math.floor(request.amount / rules.amount_step + 1e-9) == 0:
-            raise OrderRejectedError(
-                f"{request.symbol}: {request.amount:g} rounds to zero (step {rules.amount_step:g})"
-            )
-        if request.amount < rules.min_amount:
-            raise OrderRejectedError(f"{request.symbol}: {request.amount:g} is below the minimum {rules.min_amount:g}")
-        if request.type is OrderType.LIMIT and not (request.price is not None and request.price > 0):
-            raise OrderRejectedError(f"{request.symbol}: a limit order needs a positive price")
+        rules = check_request(request, markets)
         market = self.feed.snapshot()
         bid, ask, reference = self._touch(request.symbol, market)
         amount = reduce_only_amount(self.account, request)
         unit = rules.contract_size if markets[request.symbol].instrument.is_inverse else (request.price or reference)
-        notional = amount * unit
-        if notional < rules.min_notional:
-            raise OrderRejectedError(
-                f"{request.symbol}: {notional:.2f} is below the minimum notional {rules.min_notional:g}"
-            )
+        check_min_notional(request.symbol, amount * unit, rules)
         signed = amount if request.side is Side.BUY else -amount
         crosses = request.type is OrderType.MARKET or (
             request.price is not None
