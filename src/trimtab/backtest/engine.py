@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from trimtab.backtest.fastpath import eligibility, run_fast
+from trimtab.backtest.flows import schedule_flows
 from trimtab.backtest.metrics import RunTotals
 from trimtab.backtest.replay import Replay, buy_and_hold, prepare, rolling_volatility
 from trimtab.backtest.result import BacktestResult, Benchmark, Curves, Lazy
@@ -50,6 +51,7 @@ from trimtab.domain.lots import LotBook
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan
 from trimtab.domain.portfolio import Portfolio
+from trimtab.errors import BadInputError
 from trimtab.feed.history import MarketHistory
 from trimtab.feed.table import NS_PER_SECOND, to_ns
 from trimtab.planner.tax import SpotFill
@@ -191,6 +193,10 @@ class _EventRun:
         self.initial_amounts = np.zeros(len(replay.assets))
         self.funding_gap_bars = 0
         self._in_gap: set[str] = set()
+        self.flows = np.zeros(n_bars)
+        self._scheduled, skipped = schedule_flows(self.policy, replay.times)
+        self.flows_skipped = len(skipped)
+        self.events.extend(skipped)
 
     # -- per-bar inputs -------------------------------------------------------------------------------
 
@@ -275,6 +281,7 @@ class _EventRun:
             self._settle_funding(bar, int(times[bar - 1]), int(times[bar]))
             self._settle_expiries(bar)
             self._liquidate(bar)
+            self._apply_flows(bar)
         snapshot = self.builder.snapshot(bar, self._held_instruments())
         decision = self.session.decide(self.account.to_portfolio(), snapshot, window=self._window(bar))
         fills: list[SpotFill] = []
@@ -289,6 +296,36 @@ class _EventRun:
             self.rebalance_bars.append(bar)
         equity = self._record(bar, snapshot, decision.plan, traded or bar == 0)
         self.session.close(decision, carried_out=True, equity_after=equity, held=self.account.positions, fills=fills)
+
+    def _apply_flows(self, bar: int) -> None:
+        """The schedule's deposits and withdrawals due at this close reach the account; the session steers them."""
+        for index, flow in self._scheduled.get(bar, ()):
+            if flow.amount < 0.0:
+                equity = valuate(
+                    self.account.to_portfolio(),
+                    self.builder.snapshot(bar, self._held_instruments()),
+                    self.replay.classes,
+                ).equity
+                if -flow.amount >= equity:
+                    raise BadInputError(
+                        "--policy",
+                        f"cash_flow[{index}].amount",
+                        f"a withdrawal of {-flow.amount:.2f} at {_iso(self.replay.moment(bar))} "
+                        f"takes the whole equity ({equity:.2f}) or more",
+                    )
+            self.account.deposit(self.base, flow.amount)
+            self.session.add_flow(flow.amount)
+            self.flows[bar] += flow.amount
+            kind = "deposit" if flow.amount > 0 else "withdrawal"
+            self.events.append(
+                {
+                    "kind": "cash_flow",
+                    "timestamp": _iso(self.replay.moment(bar)),
+                    "bar": bar,
+                    "amount": flow.amount,
+                    "reason": f"{kind} of {abs(flow.amount):.2f} {self.base} scheduled at {_iso(flow.at)}",
+                }
+            )
 
     def _note(self, bar: int, decision: Decision) -> None:
         """Every decision of the session as an event; a plan that traded carries its notes."""
@@ -453,6 +490,7 @@ class _EventRun:
             tax_rules=self.policy.tax_rules(),
             band_tolerance=self.policy.costs.taker_fee + self.policy.costs.slippage,
             replay=replay,
+            flows=self.flows if self.policy.cash_flows else None,
         )
 
 

@@ -55,6 +55,8 @@ def eligibility(replay: Replay, models: RealityModels) -> Eligibility:
         return Eligibility(False, "bands from costs (band = 'auto') need the event engine")
     if policy.trigger.kind not in _TRIGGER_KINDS:
         return Eligibility(False, f"trigger {policy.trigger.kind!r} needs the event engine")
+    if policy.cash_flows:
+        return Eligibility(False, "cash flows ([[cash_flow]]) need the event engine")
     if not models.slippage.constant:
         return Eligibility(False, "slippage depends on volume")
     if models.fees != RealityModels.from_costs(policy.costs).fees or models.backtest_fill.value != policy.costs.fill:

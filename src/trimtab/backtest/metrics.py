@@ -20,6 +20,10 @@ Conventions
   breach); ``time_outside_bands_strict`` counts every miss.
 * ``cost`` = fees + slippage + funding over the run; ``cost_after_initial`` the same without the initial
   purchase's fees and slippage (what rebalancing itself cost).
+* With cash flows (``flows``), ``total_return``, ``cagr``, ``volatility``, ``sharpe``, ``sortino``,
+  ``max_drawdown`` and ``calmar`` are computed on the flow-adjusted (time-weighted) curve
+  (:func:`trimtab.backtest.flows.flow_adjusted`); ``final_equity`` and ``turnover`` stay on the equity
+  actually held; ``net_flows`` is the sum of the flows and ``time_weighted_return`` equals ``total_return``.
 * ``funding_gap_bars`` = bars at which a perpetual was held without funding history covering them (its
   funding is counted as zero there; the backtest warns).
 """
@@ -31,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from trimtab.backtest.flows import flow_adjusted
 
 NANOSECONDS_PER_YEAR = 365.0 * 86400.0 * 1e9
 
@@ -69,6 +75,7 @@ def compute_metrics(
     band_lower: FloatArray | None = None,
     band_upper: FloatArray | None = None,
     band_tolerance: float = 0.0,
+    flows: FloatArray | None = None,
 ) -> dict[str, float]:
     """The contract's metrics and a few more for one equity curve.
 
@@ -87,6 +94,9 @@ def compute_metrics(
         the bands are 0 when they are not given.
     band_tolerance:
         How far outside its band a class may close before ``time_outside_bands`` counts the bar.
+    flows:
+        Deposits (> 0) and withdrawals reaching the account at each bar's close, shape (T,); with any,
+        the return figures are time-weighted (see the module docstring).
 
     Returns
     -------
@@ -95,8 +105,10 @@ def compute_metrics(
         rebalances, turnover, fees, slippage, funding, liquidations, tracking_error,
         time_outside_bands``.
     """
-    equity = np.asarray(equity, dtype=np.float64)
-    bars = equity.shape[0]
+    held = np.asarray(equity, dtype=np.float64)
+    bars = held.shape[0]
+    with_flows = flows is not None and bool(np.any(flows != 0.0))
+    equity = flow_adjusted(held, np.asarray(flows, dtype=np.float64)) if with_flows and flows is not None else held
     final = float(equity[-1]) if bars else capital
     returns = np.diff(equity) / equity[:-1] if bars > 1 else np.zeros(0)
     returns = returns[np.isfinite(returns)]
@@ -115,7 +127,7 @@ def compute_metrics(
         with np.errstate(divide="ignore", invalid="ignore"):
             drawdowns = np.where(peaks > 0, 1.0 - equity / peaks, 0.0)
         max_drawdown = float(np.max(drawdowns))
-    mean_equity = float(np.mean(equity)) if bars else capital
+    mean_equity = float(np.mean(held)) if bars else capital
 
     tracking_error = 0.0
     outside = strict = 0.0
@@ -140,6 +152,14 @@ def compute_metrics(
             "funding_gap_bars": totals.funding_gap_bars,
         }
     )
+    if with_flows and flows is not None:
+        out.update(
+            {
+                "final_equity": float(held[-1]),
+                "time_weighted_return": out["total_return"],
+                "net_flows": float(np.sum(flows)),
+            }
+        )
     return out
 
 

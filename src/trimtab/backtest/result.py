@@ -151,6 +151,7 @@ class BacktestResult:
         tax_rules: TaxRules | None = None,
         band_tolerance: float = 0.0,
         replay: Replay | None = None,
+        flows: FloatArray | None = None,
     ) -> None:
         """Either ``curves`` (and ``benchmark``), possibly lazy, or the arrays one by one.
 
@@ -159,6 +160,8 @@ class BacktestResult:
         the bar (a backtest passes the policy's one-way cost rate).
         ``replay`` (the policy laid over the history) lets the metrics value the spot holdings asset by asset
         (``within_class_tracking_error``); it is dropped when the result is pickled.
+        ``flows`` (the deposits and withdrawals at each bar's close, a run with a ``[[cash_flow]]`` schedule)
+        make the return metrics time-weighted (:mod:`trimtab.backtest.flows`).
 
         The metrics are computed from the curves, ``capital`` and ``totals`` on first reading unless
         given; the benchmark's from its curve and ``benchmark_totals``.
@@ -198,6 +201,7 @@ class BacktestResult:
         self._band_tolerance = band_tolerance
         self._replay = replay
         self._taxes: TaxRecord | None = None
+        self.flows = flows
 
     # -- curves, read on demand ------------------------------------------------------------------------
 
@@ -267,6 +271,7 @@ class BacktestResult:
                 curves.band_lower,
                 curves.band_upper,
                 self._band_tolerance,
+                self.flows,
             )
             self._metrics.update(self.taxes.metrics())
             if self._replay is not None:
@@ -351,6 +356,13 @@ class BacktestResult:
                 "liquidation_events": sum(1 for e in self.events if e.get("kind") == "liquidation"),
             }
         )
+        if self.flows is not None:
+            kinds = ("cash_flow", "cash_flow_skipped")
+            out["cash_flows"] = [
+                {key: e[key] for key in ("kind", "timestamp", "amount", "reason")}
+                for e in self.events
+                if e.get("kind") in kinds
+            ]
         return out
 
     def __getstate__(self) -> dict[str, Any]:

@@ -21,7 +21,8 @@ from trimtab.domain.plan import ClassReport, CostEstimate, MarginReport, Plan, S
 from trimtab.domain.portfolio import Portfolio
 from trimtab.planner.apply import apply_trades, apply_transfers
 from trimtab.planner.costs import CostModel
-from trimtab.planner.goals import compute_goals
+from trimtab.planner.flows import steer_goals
+from trimtab.planner.goals import Goals, compute_goals
 from trimtab.planner.guard import Reviewed, review
 from trimtab.planner.limits import Limits, margin_report, position_reports
 from trimtab.planner.rounding import round_trades
@@ -32,7 +33,7 @@ from trimtab.policy.bands import AutoBands, Band, class_bands, class_volatility
 from trimtab.policy.config import Policy, RebalanceConfig
 from trimtab.policy.estimation import PriceWindow
 from trimtab.policy.targets import TargetContext, TargetSet, build_target_model
-from trimtab.policy.triggers import TriggerContext, build_trigger
+from trimtab.policy.triggers import TriggerContext, TriggerDecision, build_trigger
 from trimtab.valuation.model import Valuation
 from trimtab.valuation.valuate import valuate
 
@@ -54,6 +55,9 @@ class PlanContext:
     volatility: Mapping[str, float] | None = None
     window: PriceWindow | None = None
     lots: LotBook | None = None
+    flow: float = 0.0
+    """A deposit (> 0) or withdrawal (< 0) in the base currency that reached the account since the last
+    carried-out cycle: the plan steers it (:mod:`trimtab.planner.flows`) instead of consulting the trigger."""
 
 
 def trade_order(trade: Trade) -> tuple[int, int]:
@@ -212,11 +216,15 @@ def plan_outcome(
     volatility = context.volatility if context.volatility is not None else market.volatility
     auto = AutoBands.from_policy(policy)
     bands = class_bands(classes, target_set.targets, policy.trigger.adaptive, volatility, auto)
-    decision = build_trigger(policy.trigger).check(
-        valuation,
-        bands,
-        TriggerContext(now=market.timestamp, last_rebalance=context.last_rebalance, last_check=context.last_check),
-    )
+    steered = context.flow != 0.0
+    if steered:
+        decision = TriggerDecision(True, _flow_reason(context.flow, valuation.base_currency), (), checked=False)
+    else:
+        decision = build_trigger(policy.trigger).check(
+            valuation,
+            bands,
+            TriggerContext(now=market.timestamp, last_rebalance=context.last_rebalance, last_check=context.last_check),
+        )
     notes = list(target_set.notes)
     if auto is not None:
         notes.append(_auto_band_note(classes, bands, volatility, auto))
@@ -232,7 +240,7 @@ def plan_outcome(
     rebalance = policy.rebalance
     cash = next(c.name for c in classes if c.cash)
     edge = [c.name for c in classes if c.band_auto]
-    goals = compute_goals(valuation.weights, bands, cash, rebalance.scope, rebalance.to, edge)
+    goals = _goals(valuation, bands, cash, rebalance, edge, context.flow)
     notes.extend(goals.notes)
     costs = CostModel.from_config(policy.costs)
     if policy.tax is not None:
@@ -247,7 +255,8 @@ def plan_outcome(
         goals.moving,
         _instructions(classes, policy, target_set),
         costs,
-        resplit=rebalance.to == "target",
+        # A steered flow only buys (or sells) the class's shortfall (excess), never re-splits it.
+        resplit=rebalance.to == "target" and not steered,
     )
     notes.extend(sizing.notes)
     rounded = round_trades(sizing.trades, market, rebalance.min_notional)
@@ -285,6 +294,20 @@ def plan_outcome(
         positions=position_reports(reviewed.valuation, market),
     )
     return PlanOutcome(plan, decision.checked)
+
+
+def _flow_reason(flow: float, base: str) -> str:
+    kind = "deposit" if flow > 0.0 else "withdrawal"
+    return f"cash flow: a {kind} of {abs(flow):.2f} {base} steers this rebalance"
+
+
+def _goals(
+    valuation: Valuation, bands: Mapping[str, Band], cash: str, rebalance: RebalanceConfig, edge: list[str], flow: float
+) -> Goals:
+    """The steered goals of a cash flow, else the goals of the policy's scope and ``to``."""
+    if flow != 0.0:
+        return steer_goals(valuation.weights, bands, cash, flow, valuation.equity)
+    return compute_goals(valuation.weights, bands, cash, rebalance.scope, rebalance.to, edge)
 
 
 def _guarded(

@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, field_validator, model_validator
@@ -409,6 +409,33 @@ StrategyConfig = Annotated[
 ]
 
 
+class CashFlowConfig(StrictModel):
+    """One ``[[cash_flow]]`` of a backtest's schedule: a deposit (``amount`` > 0) or withdrawal (< 0) in the
+    base currency, applied at the close of the first bar that closes at or after ``at``."""
+
+    at: datetime
+    amount: float
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _at(cls, value: object) -> datetime:
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(f"{value!r} is not an ISO 8601 time such as 2024-03-01T00:00:00Z") from None
+        if not isinstance(value, datetime):
+            raise ValueError("must be a time such as 2024-03-01T00:00:00Z")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    @field_validator("amount")
+    @classmethod
+    def _amount(cls, value: float) -> float:
+        if value == 0.0:
+            raise ValueError("must not be zero (positive: a deposit, negative: a withdrawal)")
+        return value
+
+
 class Policy(StrictModel):
     """A whole policy file."""
 
@@ -419,6 +446,8 @@ class Policy(StrictModel):
     costs: CostsConfig = CostsConfig()
     strategy: StrategyConfig = FixedStrategy()
     tax: TaxConfig | None = None
+    cash_flows: list[CashFlowConfig] = Field(alias="cash_flow", default_factory=list)
+    """Backtests only: deposits and withdrawals on a schedule (paper and live record them with ``trimtab flow``)."""
 
     _base = field_validator("base_currency")(_check_asset)
 
@@ -496,5 +525,8 @@ class Policy(StrictModel):
 
     def config_hash(self) -> str:
         """SHA-256 of the canonical JSON form; a run records it to say which policy it used."""
-        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        document = self.model_dump(mode="json", by_alias=True)
+        if not document.get("cash_flow"):
+            del document["cash_flow"]  # a policy without flows keeps the hash it had before flows existed
+        canonical = json.dumps(document, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()

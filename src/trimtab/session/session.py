@@ -102,6 +102,8 @@ class Decision:
     notes: tuple[Note, ...] = ()
     guarded: tuple[Trade, ...] = field(default_factory=tuple)
     """The trades the guards added (deleveraging steps, switches of hedges to spot)."""
+    flow: float = 0.0
+    """The cash flow this decision steers (0 for an ordinary cycle): carried out, it is no longer pending."""
 
     @property
     def triggered(self) -> bool:
@@ -182,6 +184,7 @@ class RebalancingSession:
             volatility=volatility,
             lots=self.state.lots,
             window=window,
+            flow=self.state.pending_flow,
         )
 
     def decide(
@@ -218,7 +221,20 @@ class RebalancingSession:
             if not trades:
                 notes.append(Note("idle", f"the trigger fired but nothing was traded: {_why_idle(plan)}"))
         added = tuple(t for t in trades if t not in planned)
-        return Decision(market.timestamp, plan, tuple(trades), outcome.checked, reducing_only, tuple(notes), added)
+        flow = context.flow if plan.triggered else 0.0
+        return Decision(
+            market.timestamp, plan, tuple(trades), outcome.checked, reducing_only, tuple(notes), added, flow
+        )
+
+    def add_flow(self, amount: float, seen: int | None = None) -> SessionState:
+        """Record a deposit (``amount`` > 0) or withdrawal (< 0) in the base currency that reached the account.
+
+        The next decision steers it (:mod:`trimtab.planner.flows`): it buys the underweight classes (sells the
+        overweight ones) with the flow instead of consulting the trigger. ``seen`` is the journal id of the
+        flow's row, remembered so that a restarted run does not count it again.
+        """
+        self.state = self.state.with_flow(amount, seen)
+        return self.state
 
     def _spot_fallback(
         self,
@@ -300,11 +316,16 @@ class RebalancingSession:
             decision.now,
             # A decision that was not carried out leaves the times where they were: the next cycle decides again.
             checked=decision.checked and carried_out,
-            rebalanced=decision.triggered and carried_out,
+            # A steered flow is not the trigger's rebalance: a calendar keeps its pace.
+            rebalanced=decision.triggered and carried_out and decision.flow == 0.0,
             equity_before=decision.plan.equity,
             equity_after=equity_after,
             held=held,
         )
+        if carried_out and decision.flow != 0.0:
+            # Only the flow this decision steered; one recorded since waits for the next cycle.
+            left = self.state.pending_flow - decision.flow
+            self.state = replace(self.state, pending_flow=left if abs(left) > 1e-9 * abs(decision.flow) else 0.0)
         if fills:
             book = self.state.lots if self.state.lots is not None else LotBook()
             book, _, _ = apply_fills(book, fills, self.policy.tax_rules(), decision.now)

@@ -31,6 +31,11 @@ class SessionState:
     ``lots``
         The open tax lots (None until the session is given lots or sees a spot fill); spot buys open lots at
         their fill price and sales consume them (:meth:`RebalancingSession.close`).
+    ``pending_flow``
+        Deposits (> 0) less withdrawals in the base currency that reached the account and that no carried-out
+        cycle has steered yet: the next plan steers them (:mod:`trimtab.planner.flows`).
+    ``flows_seen``
+        The journal id of the last cash flow counted into ``pending_flow`` (the live loop's bookmark).
     """
 
     last_rebalance: datetime | None = None
@@ -39,6 +44,19 @@ class SessionState:
     initial_equity: float | None = None
     hedges: Mapping[str, datetime] = field(default_factory=dict)
     lots: LotBook | None = None
+    pending_flow: float = 0.0
+    flows_seen: int = 0
+
+    def with_flow(self, amount: float, seen: int | None = None) -> SessionState:
+        """The state with a deposit (``amount`` > 0) or withdrawal (< 0) waiting to be steered.
+
+        ``seen`` moves the journal bookmark (the id of the flow's row) so that no flow is counted twice.
+        """
+        return replace(
+            self,
+            pending_flow=self.pending_flow + amount,
+            flows_seen=self.flows_seen if seen is None else max(self.flows_seen, seen),
+        )
 
     def hedge_age_days(self, symbol: str, now: datetime) -> float | None:
         """Days since the hedge on ``symbol`` was opened (None when none is open)."""
@@ -90,6 +108,8 @@ class SessionState:
             "peak_equity": self.peak_equity,
             "initial_equity": self.initial_equity,
             "hedges": {symbol: _iso(opened) for symbol, opened in sorted(self.hedges.items())},
+            "pending_flow": self.pending_flow,
+            "flows_seen": self.flows_seen,
         }
 
     @classmethod
@@ -102,6 +122,8 @@ class SessionState:
             peak_equity=_number(document.get("peak_equity")),
             initial_equity=_number(document.get("initial_equity")),
             hedges={str(s): t for s, t in ((s, _time(v)) for s, v in hedges.items()) if t is not None},
+            pending_flow=_number(document.get("pending_flow")) or 0.0,
+            flows_seen=int(document.get("flows_seen") or 0),
         )
 
 
