@@ -126,14 +126,16 @@ def run_command(
     loaded_policy = load_policy(policy)
     exec_config = load_execution_config(execution) if execution is not None else settings.execution
     hub = None
+    channels = settings.notify
     if notify is not None:
-        from trimtab.notify import build_hub, load_notify_config
+        from trimtab.notify import load_notify_config
 
-        hub = build_hub(load_notify_config(notify), notify.name)
-    elif settings.notify is not None:
+        channels = load_notify_config(notify)
+    if channels is not None:
         from trimtab.notify import build_hub
 
-        hub = build_hub(settings.notify, config.name if config is not None else "configuration")
+        source = notify.name if notify is not None else config.name if config is not None else "configuration"
+        hub = build_hub(channels, source)
     venue, output_format, interval = run.venue, run.format, run.interval
     state_url = run.state or default_state_url(venue)
     setup = RunSetup(
@@ -182,6 +184,7 @@ def run_command(
         ending = ""
         if hub is not None:
             hub.start()
+        commands = _telegram_commands(channels, store)
         done = 0
         stop.install()
         try:
@@ -220,6 +223,8 @@ def run_command(
             if hub is not None:
                 hub.flush(timeout=5.0)
                 hub.close()
+            for poller in commands:
+                poller.close()
     finally:
         if wired is not None:
             wired.venue.close()
@@ -243,6 +248,17 @@ def _claim_journal_file(state_url: str) -> Any:
     lock = FileLock(path)
     lock.acquire(describe_url(state_url))
     return lock
+
+
+def _telegram_commands(channels: Any, store: Any) -> list[Any]:
+    """The started Telegram command pollers of the notification channels (none without ``commands = true``)."""
+    if channels is None:
+        return []
+    import os
+
+    from trimtab.notify.commands import build_commands
+
+    return [poller.start() for poller in build_commands(channels, store, os.environ)]
 
 
 def _ending(signal: str | None, done: int, total: int | None) -> str:

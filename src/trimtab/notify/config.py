@@ -60,6 +60,10 @@ class TelegramSection(_Strict):
     base_url: str = TELEGRAM_API
     kinds: list[Kind] = Field(default_factory=lambda: list(ALL_KINDS), min_length=1)
     timeout: float = Field(default=5.0, gt=0, le=60)
+    commands: bool = False
+    """Answer /status, /pause, /resume, /kill and /release (see :mod:`trimtab.notify.commands`)."""
+    allowed_chats: list[str] = []
+    """Chats whose commands are carried out; empty: ``chat_id`` only."""
 
 
 class NotifyFile(_Strict):

@@ -87,7 +87,7 @@ def trading_state(store: Store) -> TradingState:
     return TradingState(paused=paused, halted=halted, reason=reason if halted else "", kill_file=file)
 
 
-SOURCES = {"dashboard": "the dashboard", "cli": "the command line"}
+SOURCES = {"dashboard": "the dashboard", "cli": "the command line", "telegram": "Telegram"}
 """Where an action came from (``payload.source`` of its decision) and how its default reason names it."""
 
 
