@@ -30,11 +30,16 @@ signed index Numba adds a wrap-around test to every read and the bar loop runs 2
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from numba import njit
 
-from trimtab.backtest import kernel_curve
+from trimtab.backtest import kernel_cache, kernel_curve
 from trimtab.backtest.kernel_goals import goals_for_rebalance, minimal_turnover
+
+# Before any cached kernel code is loaded: drop it if any kernel source changed (kernel_cache's docstring).
+kernel_cache.check(Path(__file__).resolve().parent)
 
 TRIGGER_THRESHOLD = 0
 TRIGGER_CALENDAR = 1
