@@ -5,9 +5,9 @@ none of it does. A database that is locked by another process, full, read-only o
 :class:`StorageError` with a plain message (and the password of the URL masked), never half-written state;
 a connection that was cut raises :class:`JournalUnavailableError`, which the run answers by pausing.
 
-Creating a journal is atomic too: on SQLite every statement, the schema's included, runs inside an explicit
-``BEGIN`` (the driver's default would commit each ``CREATE TABLE`` on its own), so a process killed during
-its first start leaves no journal, or a complete one. A journal left half-created by an older version is
+Creating a journal is atomic too: on SQLite the migrations run inside an explicit ``BEGIN`` (the driver's
+default would commit each ``CREATE TABLE`` on its own), so a process killed during its first start leaves no
+journal, or a complete one. A journal left half-created by an older version is
 repaired when its tables are empty, and named otherwise.
 """
 
@@ -163,9 +163,6 @@ class Store:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # The driver's own transaction handling commits DDL statement by statement; with it off, SQLAlchemy's
-    # ``BEGIN`` (see _sqlite_begin) makes every transaction, schema creation included, all or nothing.
-    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets `trimtab status` read while a run writes; NORMAL sync keeps every commit atomic and survives a
@@ -176,8 +173,30 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_manual(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling commits DDL statement by statement; with it off, an explicit
+    # ``BEGIN`` (see _sqlite_begin) makes the schema's creation all or nothing.
+    dbapi_connection.isolation_level = None
+
+
 def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
+
+
+def _migration_engine(engine: Engine) -> Engine:
+    """The engine migrations run on: for a SQLite file, one whose transactions include DDL (see above).
+
+    Only migrations use it: for everyday work the driver's deferred ``BEGIN`` before the first write lets the
+    run, its lease renewal and readers such as ``status`` share the file without snapshot conflicts.
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return engine
+    atomic = create_engine(engine.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    event.listen(atomic, "connect", _sqlite_manual)
+    event.listen(atomic, "connect", _sqlite_pragmas)
+    event.listen(atomic, "begin", _sqlite_begin)
+    return atomic
 
 
 def open_store(url: str, *, create: bool = True) -> Store:
@@ -228,7 +247,6 @@ def open_store(url: str, *, create: bool = True) -> Store:
         raise BadInputError("--state", "", f"cannot use {describe_url(url)}: {error}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
     store = Store(engine, url)
     try:
         if not create:
@@ -263,10 +281,15 @@ def migrate(engine: Engine, where: str = "") -> None:
     """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        _repair_half_created(connection, where)
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    atomic = _migration_engine(engine)
+    try:
+        with atomic.begin() as connection:
+            _repair_half_created(connection, where)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        if atomic is not engine:
+            atomic.dispose()
 
 
 def _repair_half_created(connection: Connection, where: str) -> None:
