@@ -5,8 +5,9 @@ funding rate ``r`` (longs pay when ``r`` > 0, shorts when ``r`` < 0). Over the h
 time** ``H`` that is the hedge's cost; the spot alternative costs a round trip, ``2 x (taker_fee + slippage)
 x notional``, plus, for a short hedge replaced by a sale, the tax the sale realises on the open lots (with a
 ``[tax]`` section). ``H`` is measured where it can be: a hedge held for ``d`` days is expected to be held at
-least ``d`` more (``H = max(funding_horizon_days, d)``); a new hedge, as long as the hedges open now have been
-on average; ``funding_horizon_days`` otherwise and as the floor.
+least ``d`` more (``H = max(funding_horizon_days, d)``); a new hedge, as long as the session's hedges have
+been held on average (closed ones for their whole life, open ones so far), else as long as the open ones;
+``funding_horizon_days`` otherwise and as the floor.
 
 When the hedge costs more, it is replaced by spot: a short hedge by selling the coin (as much as is held), a
 long perpetual by buying it (as much as the cash allows), and a ``funding`` decision says so. New hedges in
@@ -30,11 +31,16 @@ from trimtab.policy.config import Policy
 from trimtab.valuation.model import Valuation
 
 
-def expected_hold_days(symbol: str, policy: Policy, ages: Mapping[str, float]) -> float:
-    """The holding time a hedge on ``symbol`` is expected to have, in days (see the module)."""
+def expected_hold_days(symbol: str, policy: Policy, ages: Mapping[str, float], measured: float | None = None) -> float:
+    """The holding time a hedge on ``symbol`` is expected to have, in days (see the module).
+
+    ``measured`` is the session's mean holding time of the hedges seen so far (closed ones included).
+    """
     horizon = policy.costs.funding_horizon_days
     if symbol in ages:
-        return max(horizon, ages[symbol])
+        return max(horizon, ages[symbol], measured or 0.0)
+    if measured is not None:
+        return max(horizon, measured)
     return max(horizon, statistics.fmean(ages.values())) if ages else horizon
 
 
@@ -78,8 +84,9 @@ class _Monitor:
         policy: Policy,
         ages: Mapping[str, float],
         lots: LotBook | None,
+        measured: float | None = None,
     ) -> None:
-        self.market, self.policy, self.ages = market, policy, ages
+        self.market, self.policy, self.ages, self.measured = market, policy, ages, measured
         self.round_trip = 2.0 * (policy.costs.taker_fee + policy.costs.slippage)
         self.book = _Book(
             dict(portfolio.spot_totals),
@@ -114,7 +121,7 @@ class _Monitor:
         price = self.market.prices.get(asset)
         if quote is None or price is None or signed == 0:
             return 0.0, None, ""
-        hold = expected_hold_days(symbol, self.policy, self.ages)
+        hold = expected_hold_days(symbol, self.policy, self.ages, self.measured)
         notional = abs(signed) * mark
         funding = signed * mark * quote.funding_per_day * hold
         short = signed < 0
@@ -146,6 +153,7 @@ def funding_switch(
     policy: Policy,
     ages: Mapping[str, float] | None = None,
     lots: LotBook | None = None,
+    measured: float | None = None,
 ) -> tuple[list[Trade], list[str]]:
     """Replace perpetual hedges (long or short) whose expected funding exceeds the spot alternative by spot.
 
@@ -155,6 +163,8 @@ def funding_switch(
         Days each open hedge has been held (the session's record), for the expected holding time.
     lots:
         The open tax lots, for the tax a replacing sale would realise.
+    measured:
+        The session's mean holding time of its hedges so far (closed ones included), in days.
 
     Returns
     -------
@@ -162,7 +172,7 @@ def funding_switch(
         The trades to execute (the plan's, changed where a hedge was replaced, plus switches of open hedges)
         and one sentence per replacement.
     """
-    monitor = _Monitor(portfolio, market, policy, ages or {}, lots)
+    monitor = _Monitor(portfolio, market, policy, ages or {}, lots, measured)
     monitor.spend(trades)
     out: list[Trade] = []
     for t in trades:

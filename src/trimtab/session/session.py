@@ -132,6 +132,7 @@ class RebalancingSession:
         """How far back the price window must reach (None: the session needs no prices)."""
         self._falling_back: dict[str, bool] = {}
         self._spot_policy: Policy | None = None
+        self._auto_policy: tuple[float, Policy] | None = None
 
     def estimate(
         self, window: PriceWindow | None, market: MarketSnapshot
@@ -211,7 +212,7 @@ class RebalancingSession:
             status.pop("volatility", None)
         notes: list[Note] = self._estimate_notes(status)
         context = self.context(volatility if volatility is not None else estimated, betas, window)
-        outcome = plan_outcome(portfolio, market, self.policy, context)
+        outcome = plan_outcome(portfolio, market, self._planning_policy(market.timestamp), context)
         outcome = self._spot_fallback(portfolio, market, context, outcome, notes)
         plan = outcome.plan
         planned: list[Trade] = list(plan.trades) if plan.triggered else []
@@ -235,6 +236,24 @@ class RebalancingSession:
         """
         self.state = self.state.with_flow(amount, seen)
         return self.state
+
+    def _planning_policy(self, now: datetime) -> Policy:
+        """The policy ``auto`` plans with: its funding priced over the hedges' measured holding time.
+
+        ``auto`` weighs a hedge's funding over ``funding_horizon_days``; once the session has seen its hedges
+        held longer than that on average, the measured time replaces it (never a shorter one).
+        """
+        if self.policy.rebalance.instrument != "auto":
+            return self.policy
+        measured = self.state.measured_hold_days(now)
+        horizon = self.policy.costs.funding_horizon_days
+        if measured is None or measured <= horizon:
+            return self.policy
+        days = round(measured, 1)
+        if self._auto_policy is None or self._auto_policy[0] != days:
+            costs = self.policy.costs.model_copy(update={"funding_horizon_days": days})
+            self._auto_policy = (days, self.policy.model_copy(update={"costs": costs}))
+        return self._auto_policy[1]
 
     def _spot_fallback(
         self,
@@ -284,7 +303,10 @@ class RebalancingSession:
         if self.guards.funding_switch:
             now = market.timestamp
             ages = {s: a for s in self.state.hedges if (a := self.state.hedge_age_days(s, now)) is not None}
-            trades, reasons = funding_switch(trades, portfolio, valuation, market, self.policy, ages, self.state.lots)
+            measured = self.state.measured_hold_days(now)
+            trades, reasons = funding_switch(
+                trades, portfolio, valuation, market, self.policy, ages, self.state.lots, measured
+            )
             notes.extend(Note("funding", reason) for reason in reasons)
         return trades, ladder.reducing_only
 

@@ -36,6 +36,9 @@ class SessionState:
         cycle has steered yet: the next plan steers them (:mod:`trimtab.planner.flows`).
     ``flows_seen``
         The journal id of the last cash flow counted into ``pending_flow`` (the live loop's bookmark).
+    ``closed_hedge_days``, ``closed_hedges``
+        How long the hedges closed so far were held, in days, summed, and how many there were: with the ages
+        of the open ones, the measured holding time of a hedge (:meth:`measured_hold_days`).
     """
 
     last_rebalance: datetime | None = None
@@ -46,6 +49,17 @@ class SessionState:
     lots: LotBook | None = None
     pending_flow: float = 0.0
     flows_seen: int = 0
+    closed_hedge_days: float = 0.0
+    closed_hedges: int = 0
+
+    def measured_hold_days(self, now: datetime) -> float | None:
+        """The mean holding time of the hedges seen so far: closed ones' full time, open ones' age so far.
+
+        None before any hedge; a lower bound while hedges are open (they are not over yet).
+        """
+        ages = [(now - opened).total_seconds() / 86400.0 for opened in self.hedges.values()]
+        count = self.closed_hedges + len(ages)
+        return (self.closed_hedge_days + sum(ages)) / count if count else None
 
     def with_flow(self, amount: float, seen: int | None = None) -> SessionState:
         """The state with a deposit (``amount`` > 0) or withdrawal (< 0) waiting to be steered.
@@ -88,6 +102,7 @@ class SessionState:
             The derivative symbols held after the cycle: a new one opens a hedge now, one gone closes it.
         """
         held_now = set(held)
+        closed = [(now - t).total_seconds() / 86400.0 for s, t in self.hedges.items() if s not in held_now]
         hedges = {s: t for s, t in self.hedges.items() if s in held_now}
         hedges.update({s: now for s in sorted(held_now) if s not in hedges})
         peaks = [p for p in (self.peak_equity, equity_after) if p is not None]
@@ -98,6 +113,8 @@ class SessionState:
             peak_equity=max(peaks),
             initial_equity=equity_before if self.initial_equity is None else self.initial_equity,
             hedges=hedges,
+            closed_hedge_days=self.closed_hedge_days + sum(closed),
+            closed_hedges=self.closed_hedges + len(closed),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -110,6 +127,8 @@ class SessionState:
             "hedges": {symbol: _iso(opened) for symbol, opened in sorted(self.hedges.items())},
             "pending_flow": self.pending_flow,
             "flows_seen": self.flows_seen,
+            "closed_hedge_days": self.closed_hedge_days,
+            "closed_hedges": self.closed_hedges,
         }
 
     @classmethod
@@ -124,6 +143,8 @@ class SessionState:
             hedges={str(s): t for s, t in ((s, _time(v)) for s, v in hedges.items()) if t is not None},
             pending_flow=_number(document.get("pending_flow")) or 0.0,
             flows_seen=int(document.get("flows_seen") or 0),
+            closed_hedge_days=_number(document.get("closed_hedge_days")) or 0.0,
+            closed_hedges=int(document.get("closed_hedges") or 0),
         )
 
 

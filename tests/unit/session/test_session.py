@@ -145,3 +145,35 @@ def test_a_hedge_the_margin_carries_stays_a_hedge() -> None:
     decision = RebalancingSession(policy).decide(_book(80.0, 2_000.0), _market(T0))
     assert [t.symbol for t in decision.trades] == [PERP]
     assert not [n for n in decision.notes if n.kind == "margin"]
+
+
+def test_closed_hedges_count_their_whole_life_in_the_measured_holding_time() -> None:
+    state = SessionState(hedges={PERP: T0})
+    assert state.measured_hold_days(T0 + 10 * DAY) == pytest.approx(10.0)
+    closed = state.advanced(
+        T0 + 40 * DAY, checked=False, rebalanced=False, equity_before=1.0, equity_after=1.0, held=()
+    )
+    assert (closed.closed_hedges, closed.closed_hedge_days) == (1, pytest.approx(40.0))
+    reopened = closed.advanced(
+        T0 + 50 * DAY, checked=False, rebalanced=False, equity_before=1.0, equity_after=1.0, held=[PERP]
+    )
+    # One hedge held 40 days, one open for 10: (40 + 10) / 2 = 25 days.
+    assert reopened.measured_hold_days(T0 + 60 * DAY) == pytest.approx(25.0)
+    assert SessionState.from_json(reopened.to_json()) == reopened
+
+
+def test_auto_prices_a_hedges_funding_over_the_measured_holding_time() -> None:
+    # BTC at 60 % of 10 000 (target 50 %): 1 000 to shed. Spot: 0.1 % x 1 000 = 1.00. A short hedge: 2.00 to
+    # open and close, and shorts receive 0.01 % a day: -0.70 over the 7-day horizon (hedge 1.30: spot wins),
+    # -12.00 over a measured 120-day hold (hedge -10.00: the hedge wins).
+    policy = _policy({"kind": "threshold"}, rebalance={"instrument": "auto", "hedge_leverage": 2})
+    receiving = MarketSnapshot(
+        T0, {"BTC": 100.0, "USDT": 1.0}, {PERP: DerivativeQuote(mark=100.0, funding_rate=0.0001 / 3)}
+    )
+    fresh = RebalancingSession(policy).decide(_book(60.0, 4_000.0), receiving)
+    held_long = RebalancingSession(policy, state=SessionState(closed_hedge_days=240.0, closed_hedges=2))
+    decision = held_long.decide(_book(60.0, 4_000.0), receiving)
+    assert [t.symbol for t in fresh.trades] == ["BTC/USDT"]
+    assert any("over 7 days" in note for note in fresh.plan.notes)
+    assert [t.symbol for t in decision.trades] == [PERP]
+    assert any("over 120 days" in note for note in decision.plan.notes)
