@@ -91,3 +91,10 @@ def test_unknown_fields_and_missing_secret_are_named(tmp_path: Path) -> None:
 def test_a_missing_key_file_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="cannot read"):
         load_credentials("binance", key_file=tmp_path / "absent.toml")
+
+
+def test_a_key_file_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "keys.toml"
+    os.mkfifo(fifo, 0o600)
+    with pytest.raises(BadInputError, match=r"keys\.toml: is not a regular file"):
+        load_credentials("binance", fifo)

@@ -19,7 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from trimtab.errors import BadInputError
+from trimtab.loaders.files import read_regular_file
 
+MAX_KEY_FILE_BYTES = 64 * 1024
+"""A key file holds three short strings; anything larger is not one."""
 GENERIC_KEY = "TRIMTAB_API_KEY"
 GENERIC_SECRET = "TRIMTAB_API_SECRET"
 GENERIC_PASSWORD = "TRIMTAB_API_PASSWORD"
@@ -111,10 +114,11 @@ def _from_file(path: Path) -> Credentials:
             "",
             f"the key file must be readable by its owner only (mode is {stat.S_IMODE(mode):o}; run chmod 600)",
         )
+    raw = read_regular_file(path, MAX_KEY_FILE_BYTES)  # a FIFO or a device is refused, never waited on
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
         data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
         # the parser's message may quote the file's content: never echo it
         raise BadInputError(source, "", f"not a valid key file ({type(exc).__name__})") from None
     allowed = {"api_key", "secret", "password"}
