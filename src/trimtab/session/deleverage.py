@@ -24,7 +24,7 @@ from trimtab.domain.plan import Side, Trade
 from trimtab.domain.portfolio import Portfolio
 from trimtab.planner.apply import apply_trades
 from trimtab.policy.config import Policy
-from trimtab.valuation.model import PositionRisk
+from trimtab.valuation.model import PositionRisk, Valuation
 from trimtab.valuation.valuate import valuate
 
 MAX_STEPS = 12
@@ -56,8 +56,7 @@ def _reduce(risk: PositionRisk, amount: float, reason: str) -> Trade:
     )
 
 
-def _at_risk(portfolio: Portfolio, market: MarketSnapshot, policy: Policy, buffer: float) -> list[PositionRisk]:
-    valuation = valuate(portfolio, market, policy.asset_classes())
+def _at_risk(valuation: Valuation, buffer: float) -> list[PositionRisk]:
     return [
         p
         for p in valuation.positions
@@ -127,9 +126,16 @@ def _spot_fallback(
 
 
 def deleverage_ladder(
-    portfolio: Portfolio, market: MarketSnapshot, policy: Policy, buffer: float, fraction: float
+    portfolio: Portfolio,
+    market: MarketSnapshot,
+    policy: Policy,
+    buffer: float,
+    fraction: float,
+    valuation: Valuation | None = None,
 ) -> Ladder:
     """Reduce every derivative closer to liquidation than ``buffer`` until it is ``buffer`` away again.
+
+    ``valuation`` is the book's valuation at ``market`` when the caller has it.
 
     Returns
     -------
@@ -139,7 +145,9 @@ def deleverage_ladder(
     """
     trades: list[Trade] = []
     reasons: list[str] = []
-    at_risk = _at_risk(portfolio, market, policy, buffer)
+    if valuation is None:
+        valuation = valuate(portfolio, market, policy.asset_classes())
+    at_risk = _at_risk(valuation, buffer)
     for start in at_risk:
         cut, after, steps, stuck = _climb(portfolio, market, policy, start, buffer, fraction)
         if cut <= 0:

@@ -221,7 +221,8 @@ class RebalancingSession:
             notes.append(Note("trigger", plan.trigger_reason or "the trigger fired"))
             if not trades:
                 notes.append(Note("idle", f"the trigger fired but nothing was traded: {_why_idle(plan)}"))
-        added = tuple(t for t in trades if t not in planned)
+        planned_ids = {id(t) for t in planned}  # by identity: comparing trades field by field is quadratic
+        added = tuple(t for t in trades if id(t) not in planned_ids)
         flow = context.flow if plan.triggered else 0.0
         return Decision(
             market.timestamp, plan, tuple(trades), outcome.checked, reducing_only, tuple(notes), added, flow
@@ -295,7 +296,7 @@ class RebalancingSession:
             return trades, False
         valuation = valuate(portfolio, market, self.policy.asset_classes())
         ladder = deleverage_ladder(
-            portfolio, market, self.policy, self.guards.liquidation_buffer, self.guards.deleverage_fraction
+            portfolio, market, self.policy, self.guards.liquidation_buffer, self.guards.deleverage_fraction, valuation
         )
         if ladder.trades:
             trades = list(ladder.trades)
