@@ -4,6 +4,8 @@ Each cycle:
 
 1. **Halt check**: the KILL file or the journal's halt flag (``trimtab kill``) halts new orders.
 2. **Reconcile** the journal with the venue (:mod:`trimtab.app.reconcile`); trade only once it converged.
+   Cash flows recorded since the last cycle (``trimtab flow``) are taken (:mod:`trimtab.app.flows`): the
+   session steers them this cycle.
 3. **Read** balances, positions and prices from the venue; stale or outlying prices pause the cycle.
 4. **Decide**: the run's :class:`~trimtab.session.RebalancingSession` (the one a backtest drives too) plans on
    the *actual* holdings from its remembered state, with volatility and betas estimated from the run's
@@ -29,6 +31,7 @@ from typing import Any
 
 from trimtab.app.approval import same_trades
 from trimtab.app.estimates import HistoryEstimator, journal_prices
+from trimtab.app.flows import describe, take_flows
 from trimtab.app.funding import PlanFunding
 from trimtab.app.holdings import read_holdings
 from trimtab.app.killswitch import halt_status
@@ -190,6 +193,8 @@ class RunLoop:
         except OverfillError as error:
             return self._halt_for_human(result, str(error))
         result.converged = reconciliation.converged
+        for flow, credited in take_flows(self.store, self.state, self.venue):
+            self._decide(result, "cash_flow", describe(flow, credited))
         try:
             portfolio, position_symbols = self._holdings()
             read = read_market(self.venue, self.policy, self.markets, position_symbols, self.clock)

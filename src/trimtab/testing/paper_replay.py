@@ -3,6 +3,8 @@
 The backtest buys the policy's targets with its capital at the first bar's close
 (:func:`trimtab.backtest.engine.starting_point`); the paper account here starts from those holdings and the
 session's state after that purchase, then runs one cycle of the real run loop per bar with market orders.
+The policy's ``[[cash_flow]]`` schedule is journaled as ``trimtab deposit`` / ``withdraw`` would record it,
+before the cycle of the bar at whose close the backtest applies each flow.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from trimtab.app.flows import record_cash_flow
 from trimtab.app.loop import CycleResult
 from trimtab.app.session_store import save_session_state
 from trimtab.app.wiring import RunSetup, build_run
@@ -18,10 +21,11 @@ from trimtab.backtest.engine import starting_point
 from trimtab.backtest.result import BacktestResult
 from trimtab.execution.config import ExecutionConfig
 from trimtab.feed.history import MarketHistory
-from trimtab.policy.config import Policy
+from trimtab.policy.config import CashFlowConfig, Policy
 from trimtab.storage import Store, open_store
 from trimtab.storage.journal import Journal
 from trimtab.storage.state import StateStore
+from trimtab.venues.paper import ReplayFeed
 
 
 @dataclass
@@ -37,6 +41,20 @@ class PaperReplay:
     def journal(self) -> Journal:
         assert self.store is not None
         return Journal(self.store)
+
+
+def _record_due_flows(
+    store: Store, feed: ReplayFeed | None, pending: list[CashFlowConfig], base: str
+) -> list[CashFlowConfig]:
+    """Journal the policy's ``[[cash_flow]]`` entries due by this bar's close, as ``trimtab deposit`` and
+    ``withdraw`` would, so that the paper run takes them in the cycle at which the backtest applies them."""
+    if feed is None:
+        return pending
+    close = feed.snapshot().timestamp
+    due = [flow for flow in pending if flow.at <= close]
+    for flow in due:
+        record_cash_flow(store, amount=flow.amount, base_currency=base, now=close, source="replay")
+    return pending[len(due) :]
 
 
 def _iso(moment: datetime) -> str:
@@ -75,7 +93,9 @@ def replay_like_backtest(
     )
     run = build_run(policy, store, setup)
     replay = PaperReplay(store=store)
+    pending = sorted(policy.cash_flows, key=lambda flow: flow.at)
     for bar in range(bars):
+        pending = _record_due_flows(store, run.feed, pending, policy.base_currency)
         result = run.loop.cycle()
         replay.cycles.append(result)
         replay.equity.append(run.loop.venue.equity())  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from trimtab import __version__
+from trimtab.errors import BadInputError
 from trimtab.storage.database import Store
 from trimtab.web import queries
 from trimtab.web.auth import require_action, require_read, settings_of
@@ -17,6 +18,8 @@ from trimtab.web.schemas import (
     DecideOut,
     DecisionOut,
     FillOut,
+    FlowIn,
+    FlowOut,
     HealthOut,
     OrderOut,
     PerformanceOut,
@@ -206,6 +209,25 @@ def approve(request: Request, plan_id: str) -> dict[str, Any]:
 def reject(request: Request, plan_id: str) -> dict[str, Any]:
     """Reject a pending plan: the loop will not execute it."""
     return _decide(request, plan_id, approve=False)
+
+
+@actions.post(
+    "/flows",
+    response_model=FlowOut,
+    responses={
+        409: {"description": "no run has valued the journal yet (its base currency is unknown)"},
+        422: {"description": "a zero or missing amount, an over-long note or reference"},
+    },
+)
+def record_flow(request: Request, body: FlowIn) -> dict[str, Any]:
+    """Record a deposit or withdrawal: a paper run credits it, and the next cycle steers it into the
+    underweight (out of the overweight) classes. trimtab moves no money on an exchange."""
+    try:
+        return _controls(request).record_flow(body.amount, body.note, body.reference)
+    except ActionError as error:
+        raise HTTPException(status_code=error.status, detail=str(error)) from None
+    except BadInputError as error:
+        raise HTTPException(status_code=422, detail=error.message) from None
 
 
 def _decide(request: Request, plan_id: str, approve: bool) -> dict[str, Any]:

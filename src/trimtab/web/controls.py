@@ -11,6 +11,8 @@ reports ``halted``. The dashboard uses that same flag:
   next to the journal halts too and can only be removed by hand.
 * **approve / reject**: a plan that ``trimtab run --approve`` left ``pending`` becomes ``approved`` (the
   next cycle executes it if it still asks for the same trades) or ``rejected``.
+* **cash flow** (``trimtab deposit`` / ``withdraw``, ``POST /api/flows``): a deposit or withdrawal is
+  journaled (:mod:`trimtab.app.flows`); the next cycle credits a paper account and steers the flow.
 
 Every action is journaled as a decision, so the record says what changed, when, and from where.
 """
@@ -184,3 +186,47 @@ class Controls:
             "approve" if approve else "reject", f"plan {plan_id} {status} from {self.where}", {"plan": plan_id}
         )
         return {"id": plan_id, "status": status}
+
+    def record_flow(self, amount: float, note: str = "", reference: str | None = None) -> dict[str, Any]:
+        """Journal a deposit (``amount`` > 0) or withdrawal in the journal's base currency.
+
+        Returns the flow (``id``, ``reference``, ``recorded_at``, ``asset``, ``amount``, ``kind``, ``source``,
+        ``note``) and ``new``: False when ``reference`` was recorded before (nothing is added then).
+
+        Raises
+        ------
+        ActionError
+            409 when no run has valued the journal's portfolio yet (its base currency is unknown).
+        BadInputError
+            A zero or non-finite amount, an over-long note or reference.
+        """
+        from trimtab.app.flows import record_cash_flow
+
+        base = journal_base_currency(self.store)
+        if base is None:
+            raise ActionError(409, "no run has valued this journal yet: start 'trimtab run' first")
+        flow, new = record_cash_flow(
+            self.store,
+            amount=amount,
+            base_currency=base,
+            now=self._clock(),
+            source=self.source,
+            note=note,
+            reference=reference,
+        )
+        if new:
+            kind = "deposit" if amount > 0 else "withdrawal"
+            why = f"{kind} of {abs(amount):.2f} {base} recorded from {self.where}" + (f": {note}" if note else "")
+            self._record("cash_flow", why, {"flow": flow.id, "amount": amount, "reference": flow.reference})
+        return {**flow.to_dict(), "new": new}
+
+
+def journal_base_currency(store: Store) -> str | None:
+    """The base currency of the journal's portfolio: its last valuation's, else its paper account's."""
+    snapshot = Journal(store).last_snapshot()
+    if snapshot is not None and snapshot["payload"].get("base_currency"):
+        return str(snapshot["payload"]["base_currency"])
+    document = StateStore(store).get("paper_account")
+    if isinstance(document, dict) and document.get("base_currency"):
+        return str(document["base_currency"])
+    return None

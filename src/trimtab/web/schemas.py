@@ -177,6 +177,28 @@ class ReportOut(BaseModel):
     raw_url: str
 
 
+class FlowIn(BaseModel):
+    """A deposit (``amount`` > 0) or withdrawal (< 0) in the base currency, to journal."""
+
+    amount: float = Field(description="base currency; > 0 a deposit, < 0 a withdrawal", allow_inf_nan=False)
+    note: str = Field(default="", max_length=500)
+    reference: str | None = Field(
+        default=None, min_length=1, max_length=64, description="your id: the same reference twice is one flow"
+    )
+
+
+class FlowOut(BaseModel):
+    id: int
+    reference: str
+    recorded_at: str
+    asset: str
+    amount: float
+    kind: str = Field(description="deposit or withdrawal")
+    source: str
+    note: str
+    new: bool = Field(description="false when the reference was recorded before (nothing was added)")
+
+
 class ReasonIn(BaseModel):
     """An optional reason, journaled with the action."""
 

@@ -37,6 +37,8 @@ class PaperBook:
     trade_seq: int
     funding_at: datetime
     settlements: list[dict[str, Any]] = field(default_factory=list)
+    flows_applied: int = 0
+    """The journal id of the last cash flow (``trimtab flow``) credited to the account: each is credited once."""
 
     @classmethod
     def new(cls, portfolio: Portfolio, models: RealityModels, now: datetime, venue: str | None = None) -> PaperBook:
@@ -67,6 +69,7 @@ class PaperBook:
             int(document["trade_seq"]),
             parse_time(document.get("funding_at")) or now,
             list(document.get("settlements", [])),
+            int(document.get("flows_applied", 0)),
         )
 
     def to_document(self) -> dict[str, Any]:
@@ -95,6 +98,7 @@ class PaperBook:
             "fees_paid": account.fees_paid,
             "funding_paid": account.funding_paid,
             "slippage_paid": account.slippage_paid,
+            "flows_applied": self.flows_applied,
         }
 
     def execute(

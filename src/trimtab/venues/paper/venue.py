@@ -363,6 +363,19 @@ class PaperVenue:
         return self.book.order_state(order)
 
     # -- views used by the run loop and the tests -------------------------------------------------------
+    def apply_cash_flow(self, flow_id: int, amount: float) -> bool:
+        """Credit a deposit (``amount`` > 0) or debit a withdrawal of the base currency, once per journal id.
+
+        A withdrawal beyond the base-currency balance leaves it negative until the steered sales settle (the
+        flow's own cycle). Returns False when the flow ``flow_id`` was credited already (a restarted run).
+        """
+        if flow_id <= self.book.flows_applied:
+            return False
+        self.account.deposit(self.base_currency, amount)
+        self.book.flows_applied = flow_id
+        self._save()
+        return True
+
     def portfolio(self) -> Portfolio:
         """The account as a core portfolio (venue name ``paper``)."""
         return self.account.to_portfolio()
