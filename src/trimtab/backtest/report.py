@@ -285,7 +285,10 @@ def frontier_figure(points: Sequence[SweepPoint]) -> go.Figure:
             go.Scatter(
                 x=[p.cost for p in group],
                 y=[p.tracking_error * 100 for p in group],
-                mode="markers+lines" if label == "efficient" else "markers",
+                # Efficient points carry their parameters on the chart; the others on hover.
+                mode="markers+lines+text" if label == "efficient" else "markers",
+                textposition="top center",
+                textfont={"size": 10},
                 marker=style,
                 line={"color": "#d62728", "width": 1},
                 name=label,

@@ -166,3 +166,17 @@ def test_trades_show_their_fill_price_and_events_read_like_money() -> None:
     assert readable(0.012345678) == "0.01235"
     assert readable("BTC/USDT:USDT") == "BTC/USDT:USDT"
     assert readable(3) == "3"
+
+
+def test_the_frontiers_efficient_points_are_labelled_on_the_chart() -> None:
+    from trimtab.backtest.report import frontier_figure
+    from trimtab.backtest.sweep import SweepPoint
+
+    points = [
+        SweepPoint("band=0.01", {"band": 0.01}, 0.01, 900.0, {}, efficient=True),
+        SweepPoint("band=0.05", {"band": 0.05}, 0.03, 200.0, {}, efficient=True),
+        SweepPoint("band=0.09", {"band": 0.09}, 0.05, 250.0, {}, efficient=False),
+    ]
+    dominated, efficient = frontier_figure(points).data
+    assert "text" in efficient.mode and list(efficient.text) == ["band=0.05", "band=0.01"]  # by cost
+    assert "text" not in dominated.mode and list(dominated.text) == ["band=0.09"]  # on hover only
