@@ -194,7 +194,8 @@ class RunLoop:
             return self._halt_for_human(result, str(error))
         result.converged = reconciliation.converged
         for flow, credited in take_flows(self.store, self.state, self.venue):
-            self._decide(result, "cash_flow", describe(flow, credited))
+            taken = {"taken": True, "flow": flow.id, "amount": flow.amount, "credited": credited}
+            self._decide(result, "cash_flow", describe(flow, credited), taken)
         try:
             portfolio, position_symbols = self._holdings()
             read = read_market(self.venue, self.policy, self.markets, position_symbols, self.clock)
@@ -405,8 +406,10 @@ class RunLoop:
             for plan in self.journal.plans(status=status):
                 self.journal.set_plan_status(plan["id"], "lapsed")
 
-    def _decide(self, result: CycleResult, kind: str, reason: str) -> None:
-        self.journal.add_decision(timestamp=result.timestamp, cycle=result.cycle, kind=kind, reason=reason)
+    def _decide(self, result: CycleResult, kind: str, reason: str, payload: dict[str, Any] | None = None) -> None:
+        self.journal.add_decision(
+            timestamp=result.timestamp, cycle=result.cycle, kind=kind, reason=reason, payload=payload
+        )
         result.decisions.append(reason)
 
     def _pause(self, result: CycleResult, problems: list[str]) -> CycleResult:

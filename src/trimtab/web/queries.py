@@ -339,10 +339,46 @@ def performance(store: Store, limit: int = 2000) -> dict[str, Any]:
             drift.setdefault(row["name"], []).append(
                 {"timestamp": iso(snapshot["timestamp"]), "weight": row["weight"], "drift": row["drift"]}
             )
-    first: float | None = curve[0]["equity"] if curve else None
-    last: float | None = curve[-1]["equity"] if curve else None
-    change = (last / first - 1.0) if first and last is not None else None
-    return {"equity_curve": curve, "drift": drift, "return": change, "costs": costs(store).to_dict()}
+    flows = taken_flows(store)
+    change = time_weighted_return([s["cycle"] for s in snapshots], [c["equity"] for c in curve], flows)
+    return {
+        "equity_curve": curve,
+        "drift": drift,
+        "return": change,
+        "net_flows": sum(flows.values()),
+        "costs": costs(store).to_dict(),
+    }
+
+
+def taken_flows(store: Store) -> dict[int, float]:
+    """Cycle -> the deposits less withdrawals the run took at its start (``cash_flow`` decisions it journaled)."""
+    out: dict[int, float] = {}
+    for decision in Journal(store).decisions(["cash_flow"]):
+        payload = decision["payload"] or {}
+        if payload.get("taken"):
+            out[decision["cycle"]] = out.get(decision["cycle"], 0.0) + float(payload.get("amount", 0.0))
+    return out
+
+
+def time_weighted_return(cycles: list[int], equity: list[float], flows: dict[int, float]) -> float | None:
+    """The return of the valuations ``equity`` (of ``cycles``) with the cash flows taken out (time-weighted).
+
+    A flow taken at the start of cycle ``c`` reached the account before the first valuation of a cycle at or
+    after ``c``: that valuation's return is ``(E_i - F) / E_(i-1) - 1``; the others' ``E_i / E_(i-1) - 1``.
+    Without flows this is ``last / first - 1``. None without two positive valuations to compare.
+    """
+    if not equity or equity[0] <= 0.0:
+        return None
+    pending = sorted((cycle, amount) for cycle, amount in flows.items() if cycle > cycles[0])
+    growth = 1.0
+    for i in range(1, len(equity)):
+        flow = 0.0
+        while pending and pending[0][0] <= cycles[i]:
+            flow += pending.pop(0)[1]
+        if equity[i - 1] <= 0.0:
+            return None
+        growth *= (equity[i] - flow) / equity[i - 1]
+    return growth - 1.0
 
 
 def counters(store: Store) -> dict[str, Any]:

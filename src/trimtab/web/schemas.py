@@ -165,7 +165,12 @@ class DriftPoint(BaseModel):
 class PerformanceOut(BaseModel):
     equity_curve: list[EquityPoint]
     drift: dict[str, list[DriftPoint]]
-    return_: float | None = Field(alias="return", serialization_alias="return")
+    return_: float | None = Field(
+        alias="return",
+        serialization_alias="return",
+        description="time-weighted: the deposits and withdrawals the run took are not counted as gains or losses",
+    )
+    net_flows: float = Field(default=0.0, description="deposits less withdrawals taken over the curve's span")
     costs: CostsOut
 
 
