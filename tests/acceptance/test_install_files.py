@@ -114,6 +114,9 @@ def test_the_dockerfile_copies_files_that_exist_and_runs_trimtab() -> None:
         for source in sources:
             assert (ROOT / source).exists(), source
     assert 'ENTRYPOINT ["trimtab"]' in text
+    ignored = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if not line.startswith("#")]
+    assert {".venv/", ".git/", "data/", "*.db"} <= set(ignored)  # no environment, history, data or journal
+    assert not {"src/", "pyproject.toml", "README.md", "LICENSE"} & set(ignored)
     assert "'.[postgres]'" in text  # the compose journal needs the PostgreSQL driver
     daemon = shutil.which("docker") and subprocess.run(["docker", "info"], check=False, capture_output=True)
     if not daemon or daemon.returncode != 0:

@@ -30,6 +30,7 @@ HELP = (
 )
 POLL_TIMEOUT_S = 25
 MAX_BACKOFF_S = 300.0
+IDLE_WAIT_S = 0.5
 
 
 class TelegramCommands:
@@ -118,7 +119,8 @@ class TelegramCommands:
             backoff = 1.0
             while not self._stop.is_set():
                 try:
-                    self.poll_once()
+                    if self.poll_once() == 0:
+                        self._sleep(IDLE_WAIT_S)  # a server that does not hold the long poll is not hammered
                     backoff = 1.0
                 except Exception as error:  # never raised into the run: logged, retried later
                     log.warning("Telegram commands %s: %s", public_part(self.base_url), type(error).__name__)

@@ -135,3 +135,45 @@ def test_the_notify_file_turns_commands_on_for_its_chat_only(tmp_path: Path, bot
     [poller] = build_commands(config, store, {"TRIMTAB_TELEGRAM_TOKEN": TOKEN})
     assert poller.allowed == {OWNER}
     assert TOKEN not in repr(poller)
+
+
+def test_trimtab_run_answers_commands_while_it_loops(tmp_path: Path, bot: BotApi) -> None:
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    examples = Path(__file__).resolve().parents[3] / "examples"
+    for name in ("policy.toml", "portfolio.toml", "market.json"):
+        shutil.copy(examples / name, tmp_path / name)
+    (tmp_path / "notify.toml").write_text(
+        f'[[telegram]]\nchat_id = "{OWNER}"\nbase_url = "{bot.url}"\ncommands = true\nkinds = ["kill"]\n'
+    )
+    bot.message(1, OWNER, "/pause from my phone")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("TRIMTAB")}, "TRIMTAB_TELEGRAM_TOKEN": TOKEN}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trimtab", "run", "--policy", "policy.toml", "--portfolio", "portfolio.toml",
+         "--market", "market.json", "--interval", "30", "--notify", "notify.toml"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(m["text"].startswith("orders:") for m in bot.sent):
+            time.sleep(0.2)
+        assert [m["text"] for m in bot.sent if m["text"].startswith("orders:")] == ["orders: paused (from my phone)"]
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+        assert process.returncode == 0, err
+        assert TOKEN not in err
+    finally:
+        if process.poll() is None:
+            process.kill()
+    store = open_store(f"sqlite:///{tmp_path / 'trimtab-paper.db'}")
+    try:
+        assert trading_state(store).mode == "paused"
+        kinds = [(d["kind"], d["payload"].get("source")) for d in Journal(store).decisions() if d["payload"]]
+        assert ("pause", "telegram") in kinds
+    finally:
+        store.close()
