@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from trimtab.storage import open_store
+from trimtab.storage.journal import Journal
 from trimtab.testing.cli import run_cli
 
 POLICY = """\
@@ -125,6 +127,13 @@ def test_a_deposit_on_a_paper_run_credits_the_account_and_buys_only_the_shortfal
     assert orders["ETH/USDT"]["amount"] == pytest.approx(2.4)
     assert orders["SOL/USDT"]["amount"] == pytest.approx(20.0)
     assert any("deposit of 20000.00 USDT" in d for d in steered["decisions"])  # type: ignore[attr-defined]
+    store = open_store(f"sqlite:///{folder / 'paper.db'}")
+    try:
+        valued = Journal(store).last_snapshot()
+    finally:
+        store.close()
+    assert valued is not None and valued["payload"]["after_trades"] is True
+    assert valued["payload"]["triggered"] is False  # the book after the steered buys, not the flow again
 
     after = _cycle(folder)  # the flow is steered once
     assert after["triggered"] is False and after["orders"] == []

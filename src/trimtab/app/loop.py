@@ -296,7 +296,8 @@ class RunLoop:
         portfolio, _ = self._holdings()
         volatility, _ = self.session.estimate(self._window, market)
         context = self.session.context(self._volatility() or volatility, window=self._window)
-        after = make_plan(portfolio, market, self.policy, context)
+        # The book after the trades against its bands: the flow this cycle steered is not steered again.
+        after = make_plan(portfolio, market, self.policy, replace(context, flow=0.0))
         self._remember(after, market, portfolio, result, after_trades=True)
         return after.equity, portfolio
 
