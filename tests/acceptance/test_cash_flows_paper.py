@@ -116,6 +116,8 @@ def test_a_deposit_on_a_paper_run_credits_the_account_and_buys_only_the_shortfal
     assert flow["amount"] == 20_000.0 and flow["asset"] == "USDT" and flow["new"] is True
     again = _trimtab(folder, "deposit", "20000", "--state", STATE, "--reference", "wire-1")
     assert again.returncode == 0 and "nothing added" in again.stdout  # a retried request adds nothing
+    status = json.loads(_trimtab(folder, "status", "--state", STATE, "--format", "json").stdout)
+    assert status["pending_flow"] == 20_000.0
 
     steered = _cycle(folder)
     assert steered["triggered"] is True
@@ -135,6 +137,8 @@ def test_a_deposit_on_a_paper_run_credits_the_account_and_buys_only_the_shortfal
     assert valued is not None and valued["payload"]["after_trades"] is True
     assert valued["payload"]["triggered"] is False  # the book after the steered buys, not the flow again
 
+    status = json.loads(_trimtab(folder, "status", "--state", STATE, "--format", "json").stdout)
+    assert status["pending_flow"] == 0.0
     after = _cycle(folder)  # the flow is steered once
     assert after["triggered"] is False and after["orders"] == []
     assert after["equity"] == pytest.approx(120_000.0 - 16.0)  # less the buys' 0.1 % fee

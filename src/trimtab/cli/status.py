@@ -66,7 +66,19 @@ def status_document(store: Store) -> dict[str, Any]:
         "halt_reason": reason,
         "last_rebalance": last_rebalance.isoformat().replace("+00:00", "Z") if last_rebalance else None,
         "open_orders": [o.to_dict() for o in journal.orders(open_only=True)],
+        "pending_flow": pending_flow(store),
     }
+
+
+def pending_flow(store: Store) -> float:
+    """Deposits less withdrawals not yet steered: those a cycle took but did not carry out, and those recorded
+    since the last cycle (``trimtab deposit`` / ``withdraw``)."""
+    from trimtab.app.session_store import load_session_state
+    from trimtab.storage.flows import flows_after
+    from trimtab.storage.state import StateStore
+
+    session = load_session_state(StateStore(store))
+    return session.pending_flow + sum(flow.amount for flow in flows_after(store, session.flows_seen))
 
 
 def status_command(state: StateOption = None, config: ConfigOption = None, fmt: FormatOption = "text") -> None:
@@ -92,6 +104,8 @@ def status_command(state: StateOption = None, config: ConfigOption = None, fmt: 
             typer.echo("  " + _position_line(p))
     typer.echo(f"halted: {document['halted']}" + (f" ({document['halt_reason']})" if document["halt_reason"] else ""))
     typer.echo(f"open orders: {len(document['open_orders'])}")
+    if document["pending_flow"]:
+        typer.echo(f"cash flow waiting for the next cycle: {document['pending_flow']:+,.2f}")
 
 
 def _position_line(position: dict[str, Any]) -> str:
