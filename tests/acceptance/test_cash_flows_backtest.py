@@ -99,6 +99,8 @@ def test_a_backtest_with_a_deposit_and_a_withdrawal_reports_the_hand_computed_ti
     assert summary["total_return"] == pytest.approx(twr, rel=1e-12)
     assert summary["net_flows"] == pytest.approx(sum(flows)) == 500.0
     assert summary["used_fast_path"] is False
+    assert summary["rebalances"] == 0  # the steered flows traded; the trigger never fired
+    assert summary["turnover"] > 0.0
     assert [f["amount"] for f in summary["cash_flows"]] == [1000.0, -500.0]
     # Not the money-weighted figure: final / capital - 1 would count the deposit as a gain.
     assert summary["total_return"] != pytest.approx(equity[-1] / 1000.0 - 1.0, rel=1e-3)

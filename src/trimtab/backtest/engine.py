@@ -292,8 +292,8 @@ class _EventRun:
                 fills.append(fill)
         traded = bool(decision.trades)
         self._note(bar, decision)
-        if bar > 0 and traded and decision.triggered:
-            self.rebalance_bars.append(bar)
+        if bar > 0 and traded and decision.triggered and decision.flow == 0.0:
+            self.rebalance_bars.append(bar)  # a steered cash flow trades, but is no rebalance of the trigger
         equity = self._record(bar, snapshot, decision.plan, traded or bar == 0)
         self.session.close(decision, carried_out=True, equity_after=equity, held=self.account.positions, fills=fills)
 
