@@ -43,6 +43,18 @@ def test_runtime_dependencies_hold_no_test_or_cluster_tool_and_no_pandas() -> No
     assert {"pytest", "hypothesis", "ruff", "mypy"} <= {_name(r) for r in extras["dev"]}
 
 
+def test_every_runtime_dependency_is_imported_by_the_package() -> None:
+    # A runtime dependency nothing imports only makes `make demo` and `pipx install` heavier (pyarrow once was
+    # one, before the market-data cache became memory-mapped numpy). Every distribution here is imported under
+    # its own name.
+    imported: set[str] = set()
+    for source in (ROOT / "src" / "trimtab").rglob("*.py"):
+        imported |= set(re.findall(r"^\s*(?:from|import)\s+([a-z_0-9]+)", source.read_text(), flags=re.M))
+    runtime = {_name(r) for r in PYPROJECT["project"]["dependencies"]}
+    assert "pyarrow" not in runtime
+    assert runtime - imported == set()
+
+
 def test_make_demo_installs_the_runtime_only_and_make_test_the_extras() -> None:
     dry = subprocess.run(
         ["make", "-n", "-B", "demo", "test"], cwd=ROOT, capture_output=True, text=True, check=True
