@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from trimtab.backtest.fastpath import eligibility, run_fast
-from trimtab.backtest.flows import schedule_flows
+from trimtab.backtest.flows import flow_event, schedule_flows
 from trimtab.backtest.metrics import RunTotals
 from trimtab.backtest.replay import Replay, buy_and_hold, prepare, rolling_volatility
 from trimtab.backtest.result import BacktestResult, Benchmark, Curves, Lazy
@@ -51,7 +51,6 @@ from trimtab.domain.lots import LotBook
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan
 from trimtab.domain.portfolio import Portfolio
-from trimtab.errors import BadInputError
 from trimtab.feed.history import MarketHistory
 from trimtab.feed.table import NS_PER_SECOND, to_ns
 from trimtab.planner.tax import SpotFill
@@ -300,32 +299,14 @@ class _EventRun:
     def _apply_flows(self, bar: int) -> None:
         """The schedule's deposits and withdrawals due at this close reach the account; the session steers them."""
         for index, flow in self._scheduled.get(bar, ()):
+            equity = math.inf
             if flow.amount < 0.0:
-                equity = valuate(
-                    self.account.to_portfolio(),
-                    self.builder.snapshot(bar, self._held_instruments()),
-                    self.replay.classes,
-                ).equity
-                if -flow.amount >= equity:
-                    raise BadInputError(
-                        "--policy",
-                        f"cash_flow[{index}].amount",
-                        f"a withdrawal of {-flow.amount:.2f} at {_iso(self.replay.moment(bar))} "
-                        f"takes the whole equity ({equity:.2f}) or more",
-                    )
+                snapshot = self.builder.snapshot(bar, self._held_instruments())
+                equity = valuate(self.account.to_portfolio(), snapshot, self.replay.classes).equity
+            self.events.append(flow_event(index, flow, bar, self.replay.moment(bar), self.base, equity))
             self.account.deposit(self.base, flow.amount)
             self.session.add_flow(flow.amount)
             self.flows[bar] += flow.amount
-            kind = "deposit" if flow.amount > 0 else "withdrawal"
-            self.events.append(
-                {
-                    "kind": "cash_flow",
-                    "timestamp": _iso(self.replay.moment(bar)),
-                    "bar": bar,
-                    "amount": flow.amount,
-                    "reason": f"{kind} of {abs(flow.amount):.2f} {self.base} scheduled at {_iso(flow.at)}",
-                }
-            )
 
     def _note(self, bar: int, decision: Decision) -> None:
         """Every decision of the session as an event; a plan that traded carries its notes."""

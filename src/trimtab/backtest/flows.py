@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from trimtab.errors import BadInputError
 from trimtab.feed.table import to_ns
 from trimtab.policy.config import CashFlowConfig, Policy
 
@@ -61,6 +62,32 @@ def schedule_flows(policy: Policy, close_times: npt.NDArray[np.int64]) -> tuple[
             }
         )
     return scheduled, skipped
+
+
+def flow_event(
+    index: int, flow: CashFlowConfig, bar: int, moment: datetime, base: str, equity: float
+) -> dict[str, Any]:
+    """The ``cash_flow`` event of the schedule's flow ``index`` reaching the account at ``bar``'s close.
+
+    Raises
+    ------
+    BadInputError
+        If the flow is a withdrawal of ``equity`` (the account's equity before it) or more.
+    """
+    if -flow.amount >= equity:
+        raise BadInputError(
+            "--policy",
+            f"cash_flow[{index}].amount",
+            f"a withdrawal of {-flow.amount:.2f} at {_iso(moment)} takes the whole equity ({equity:.2f}) or more",
+        )
+    kind = "deposit" if flow.amount > 0 else "withdrawal"
+    return {
+        "kind": "cash_flow",
+        "timestamp": _iso(moment),
+        "bar": bar,
+        "amount": flow.amount,
+        "reason": f"{kind} of {abs(flow.amount):.2f} {base} scheduled at {_iso(flow.at)}",
+    }
 
 
 def flow_adjusted(equity: FloatArray, flows: FloatArray) -> FloatArray:
