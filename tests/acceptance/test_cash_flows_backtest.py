@@ -106,6 +106,17 @@ def test_a_backtest_with_a_deposit_and_a_withdrawal_reports_the_hand_computed_ti
     assert summary["total_return"] != pytest.approx(equity[-1] / 1000.0 - 1.0, rel=1e-3)
 
 
+def test_the_table_says_the_returns_are_time_weighted(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY)
+    data = _data(tmp_path / "market")
+    env = {**os.environ, "TRIMTAB_CACHE_DIR": str(tmp_path / "cache")}
+    done = run_cli("backtest", "--policy", policy, "--data", data, "--capital", "1000", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "cash flows +500.00 USDT in all" in done.stdout and "time-weighted" in done.stdout
+    assert "9.66 %" in done.stdout  # the total return row
+
+
 def test_a_withdrawal_of_the_whole_equity_is_refused_naming_the_flow(tmp_path: Path) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text(POLICY.replace("amount = -500.0", "amount = -99999.0"))

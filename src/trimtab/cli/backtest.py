@@ -423,6 +423,14 @@ def _print_runs(runs: Sequence[NamedRun], gaps: Sequence[str], report: Path | No
         table.add_row(label, *cells, format_metric(first.benchmark_metrics.get(key), style))
     table.add_row("Engine", *("fast path" if run.result.used_fast_path else "event engine" for run in runs), "")
     console.print(table)
+    for run in runs:
+        if "net_flows" in run.result.metrics:
+            net = run.result.metrics["net_flows"]
+            console.print(
+                f"{run.name}: cash flows {net:+,.2f} {run.result.base_currency} in all; returns, volatility and "
+                "drawdown are time-weighted (a deposit or withdrawal is no gain or loss)",
+                highlight=False,
+            )
     if gaps:
         console.print(f"{len(gaps)} gap(s) in the replayed bars (never filled); the first: {gaps[0]}", highlight=False)
     if report is not None:
