@@ -109,3 +109,24 @@ def test_a_journal_deleted_under_a_running_process_stops_its_trading(folder: Pat
             run.kill()
     assert run.returncode == 1
     assert "trimtab: the journal file journal.db was deleted while this run was using it" in err
+
+
+def test_a_refused_second_run_creates_no_journal(folder: Path) -> None:
+    run = subprocess.Popen(
+        _command("sqlite:///journal.db", "--interval", "5"), cwd=folder, env=_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert run.stdout is not None
+        json.loads(run.stdout.readline())
+        for name in ("journal.db", "journal.db-wal", "journal.db-shm"):  # the journal deleted, its lock file kept
+            (folder / name).unlink(missing_ok=True)
+        second = subprocess.run(
+            _command("sqlite:///journal.db", "--once"), cwd=folder, env=_env(), capture_output=True, text=True,
+            timeout=60, check=False,
+        )  # fmt: skip
+        assert second.returncode == 3 and f"another trimtab run (process {run.pid})" in second.stderr
+        assert not (folder / "journal.db").exists()  # refused before opening: nothing created
+    finally:
+        run.kill()
+        run.wait(30)
