@@ -1,7 +1,9 @@
 """Honest backtests on the bundled data: the window used, the asset that limits it, and compare's common window.
 
-The bundled USDC history (examples/policy.toml's STABLE class holds USDC) runs 2020-06-11 to 2021-10-22 and
-SOL's from 2020-08-11 (data/market/README.md), while BTC's starts 2017-08-17 and most others end 2026-02-18.
+The bundled USDC history runs 2020-06-11 to 2021-10-22 and SOL's from 2020-08-11 (data/market/README.md), while
+BTC's starts 2017-08-17 and most others end 2026-02-18. The README's main policy (examples/policy.toml) keeps its
+cash in USDT, the base currency, which needs no file, so it runs to 2026; the same policy with USDC added to its
+cash class is cut at 2021-10-22.
 """
 
 from __future__ import annotations
@@ -20,14 +22,47 @@ MAIN = REPO / "examples" / "policy.toml"
 FIXED = REPO / "examples" / "backtest" / "fixed-band.toml"
 
 
+def with_usdc(tmp_path: Path) -> Path:
+    """examples/policy.toml with USDC in its cash class."""
+    text = MAIN.read_text()
+    cash = 'assets = ["USDT"]'
+    assert text.count(cash) == 1
+    policy = tmp_path / "policy.toml"
+    policy.write_text(text.replace(cash, 'assets = ["USDT", "USDC"]'))
+    return policy
+
+
 def trimtab(tmp_path: Path, *args: str) -> tuple[int, str, str]:
     env = {**os.environ, "TRIMTAB_CACHE_DIR": str(tmp_path / "cache")}
     done = run_cli(*args, "--data", str(DATA), cwd=REPO, env=env)
     return done.returncode, done.stdout, done.stderr
 
 
-def test_the_main_example_says_which_assets_cut_its_window_and_warns(tmp_path: Path) -> None:
+def test_the_main_example_runs_to_the_end_of_the_bundled_history(tmp_path: Path) -> None:
     status, out, err = trimtab(tmp_path, "backtest", "--policy", str(MAIN), "--format", "json")
+    assert status == 0, err
+    document = json.loads(out)
+    window = document["window"]
+    # SOL (2020-08-11 on) sets the start, as for every policy in examples/backtest/; nothing cuts the end.
+    assert (window["start"], window["end"], window["bars"]) == ("2020-08-11T00:00:00Z", "2026-02-18T00:00:00Z", 2018)
+    assert window["limited_by"] == {"start": "SOL", "end": None}
+    assert document["bars"] == 2018
+    assert not any("USDC" in warning for warning in document["warnings"])
+    # The README quotes this run.
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    quoted = (
+        f"{document['bars']:,} daily bars, {document['start'][:10]} to {document['end'][:10]}",
+        f"It ends at {document['final_equity']:,.0f} USDT from 100,000 "
+        f"(buy and hold: {document['benchmark']['final_equity']:,.0f}) after {document['rebalances']} rebalances "
+        f"and {document['fees'] + document['slippage']:,.0f} USDT of fees and slippage, "
+        f"with a tracking error of {document['tracking_error']:.2%}",
+    )
+    for text in quoted:
+        assert text.replace("%", " %") in readme, text
+
+
+def test_a_policy_holding_usdc_says_which_assets_cut_its_window_and_warns(tmp_path: Path) -> None:
+    status, out, err = trimtab(tmp_path, "backtest", "--policy", str(with_usdc(tmp_path)), "--format", "json")
     assert status == 0, err
     document = json.loads(out)
     window = document["window"]
@@ -43,7 +78,7 @@ def test_the_main_example_says_which_assets_cut_its_window_and_warns(tmp_path: P
 
 def test_the_table_shows_the_window_and_the_report_carries_it(tmp_path: Path) -> None:
     report = tmp_path / "r.html"
-    status, out, err = trimtab(tmp_path, "backtest", "--policy", str(MAIN), "--report", str(report))
+    status, out, err = trimtab(tmp_path, "backtest", "--policy", str(with_usdc(tmp_path)), "--report", str(report))
     assert status == 0, err
     text = " ".join(out.split())
     assert "Window: 438 1d bars, limited by: SOL's history starts 2020-08-11; USDC's history ends 2021-10-22." in text
@@ -53,7 +88,7 @@ def test_the_table_shows_the_window_and_the_report_carries_it(tmp_path: Path) ->
 
 
 def test_a_window_after_an_assets_history_names_the_asset(tmp_path: Path) -> None:
-    status, out, err = trimtab(tmp_path, "backtest", "--policy", str(MAIN), "--start", "2022-01-01")
+    status, out, err = trimtab(tmp_path, "backtest", "--policy", str(with_usdc(tmp_path)), "--start", "2022-01-01")
     assert status == 2
     assert out == ""
     assert err == "--start: USDC's 1d history ends 2021-10-22, before --start 2022-01-01\n"
@@ -61,7 +96,16 @@ def test_a_window_after_an_assets_history_names_the_asset(tmp_path: Path) -> Non
 
 def test_compare_runs_every_policy_on_the_common_window(tmp_path: Path) -> None:
     status, out, err = trimtab(
-        tmp_path, "compare", "--policy", str(MAIN), "--policy", str(FIXED), "--start", "2021-01-01", "--format", "json"
+        tmp_path,
+        "compare",
+        "--policy",
+        str(with_usdc(tmp_path)),
+        "--policy",
+        str(FIXED),
+        "--start",
+        "2021-01-01",
+        "--format",
+        "json",
     )
     assert status == 0, err
     document = json.loads(out)
