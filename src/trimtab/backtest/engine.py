@@ -185,6 +185,7 @@ class _EventRun:
         self.traded_notional = 0.0
         self.liquidations = 0
         self.session = RebalancingSession(self.policy, guards)
+        self.funding_by_hedge: dict[str, float] = {}
         self._close_seconds: np.ndarray | None = None
         self._columns: list[int] = []
         self._impact_vol: np.ndarray | None = None
@@ -373,7 +374,11 @@ class _EventRun:
                 self._in_gap.discard(symbol)
             for _stamp, rate, mark in self.builder.funding_between(position.instrument.base, after, until):
                 price = mark if mark is not None else self.builder.mark(bar, position.instrument)
+                paid = self.account.funding_paid
                 self.account.accrue_funding(symbol, rate, price)
+                self.funding_by_hedge[symbol] = (
+                    self.funding_by_hedge.get(symbol, 0.0) + self.account.funding_paid - paid
+                )
         if gap:
             self.funding_gap_bars += 1
 
@@ -440,6 +445,10 @@ class _EventRun:
 
     def _result(self) -> BacktestResult:
         replay = self.replay
+        end = _iso(replay.moment(replay.times.shape[0] - 1))
+        for symbol, paid in sorted(self.funding_by_hedge.items()):
+            # Funding paid (> 0) or received (< 0) per hedge over the run: the figures behind the total.
+            self.events.append({"kind": "hedge_funding", "timestamp": end, "symbol": symbol, "funding": paid})
         totals = RunTotals(
             rebalances=len([b for b in self.rebalance_bars if b > 0]),
             traded_notional=self.traded_notional,

@@ -118,6 +118,9 @@ def test_beta_neutral_btc_against_an_eth_perp_with_rolling_beta(load: Callable[.
         },
     )
     assert sum(1 for e in result.events if e["kind"] == "deleverage") == 4
+    per_hedge = {e["symbol"]: e["funding"] for e in result.events if e["kind"] == "hedge_funding"}
+    assert list(per_hedge) == ["ETH/USDT:USDT"]
+    assert sum(per_hedge.values()) == pytest.approx(result.metrics["funding"], rel=1e-12)
     estimates = [
         (e["bar"], e["reason"].split(" (")[0].split(" from")[0]) for e in result.events if e["kind"] == "estimate"
     ]
