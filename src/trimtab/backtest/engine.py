@@ -44,6 +44,7 @@ from trimtab.backtest.flows import flow_event, schedule_flows
 from trimtab.backtest.metrics import RunTotals
 from trimtab.backtest.replay import Replay, buy_and_hold, prepare, rolling_volatility
 from trimtab.backtest.result import BacktestResult, Benchmark, Curves, Lazy
+from trimtab.backtest.risk import RiskCurves, spot_gross_leverage
 from trimtab.backtest.snapshots import SnapshotBuilder
 from trimtab.backtest.trades import TradeRecorder
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
@@ -179,6 +180,8 @@ class _EventRun:
         self.fees = np.zeros(n_bars)
         self.slippage = np.zeros(n_bars)
         self.funding = np.zeros(n_bars)
+        self.risk = RiskCurves.empty(n_bars)
+        self._cash_index = next((i for i, c in enumerate(replay.classes) if c.cash), -1)
         self.trades = TradeRecorder()
         self.events: list[dict[str, Any]] = []
         self.rebalance_bars: list[int] = []
@@ -432,11 +435,16 @@ class _EventRun:
             self.targets[bar] = self.replay.targets
             self.lower[bar] = self.replay.targets - half
             self.upper[bar] = self.replay.targets + half
-        if traded or plan is None:
+        if traded or plan is None or self.account.positions:
             valuation = valuate(self.account.to_portfolio(), snapshot, self.replay.classes)
             equity = valuation.equity
             for index, exposure in enumerate(valuation.classes):
                 self.weights[bar, index] = exposure.weight
+            self.risk.gross_leverage[bar] = valuation.gross_leverage
+            distance = valuation.min_liquidation_distance
+            self.risk.min_liquidation_distance[bar] = np.nan if distance is None else distance
+        else:
+            self.risk.gross_leverage[bar] = spot_gross_leverage(self.weights[bar], self._cash_index)
         self.equity[bar] = equity
         self.fees[bar] = self.account.fees_paid
         self.slippage[bar] = self.account.slippage_paid
@@ -481,6 +489,7 @@ class _EventRun:
             band_tolerance=self.policy.costs.taker_fee + self.policy.costs.slippage,
             replay=replay,
             flows=self.flows if self.policy.cash_flows else None,
+            risk=self.risk,
         )
 
 

@@ -1,8 +1,9 @@
 """The HTML report of one or several backtests: one self-contained file that opens offline.
 
-The page holds plotly.js inline (no CDN) and, per run: equity against buy-and-hold, drawdown, costs
-over time, each class's weight against its band with the rebalances marked, the trade list and the
-metrics table. A sweep adds its frontier of tracking error against cost, with the efficient policies
+The page holds plotly.js inline (no CDN) and, per run: equity against buy-and-hold (liquidations
+marked), drawdown, costs over time, each class's weight against its band with the rebalances marked, the
+gross leverage and the minimum liquidation distance of an event-engine run (liquidations marked), the
+trade list and the metrics table. A sweep adds its frontier of tracking error against cost, with the efficient policies
 marked. Long curves are thinned for drawing only (every rebalance stays visible); the metrics are the
 run's own.
 """
@@ -123,9 +124,101 @@ def equity_figure(runs: Sequence[NamedRun]) -> go.Figure:
                 line={"color": color, "dash": "dot", "width": 1},
             )
         )
+        liquidated = liquidation_rows(result)
+        if liquidated.size:
+            figure.add_trace(
+                go.Scatter(
+                    x=_times(result, liquidated),
+                    y=result.equity[liquidated],
+                    mode="markers",
+                    marker={"color": "#d62728", "size": 10, "symbol": "x"},
+                    name=f"{run.name}: liquidation",
+                    hovertemplate="%{x}<br>liquidation; equity after %{y:,.2f}<extra></extra>",
+                )
+            )
     base = runs[0].result.base_currency if runs else ""
     figure.update_layout(title="Equity against buy-and-hold", yaxis_title=base, hovermode="x unified")
     return _styled(figure)
+
+
+def liquidation_rows(result: BacktestResult) -> np.ndarray:
+    """The bars at which a position was liquidated (from the run's ``liquidation`` events)."""
+    bars = sorted({int(e["bar"]) for e in result.events if e.get("kind") == "liquidation" and "bar" in e})
+    return np.array(bars, dtype=np.int64)
+
+
+def risk_figure(run: NamedRun) -> go.Figure | None:
+    """Gross leverage and the minimum liquidation distance per bar, liquidations marked; None without the curves."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    result, risk = run.result, run.result.risk
+    if risk is None:
+        return None
+    liquidated = liquidation_rows(result)
+    rows = thin(result.bars, liquidated)
+    x = _times(result, rows)
+    titles = ("Gross leverage (exposure / equity)", "Minimum liquidation distance (% of the mark)")
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.12)
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=risk.gross_leverage[rows],
+            name="gross leverage",
+            line={"color": COLORS[0]},
+            hovertemplate="%{x}<br>%{y:.2f} x<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    distance = risk.min_liquidation_distance * 100.0
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=distance[rows],
+            name="minimum liquidation distance",
+            line={"color": COLORS[4]},
+            connectgaps=False,
+            hovertemplate="%{x}<br>%{y:.1f} %<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    if liquidated.size:
+        figure.add_trace(
+            go.Scatter(
+                x=_times(result, liquidated),
+                y=np.zeros(liquidated.size),
+                mode="markers",
+                marker={"color": "#d62728", "size": 10, "symbol": "x"},
+                name="liquidation",
+                hovertemplate="%{x}<br>liquidation<extra></extra>",
+            ),
+            row=2,
+            col=1,
+        )
+    figure.update_yaxes(title_text="x", tickformat=".2f", rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(title_text="%", tickformat=".1f", rangemode="tozero", row=2, col=1)
+    figure.update_layout(title=f"{run.name}: leverage and liquidation distance", height=520, hovermode="x unified")
+    return _styled(figure)
+
+
+def risk_note(result: BacktestResult) -> str:
+    """What the report says instead of (or beside) the leverage chart."""
+    if result.risk is None:
+        return (
+            "Spot only (the fast path): nothing is borrowed and nothing can be liquidated, so there is no "
+            "leverage or liquidation chart; gross leverage is the non-cash share of equity, at most 1 x."
+        )
+    if not result.risk.hedged:
+        return "No position that can be liquidated was held: the liquidation distance stays empty."
+    peak = float(np.nanmax(result.risk.gross_leverage)) if result.bars else 0.0
+    closest = float(np.nanmin(result.risk.min_liquidation_distance))
+    count = liquidation_rows(result).size
+    return (
+        f"Peak gross leverage {peak:.2f} x; closest approach to a liquidation {closest * 100:.1f} % of the mark; "
+        f"{count:,} bar{'s' if count != 1 else ''} with a liquidation."
+    )
 
 
 def drawdown_figure(runs: Sequence[NamedRun]) -> go.Figure:
@@ -393,6 +486,8 @@ def render_report(
                 "name": run.name,
                 "period": f"{_day(result, 0)} to {_day(result, -1)}, {result.bars:,} bars" if result.bars else "",
                 "weights": embed(weights_figure(run)),
+                "risk": _embed_optional(embed, risk_figure(run)),
+                "risk_note": risk_note(result),
                 "trades": trade_rows(result),
                 "trade_count": len(result.trades),
                 "events": result.events[:200],
@@ -414,10 +509,14 @@ def render_report(
         frontier_rows=[_frontier_row(point) for point in sorted(frontier, key=lambda p: (not p.efficient, p.cost))],
         metrics_header=header,
         metrics_rows=rows,
-        sections=[{**s, "weights": Markup(s["weights"])} for s in sections],
+        sections=[{**s, "weights": Markup(s["weights"]), "risk": Markup(s["risk"])} for s in sections],
         max_trades=MAX_TRADES,
         notes=list(notes),
     )
+
+
+def _embed_optional(embed: Any, figure: go.Figure | None) -> str:
+    return "" if figure is None else str(embed(figure))
 
 
 def _frontier_row(point: SweepPoint) -> list[str]:

@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from trimtab.backtest.composition import within_class_tracking_error
 from trimtab.backtest.metrics import RunTotals, compute_metrics
+from trimtab.backtest.risk import RiskCurves
 from trimtab.backtest.taxes import TaxRecord, tax_record
 from trimtab.domain.lots import TaxRules
 
@@ -114,6 +115,9 @@ class BacktestResult:
     metrics, benchmark_metrics:
         The figures of :func:`trimtab.backtest.metrics.compute_metrics` for the strategy and the
         buy-and-hold benchmark.
+    risk:
+        Per-bar gross leverage and minimum liquidation distance (:mod:`trimtab.backtest.risk`) of an
+        event-engine run; None for the fast path, which trades spot only.
     used_fast_path:
         True when the Numba kernel produced the run (same numbers as the event engine by test).
     config_hash:
@@ -152,6 +156,7 @@ class BacktestResult:
         band_tolerance: float = 0.0,
         replay: Replay | None = None,
         flows: FloatArray | None = None,
+        risk: RiskCurves | None = None,
     ) -> None:
         """Either ``curves`` (and ``benchmark``), possibly lazy, or the arrays one by one.
 
@@ -202,6 +207,7 @@ class BacktestResult:
         self._replay = replay
         self._taxes: TaxRecord | None = None
         self.flows = flows
+        self.risk = risk
 
     # -- curves, read on demand ------------------------------------------------------------------------
 
