@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trimtab.app.lifecycle import StopSignals
+from trimtab.app.live_prices import LiveFeed
 from trimtab.app.loop import Approver, RunLoop
 from trimtab.domain.accounts import Account
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
@@ -88,6 +89,8 @@ class RunSetup:
     portfolio: Path | None = None
     market: Path | None = None
     data: Path | None = None
+    prices: str | None = None
+    """Paper on live prices: the ccxt exchange id whose public tickers price the paper venue."""
     at: datetime | None = None
     keys: Path | None = None
     testnet: bool = False
@@ -162,7 +165,7 @@ def check_setup(setup: RunSetup, state_url: str, policy: Policy | None = None) -
             raise BadInputError(
                 "--venue", "", f"{setup.venue!r} is neither 'paper' nor a ccxt exchange id (e.g. binance)"
             )
-        for flag, value in (("--market", setup.market), ("--data", setup.data)):
+        for flag, value in (("--market", setup.market), ("--data", setup.data), ("--prices", setup.prices)):
             if value is not None:
                 raise BadInputError(
                     flag, "", "is for the paper venue only; a live venue's balances and prices are real"
@@ -174,19 +177,31 @@ def check_setup(setup: RunSetup, state_url: str, policy: Policy | None = None) -
             return
         _credentials(setup)
         return
-    if setup.demo or setup.testnet:
-        flag = "--demo" if setup.demo else "--testnet"
-        raise BadInputError(flag, "", "is for a live venue; the paper venue is simulated already")
-    if (setup.market is None) == (setup.data is None):
-        raise BadInputError("--market", "", "the paper venue needs exactly one of --market M or --data D")
-    if setup.at is not None and setup.data is None:
-        raise BadInputError("--at", "", "is for replayed history (--data D)")
+    _check_paper_source(setup)
     from sqlalchemy.engine import make_url
 
     database = make_url(state_url).database if state_url.startswith("sqlite") else None
     if database and database != ":memory:" and not Path(database).exists() and setup.portfolio is None:
         raise BadInputError("--portfolio", "", "required on the first paper run (the account's balances)")
     _check_paper_files(setup, policy)
+
+
+def _check_paper_source(setup: RunSetup) -> None:
+    """A paper run's prices: exactly one of a fixed snapshot, a history folder or an exchange's live tickers."""
+    if setup.demo or setup.testnet:
+        flag = "--demo" if setup.demo else "--testnet"
+        raise BadInputError(flag, "", "is for a live venue; the paper venue is simulated already")
+    if sum(source is not None for source in (setup.market, setup.data, setup.prices)) != 1:
+        raise BadInputError(
+            "--market", "", "the paper venue needs exactly one of --market M, --data D or --prices EXCHANGE"
+        )
+    if setup.at is not None and setup.data is None:
+        raise BadInputError("--at", "", "is for replayed history (--data D)")
+    if setup.prices is not None:
+        import ccxt
+
+        if setup.prices not in ccxt.exchanges:
+            raise BadInputError("--prices", "", f"{setup.prices!r} is not a ccxt exchange id (e.g. binance)")
 
 
 def _check_paper_files(setup: RunSetup, policy: Policy | None) -> None:
@@ -245,13 +260,7 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
     from trimtab.loaders.portfolio import load_lots
     from trimtab.venues.simulation import RealityModels
 
-    if setup.demo or setup.testnet:
-        flag = "--demo" if setup.demo else "--testnet"
-        raise BadInputError(flag, "", "is for a live venue; the paper venue is simulated already")
-    if (setup.market is None) == (setup.data is None):
-        raise BadInputError("--market", "", "the paper venue needs exactly one of --market M or --data D")
-    if setup.at is not None and setup.data is None:
-        raise BadInputError("--at", "", "is for replayed history (--data D)")
+    _check_paper_source(setup)
     initial = None
     lots = None
     first_start = state.get(PAPER_ACCOUNT_KEY) is None and state.get(PAPER_ACCOUNTS_KEY) is None
@@ -261,9 +270,21 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
         initial, lots = load_lots(setup.portfolio)
     clock: Callable[[], datetime]
     sleep: Callable[[float], None]
-    feed_for_venue: FixedFeed | ReplayFeed
+    feed_for_venue: FixedFeed | ReplayFeed | LiveFeed
     replay: ReplayFeed | None = None
-    if setup.market is not None:
+    if setup.prices is not None:
+        feed_for_venue = _live_feed(policy, setup)
+        clock, sleep = wall_clock, _wall_sleep(setup)
+        if initial is not None:
+            check_consistency(
+                initial,
+                policy,
+                feed_for_venue.snapshot(),
+                setup.portfolio.name if setup.portfolio else "portfolio",
+                "policy",
+                f"{setup.prices} tickers",
+            )
+    elif setup.market is not None:
         market = load_market(setup.market)
         if initial is not None:
             check_consistency(
@@ -328,6 +349,13 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
 
         seed_lots(store, lots, clock())
     return Run(loop, venue, replay, clock, state)
+
+
+def _live_feed(policy: Policy, setup: RunSetup) -> LiveFeed:
+    """The paper venue's feed from ``--prices``: the exchange's public tickers (``--venue-config`` settings)."""
+    from trimtab.feed.snapshot import public_exchange
+
+    return LiveFeed(public_exchange(setup.prices or "", _venue_settings(setup) or {}), policy, wall_clock)
 
 
 def settlement_recorder(journal: Journal) -> Callable[[Settlement, datetime], None]:

@@ -35,6 +35,7 @@ RUN_FLAGS = {
     "portfolio": "run.portfolio",
     "market": "run.market",
     "data": "run.data",
+    "prices": "run.prices",
     "at": "run.at",
     "keys": "run.keys",
     "testnet": "run.testnet",
@@ -67,7 +68,7 @@ def run_command(
     once: Annotated[bool, typer.Option("--once", help="Run one cycle and exit.")] = False,
     cycles: Annotated[int | None, typer.Option("--cycles", min=1, help="Run this many cycles and exit.")] = None,
     interval: Annotated[
-        float, typer.Option("--interval", min=0.0, help="Seconds between cycles (live and --market).")
+        float, typer.Option("--interval", min=0.0, help="Seconds between cycles (live, --market and --prices).")
     ] = 60.0,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and record, never send an order.")] = False,
     approve: Annotated[bool, typer.Option("--approve", help="Ask before executing each plan.")] = False,
@@ -80,6 +81,10 @@ def run_command(
     ] = None,
     market: Annotated[Path | None, typer.Option("--market", help="Paper: one fixed market snapshot.")] = None,
     data: Annotated[Path | None, typer.Option("--data", help="Paper: a history folder to replay.")] = None,
+    prices: Annotated[
+        str | None,
+        typer.Option("--prices", help="Paper on live prices: a ccxt exchange id whose public tickers price it."),
+    ] = None,
     at: Annotated[str | None, typer.Option("--at", help="Paper replay: the first bar (ISO time).")] = None,
     execution: Annotated[
         Path | None, typer.Option("--execution", help="Execution settings and caps (.toml or .json).")
@@ -90,7 +95,8 @@ def run_command(
         bool, typer.Option("--demo", help="Live: the exchange's demo-trading environment (Binance's demo accounts).")
     ] = False,
     venue_config: Annotated[
-        Path | None, typer.Option("--venue-config", help="Live: extra ccxt settings (JSON: urls, timeout...).")
+        Path | None,
+        typer.Option("--venue-config", help="Live and --prices: extra ccxt settings (JSON: urls, timeout...)."),
     ] = None,
     notify: Annotated[
         Path | None, typer.Option("--notify", help="Notification channels (notify.toml: webhook, Telegram).")
@@ -143,6 +149,7 @@ def run_command(
         portfolio=resolved_path(run.portfolio),
         market=resolved_path(run.market),
         data=resolved_path(run.data),
+        prices=run.prices,
         at=at_time,
         keys=resolved_path(run.keys),
         testnet=run.testnet,

@@ -46,6 +46,7 @@ class RunSection(StrictModel):
     portfolio: str | None = None
     market: str | None = None
     data: str | None = None
+    prices: str | None = None
     at: str | None = None
     keys: str | None = None
     testnet: bool = False

@@ -72,16 +72,9 @@ def snapshot_command(
 
 
 def _exchange(venue: str, settings: dict[str, Any], testnet: bool) -> Any:
-    import ccxt
+    from trimtab.feed.snapshot import public_exchange
 
-    exchange_class = getattr(ccxt, venue, None)
-    if not isinstance(exchange_class, type) or not issubclass(exchange_class, ccxt.Exchange):
-        raise BadInputError("--venue", "", f"{venue!r} is not a ccxt exchange id")
-    options = {"fetchCurrencies": False, "fetchMargins": False, **dict(settings.get("options") or {})}
-    exchange = exchange_class({"enableRateLimit": True, "timeout": 10_000, **settings, "options": options})
-    if testnet:
-        exchange.set_sandbox_mode(True)
-    return exchange
+    return public_exchange(venue, settings, testnet)
 
 
 def _check(path: Path) -> None:

@@ -119,3 +119,23 @@ def _interval_hours(text: Any) -> float:
     if isinstance(text, str) and text.endswith("h") and text[:-1].isdigit():
         return float(text[:-1])
     return DEFAULT_FUNDING_INTERVAL_HOURS
+
+
+def public_exchange(venue: str, settings: Mapping[str, Any], testnet: bool = False) -> Any:
+    """A ccxt client of ``venue`` for public endpoints only (no key), ccxt's own rate limiter on.
+
+    Raises
+    ------
+    BadInputError
+        When ``venue`` is not a ccxt exchange id (source ``--venue``).
+    """
+    import ccxt
+
+    exchange_class = getattr(ccxt, venue, None)
+    if not isinstance(exchange_class, type) or not issubclass(exchange_class, ccxt.Exchange):
+        raise BadInputError("--venue", "", f"{venue!r} is not a ccxt exchange id")
+    options = {"fetchCurrencies": False, "fetchMargins": False, **dict(settings.get("options") or {})}
+    exchange = exchange_class({"enableRateLimit": True, "timeout": 10_000, **settings, "options": options})
+    if testnet:
+        exchange.set_sandbox_mode(True)
+    return exchange

@@ -167,8 +167,17 @@ def load_market(path: Path | str) -> MarketSnapshot:
     BadInputError
         Naming the file and the field of the first problem.
     """
-    source = Path(path).name
-    document = read_document(path)
+    return market_from_document(read_document(path), Path(path).name)
+
+
+def market_from_document(document: Any, source: str) -> MarketSnapshot:
+    """Validate a market snapshot already read (a file's, or one built from an exchange's tickers).
+
+    Raises
+    ------
+    BadInputError
+        Naming ``source`` and the field of the first problem.
+    """
     parsed = validate(MarketFile, document, source)
     _check_keys(parsed, source)
     return parsed.to_snapshot()
