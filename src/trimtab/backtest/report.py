@@ -106,8 +106,10 @@ def _rebalance_rows(result: BacktestResult) -> np.ndarray:
 
 
 def equity_figure(runs: Sequence[NamedRun]) -> go.Figure:
-    """Equity of every run, and each run's buy-and-hold benchmark dashed in the same colour."""
+    """Equity of every run, and each run's buy-and-hold benchmark dashed in the same colour; liquidations marked."""
     import plotly.graph_objects as go
+
+    from trimtab.backtest.report_risk import liquidation_rows
 
     figure = go.Figure()
     for index, run in enumerate(runs):
@@ -139,86 +141,6 @@ def equity_figure(runs: Sequence[NamedRun]) -> go.Figure:
     base = runs[0].result.base_currency if runs else ""
     figure.update_layout(title="Equity against buy-and-hold", yaxis_title=base, hovermode="x unified")
     return _styled(figure)
-
-
-def liquidation_rows(result: BacktestResult) -> np.ndarray:
-    """The bars at which a position was liquidated (from the run's ``liquidation`` events)."""
-    bars = sorted({int(e["bar"]) for e in result.events if e.get("kind") == "liquidation" and "bar" in e})
-    return np.array(bars, dtype=np.int64)
-
-
-def risk_figure(run: NamedRun) -> go.Figure | None:
-    """Gross leverage and the minimum liquidation distance per bar, liquidations marked; None without the curves."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    result, risk = run.result, run.result.risk
-    if risk is None:
-        return None
-    liquidated = liquidation_rows(result)
-    rows = thin(result.bars, liquidated)
-    x = _times(result, rows)
-    titles = ("Gross leverage (exposure / equity)", "Minimum liquidation distance (% of the mark)")
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.12)
-    figure.add_trace(
-        go.Scatter(
-            x=x,
-            y=risk.gross_leverage[rows],
-            name="gross leverage",
-            line={"color": COLORS[0]},
-            hovertemplate="%{x}<br>%{y:.2f} x<extra></extra>",
-        ),
-        row=1,
-        col=1,
-    )
-    distance = risk.min_liquidation_distance * 100.0
-    figure.add_trace(
-        go.Scatter(
-            x=x,
-            y=distance[rows],
-            name="minimum liquidation distance",
-            line={"color": COLORS[4]},
-            connectgaps=False,
-            hovertemplate="%{x}<br>%{y:.1f} %<extra></extra>",
-        ),
-        row=2,
-        col=1,
-    )
-    if liquidated.size:
-        figure.add_trace(
-            go.Scatter(
-                x=_times(result, liquidated),
-                y=np.zeros(liquidated.size),
-                mode="markers",
-                marker={"color": "#d62728", "size": 10, "symbol": "x"},
-                name="liquidation",
-                hovertemplate="%{x}<br>liquidation<extra></extra>",
-            ),
-            row=2,
-            col=1,
-        )
-    figure.update_yaxes(title_text="x", tickformat=".2f", rangemode="tozero", row=1, col=1)
-    figure.update_yaxes(title_text="%", tickformat=".1f", rangemode="tozero", row=2, col=1)
-    figure.update_layout(title=f"{run.name}: leverage and liquidation distance", height=520, hovermode="x unified")
-    return _styled(figure)
-
-
-def risk_note(result: BacktestResult) -> str:
-    """What the report says instead of (or beside) the leverage chart."""
-    if result.risk is None:
-        return (
-            "Spot only (the fast path): nothing is borrowed and nothing can be liquidated, so there is no "
-            "leverage or liquidation chart; gross leverage is the non-cash share of equity, at most 1 x."
-        )
-    if not result.risk.hedged:
-        return "No position that can be liquidated was held: the liquidation distance stays empty."
-    peak = float(np.nanmax(result.risk.gross_leverage)) if result.bars else 0.0
-    closest = float(np.nanmin(result.risk.min_liquidation_distance))
-    count = liquidation_rows(result).size
-    return (
-        f"Peak gross leverage {peak:.2f} x; closest approach to a liquidation {closest * 100:.1f} % of the mark; "
-        f"{count:,} bar{'s' if count != 1 else ''} with a liquidation."
-    )
 
 
 def drawdown_figure(runs: Sequence[NamedRun]) -> go.Figure:
@@ -474,6 +396,8 @@ def render_report(
     import plotly.io as pio
     from markupsafe import Markup
     from plotly.offline import get_plotlyjs
+
+    from trimtab.backtest.report_risk import risk_figure, risk_note
 
     def embed(figure: go.Figure) -> str:
         return str(pio.to_html(figure, full_html=False, include_plotlyjs=False, config={"responsive": True}))
