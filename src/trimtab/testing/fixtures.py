@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from trimtab.testing.fake_bybit import FakeBybit
 from trimtab.testing.fake_exchange import FakeExchange
 from trimtab.venues.ccxt import CcxtVenue, Credentials, RateLimiter, RetryPolicy, build_ccxt_venue
 
@@ -90,3 +91,16 @@ def perp_venue(fake_exchange: FakeExchange) -> Iterator[CcxtVenue]:
     venue = make_ccxt_venue(fake_exchange, "binanceusdm")
     yield venue
     venue.close()
+
+
+def make_bybit_venue(fake: FakeBybit, *, timeout_ms: int = 1500, retry: RetryPolicy = FAST_RETRY) -> CcxtVenue:
+    """A :class:`CcxtVenue` over ccxt's real ``bybit`` class, pointed at the fake Bybit, holding the canary keys."""
+    fake.api_key = CANARY_API_KEY
+    return build_ccxt_venue(
+        "bybit",
+        Credentials(CANARY_API_KEY, CANARY_SECRET, source="test canary"),
+        config={"urls": fake.ccxt_urls(), "timeout": timeout_ms},
+        retry=retry,
+        limiter=RateLimiter(min_interval=0.0),
+        seed=7,
+    )

@@ -10,10 +10,24 @@ from typing import Any
 import ccxt
 
 from trimtab.errors import BadInputError
-from trimtab.venues.book import AccountBook, BookAccount, wallet_for
+from trimtab.venues.binance import BINANCE
+from trimtab.venues.book import AccountBook, BookAccount
+from trimtab.venues.bybit import BYBIT
 from trimtab.venues.ccxt.credentials import Credentials
 from trimtab.venues.ccxt.retry import RateLimiter, RetryPolicy
 from trimtab.venues.ccxt.venue import CcxtVenue, PositionMode
+from trimtab.venues.exchange_rules import ExchangeRules
+
+#: Each exchange's rules, by the name an ``[[account]]`` gives as ``exchange``.
+EXCHANGES: dict[str, ExchangeRules] = {rules.exchange: rules for rules in (BINANCE, BYBIT)}
+#: The exchange of each ccxt class the rules know.
+_CLASS_EXCHANGE = {"binance": "binance", "binanceusdm": "binance", "binancecoinm": "binance", "bybit": "bybit"}
+
+
+def rules_for_class(exchange_id: str) -> ExchangeRules | None:
+    """The rules of the exchange a ccxt class reaches (None for a class trimtab keeps no rules for)."""
+    exchange = _CLASS_EXCHANGE.get(exchange_id)
+    return EXCHANGES.get(exchange) if exchange else None
 
 
 def build_ccxt_venue(
@@ -55,7 +69,9 @@ def build_ccxt_venue(
     if not isinstance(exchange_class, type) or not issubclass(exchange_class, ccxt.Exchange):
         raise BadInputError("--venue", "", f"{exchange_id!r} is not a ccxt exchange id")
     # currencies and margin pairs come from private endpoints trimtab does not need
+    rules = rules_for_class(exchange_id)
     options = {
+        **dict(rules.ccxt_options if rules else {}),
         "warnOnFetchOpenOrdersWithoutSymbol": False,
         "fetchCurrencies": False,
         "fetchMargins": False,
@@ -87,6 +103,7 @@ def build_ccxt_venue(
         limiter=limiter,
         sleep=sleep,
         seed=seed,
+        rules=rules,
     )
 
 
@@ -105,10 +122,18 @@ class AccountConnection:
 
 
 def ccxt_class_for(connection: AccountConnection) -> str:
-    """The ccxt class that reaches the account's wallet (``binance`` spot, ``binanceusdm``, ``binancecoinm``)."""
-    if connection.exchange == "binance" and connection.kind == "derivatives":
-        return "binancecoinm" if connection.inverse else "binanceusdm"
-    return connection.exchange
+    """The ccxt class that reaches the account's wallet (``binance`` spot, ``binanceusdm``, ``binancecoinm``,
+    ``bybit`` for a Bybit unified account); an exchange trimtab keeps no rules for is its own ccxt id."""
+    rules = EXCHANGES.get(connection.exchange)
+    return rules.ccxt_class(connection.kind, connection.inverse) if rules else connection.exchange
+
+
+def wallet_of(connection: AccountConnection) -> str:
+    """ccxt's transfer name of the account's wallet (``spot``, ``linear``, ``inverse``, ``unified``)."""
+    rules = EXCHANGES.get(connection.exchange)
+    if rules is None:
+        return "spot" if connection.kind == "spot" else "unified" if connection.kind == "unified" else "linear"
+    return rules.wallet(connection.kind, connection.inverse)
 
 
 def offers_demo(exchange: Any) -> bool:
@@ -134,6 +159,9 @@ def build_ccxt_book(
     """
     accounts = []
     for connection in connections:
+        rules = EXCHANGES.get(connection.exchange)
+        if rules is not None:
+            rules.check_kind(connection.name, connection.kind)
         cls = ccxt_class_for(connection)
         venue = build_ccxt_venue(
             cls,
@@ -145,5 +173,5 @@ def build_ccxt_book(
             seed=seed,
         )
         venue.name = connection.name
-        accounts.append(BookAccount(connection.name, connection.exchange, wallet_for(cls, connection.kind), venue))
+        accounts.append(BookAccount(connection.name, connection.exchange, wallet_of(connection), venue))
     return AccountBook(name, accounts)

@@ -66,9 +66,12 @@ def read_leverage_settings(
 
 
 def read_positions(
-    exchange: Any, markets: Mapping[str, Mapping[str, Any]], venue: str, read: Reader
+    exchange: Any, markets: Mapping[str, Mapping[str, Any]], venue: str, read: Reader, *, by_settle: bool = False
 ) -> list[VenuePosition]:
     """Every open derivative position, with its real leverage, margin mode and liquidation price.
+
+    ``by_settle`` asks once per sub-type and settle coin instead of with the list of symbols (Bybit's
+    ``/v5/position/list`` takes one symbol or a ``settleCoin``).
 
     Raises
     ------
@@ -79,7 +82,14 @@ def read_positions(
         return []
     raw: list[Mapping[str, Any]] = []
     for kind, group in sub_types(markets, list(markets)).items():
-        raw += read("fetch_positions", partial(exchange.fetch_positions, group, {"subType": kind}))
+        if not by_settle:
+            raw += read("fetch_positions", partial(exchange.fetch_positions, group, {"subType": kind}))
+            continue
+        for coin in sorted({str(markets[s].get("settle")) for s in group if markets[s].get("settle")}):
+            answer = read(
+                "fetch_positions", partial(exchange.fetch_positions, None, {"subType": kind, "settleCoin": coin})
+            )
+            raw += [p for p in answer if p.get("symbol") in group]
     held = [p for p in raw if parsing.number(p.get("contracts"), 0.0)]
     if not held:
         return []
@@ -99,6 +109,17 @@ def read_positions(
         if parsed is not None:
             positions.append(parsed)
     return positions
+
+
+def with_account_margin_mode(exchange: Any, positions: list[VenuePosition], read: Reader) -> list[VenuePosition]:
+    """Positions whose margin mode is the account's (Bybit's unified account), read once with ccxt's
+    ``fetch_margin_mode``; Bybit's portfolio margin is a cross mode over the whole account."""
+    if all(p.margin_mode is not None for p in positions) or not exchange.has.get("fetchMarginMode"):
+        return positions
+    answer = read("fetch_margin_mode", partial(exchange.fetch_margin_mode, positions[0].symbol))
+    mode = str((answer or {}).get("marginMode") or "").lower() or None
+    mode = "cross" if mode == "portfolio" else mode
+    return [p if p.margin_mode is not None else replace(p, margin_mode=mode) for p in positions]
 
 
 def read_margin_tiers(

@@ -25,6 +25,7 @@ from trimtab.venues.ccxt.credentials import Credentials, RedactingLogger
 from trimtab.venues.ccxt.errors import retry_after_seconds, translate
 from trimtab.venues.ccxt.presend import amount_to_send
 from trimtab.venues.ccxt.retry import RateLimiter, RetryPolicy, call_with_retry, shared_limiter
+from trimtab.venues.exchange_rules import ExchangeRules
 from trimtab.venues.ports import (
     Fill,
     LeverageSetting,
@@ -64,6 +65,8 @@ class CcxtVenue:
         ``"one-way"`` is supported (hedge mode needs a position side on every order).
     margin_mode:
         ``"cross"`` or ``"isolated"`` to set with the leverage, or None to leave the account's.
+    rules:
+        The exchange's rules (client id format, account-wide margin mode), or None for none.
     """
 
     def __init__(
@@ -78,8 +81,10 @@ class CcxtVenue:
         limiter: RateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
         seed: int | None = None,
+        rules: ExchangeRules | None = None,
     ) -> None:
         self._exchange = exchange
+        self._rules = rules
         self._credentials = credentials
         self.name = name or str(exchange.id)
         if position_mode != "one-way":
@@ -133,7 +138,13 @@ class CcxtVenue:
         return {asset: value for asset, value in balances.items() if value != 0.0}
 
     def fetch_positions(self) -> list[VenuePosition]:
-        return margin.read_positions(self._exchange, self._raw_markets(), self.name, self._read)
+        by_settle = self._rules is not None and self._rules.positions_by_settle_coin
+        positions = margin.read_positions(
+            self._exchange, self._raw_markets(), self.name, self._read, by_settle=by_settle
+        )
+        if positions and self._rules is not None and self._rules.account_margin_mode:
+            positions = margin.with_account_margin_mode(self._exchange, positions, self._read)
+        return positions
 
     def fetch_leverage_settings(self, symbols: Sequence[str]) -> dict[str, LeverageSetting]:
         """The account's leverage and margin mode per derivative symbol, as the exchange keeps them."""
@@ -160,6 +171,8 @@ class CcxtVenue:
             raise OrderRejectedError(f"{self.name}: {request.symbol} is not a market of this venue")
         if market.get("contract"):
             self._check_position_mode()
+        if self._rules is not None:
+            self._rules.check_client_order_id(self.name, request.client_order_id)
         size = parsing.unit_size(market)
         amount = amount_to_send(
             self._exchange, request, market, lambda: self._reference_price(request.symbol), self.name, self._redact
@@ -183,8 +196,13 @@ class CcxtVenue:
             raise self._translate(
                 error, "create_order", creating=True, client_order_id=request.client_order_id
             ) from None
+        # some exchanges (Bybit) acknowledge a new order with its ids only: the rest is what was sent
+        sent: dict[str, Any] = {"symbol": request.symbol, "side": request.side.value, "type": request.type.value}
+        sent.update(amount=amount, price=price)
         state = parsing.parse_order(
-            {**raw, "symbol": raw.get("symbol") or request.symbol}, size=size, client_order_id=request.client_order_id
+            {**raw, **{k: v for k, v in sent.items() if raw.get(k) is None}},
+            size=size,
+            client_order_id=request.client_order_id,
         )
         self._remember(state)
         try:
@@ -201,6 +219,8 @@ class CcxtVenue:
                 return None  # already final (filled or canceled) or not visible yet: look it up below
             except Exception as error:
                 raise self._translate(error, "cancel_order") from None
+            if raw.get("side") is None:
+                return None  # acknowledged with its ids only (Bybit): the order's state is looked up below
             return parsing.parse_order(
                 {**raw, "symbol": raw.get("symbol") or symbol}, size=self._size(symbol), client_order_id=client_order_id
             )

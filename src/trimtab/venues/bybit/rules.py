@@ -1,0 +1,43 @@
+"""Bybit's rules for a unified trading account, from Bybit's V5 API reference.
+
+- ``orderLinkId`` (ccxt's ``clientOrderId``): up to 36 characters of letters, digits, ``-`` and ``_``.
+- Linear USDT perpetuals count in the base coin (a contract is one coin, ccxt's ``contractSize`` 1), so an
+  amount of 0.01 BTC goes out as ``qty`` "0.01".
+- One account: spot balances and every coin's collateral are one pool (``kind = "unified"``, ccxt's
+  ``unified`` wallet); the margin mode is the account's (``/v5/account/info`` ``marginMode``:
+  ``REGULAR_MARGIN`` cross, ``ISOLATED_MARGIN`` isolated, ``PORTFOLIO_MARGIN`` portfolio).
+- Positions are listed per settle coin (``/v5/position/list`` takes one symbol or a ``settleCoin``).
+- ccxt is told the account is unified (no ``/v5/user/query-api`` probe) and loads spot and linear markets
+  only (no inverse or option markets: trimtab trades neither on Bybit).
+"""
+
+from __future__ import annotations
+
+import re
+
+from trimtab.venues.exchange_rules import ExchangeRules
+
+
+def ccxt_class(kind: str, inverse: bool) -> str:
+    return "bybit"
+
+
+def wallet(kind: str, inverse: bool) -> str:
+    return "unified"
+
+
+BYBIT = ExchangeRules(
+    exchange="bybit",
+    client_id=re.compile(r"[A-Za-z0-9_-]{1,36}"),
+    client_id_rule="1 to 36 characters of letters, digits, - and _",
+    kinds=frozenset({"unified"}),
+    ccxt_class=ccxt_class,
+    wallet=wallet,
+    ccxt_options={
+        "enableUnifiedAccount": True,
+        "enableUnifiedMargin": False,
+        "fetchMarkets": {"types": ["spot", "linear"]},
+    },
+    account_margin_mode=True,
+    positions_by_settle_coin=True,
+)

@@ -1,0 +1,53 @@
+"""What differs between exchanges behind the same ccxt port: ids, wallets, client ids and margin mode.
+
+Each exchange keeps its rules in its own package (:mod:`trimtab.venues.binance`, :mod:`trimtab.venues.bybit`);
+the ccxt factory and venue read them through :class:`ExchangeRules`, so a new exchange is one package and
+one entry in :data:`trimtab.venues.ccxt.factory.EXCHANGES`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from trimtab.errors import BadInputError, OrderRejectedError
+
+
+@dataclass(frozen=True)
+class ExchangeRules:
+    """One exchange's rules.
+
+    ``client_id`` is the pattern an order's client id must match (checked before anything is sent);
+    ``ccxt_class`` and ``wallet`` map an account's kind (and ``inverse`` flag) to the ccxt class that reaches
+    it and to the wallet name ccxt's ``transfer`` takes; ``kinds`` lists the account kinds the exchange
+    offers; ``ccxt_options`` are merged into the ccxt client's options; ``account_margin_mode`` says the
+    margin mode is the account's, not each position's (read with ccxt's ``fetch_margin_mode``);
+    ``positions_by_settle_coin`` that positions are listed per settle coin, not for a list of symbols.
+    """
+
+    exchange: str
+    client_id: re.Pattern[str]
+    client_id_rule: str
+    kinds: frozenset[str]
+    ccxt_class: Callable[[str, bool], str]
+    wallet: Callable[[str, bool], str]
+    ccxt_options: Mapping[str, Any] = field(default_factory=dict)
+    account_margin_mode: bool = False
+    positions_by_settle_coin: bool = False
+
+    def check_client_order_id(self, venue: str, client_order_id: str) -> None:
+        """Refuse, before sending, a client order id the exchange would refuse."""
+        if not self.client_id.fullmatch(client_order_id):
+            raise OrderRejectedError(
+                f"{venue}: client order id {client_order_id!r} breaks {self.exchange}'s rule ({self.client_id_rule})"
+            )
+
+    def check_kind(self, account: str, kind: str) -> None:
+        """Refuse an account kind the exchange does not offer (one clear line naming the account)."""
+        if kind not in self.kinds:
+            offered = ", ".join(sorted(self.kinds))
+            raise BadInputError(
+                "portfolio", f"account.{account}.kind", f"{self.exchange} offers {offered}, not {kind!r}"
+            )
