@@ -80,7 +80,8 @@ def instrument(market: BybitMarket) -> dict[str, Any]:
 
 
 def ticker(market: BybitMarket) -> dict[str, Any]:
-    """One entry of ``GET /v5/market/tickers``: bid and ask one tick either side of the price."""
+    """One entry of ``GET /v5/market/tickers``: bid and ask one tick either side of the price (a linear
+    entry carries ``openInterestValue``, as Bybit's does; ccxt tells contracts from spot by it)."""
     tick = float(market.tick)
     price = f"{market.price:.8f}".rstrip("0").rstrip(".")
     entry = {
@@ -105,6 +106,10 @@ def ticker(market: BybitMarket) -> dict[str, Any]:
                 "fundingRate": f"{market.funding_rate:.8f}",
                 "nextFundingTime": "0",
                 "openInterest": "1000",
+                "openInterestValue": f"{1000 * market.price:.2f}",
+                "prevPrice1h": price,
+                "deliveryTime": "0",
+                "basis": "",
             }
         )
     return entry
