@@ -362,6 +362,8 @@ class BacktestResult:
                 "liquidation_events": sum(1 for e in self.events if e.get("kind") == "liquidation"),
             }
         )
+        if self.risk is not None:
+            out.update(self.risk.summary())
         if self.flows is not None:
             kinds = ("cash_flow", "cash_flow_skipped")
             out["cash_flows"] = [

@@ -36,6 +36,13 @@ class RiskCurves:
         return bool(np.isfinite(self.min_liquidation_distance).any())
 
 
+    def summary(self) -> dict[str, float | None]:
+        """``max_gross_leverage`` and ``min_liquidation_distance`` (None when nothing could be liquidated)."""
+        peak = float(self.gross_leverage.max()) if self.gross_leverage.size else 0.0
+        closest = float(np.nanmin(self.min_liquidation_distance)) if self.hedged else None
+        return {"max_gross_leverage": peak, "min_liquidation_distance": closest}
+
+
 def spot_gross_leverage(weights: npt.NDArray[np.float64], cash_index: int) -> float:
     """Gross leverage of a book without derivatives: the non-cash classes' absolute weights."""
     total = float(np.abs(weights).sum())

@@ -88,6 +88,11 @@ def test_a_hedged_runs_leverage_and_liquidation_distance_match_its_positions(
     assert 0.9 < result.risk.gross_leverage[liquidated_bar - 1] < 1.1
     assert 0.0 < result.risk.min_liquidation_distance[liquidated_bar - 1] < 0.1
 
+    summary = result.summary()
+    assert summary["max_gross_leverage"] == pytest.approx(float(result.risk.gross_leverage.max()))
+    before = result.risk.min_liquidation_distance[:liquidated_bar]
+    assert summary["min_liquidation_distance"] == pytest.approx(float(np.nanmin(before)))
+
     page = render_report([NamedRun("long-10x", result)], title="t")
     assert "long-10x: leverage and liquidation distance" in page
     assert "Minimum liquidation distance (% of the mark)" in page
@@ -114,6 +119,7 @@ def test_a_spot_run_on_the_fast_path_says_it_has_no_leverage_chart(load: Callabl
     )
     result = run_backtest(policy, history)
     assert result.used_fast_path and result.risk is None
+    assert "max_gross_leverage" not in result.summary()
     page = render_report([NamedRun("spot", result)], title="t")
     assert "Spot only (the fast path): nothing is borrowed and nothing can be liquidated" in page
     assert "leverage and liquidation distance" not in page
