@@ -35,7 +35,6 @@ class RiskCurves:
         """True when some bar held a position that could be liquidated."""
         return bool(np.isfinite(self.min_liquidation_distance).any())
 
-
     def summary(self) -> dict[str, float | None]:
         """``max_gross_leverage`` and ``min_liquidation_distance`` (None when nothing could be liquidated)."""
         peak = float(self.gross_leverage.max()) if self.gross_leverage.size else 0.0
