@@ -7,6 +7,7 @@ InvalidOrder), so each test checks the code that came back, not only the class.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,11 +41,11 @@ def client(fake: FakeBybit) -> Any:
 
 
 def refusal(fake: FakeBybit, symbol: str, side: str, amount: float, link_id: str = "tt-x-1-0") -> int:
-    with pytest.raises(ccxt.BaseError):
+    """The ``retCode`` Bybit's answer carried, as ccxt's error quotes the answer's body."""
+    with pytest.raises(ccxt.BaseError) as raised:
         client(fake).create_order(symbol, "market", side, amount, None, {"clientOrderId": link_id})
-    (answer,) = [r for r in fake.requests if r.path == "/v5/order/create"]
-    code = fake.handle("POST", "/v5/order/create", dict(answer.params), CANARY_API_KEY)["retCode"]
-    return int(code)
+    body = json.loads(str(raised.value).split(" ", 1)[1])
+    return int(body["retCode"])
 
 
 @pytest.mark.parametrize(
@@ -159,3 +160,17 @@ def test_a_resting_limit_order_is_cancelled(fake: FakeBybit) -> None:
     cancelled = venue.cancel_order("tt-rest-1-0", "ETH/USDT")
     assert cancelled.status is OrderStatus.CANCELED
     assert venue.fetch_open_orders("ETH/USDT") == []
+
+
+@pytest.mark.parametrize(
+    ("account_mode", "expected"),
+    [("REGULAR_MARGIN", "cross"), ("ISOLATED_MARGIN", "isolated"), ("PORTFOLIO_MARGIN", "cross")],
+)
+def test_a_positions_margin_mode_is_the_unified_accounts(fake: FakeBybit, account_mode: str, expected: str) -> None:
+    fake.engine.margin_mode = account_mode
+    venue = make_bybit_venue(fake)
+    venue.load_markets()
+    venue.create_order(OrderRequest("tt-mode-1-0", "ETH/USDT:USDT", Side.BUY, OrderType.MARKET, 1.0))
+    (position,) = venue.fetch_positions()
+    assert position.margin_mode == expected
+    assert fake.count("GET", "/v5/account/info") == 1
