@@ -89,3 +89,21 @@ def test_a_venue_config_in_toml_is_read_as_toml(folder: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("venue.toml: is not valid TOML (") and "JSON" not in done.stderr
+
+
+def test_a_fifo_in_the_data_folder_is_refused_by_backtest_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("spot_BTC-USDT_1d.csv.gz", "spot_ETH-USDT_1d.csv.gz"):
+        shutil.copy(DATA / name, data / name)
+    os.mkfifo(data / "spot_SOL-USDT_1d.csv.gz")
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        'base_currency = "USDT"\n'
+        '[[class]]\nname = "BTC"\nassets = ["BTC"]\ntarget = 0.4\nband = 0.05\n'
+        '[[class]]\nname = "SOL"\nassets = ["SOL"]\ntarget = 0.3\nband = 0.05\n'
+        '[[class]]\nname = "CASH"\nassets = ["USDT"]\ntarget = 0.3\nband = 0.05\ncash = true\n'
+    )
+    done = run_cli("backtest", "--policy", policy, "--data", data, cwd=tmp_path, timeout=60)
+    # The FIFO is never opened: only regular files count as history, so SOL has none.
+    _one_line(done, "--data: no price history for SOL: looked for spot_SOL-USDT_1d.csv.gz")

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from trimtab.feed.csvio import read_table
+from trimtab.feed.csvio import MAX_DATA_BYTES, read_table
 from trimtab.feed.layout import SCHEMAS
 from trimtab.feed.table import Table
+from trimtab.loaders.files import read_regular_file
 
 CACHE_ENV = "TRIMTAB_CACHE_DIR"
 _FORMAT = "2"  # bump when parsing changes what a cached table holds
@@ -59,19 +60,17 @@ def load_table(path: Path, kind: str, cache_dir: Path | None) -> Table:
     Raises
     ------
     BadInputError
-        As :func:`trimtab.feed.csvio.read_table` when the CSV has to be parsed.
+        If the file is not a regular file or cannot be read (checked before anything is read, so a FIFO
+        never blocks), or as :func:`trimtab.feed.csvio.read_table` when the CSV has to be parsed.
     """
     if cache_dir is None:
         return read_table(path, kind)
-    try:
-        key = content_key(path.read_bytes())
-    except OSError:
-        return read_table(path, kind)  # names the file and the reason
-    target = cached_path(path, cache_dir, key)
+    raw = read_regular_file(path, MAX_DATA_BYTES)  # a FIFO or a device is refused here, never read
+    target = cached_path(path, cache_dir, content_key(raw))
     cached = _read_cached(target, kind)
     if cached is not None:
         return cached
-    table = read_table(path, kind)
+    table = read_table(path, kind, raw)
     _write_cached(target, path, cache_dir, kind, table)
     return table
 

@@ -28,8 +28,8 @@ MAX_DATA_BYTES = 2 * 1024 * 1024 * 1024
 _MS_EPOCH_FLOOR = 10**11  # integers at least this large are milliseconds (from 1973 on), smaller ones seconds
 
 
-def read_table(path: Path, kind: str) -> Table:
-    """Parse and validate one CSV file of the given kind.
+def read_table(path: Path, kind: str, raw: bytes | None = None) -> Table:
+    """Parse and validate one CSV file of the given kind (``raw``: its bytes, when already read).
 
     Raises
     ------
@@ -38,7 +38,8 @@ def read_table(path: Path, kind: str) -> Table:
         that does not increase, or a value its column forbids (naming the file and line).
     """
     source = path.name
-    raw = read_regular_file(path, MAX_DATA_BYTES)
+    if raw is None:
+        raw = read_regular_file(path, MAX_DATA_BYTES)
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)

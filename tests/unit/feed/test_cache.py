@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from trimtab.errors import BadInputError
 from trimtab.feed import cache as cache_module
 from trimtab.feed import load_history
 from trimtab.feed.cache import cache_folder, load_table
@@ -20,9 +21,9 @@ def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
     real = cache_module.read_table
 
-    def counting(path: Path, kind: str):  # type: ignore[no-untyped-def]
+    def counting(path: Path, kind: str, raw: bytes | None = None):  # type: ignore[no-untyped-def]
         calls.append(path)
-        return real(path, kind)
+        return real(path, kind, raw)
 
     monkeypatch.setattr(cache_module, "read_table", counting)
     return calls
@@ -121,3 +122,10 @@ def test_a_corrupt_cached_copy_is_ignored(data_folder: DataFolder, monkeypatch: 
     history = load_history(data_folder.root, ["BTC"])
 
     np.testing.assert_allclose(history.close[:, 0], [1.0, 2.0])
+
+
+def test_a_fifo_is_refused_before_anything_is_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "spot_BTC-USDT_1d.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(BadInputError, match="is not a regular file"):
+        load_table(fifo, "candles", tmp_path / ".cache")
