@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, field_validator, model_validator
 
@@ -149,20 +149,27 @@ class AdaptiveConfig(StrictModel):
         return parse_duration(self.lookback)
 
 
-TriggerKind = Literal["threshold", "calendar", "hybrid", "any", "all"]
+TriggerKind = Literal["threshold", "calendar", "hybrid", "exposure", "any", "all"]
+EXPOSURE_KEYS = ("long", "short", "gap")
+"""The keys of an ``exposure`` trigger (left out of the config hash when unset, so older hashes hold)."""
 
 
 class TriggerConfig(StrictModel):
     """``[trigger]``: when to rebalance.
 
     ``threshold`` fires on a breach; ``calendar`` every ``every``; ``hybrid`` checks every ``every`` and
-    fires only on a breach; ``any`` / ``all`` combine the triggers listed in ``of``.
+    fires only on a breach; ``exposure`` fires when the ``long`` class's net exposure and the ``short``
+    class's hedge differ by more than ``gap`` of the long leg's notional; ``any`` / ``all`` combine the
+    triggers listed in ``of``.
     """
 
     kind: TriggerKind = "threshold"
     every: str | None = None
     adaptive: AdaptiveConfig | None = None
     of: list[TriggerConfig] | None = None
+    long: str | None = None
+    short: str | None = None
+    gap: float | None = Field(default=None, gt=0.0, le=1.0)
 
     _every = field_validator("every")(_check_duration)
 
@@ -177,7 +184,28 @@ class TriggerConfig(StrictModel):
                 raise ValueError(f"an '{self.kind}' trigger needs a non-empty 'of' list")
         elif self.of is not None:
             raise ValueError("'of' is only for kind = 'any' or 'all'")
+        self._check_exposure_keys()
         return self
+
+    def _check_exposure_keys(self) -> None:
+        if self.kind != "exposure":
+            for key in EXPOSURE_KEYS:
+                if getattr(self, key) is not None:
+                    raise ValueError(f"'{key}' is only for kind = 'exposure'")
+            return
+        if self.every is not None:
+            raise ValueError("an exposure trigger takes no 'every' (combine it with a calendar in 'all')")
+        for key in EXPOSURE_KEYS:
+            if getattr(self, key) is None:
+                raise ValueError(f'an exposure trigger needs \'{key}\' (e.g. long = "ALTS", short = "BTC", gap = 0.05)')
+        if self.long == self.short:
+            raise ValueError("an exposure trigger's long and short must be different classes")
+
+    def references(self) -> list[tuple[str, str]]:
+        """The (field path, class name) pairs this trigger and its children name."""
+        if self.kind == "exposure" and self.long is not None and self.short is not None:
+            return [("trigger.long", self.long), ("trigger.short", self.short)]
+        return [pair for child in self.of or [] for pair in child.references()]
 
     @property
     def period(self) -> timedelta | None:
@@ -469,6 +497,11 @@ class Policy(StrictModel):
         if abs(total - 1.0) > TARGET_SUM_TOLERANCE:
             raise ValueError(f"class: targets must sum to 1 (they sum to {total:.6g})")
         self._check_strategy(set(names), cash[0])
+        for path, name in self.trigger.references():
+            if name not in names:
+                raise ValueError(f"{path}: {name!r} is not a class of this policy")
+            if name == cash[0]:
+                raise ValueError(f"{path}: {name!r} is the cash class")
         return self
 
     def _check_strategy(self, names: set[str], cash: str) -> None:
@@ -528,5 +561,15 @@ class Policy(StrictModel):
         document = self.model_dump(mode="json", by_alias=True)
         if not document.get("cash_flow"):
             del document["cash_flow"]  # a policy without flows keeps the hash it had before flows existed
+        _drop_unset_exposure_keys(document["trigger"])
         canonical = json.dumps(document, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _drop_unset_exposure_keys(trigger: dict[str, Any]) -> None:
+    """Remove an unset exposure key from a dumped trigger and its children (hashes predate those keys)."""
+    for key in EXPOSURE_KEYS:
+        if trigger.get(key) is None:
+            trigger.pop(key, None)
+    for child in trigger.get("of") or []:
+        _drop_unset_exposure_keys(child)

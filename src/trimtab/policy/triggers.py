@@ -7,6 +7,8 @@ the caller remembers (:class:`TriggerContext`). The core reads no clock: ``now``
 * ``calendar``: fires when ``now - last_rebalance >= every``, or when the portfolio was never rebalanced.
 * ``hybrid``: the bands are looked at only at check points, one every ``every`` since ``last_check``
   (the first call is a check point); it fires only on a breach found at a check point.
+* ``exposure``: fires when the ``long`` class's net exposure and the hedge the ``short`` class carries
+  (minus its net exposure) differ by more than ``gap`` of the long leg's notional, either way.
 * ``any`` / ``all``: fire when any / all of the triggers listed in ``of`` fire.
 
 ``TriggerDecision.checked`` tells the caller whether this moment was a check point, so it can move
@@ -15,6 +17,7 @@ the caller remembers (:class:`TriggerContext`). The core reads no clock: ``now``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -156,6 +159,42 @@ class HybridTrigger:
 
 
 @dataclass(frozen=True, slots=True)
+class ExposureTrigger:
+    """Fires when ``long``'s exposure and ``short``'s hedge differ by more than ``gap`` of the long notional.
+
+    With ``L`` the long class's net exposure and ``H = -(short class's net exposure)`` the hedge it carries,
+    the gap is ``|L - H| / |L|``; it fires when that exceeds ``gap`` (with no long exposure, whenever a hedge
+    is left). Either side counts: an under-hedged and an over-hedged book both fire.
+    """
+
+    long: str
+    short: str
+    gap: float
+
+    @property
+    def paces_checks(self) -> bool:
+        return False
+
+    def check(self, valuation: Valuation, bands: Mapping[str, Band], context: TriggerContext) -> TriggerDecision:
+        exposure = valuation.class_exposure(self.long).net_exposure
+        hedge = -valuation.class_exposure(self.short).net_exposure
+        mismatch = exposure - hedge
+        limit = self.gap * abs(exposure)
+        share = abs(mismatch) / abs(exposure) if exposure else math.inf
+        where = "exceeds" if mismatch > 0 else "falls short of"
+        breached = breached_classes(valuation, bands)
+        facts = (
+            f"{self.long} exposure {exposure:,.2f} {where} the {self.short} hedge {hedge:,.2f} by {abs(mismatch):,.2f}"
+        )
+        if abs(mismatch) > limit:
+            share_text = _percent(share) if math.isfinite(share) else "all"
+            reason = f"{facts} ({share_text} of the long notional; limit {_percent(self.gap)})"
+            moved = tuple(dict.fromkeys((*breached, self.long, self.short)))
+            return TriggerDecision(True, reason, moved)
+        return TriggerDecision(False, f"{facts}: within {_percent(self.gap)} of the long notional", breached)
+
+
+@dataclass(frozen=True, slots=True)
 class CompositeTrigger:
     """``any``: fires when one of ``triggers`` fires; ``all``: when every one of them does.
 
@@ -198,6 +237,10 @@ def build_trigger(config: TriggerConfig) -> Trigger:
     """
     if config.kind == "threshold":
         return ThresholdTrigger()
+    if config.kind == "exposure":
+        if config.long is None or config.short is None or config.gap is None:
+            raise ValueError("an exposure trigger needs 'long', 'short' and 'gap'")
+        return ExposureTrigger(config.long, config.short, config.gap)
     if config.kind in ("calendar", "hybrid"):
         period = config.period
         if period is None:

@@ -76,6 +76,8 @@ STRATEGIES = {
     "core-satellite": '[strategy]\nkind = "core-satellite"\ncore = ["BTC"]\nsatellite = ["ETH"]\n'
     'index_hedge = "BTC/USDT:USDT"\n' + HEDGED,
     "beta-neutral": '[strategy]\nkind = "beta-neutral"\nlong = "BTC"\nshort = "ETH"\nlookback = "30d"\n' + HEDGED,
+    "beta-neutral-exposure": '[trigger]\nkind = "exposure"\nlong = "BTC"\nshort = "ETH"\ngap = 0.05\n'
+    '[strategy]\nkind = "beta-neutral"\nlong = "BTC"\nshort = "ETH"\nbeta = 1.0\n' + HEDGED,
     "cppi": '[strategy]\nkind = "cppi"\nmultiplier = 3\nfloor = 0.8\nratchet = true\n',
     "delta-target": '[strategy]\nkind = "delta-target"\n[strategy.deltas]\nBTC = 0.2\n' + HEDGED,
     "risk-parity": '[strategy]\nkind = "risk-parity"\nlookback = "30d"\n',
@@ -88,7 +90,7 @@ def _compare(tmp_path: Path, name: str, sections: str, hedged: bool) -> tuple[fl
     data.mkdir()
     for file in SPOT + (PERPS if hedged else ()):
         shutil.copy(DATA / file, data)
-    eth, cash = ("0.0", "0.55") if name == "beta-neutral" else ("0.35", "0.20")
+    eth, cash = ("0.0", "0.55") if name.startswith("beta-neutral") else ("0.35", "0.20")
     (tmp_path / "policy.toml").write_text(CLASSES.format(eth=eth, cash=cash) + sections)
     policy = load_policy(tmp_path / "policy.toml")
     history = load_history(data, ["BTC", "ETH"])
