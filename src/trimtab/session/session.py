@@ -35,6 +35,7 @@ from trimtab.policy.estimation import PriceWindow, volatilities
 from trimtab.policy.targets import build_target_model
 from trimtab.session.deleverage import deleverage_ladder
 from trimtab.session.funding import funding_switch
+from trimtab.session.remainder import remainder_to_spot
 from trimtab.session.state import SessionState
 from trimtab.valuation.valuate import valuate
 
@@ -264,10 +265,11 @@ class RebalancingSession:
         outcome: PlanOutcome,
         notes: list[Note],
     ) -> PlanOutcome:
-        """When margin cannot carry a plan's hedges (classes left short of their goals), plan them with spot.
+        """When margin cannot carry a plan's hedges (classes left short of their goals), spot takes the rest.
 
-        The spot plan is taken when it brings the classes closer to their goals; a ``margin`` note says which
-        classes went to spot and why.
+        First only the remainder the margin guard cut goes to spot (:mod:`trimtab.session.remainder`), the
+        hedge it carries kept; when no spot order can take it, the whole rebalance is planned with spot. Either
+        is taken only when it brings the classes closer to their goals; a ``margin`` note says which.
         """
         plan = outcome.plan
         if not plan.triggered or self.policy.rebalance.instrument == "spot":
@@ -275,6 +277,10 @@ class RebalancingSession:
         short = _short_of_goal(plan)
         if not short:
             return outcome
+        remainder = remainder_to_spot(portfolio, market, self.policy, plan, short)
+        if remainder is not None and _goal_gap(remainder) < _goal_gap(plan) - 1e-9:
+            notes.append(Note("margin", remainder.notes[-1]))
+            return PlanOutcome(remainder, outcome.checked)
         if self._spot_policy is None:
             rebalance = self.policy.rebalance.model_copy(update={"instrument": "spot"})
             self._spot_policy = self.policy.model_copy(update={"rebalance": rebalance})

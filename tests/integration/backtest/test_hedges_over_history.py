@@ -42,8 +42,9 @@ def test_guarded_perp_hedges_track_like_spot_and_are_liquidated_far_less(load: C
     assert spot.metrics["tracking_error"] == pytest.approx(0.0316, abs=5e-4)
     assert abs(guarded.metrics["tracking_error"] - spot.metrics["tracking_error"]) < 0.01  # within one point
     assert guarded.metrics["tracking_error"] == pytest.approx(0.0311, abs=5e-4)
-    assert unguarded.metrics["tracking_error"] == pytest.approx(0.0348, abs=5e-4)
-    assert unguarded.metrics["liquidations"] == 8
+    # Unguarded, the hedge margin carries stays open when the remainder goes to spot, so more are liquidated.
+    assert unguarded.metrics["tracking_error"] == pytest.approx(0.0344, abs=5e-4)
+    assert unguarded.metrics["liquidations"] == 10
     assert guarded.metrics["liquidations"] == 1  # ETH's 30 % jump of early January 2021 cleared the 10 % buffer
     kinds = [e["kind"] for e in guarded.events]
     assert kinds.count("deleverage") == 11 and kinds.count("funding") > 0

@@ -122,22 +122,41 @@ def test_the_liquidation_guard_runs_in_the_session_and_blocks_new_exposure() -> 
     assert perp and all(t.reduce_only for t in perp)
 
 
-def test_when_margin_cannot_carry_a_hedge_the_class_is_rebalanced_with_spot_and_the_plan_says_so() -> None:
+def test_when_margin_cannot_carry_a_hedge_only_the_remainder_goes_to_spot_and_the_plan_says_so() -> None:
     # BTC at 80 % of 10 000 (target 50 %): a perp policy would hedge 3 000 with a 1x short, needing 3 000 of
     # initial margin x (1 + 0.5 buffer) = 4 500 of free collateral; the account has 2 000 of cash.
+    # The guard keeps the short N that leaves 0.5 N free: 2 000 - 0.001 N (fee) - N = 0.5 N, N = 2 000 / 1.501
+    # = 1 332.445. After it BTC is 8 000 - 1 332.445 = 6 667.555 of 10 000 - 1.332 = 9 998.668 (66.684 %);
+    # the remainder to the 50 % goal, (0.66684 - 0.5) x 10 000 = 1 668.44, is sold spot.
     policy = _policy({"kind": "threshold"}, rebalance={"instrument": "perp", "hedge_leverage": 1, "margin_buffer": 0.5})
     session = RebalancingSession(policy)
     decision = session.decide(_book(80.0, 2_000.0), _market(T0))
     assert decision.triggered
-    assert [(t.symbol, t.side.value) for t in decision.trades] == [("BTC/USDT", "sell")]
-    assert decision.trades[0].notional == pytest.approx(3_000.0, rel=0.01)
+    assert [(t.symbol, t.side.value) for t in decision.trades] == [(PERP, "sell"), ("BTC/USDT", "sell")]
+    hedge, spot = decision.trades
+    assert hedge.notional == pytest.approx(2_000.0 / 1.501, rel=1e-6)
+    assert spot.notional == pytest.approx(1_668.44, abs=0.01)
     margin = [n.reason for n in decision.notes if n.kind == "margin"]
     assert margin == [
-        "margin cannot carry the hedge of BTC (the margin guard left it short of the goal): "
-        "rebalanced with spot instead"
+        "margin cannot carry the whole hedge of BTC: the hedge it carries is kept and only the remainder goes "
+        "to spot (selling 16.6844 BTC/USDT (1,668.44 USDT))"
     ]
     assert margin[0] in decision.plan.notes
-    assert decision.plan.post_trade["BTC"] == pytest.approx(0.5, abs=0.01)
+    assert decision.plan.post_trade["BTC"] == pytest.approx(0.5, abs=1e-3)
+    assert decision.plan.costs.fees == pytest.approx(0.001 * (2_000.0 / 1.501 + 1_668.44), abs=0.01)
+
+
+def test_a_long_hedge_remainder_never_spends_the_collateral_its_margin_needs() -> None:
+    # BTC at 20 % of 10 000 (2 000), target 50 %: a 3 000 long at 1x with margin_buffer 5 needs 6 x 3 000 free.
+    # The guard keeps N with 8 000 - 0.001 N - N = 5 N (N = 1 333.11), which leaves no collateral beyond the
+    # buffer: buying the 1 666 remainder with that cash would break the limit. So the whole rebalance goes to
+    # spot: 3 000 of BTC bought (29.97 coins after the 0.1 % fee on a 3 000 / 1.001 order).
+    policy = _policy({"kind": "threshold"}, rebalance={"instrument": "perp", "hedge_leverage": 1, "margin_buffer": 5})
+    decision = RebalancingSession(policy).decide(_book(20.0, 8_000.0), _market(T0))
+    assert [(t.symbol, t.side.value) for t in decision.trades] == [("BTC/USDT", "buy")]
+    assert decision.trades[0].notional == pytest.approx(3_000.0, rel=0.002)
+    (margin,) = [n.reason for n in decision.notes if n.kind == "margin"]
+    assert margin.endswith("rebalanced with spot instead")
 
 
 def test_a_hedge_the_margin_carries_stays_a_hedge() -> None:
