@@ -11,11 +11,26 @@ without touching the others. Every figure is in the base currency.
   pays over ``funding_horizon_days``: ``n x funding_rate x 24 / interval_hours x days``. Positive funding
   means longs pay shorts, so a short hedge *receives* it (a negative cost).
 
+With a :class:`HedgeRisk` (every plan has one), the hedge also pays for what it ties up and risks over the
+holding time ``H`` (``funding_horizon_days``, or the session's measured holding time once longer):
+
+* margin use: ``margin_rate x |n| / L x H / 365``, the initial margin at the policy's ``hedge_leverage`` ``L``
+  kept as collateral instead of earning ``[costs] margin_rate`` (a year's rate; 0 unless the policy sets
+  it, as the contract's cost model has no such term);
+* liquidation risk: ``p x |n| x (m + taker + slippage)``, where ``m`` is the maintenance rate (the hedge's first
+  margin tier, else 0.5 %), lost to the venue at a liquidation, plus one order to restore the exposure; ``p``
+  is the probability that a driftless random walk of the underlying's annual volatility ``sigma`` reaches the
+  isolated liquidation price within ``H`` (reflection principle): ``p = 2 x Phi(-x / (sigma x sqrt(H / 365)))``
+  with ``x = ln((1 + 1/L) / (1 + m))`` for a short and ``x = -ln((1 - 1/L) / (1 - m))`` for a long (no
+  liquidation, ``p = 0``, for a long at ``L <= 1``). ``sigma`` is the plan's volatility of the hedged asset
+  (realised over the policy's lookback in backtests and runs), else 80 %, crypto's typical figure.
+
 The hedge is chosen only when it is strictly cheaper; a tie goes to spot.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -67,6 +82,51 @@ class FundingModel:
         return signed_notional * quote.funding_per_day * self.horizon_days
 
 
+DEFAULT_VOLATILITY = 0.80
+"""Annual volatility assumed for a hedged asset without an estimate (crypto's typical figure)."""
+DEFAULT_MAINTENANCE = 0.005
+"""Maintenance margin rate of a derivative without margin tiers (the account model's default)."""
+
+
+def hit_probability(distance: float, volatility: float, days: float) -> float:
+    """Probability that a driftless random walk in log price moves ``distance`` (> 0) against the position
+    within ``days``, at annual ``volatility``: ``2 x Phi(-distance / (volatility x sqrt(days / 365)))``."""
+    if not math.isfinite(distance):
+        return 0.0
+    if distance <= 0.0:
+        return 1.0
+    scale = volatility * math.sqrt(max(days, 0.0) / 365.0)
+    if scale <= 0.0:
+        return 0.0
+    return math.erfc(distance / (scale * math.sqrt(2.0)))
+
+
+def liquidation_distance(leverage: float, maintenance: float, short: bool) -> float:
+    """Log distance from entry to the isolated liquidation price of a position at ``leverage``."""
+    if short:
+        return math.log((1.0 + 1.0 / leverage) / (1.0 + maintenance))
+    if leverage <= 1.0:
+        return math.inf
+    return -math.log((1.0 - 1.0 / leverage) / (1.0 - maintenance))
+
+
+@dataclass(frozen=True, slots=True)
+class HedgeRisk:
+    """What a hedge ties up and risks: its leverage, the yearly rate margin could earn, and volatilities."""
+
+    leverage: float
+    margin_rate: float
+    volatility: Mapping[str, float] = field(default_factory=dict)
+    maintenance: Mapping[str, float] = field(default_factory=dict)
+
+    def sigma(self, asset: str) -> tuple[float, bool]:
+        """The asset's annual volatility and whether it was estimated (else the default)."""
+        value = self.volatility.get(asset)
+        if value is None or not math.isfinite(value) or value <= 0.0:
+            return DEFAULT_VOLATILITY, False
+        return value, True
+
+
 SaleTax = Callable[[Sequence[Trade]], float]
 """The tax that a set of spot sales would realise (the plan binds the lots, the rules and the time)."""
 
@@ -79,6 +139,7 @@ class CostModel:
     slippage: SlippageModel
     funding: FundingModel
     sale_tax: SaleTax | None = None
+    risk: HedgeRisk | None = None
 
     @classmethod
     def from_config(cls, costs: CostsConfig) -> CostModel:
@@ -98,21 +159,43 @@ class CostModel:
         """Cost of moving ``notional`` of exposure with spot."""
         return self.trading_cost(notional, "spot")
 
-    def hedge_cost(self, notional: float, quote: DerivativeQuote, kind: str = "perp") -> HedgeCost:
-        """Cost of moving ``notional`` (signed) of exposure with a derivative held over the horizon."""
-        return HedgeCost(2.0 * self.trading_cost(notional, kind), self.funding.cost(notional, quote))
+    def hedge_cost(
+        self, notional: float, quote: DerivativeQuote, kind: str = "perp", symbol: str | None = None
+    ) -> HedgeCost:
+        """Cost of moving ``notional`` (signed) of exposure with a derivative held over the horizon.
+
+        With :attr:`risk` and the hedge's ``symbol``, the margin it ties up and its liquidation risk count too.
+        """
+        trading = 2.0 * self.trading_cost(notional, kind)
+        funding = self.funding.cost(notional, quote)
+        if self.risk is None or symbol is None:
+            return HedgeCost(trading, funding)
+        risk, days = self.risk, self.funding.horizon_days
+        margin = risk.margin_rate * abs(notional) / risk.leverage * days / 365.0
+        maintenance = risk.maintenance.get(symbol, DEFAULT_MAINTENANCE)
+        sigma, estimated = risk.sigma(_base(symbol))
+        distance = liquidation_distance(risk.leverage, maintenance, notional < 0.0)
+        chance = hit_probability(distance, sigma, days)
+        loss = abs(notional) * maintenance + self.trading_cost(notional, "spot")
+        return HedgeCost(trading, funding, margin, chance * loss, chance, sigma, estimated)
 
 
 @dataclass(frozen=True, slots=True)
 class HedgeCost:
-    """A hedge's cost: opening and closing (fees and slippage), and funding over the horizon."""
+    """A hedge's cost: opening and closing (fees and slippage), funding over the horizon, the margin it ties
+    up and its expected liquidation loss (``liquidation_chance`` at volatility ``sigma``)."""
 
     trading: float
     funding: float
+    margin: float = 0.0
+    liquidation: float = 0.0
+    liquidation_chance: float = 0.0
+    sigma: float = 0.0
+    sigma_estimated: bool = False
 
     @property
     def total(self) -> float:
-        return self.trading + self.funding
+        return self.trading + self.funding + self.margin + self.liquidation
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,19 +241,37 @@ def choose_instrument(
     """
     trading = model.spot_cost(notional)
     spot = trading + spot_tax
-    hedge = model.hedge_cost(notional, quote, _kind(hedge_symbol))
+    hedge = model.hedge_cost(notional, quote, _kind(hedge_symbol), hedge_symbol)
     route: Route = "hedge" if hedge.total < spot else "spot"
     days = model.funding.horizon_days
     chosen = f"{hedge_symbol}" if route == "hedge" else "spot"
     note = (
         f"auto: {class_name} uses {chosen}: hedge cost {hedge.total:.2f} "
-        f"(fees and slippage to open and close {hedge.trading:.2f}, funding {hedge.funding:+.2f} over {days:g} days) "
-        f"vs spot cost {spot:.2f}"
+        f"(fees and slippage to open and close {hedge.trading:.2f}, funding {hedge.funding:+.2f} over {days:g} days"
+        f"{_risk_clause(hedge, model.risk)}) vs spot cost {spot:.2f}"
     )
     if spot_tax != 0.0:
         note += f" (fees and slippage {trading:.2f}, tax {spot_tax:.2f})"
     note += f" for {abs(notional):.2f} of exposure"
     return InstrumentChoice(route, spot, hedge, note, spot_tax)
+
+
+def _risk_clause(hedge: HedgeCost, risk: HedgeRisk | None) -> str:
+    if risk is None:
+        return ""
+    source = "estimated" if hedge.sigma_estimated else "assumed"
+    return (
+        f", margin use {hedge.margin:.2f} at {risk.margin_rate:.1%} a year on 1/{risk.leverage:g} of it, "
+        f"liquidation risk {hedge.liquidation:.2f} ({hedge.liquidation_chance:.1%} chance at {risk.leverage:g}x "
+        f"and {source} volatility {hedge.sigma:.0%})"
+    )
+
+
+def _base(symbol: str) -> str:
+    try:
+        return parse_symbol(symbol).base
+    except ValueError:
+        return symbol
 
 
 def _kind(symbol: str) -> str:

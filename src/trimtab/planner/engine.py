@@ -20,7 +20,7 @@ from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import ClassReport, CostEstimate, MarginReport, Plan, Side, Trade, Transfer
 from trimtab.domain.portfolio import Portfolio
 from trimtab.planner.apply import apply_trades, apply_transfers
-from trimtab.planner.costs import CostModel
+from trimtab.planner.costs import CostModel, HedgeRisk
 from trimtab.planner.flows import steer_goals
 from trimtab.planner.goals import Goals, compute_goals
 from trimtab.planner.guard import Reviewed, review
@@ -242,7 +242,7 @@ def plan_outcome(
     edge = [c.name for c in classes if c.band_auto]
     goals = _goals(valuation, bands, cash, rebalance, edge, context.flow)
     notes.extend(goals.notes)
-    costs = CostModel.from_config(policy.costs)
+    costs = replace(CostModel.from_config(policy.costs), risk=_hedge_risk(policy, market, volatility))
     if policy.tax is not None:
         book = context.lots if context.lots is not None else LotBook()
         costs = replace(costs, sale_tax=partial(sale_tax, book=book, rules=policy.tax.rules(), now=market.timestamp))
@@ -294,6 +294,14 @@ def plan_outcome(
         positions=position_reports(reviewed.valuation, market),
     )
     return PlanOutcome(plan, decision.checked)
+
+
+def _hedge_risk(policy: Policy, market: MarketSnapshot, volatility: Mapping[str, float]) -> HedgeRisk:
+    """What ``auto`` charges a hedge for its margin and liquidation risk (:mod:`trimtab.planner.costs`)."""
+    maintenance = {
+        c.hedge: tiers[0].rate for c in policy.asset_classes() if c.hedge and (tiers := market.margin_tiers(c.hedge))
+    }
+    return HedgeRisk(policy.rebalance.hedge_leverage, policy.costs.margin_yield, volatility, maintenance)
 
 
 def _flow_reason(flow: float, base: str) -> str:

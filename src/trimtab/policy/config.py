@@ -264,6 +264,14 @@ class CostsConfig(StrictModel):
     fill: Literal["taker", "maker"] = "taker"
     slippage_model: Literal["constant", "square-root"] = "constant"
     impact: float = Field(default=1.0, ge=0, le=100)
+    margin_rate: float | None = Field(default=None, ge=0, le=1)
+    """A year's return collateral could earn elsewhere; ``auto`` charges it on the margin a hedge ties up
+    (None: 0, the contract's cost model, which counts fees, slippage, funding and tax only)."""
+
+    @property
+    def margin_yield(self) -> float:
+        """:attr:`margin_rate`, 0 when not set."""
+        return 0.0 if self.margin_rate is None else self.margin_rate
 
     def fee_rate(self, kind: str, liquidity: str | None = None) -> float:
         """The fee rate of an order on an instrument ``kind`` (spot, perp, future, option) taking
@@ -562,6 +570,8 @@ class Policy(StrictModel):
         if not document.get("cash_flow"):
             del document["cash_flow"]  # a policy without flows keeps the hash it had before flows existed
         _drop_unset_exposure_keys(document["trigger"])
+        if document["costs"].get("margin_rate") is None:
+            document["costs"].pop("margin_rate", None)  # unset: the hash it had before the key existed
         canonical = json.dumps(document, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
