@@ -246,13 +246,13 @@ def choose_instrument(
     days = model.funding.horizon_days
     chosen = f"{hedge_symbol}" if route == "hedge" else "spot"
     note = (
-        f"auto: {class_name} uses {chosen}: hedge cost {hedge.total:.2f} "
+        f"auto: {class_name} uses {chosen}: hedge cost {hedge.trading + hedge.funding:.2f} "
         f"(fees and slippage to open and close {hedge.trading:.2f}, funding {hedge.funding:+.2f} over {days:g} days"
-        f"{_risk_clause(hedge, model.risk)}) vs spot cost {spot:.2f}"
+        f") vs spot cost {spot:.2f}"
     )
     if spot_tax != 0.0:
         note += f" (fees and slippage {trading:.2f}, tax {spot_tax:.2f})"
-    note += f" for {abs(notional):.2f} of exposure"
+    note += f" for {abs(notional):.2f} of exposure{_risk_clause(hedge, model.risk)}"
     return InstrumentChoice(route, spot, hedge, note, spot_tax)
 
 
@@ -261,9 +261,9 @@ def _risk_clause(hedge: HedgeCost, risk: HedgeRisk | None) -> str:
         return ""
     source = "estimated" if hedge.sigma_estimated else "assumed"
     return (
-        f", margin use {hedge.margin:.2f} at {risk.margin_rate:.1%} a year on 1/{risk.leverage:g} of it, "
-        f"liquidation risk {hedge.liquidation:.2f} ({hedge.liquidation_chance:.1%} chance at {risk.leverage:g}x "
-        f"and {source} volatility {hedge.sigma:.0%})"
+        f"; with the hedge's margin use {hedge.margin:.2f} ({risk.margin_rate:.1%} a year on 1/{risk.leverage:g} of "
+        f"it) and liquidation risk {hedge.liquidation:.2f} ({hedge.liquidation_chance:.1%} chance at "
+        f"{risk.leverage:g}x, {source} volatility {hedge.sigma:.0%}) the hedge costs {hedge.total:.2f}"
     )
 
 

@@ -45,7 +45,7 @@ def test_a_short_hedge_near_liquidation_at_the_policy_leverage_is_traded_spot() 
     assert at_fifty.hedge.liquidation == pytest.approx(chance * 10_000 * 0.0065, rel=1e-9)
     assert at_fifty.hedge.total == pytest.approx(30.0 - 21.0 + chance * 65.0, rel=1e-9)
     assert at_fifty.route == "spot"
-    assert "liquidation risk 58.09 (89.4% chance at 50x and assumed volatility 80%)" in at_fifty.note
+    assert "liquidation risk 58.09 (89.4% chance at 50x, assumed volatility 80%) the hedge costs 67.09" in at_fifty.note
 
     at_two = choose_instrument("BTC", -10_000.0, PERP, QUOTE, _model(2.0))
     assert at_two.hedge.liquidation_chance == pytest.approx(_chance(2.0, 0.8, 7.0), rel=1e-6)
@@ -67,7 +67,7 @@ def test_margin_use_is_charged_at_the_policy_rate_over_the_hold() -> None:
     choice = choose_instrument("BTC", -10_000.0, PERP, QUOTE, _model(2.0, margin_rate=0.10))
     assert choice.hedge.margin == pytest.approx(5_000 * 0.10 * 7 / 365, rel=1e-12)
     assert choice.route == "spot"  # 9 + 9.59 > 15
-    assert "margin use 9.59 at 10.0% a year on 1/2 of it" in choice.note
+    assert "margin use 9.59 (10.0% a year on 1/2 of it)" in choice.note
 
 
 def test_a_long_at_one_x_cannot_be_liquidated() -> None:
