@@ -27,7 +27,7 @@ from trimtab.storage import Store
 from trimtab.storage.journal import Journal
 from trimtab.storage.state import StateStore
 from trimtab.venues.paper import PAPER_ACCOUNT_KEY, FixedFeed, PaperVenue, ReplayFeed
-from trimtab.venues.paper.accounts import PAPER_ACCOUNTS_KEY, build_paper_book
+from trimtab.venues.paper.accounts import PAPER_ACCOUNTS_KEY, build_paper_book, declared_accounts
 from trimtab.venues.ports import Venue
 
 if TYPE_CHECKING:
@@ -341,6 +341,8 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
         dry_run=setup.dry_run,
         approver=setup.approver,
         stopping=setup.stopping,
+        # the book's accounts, so the plan margins each account and moves collateral between them
+        accounts=tuple(declared_accounts(state, initial)) if book is not None else (),
     )
     if replay is not None and loop.estimator.horizon is not None:
         loop.estimator.seed(_bars_before(replay, loop.estimator.horizon))

@@ -304,6 +304,28 @@ def _hedge_risk(policy: Policy, market: MarketSnapshot, volatility: Mapping[str,
     return HedgeRisk(policy.rebalance.hedge_leverage, policy.costs.margin_yield, volatility, maintenance)
 
 
+def fund_trades(
+    portfolio: Portfolio, market: MarketSnapshot, policy: Policy, trades: Sequence[Trade]
+) -> tuple[Transfer, ...]:
+    """The transfers that fund ``trades`` when they differ from what the planner chose (a guard replaced some).
+
+    The same rule as the plan's own transfers (:func:`trimtab.planner.transfers.plan_transfers`), applied to
+    the trades that will actually be sent; none under ``[rebalance] transfers = false``.
+    """
+    rebalance = policy.rebalance
+    if not rebalance.transfers:
+        return ()
+    classes = policy.asset_classes()
+    costs = CostModel.from_config(policy.costs)
+
+    def after(transfers: Sequence[Transfer], orders: Sequence[Trade]) -> tuple[Portfolio, Valuation]:
+        moved = apply_transfers(portfolio, transfers)
+        applied = apply_trades(moved, orders, market, costs.fees.fee, rebalance.hedge_leverage)
+        return applied, valuate(applied, market, classes)
+
+    return plan_transfers(portfolio, trades, after, market, rebalance.margin_buffer)
+
+
 def _flow_reason(flow: float, base: str) -> str:
     kind = "deposit" if flow > 0.0 else "withdrawal"
     return f"cash flow: a {kind} of {abs(flow):.2f} {base} steers this rebalance"

@@ -61,7 +61,16 @@ class _Book:
         return max(self.spot.get(self.base, 0.0), 0.0) / (price * self.cost_factor)
 
 
-def _spot_trade(class_name: str, asset: str, base: str, side: Side, amount: float, price: float, reason: str) -> Trade:
+def _spot_trade(
+    class_name: str,
+    asset: str,
+    base: str,
+    side: Side,
+    amount: float,
+    price: float,
+    reason: str,
+    venue: str = "default",
+) -> Trade:
     return Trade(
         class_name,
         f"{asset}/{base}",
@@ -70,7 +79,7 @@ def _spot_trade(class_name: str, asset: str, base: str, side: Side, amount: floa
         amount,
         amount * price,
         price,
-        "default",
+        venue,
         False,
         reason,
     )
@@ -87,6 +96,7 @@ class _Monitor:
         measured: float | None = None,
     ) -> None:
         self.market, self.policy, self.ages, self.measured = market, policy, ages, measured
+        self.portfolio = portfolio
         self.round_trip = 2.0 * (policy.costs.taker_fee + policy.costs.slippage)
         self.book = _Book(
             dict(portfolio.spot_totals),
@@ -142,7 +152,10 @@ class _Monitor:
             + ("" if amount >= abs(signed) - 1e-12 else f" (keeping {abs(signed) - amount:g} on the perpetual)")
         )
         self.reasons.append(reason)
-        return amount, _spot_trade(class_name, asset, self.book.base, side, amount, price, reason), reason
+        # the account that holds the asset (else the base currency) is where its spot order goes
+        held = any(h.asset == asset and h.amount > 0.0 for h in self.portfolio.spot)
+        venue = self.portfolio.venue_of(asset if held else self.book.base)
+        return amount, _spot_trade(class_name, asset, self.book.base, side, amount, price, reason, venue), reason
 
 
 def funding_switch(

@@ -29,6 +29,7 @@ from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan, Trade
 from trimtab.domain.portfolio import Portfolio
 from trimtab.planner import PlanContext, PlanOutcome, plan_outcome
+from trimtab.planner.engine import fund_trades
 from trimtab.planner.tax import SpotFill, apply_fills
 from trimtab.policy.config import CppiStrategy, Policy
 from trimtab.policy.estimation import PriceWindow, volatilities
@@ -218,6 +219,12 @@ class RebalancingSession:
         plan = outcome.plan
         planned: list[Trade] = list(plan.trades) if plan.triggered else []
         trades, reducing_only = self._guard(planned, portfolio, market, notes)
+        if plan.transfers and trades != planned:
+            # a guard changed the orders (a hedge bought spot instead): fund what will be sent, not what was planned
+            funded = fund_trades(portfolio, market, self.policy, trades)
+            moved = ", ".join(f"{t.amount:g} {t.asset} from {t.from_account} to {t.to_account}" for t in funded)
+            why = f"transfers sized again for the orders the guards left: {moved or 'none needed'}"
+            plan = replace(plan, transfers=funded, notes=(*plan.notes, why))
         if plan.triggered:
             notes.append(Note("trigger", plan.trigger_reason or "the trigger fired"))
             if not trades:

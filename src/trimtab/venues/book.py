@@ -12,7 +12,7 @@ so the account model sees each wallet, and transfers go through the exchange's t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -150,7 +150,14 @@ class AccountBook:
         return [o for o in orders if o.symbol in self._routes]
 
     def fetch_fills(self, symbol: str, since: datetime | None = None) -> list[Fill]:
-        return self.account_of(symbol).venue.fetch_fills(symbol, since)
+        """The symbol's fills, each ``trade_id`` qualified by its account (``<account>/<id>``) when the book has
+        several: each account numbers its trades on its own (a paper account's ``T1``, Binance's spot and
+        futures sequences), and the journal applies a fill once per book and trade id."""
+        account = self.account_of(symbol)
+        fills = account.venue.fetch_fills(symbol, since)
+        if len(self.accounts) == 1:
+            return fills
+        return [replace(fill, trade_id=f"{account.name}/{fill.trade_id}") for fill in fills]
 
     def set_leverage(self, symbol: str, leverage: float) -> None:
         self.account_of(symbol).venue.set_leverage(symbol, leverage)
