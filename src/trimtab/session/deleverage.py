@@ -16,6 +16,7 @@ would drift away from its targets once the hedges are gone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from trimtab.domain.instruments import InstrumentKind
@@ -56,14 +57,25 @@ def _reduce(risk: PositionRisk, amount: float, reason: str) -> Trade:
     )
 
 
-def _at_risk(valuation: Valuation, buffer: float) -> list[PositionRisk]:
+Buffers = float | Mapping[str, float]
+"""One buffer for every position, or one per symbol (a symbol left out has the smallest given)."""
+
+
+def buffer_of(buffers: Buffers, symbol: str) -> float:
+    """The buffer that applies to ``symbol``."""
+    if isinstance(buffers, Mapping):
+        return buffers.get(symbol, min(buffers.values(), default=0.0))
+    return buffers
+
+
+def _at_risk(valuation: Valuation, buffers: Buffers) -> list[PositionRisk]:
     return [
         p
         for p in valuation.positions
         if p.instrument.kind in DERIVATIVES
         and p.amount != 0
         and p.liquidation_distance is not None
-        and p.liquidation_distance < buffer
+        and p.liquidation_distance < buffer_of(buffers, p.symbol)
     ]
 
 
@@ -129,7 +141,7 @@ def deleverage_ladder(
     portfolio: Portfolio,
     market: MarketSnapshot,
     policy: Policy,
-    buffer: float,
+    buffer: Buffers,
     fraction: float,
     valuation: Valuation | None = None,
 ) -> Ladder:
@@ -149,11 +161,12 @@ def deleverage_ladder(
         valuation = valuate(portfolio, market, policy.asset_classes())
     at_risk = _at_risk(valuation, buffer)
     for start in at_risk:
-        cut, after, steps, stuck = _climb(portfolio, market, policy, start, buffer, fraction)
+        limit = buffer_of(buffer, start.symbol)
+        cut, after, steps, stuck = _climb(portfolio, market, policy, start, limit, fraction)
         if cut <= 0:
             continue
         share = cut / abs(start.amount)
-        before = f"{start.symbol} is {start.liquidation_distance:.1%} from liquidation (buffer {buffer:.1%})"
+        before = f"{start.symbol} is {start.liquidation_distance:.1%} from liquidation (buffer {limit:.1%})"
         if after is None:
             how = "closing it" + (
                 ": its liquidation price does not move as it shrinks (isolated margin)" if stuck else ""

@@ -19,6 +19,7 @@ The session does no I/O and reads no clock: "now" is the market snapshot's times
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -38,6 +39,7 @@ from trimtab.session.deleverage import deleverage_ladder
 from trimtab.session.funding import funding_switch
 from trimtab.session.remainder import remainder_to_spot
 from trimtab.session.state import SessionState
+from trimtab.valuation.model import Valuation
 from trimtab.valuation.valuate import valuate
 
 DERIVATIVES = (InstrumentKind.PERP, InstrumentKind.FUTURE)
@@ -61,8 +63,15 @@ def history_needed(policy: Policy) -> timedelta | None:
     history, whichever is longer.
     """
     needs = [build_target_model(policy).history, policy.volatility_lookback()]
+    hedges = policy.rebalance.instrument != "spot" or policy.strategy.kind != "fixed"
+    if hedges and any(c.hedge for c in policy.asset_classes()):
+        needs.append(GUARD_LOOKBACK)  # the liquidation buffer scales with the hedged asset's volatility
     known = [need for need in needs if need is not None]
     return max(known) if known else None
+
+
+GUARD_LOOKBACK = timedelta(days=30)
+"""The window of realised volatility the liquidation buffer scales with."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +86,10 @@ class GuardSettings:
     liquidation_buffer: float = 0.10
     deleverage_fraction: float = 0.5
     funding_switch: bool = True
+    buffer_sigmas: float = 3.0
+    """The buffer of a position is at least this many standard deviations of its asset's move over one check
+    interval (the clock's spacing), from realised volatility over ``GUARD_LOOKBACK``; 0 keeps it fixed (and a
+    ``liquidation_buffer`` of 0 turns the guard off)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +231,7 @@ class RebalancingSession:
         outcome = self._spot_fallback(portfolio, market, context, outcome, notes)
         plan = outcome.plan
         planned: list[Trade] = list(plan.trades) if plan.triggered else []
-        trades, reducing_only = self._guard(planned, portfolio, market, notes)
+        trades, reducing_only = self._guard(planned, portfolio, market, notes, window)
         if plan.transfers and trades != planned:
             # a guard changed the orders (a hedge bought spot instead): fund what will be sent, not what was planned
             funded = fund_trades(portfolio, market, self.policy, trades)
@@ -302,15 +315,19 @@ class RebalancingSession:
         return PlanOutcome(replace(spot.plan, notes=(*spot.plan.notes, reason)), spot.checked)
 
     def _guard(
-        self, trades: list[Trade], portfolio: Portfolio, market: MarketSnapshot, notes: list[Note]
+        self,
+        trades: list[Trade],
+        portfolio: Portfolio,
+        market: MarketSnapshot,
+        notes: list[Note],
+        window: PriceWindow | None = None,
     ) -> tuple[list[Trade], bool]:
         """The liquidation buffer, then the funding monitor (only a book or plan with derivatives needs them)."""
         if not portfolio.derivatives and not any(t.instrument in DERIVATIVES for t in trades):
             return trades, False
         valuation = valuate(portfolio, market, self.policy.asset_classes())
-        ladder = deleverage_ladder(
-            portfolio, market, self.policy, self.guards.liquidation_buffer, self.guards.deleverage_fraction, valuation
-        )
+        buffers = self._buffers(valuation, window)
+        ladder = deleverage_ladder(portfolio, market, self.policy, buffers, self.guards.deleverage_fraction, valuation)
         if ladder.trades:
             trades = list(ladder.trades)
             notes.extend(Note("deleverage", reason) for reason in ladder.reasons)
@@ -323,6 +340,25 @@ class RebalancingSession:
             )
             notes.extend(Note("funding", reason) for reason in reasons)
         return trades, ladder.reducing_only
+
+    def _buffers(self, valuation: Valuation, window: PriceWindow | None) -> float | dict[str, float]:
+        """Each position's liquidation buffer: the fixed one, widened to ``buffer_sigmas`` standard deviations
+        of its asset's move over one check interval (the spacing of the window's last two times). A fixed buffer
+        of 0 turns the guard off."""
+        fixed, sigmas = self.guards.liquidation_buffer, self.guards.buffer_sigmas
+        if fixed <= 0.0 or sigmas <= 0.0 or window is None or window.times.size < 2:
+            return fixed
+        interval_days = float(window.times[-1] - window.times[-2]) / 86_400.0
+        held = [p for p in valuation.positions if p.instrument.kind in DERIVATIVES and p.amount != 0]
+        if not held or interval_days <= 0.0:
+            return fixed
+        assets = sorted({p.instrument.base for p in held} & set(window.assets))
+        found, _ = volatilities(window, assets, GUARD_LOOKBACK)
+        scale = math.sqrt(interval_days / 365.0)
+        return {
+            p.symbol: max(fixed, sigmas * found[p.instrument.base] * scale) if p.instrument.base in found else fixed
+            for p in held
+        }
 
     def close(
         self,

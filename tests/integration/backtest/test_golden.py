@@ -102,7 +102,8 @@ def test_beta_neutral_btc_against_an_eth_perp_with_rolling_beta(load: Callable[.
         }
     )
     # The session's guards run in the backtest as in the live loop: the deleveraging ladder closes the
-    # isolated ETH short each time it comes within 10 % of its liquidation price (a partial cut cannot move an
+    # isolated ETH short each time it comes within its buffer of its liquidation price (10 %, or three daily
+    # standard deviations of ETH when wider; a partial cut cannot move an
     # isolated liquidation price), so none of the three liquidations of the unguarded run happens. The beta
     # comes from the one estimator (trimtab.policy.estimation): 1.0 until the prices span half the 90-day
     # lookback (the first 45 days of the data), then the rolling OLS beta.
@@ -110,10 +111,10 @@ def test_beta_neutral_btc_against_an_eth_perp_with_rolling_beta(load: Callable[.
     _check(
         result,
         {
-            "final_equity": 183249.715693,
+            "final_equity": 184068.910604,
             "rebalances": 53,
-            "fees": 544.87084,
-            "funding": -10668.583549,
+            "fees": 542.614874,
+            "funding": -10672.382791,
             "liquidations": 0,
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from trimtab.domain import DerivativePosition, DerivativeQuote, MarketSnapshot, Portfolio, SpotHolding, parse_symbol
 from trimtab.policy.config import Policy
+from trimtab.policy.estimation import PriceWindow
 from trimtab.session import GuardSettings, RebalancingSession, SessionState
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -196,3 +198,29 @@ def test_auto_prices_a_hedges_funding_over_the_measured_holding_time() -> None:
     assert any("over 7 days" in note for note in fresh.plan.notes)
     assert [t.symbol for t in decision.trades] == [PERP]
     assert any("over 120 days" in note for note in decision.plan.notes)
+
+
+def _alternating_window(step: float) -> PriceWindow:
+    # 31 daily closes ending at 105 whose log returns alternate -step, +step: a sample standard deviation
+    # (ddof 1) of step x sqrt(30 / 29) a day.
+    logs = [math.log(105.0) - (step if (30 - i) % 2 else 0.0) for i in range(31)]
+    times = [T0 - (30 - i) * DAY for i in range(31)]
+    return PriceWindow.from_rows(times, [{"BTC": math.exp(x), "USDT": 1.0} for x in logs], ["BTC", "USDT"])
+
+
+@pytest.mark.parametrize(("step", "reduced"), [(0.05, True), (0.03, False)])
+def test_the_liquidation_buffer_widens_to_three_sigmas_of_a_check_interval(step: float, reduced: bool) -> None:
+    # A 10x short of 40 BTC entered at 100 with 730 USDT of cross collateral: 730 + 40 (100 - P) = 0.005 x 40 x P
+    # puts the liquidation at 4 730 / 40.2 = 117.66, 12.06 % above the mark of 105: outside the fixed 10 % buffer.
+    # Daily checks: the buffer is 3 x the daily standard deviation, 3 x 0.05 x sqrt(30/29) = 15.26 % (reduce),
+    # or 3 x 0.03 x sqrt(30/29) = 9.15 %, below the fixed 10 % (keep).
+    short = DerivativePosition(parse_symbol(PERP), -40.0, 100.0, 10.0)
+    session = RebalancingSession(_policy({"kind": "calendar", "every": "7d"}), GuardSettings(liquidation_buffer=0.10))
+    session.state = SessionState(last_rebalance=T0, last_check=T0)
+    decision = session.decide(_book(0.0, 730.0, short), _market(T0, btc=105.0), window=_alternating_window(step))
+    assert decision.reducing_only is reduced
+    deleverage = [n.reason for n in decision.notes if n.kind == "deleverage"]
+    if reduced:
+        assert deleverage[0].startswith("BTC/USDT:USDT is 12.1% from liquidation (buffer 15.3%)")
+    else:
+        assert deleverage == []
