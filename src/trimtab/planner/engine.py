@@ -168,6 +168,8 @@ class PlanOutcome:
 
     plan: Plan
     checked: bool
+    valuation: Valuation | None = None
+    """The book as it was planned from (before the plan), so that the session's guards need not value it again."""
 
 
 def make_plan(
@@ -231,11 +233,11 @@ def plan_outcome(
     untraded = _realise((), policy, market, context.lots)
     if not decision.fired:
         quiet = _quiet_plan(valuation, classes, bands, policy, market, decision.reason, notes, untraded)
-        return PlanOutcome(quiet, decision.checked)
+        return PlanOutcome(quiet, decision.checked, valuation)
     if valuation.equity <= 0.0:
         notes.append(f"equity is {valuation.equity:.2f}: nothing to rebalance")
         quiet = _quiet_plan(valuation, classes, bands, policy, market, decision.reason, notes, untraded)
-        return PlanOutcome(quiet, decision.checked)
+        return PlanOutcome(quiet, decision.checked, valuation)
 
     rebalance = policy.rebalance
     cash = next(c.name for c in classes if c.cash)
@@ -293,7 +295,7 @@ def plan_outcome(
         transfers=transfers,
         positions=position_reports(reviewed.valuation, market),
     )
-    return PlanOutcome(plan, decision.checked)
+    return PlanOutcome(plan, decision.checked, valuation)
 
 
 def _hedge_risk(policy: Policy, market: MarketSnapshot, volatility: Mapping[str, float]) -> HedgeRisk:

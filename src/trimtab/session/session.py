@@ -231,7 +231,7 @@ class RebalancingSession:
         outcome = self._spot_fallback(portfolio, market, context, outcome, notes)
         plan = outcome.plan
         planned: list[Trade] = list(plan.trades) if plan.triggered else []
-        trades, reducing_only = self._guard(planned, portfolio, market, notes, window)
+        trades, reducing_only = self._guard(planned, portfolio, market, notes, window, outcome.valuation)
         if plan.transfers and trades != planned:
             # a guard changed the orders (a hedge bought spot instead): fund what will be sent, not what was planned
             funded = fund_trades(portfolio, market, self.policy, trades)
@@ -300,7 +300,7 @@ class RebalancingSession:
         remainder = remainder_to_spot(portfolio, market, self.policy, plan, short)
         if remainder is not None and _goal_gap(remainder) < _goal_gap(plan) - 1e-9:
             notes.append(Note("margin", remainder.notes[-1]))
-            return PlanOutcome(remainder, outcome.checked)
+            return PlanOutcome(remainder, outcome.checked, outcome.valuation)
         if self._spot_policy is None:
             rebalance = self.policy.rebalance.model_copy(update={"instrument": "spot"})
             self._spot_policy = self.policy.model_copy(update={"rebalance": rebalance})
@@ -312,7 +312,7 @@ class RebalancingSession:
             f"{'it' if len(short) == 1 else 'them'} short of the goal): rebalanced with spot instead"
         )
         notes.append(Note("margin", reason))
-        return PlanOutcome(replace(spot.plan, notes=(*spot.plan.notes, reason)), spot.checked)
+        return PlanOutcome(replace(spot.plan, notes=(*spot.plan.notes, reason)), spot.checked, spot.valuation)
 
     def _guard(
         self,
@@ -321,11 +321,15 @@ class RebalancingSession:
         market: MarketSnapshot,
         notes: list[Note],
         window: PriceWindow | None = None,
+        planned_from: Valuation | None = None,
     ) -> tuple[list[Trade], bool]:
-        """The liquidation buffer, then the funding monitor (only a book or plan with derivatives needs them)."""
+        """The liquidation buffer, then the funding monitor (only a book or plan with derivatives needs them).
+
+        ``planned_from`` is the planner's valuation of the same book at the same prices, reused when given.
+        """
         if not portfolio.derivatives and not any(t.instrument in DERIVATIVES for t in trades):
             return trades, False
-        valuation = valuate(portfolio, market, self.policy.asset_classes())
+        valuation = planned_from or valuate(portfolio, market, self.policy.asset_classes())
         buffers = self._buffers(valuation, window)
         ladder = deleverage_ladder(portfolio, market, self.policy, buffers, self.guards.deleverage_fraction, valuation)
         if ladder.trades:
