@@ -36,8 +36,12 @@ def is_short(row: OrderRow) -> bool:
 
 
 def apply_fill_row(session: Session, venue: str, order: OrderRow, fill: NewFill) -> bool:
-    """Journal ``fill`` of ``order`` once (by trade id) within ``session``; False when already there."""
-    seen = session.scalars(select(FillRow.id).where(FillRow.venue == venue, FillRow.trade_id == fill.trade_id)).first()
+    """Journal ``fill`` of ``order`` once (by symbol and trade id) within ``session``; False when already there."""
+    seen = session.scalars(
+        select(FillRow.id).where(
+            FillRow.venue == venue, FillRow.symbol == order.symbol, FillRow.trade_id == fill.trade_id
+        )
+    ).first()
     if seen is not None:
         return False
     filled = order.filled + fill.amount

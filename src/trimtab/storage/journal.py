@@ -2,8 +2,8 @@
 
 The execution writes an order row (status ``pending``, with its client order id) in its own committed
 transaction before the request leaves; every later change is another small transaction. Fills are keyed by
-``(venue, trade_id)``: a fill seen twice is applied once, and a fill that would take an order past its
-amount is refused (:class:`OverfillError`).
+``(venue, symbol, trade_id)`` (exchanges number trades per symbol): a fill seen twice is applied once, and a
+fill that would take an order past its amount is refused (:class:`OverfillError`).
 """
 
 from __future__ import annotations
@@ -252,7 +252,7 @@ class Journal:
         Returns
         -------
         bool
-            True when the fill was new, False when its ``(venue, trade_id)`` was already applied.
+            True when the fill was new, False when its ``(venue, symbol, trade_id)`` was already applied.
 
         Raises
         ------

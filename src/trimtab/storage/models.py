@@ -1,7 +1,7 @@
 """The journal's tables: plans, intents, orders, fills, valuation snapshots, decisions and key-value state.
 
 One row per fact, never rewritten behind the exchange's back: an intent and its order row (with the client
-order id) exist before the request leaves; fills are keyed by ``(venue, trade_id)`` so each is applied once.
+order id) exist before the request leaves; fills are keyed by ``(venue, symbol, trade_id)`` so each is applied once.
 Times are stored in UTC.
 """
 
@@ -86,10 +86,11 @@ class OrderRow(Base):
 
 
 class FillRow(Base):
-    """One execution (trade) of an order; ``(venue, trade_id)`` is unique so a fill is applied once."""
+    """One execution (trade) of an order; ``(venue, symbol, trade_id)`` is unique so a fill is applied once
+    (exchanges number trades per symbol)."""
 
     __tablename__ = "fills"
-    __table_args__ = (UniqueConstraint("venue", "trade_id", name="uq_fills_venue_trade"),)
+    __table_args__ = (UniqueConstraint("venue", "symbol", "trade_id", name="uq_fills_venue_symbol_trade"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     venue: Mapped[str] = mapped_column(String(64))

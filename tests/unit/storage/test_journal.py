@@ -175,3 +175,55 @@ def test_a_full_database_is_a_clear_error_and_nothing_is_half_written(tmp_path: 
     store.engine.dispose()
     assert journal.snapshots() == []
     assert [d["reason"] for d in journal.decisions()] == ["fits"]
+
+
+def test_two_symbols_trades_that_share_an_id_are_both_journaled(journal: Journal) -> None:
+    # Binance numbers trades per symbol: BTCUSDT's trade 7 and ETHUSDT's trade 7 are two different trades.
+    _order(journal, client_id="tt-p1-0-0")
+    journal.add_order(
+        client_order_id="tt-p1-1-0",
+        plan_id="p1",
+        intent_id=None,
+        venue="paper",
+        symbol="ETH/USDT",
+        side="buy",
+        order_type="limit",
+        amount=2.0,
+        price=3000.0,
+        reduce_only=False,
+        created_at=NOW,
+    )
+    kwargs = {"venue": "paper", "fee_currency": "USDT", "timestamp": NOW, "fee": 0.0}
+    assert journal.apply_fill(trade_id="7", client_order_id="tt-p1-0-0", amount=1.0, price=100.0, **kwargs)
+    assert journal.apply_fill(trade_id="7", client_order_id="tt-p1-1-0", amount=2.0, price=3000.0, **kwargs)
+    assert not journal.apply_fill(trade_id="7", client_order_id="tt-p1-1-0", amount=2.0, price=3000.0, **kwargs)
+    eth = journal.order("tt-p1-1-0")
+    assert eth is not None and eth.filled == pytest.approx(2.0)
+
+
+def test_a_journal_of_the_previous_schema_is_upgraded_to_fills_per_symbol(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from trimtab.storage.database import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{path}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0007")
+    engine.dispose()
+    journal = Journal(open_store(f"sqlite:///{path}"))  # upgrades to the latest schema
+    with sqlite3.connect(path) as db:
+        version = db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        unique = [
+            [column[2] for column in db.execute(f"PRAGMA index_info('{row[1]}')")]
+            for row in db.execute("PRAGMA index_list('fills')")
+            if row[2]
+        ]
+    assert version == "0008"
+    assert unique == [["venue", "symbol", "trade_id"]]
+    test_two_symbols_trades_that_share_an_id_are_both_journaled(journal)
