@@ -38,8 +38,9 @@ from trimtab.venues.ports import OrderRequest, OrderType, TransferRequest
 
 urls = json.load(open("urls.json"))
 keys = Credentials(os.environ["KEY"], os.environ["SECRET"], source="test")
-spot = build_ccxt_venue("binance", keys, config={"urls": urls["binance"], "timeout": 1500})
-usdm = build_ccxt_venue("binanceusdm", keys, config={"urls": urls["binanceusdm"], "timeout": 1500})
+local = {"timeout": 1500, "enableRateLimit": False}
+spot = build_ccxt_venue("binance", keys, config={"urls": urls["binance"], **local})
+usdm = build_ccxt_venue("binanceusdm", keys, config={"urls": urls["binanceusdm"], **local})
 journal = TransferJournal(open_store("sqlite:///journal.db"))
 settings = TransferSettings(resolve_attempts=8, resolve_backoff_s=0.05, lost_after_s=0.5)
 executor = TransferExecutor(spot, journal, now=lambda: datetime.now(UTC), settings=settings)

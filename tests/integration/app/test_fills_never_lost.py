@@ -78,7 +78,9 @@ def fake(tmp_path: Path) -> Iterator[FakeExchange]:
     with FakeExchange(api_key=CANARY_API_KEY) as exchange:
         (tmp_path / "policy.toml").write_text(POLICY)
         (tmp_path / "execution.toml").write_text(EXECUTION)
-        (tmp_path / "venue.json").write_text(json.dumps({"urls": exchange.ccxt_urls("binance"), "timeout": 1500}))
+        (tmp_path / "venue.json").write_text(
+            json.dumps({"urls": exchange.ccxt_urls("binance"), "timeout": 1500, "enableRateLimit": False})
+        )
         # Well off target: BTC under its 40 % (a buy) and ETH over its 30 % (a sell).
         exchange.engine.spot_balances.update({"USDT": 60_000.0, "BTC": 0.4, "ETH": 15.0})
         yield exchange

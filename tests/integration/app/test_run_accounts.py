@@ -102,7 +102,9 @@ def fake(tmp_path: Path) -> Iterator[FakeExchange]:
         (tmp_path / "policy.toml").write_text(POLICY)
         (tmp_path / "execution.toml").write_text(EXECUTION)
         by_class = {name: {"urls": exchange.ccxt_urls(name)} for name in ("binance", "binanceusdm")}
-        (tmp_path / "venue.json").write_text(json.dumps({"timeout": 1500, "by_class": by_class}))
+        (tmp_path / "venue.json").write_text(
+            json.dumps({"timeout": 1500, "enableRateLimit": False, "by_class": by_class})
+        )
         yield exchange
 
 
@@ -217,7 +219,7 @@ def test_a_coin_margined_hedge_is_funded_in_btc_and_sent_in_contracts(tmp_path: 
         (tmp_path / "policy.toml").read_text().replace("target = 0.80", "target = 0.70")
     )
     by_class = {name: {"urls": fake.ccxt_urls(name)} for name in ("binance", "binancecoinm")}
-    (tmp_path / "venue.json").write_text(json.dumps({"timeout": 1500, "by_class": by_class}))
+    (tmp_path / "venue.json").write_text(json.dumps({"timeout": 1500, "enableRateLimit": False, "by_class": by_class}))
     (first,) = _cycles(_run(tmp_path, "--once"))
     assert first["triggered"] is True and first["orders"], first
     (moved,) = fake.engine.transfers

@@ -103,7 +103,9 @@ def fakes(tmp_path: Path) -> Iterator[tuple[FakeExchange, FakeBybit]]:
         (tmp_path / "policy.toml").write_text(POLICY)
         (tmp_path / "execution.toml").write_text(EXECUTION)
         by_class = {"binance": {"urls": binance.ccxt_urls("binance")}, "bybit": {"urls": bybit.ccxt_urls()}}
-        (tmp_path / "venue.json").write_text(json.dumps({"timeout": 1500, "by_class": by_class}))
+        (tmp_path / "venue.json").write_text(
+            json.dumps({"timeout": 1500, "enableRateLimit": False, "by_class": by_class})
+        )
         yield binance, bybit
 
 
