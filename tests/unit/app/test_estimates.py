@@ -12,6 +12,7 @@ from trimtab.policy.config import Policy
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 
 
 def _policy(strategy: dict[str, object] | None = None, adaptive: bool = True) -> Policy:
@@ -42,16 +43,22 @@ def test_the_same_time_twice_keeps_one_row_and_rows_may_come_out_of_order() -> N
 
 
 def test_the_window_reaches_back_the_longest_lookback_the_policy_needs() -> None:
-    policy = _policy({"kind": "beta-neutral", "long": "ALTS", "short": "BTC", "lookback": "2d"})
+    # A hedged policy's liquidation buffer looks back 30 days; the beta model's 40 days are longer still.
+    policy = _policy({"kind": "beta-neutral", "long": "ALTS", "short": "BTC", "lookback": "40d"})
     estimator = HistoryEstimator(policy)
-    assert estimator.horizon == timedelta(days=2)  # longer than the adaptive bands' day
+    assert estimator.horizon == timedelta(days=40)  # longer than the adaptive bands' day and the guard's 30
     rng = np.random.default_rng(5)
     for i in range(60):
-        window = estimator.window(NOW - (59 - i) * HOUR, {"BTC": float(rng.uniform(1, 2)), "ETH": 3.0, "SOL": 1.0})
+        window = estimator.window(NOW - (59 - i) * DAY, {"BTC": float(rng.uniform(1, 2)), "ETH": 3.0, "SOL": 1.0})
     assert window is not None and window.assets == ("BTC", "ETH", "SOL")
-    assert window.times.size == 49  # two days of hourly prices, both ends included
+    assert window.times.size == 41  # forty days of daily prices, both ends included
     assert window.end == pytest.approx(NOW.timestamp())
-    assert len(estimator.history) == 49  # older prices are dropped
+    assert len(estimator.history) == 41  # older prices are dropped
+
+
+def test_a_hedged_policy_keeps_the_guards_thirty_days_even_with_a_shorter_model_lookback() -> None:
+    policy = _policy({"kind": "beta-neutral", "long": "ALTS", "short": "BTC", "lookback": "2d"})
+    assert HistoryEstimator(policy).horizon == timedelta(days=30)
 
 
 def test_prices_the_cycle_does_not_trust_are_not_recorded() -> None:
@@ -62,9 +69,9 @@ def test_prices_the_cycle_does_not_trust_are_not_recorded() -> None:
     assert window is not None and window.times.size == 1
 
 
-def test_a_policy_without_adaptive_bands_or_an_estimated_beta_needs_nothing() -> None:
-    fixed_beta = _policy({"kind": "beta-neutral", "long": "ALTS", "short": "BTC", "beta": 0.8}, adaptive=False)
-    estimator = HistoryEstimator(fixed_beta)
+def test_a_policy_without_adaptive_bands_an_estimated_beta_or_a_hedge_needs_nothing() -> None:
+    spot_only = _policy(adaptive=False)  # fixed targets traded spot: no estimate, no liquidation buffer
+    estimator = HistoryEstimator(spot_only)
     assert not estimator.needed
     assert estimator.window(NOW, {"BTC": 1.0}) is None
     assert len(estimator.history) == 0
