@@ -709,3 +709,6 @@ def simulate(
         trade_values,
         track,
     )
+
+
+kernel_cache.load_quickly(simulate_window, simulate)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from trimtab.backtest import kernel_cache
 from trimtab.backtest.kernel import STAT_COUNT, simulate_window
 
 RUN_TRIGGER_KIND = 0
@@ -102,3 +103,6 @@ def simulate_batch(
         )
         out[k, :] = stats
     return out
+
+
+kernel_cache.load_quickly(simulate_batch)

@@ -8,6 +8,9 @@ kernel function runs, :func:`check` compares a fingerprint of every ``kernel*.py
 recorded beside the cache, and when they differ it removes the cached kernel code (Numba compiles it
 again, once) and records the new fingerprint. It costs a fraction of a millisecond. A cache folder that
 cannot be written is left alone.
+
+:func:`load_quickly` gives the kernel's entry points a cache that loads their compiled code without
+first loading every extension Numba knows of (:class:`KernelCache`): about 0.2 s of a process's start.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
+
+from numba.core.caching import FunctionCache
+from numba.core.runtime.nrt import rtsys
 
 MARKER = "kernel-sources.sha256"
 
@@ -56,3 +63,29 @@ def check(folder: Path) -> bool:
         except OSError:
             continue  # a read-only installation: nothing to keep in step
     return dropped
+
+
+class KernelCache(FunctionCache):
+    """Numba's disk cache of a function, loading its compiled code without a full refresh of the target.
+
+    Before it reads a cached function, Numba loads every typing and lowering registry it has (arrays,
+    strings, sets, typed containers, random generators, cffi...): about 0.2 s of CPU, which is most of
+    a backtest's first call, and none of it is needed to run code that is already compiled and linked.
+    Only the runtime that compiled code calls (allocation, reference counts) must be ready, so that is
+    all this cache initialises. A miss compiles as usual, and Numba's compiler does its full refresh
+    then. The parallel batch kernel is fine too: its threading layer starts from the library itself.
+    """
+
+    def load_overload(self, sig: Any, target_context: Any) -> Any:
+        rtsys.initialize(target_context)
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)  # type: ignore[no-untyped-call]
+
+
+def load_quickly(*dispatchers: Any) -> None:
+    """Give each Numba dispatcher compiled with ``cache=True`` a :class:`KernelCache` (same files)."""
+    if not all(hasattr(FunctionCache, name) for name in ("_load_overload", "_guard_against_spurious_io_errors")):
+        return  # another Numba's internals: keep its own loading
+    for dispatcher in dispatchers:
+        if isinstance(getattr(dispatcher, "_cache", None), FunctionCache):
+            dispatcher._cache = KernelCache(dispatcher.py_func)  # type: ignore[no-untyped-call]
