@@ -90,6 +90,27 @@ def _ccxt_harness(exchange_id: str, perp: bool) -> VenueFactory:
 register_venue("ccxt-binance")(_ccxt_harness("binance", perp=True))
 
 
+@register_venue("ccxt-bybit")
+@contextmanager
+def _bybit_harness(tmp_path: Path) -> Iterator[VenueHarness]:
+    """Bybit's unified account (spot and linear perpetuals on one wallet) through ccxt's ``bybit`` class."""
+    from trimtab.testing.fake_bybit import FakeBybit
+    from trimtab.testing.fixtures import CANARY_API_KEY, make_bybit_venue
+
+    with FakeBybit(api_key=CANARY_API_KEY) as fake:
+        venue = make_bybit_venue(fake)
+        try:
+            yield VenueHarness(
+                venue=venue,
+                spot_symbol="BTC/USDT",
+                perp_symbol="BTC/USDT:USDT",
+                fill_resting=fake.fill,
+                set_price=fake.set_price,
+            )
+        finally:
+            venue.close()
+
+
 @register_venue("ccxt-book")
 @contextmanager
 def _book_harness(tmp_path: Path) -> Iterator[VenueHarness]:

@@ -24,7 +24,9 @@ class ExchangeRules:
     it and to the wallet name ccxt's ``transfer`` takes; ``kinds`` lists the account kinds the exchange
     offers; ``ccxt_options`` are merged into the ccxt client's options; ``account_margin_mode`` says the
     margin mode is the account's, not each position's (read with ccxt's ``fetch_margin_mode``);
-    ``positions_by_settle_coin`` that positions are listed per settle coin, not for a list of symbols.
+    ``positions_by_settle_coin`` that positions are listed per settle coin, not for a list of symbols;
+    ``order_lookup_field`` the parameter by which the exchange's order lists are filtered to one client id
+    (None where they cannot be).
     """
 
     exchange: str
@@ -36,6 +38,11 @@ class ExchangeRules:
     ccxt_options: Mapping[str, Any] = field(default_factory=dict)
     account_margin_mode: bool = False
     positions_by_settle_coin: bool = False
+    order_lookup_field: str | None = None
+
+    def order_lookup_params(self, client_order_id: str) -> dict[str, Any]:
+        """The parameters that narrow the exchange's order lists to one client order id."""
+        return {self.order_lookup_field: client_order_id} if self.order_lookup_field else {}
 
     def check_client_order_id(self, venue: str, client_order_id: str) -> None:
         """Refuse, before sending, a client order id the exchange would refuse."""

@@ -174,3 +174,57 @@ def test_a_positions_margin_mode_is_the_unified_accounts(fake: FakeBybit, accoun
     (position,) = venue.fetch_positions()
     assert position.margin_mode == expected
     assert fake.count("GET", "/v5/account/info") == 1
+
+
+def _create(fake: FakeBybit, **fields: str) -> dict[str, Any]:
+    body = {"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit", "qty": "0.01", **fields}
+    answer: dict[str, Any] = fake.handle("POST", "/v5/order/create", body, CANARY_API_KEY)
+    return answer
+
+
+def _history(fake: FakeBybit, category: str, link_id: str) -> dict[str, Any]:
+    """The order as Bybit lists it: open ones in ``/v5/order/realtime``, closed ones in ``/v5/order/history``."""
+    params = {"category": category, "orderLinkId": link_id}
+    rows = [
+        row
+        for path in ("/v5/order/realtime", "/v5/order/history")
+        for row in fake.handle("GET", path, params, CANARY_API_KEY)["result"]["list"]
+    ]
+    (row,) = rows
+    return dict(row)
+
+
+def test_a_post_only_order_that_would_take_is_accepted_then_cancelled_by_the_matching_engine(fake: FakeBybit) -> None:
+    answer = _create(fake, price="61000", timeInForce="PostOnly", orderLinkId="tt-po-1-0")  # above 60,000: takes
+    assert answer["retCode"] == 0  # Bybit accepts the request ...
+    row = _history(fake, "spot", "tt-po-1-0")  # ... and its matching engine cancels the order
+    assert (row["orderStatus"], row["rejectReason"], row["cumExecQty"]) == (
+        "Cancelled",
+        "EC_PostOnlyWillTakeLiquidity",
+        "0",
+    )
+    assert fake.engine.wallet == {"USDT": 50_000.0, "BTC": 0.5}
+
+
+@pytest.mark.parametrize(("category", "status"), [("spot", "PartiallyFilledCanceled"), ("linear", "Cancelled")])
+def test_a_partly_filled_order_cancelled_ends_as_bybit_names_it(fake: FakeBybit, category: str, status: str) -> None:
+    symbol = "BTC/USDT" if category == "spot" else "BTC/USDT:USDT"
+    assert _create(fake, category=category, qty="0.05", price="59000", orderLinkId="tt-pc-1-0")["retCode"] == 0
+    fake.fill(symbol, "tt-pc-1-0", 0.02)
+    assert _history(fake, category, "tt-pc-1-0")["orderStatus"] == "PartiallyFilled"  # still open
+    cancel = {"category": category, "symbol": "BTCUSDT", "orderLinkId": "tt-pc-1-0"}
+    assert fake.handle("POST", "/v5/order/cancel", cancel, CANARY_API_KEY)["retCode"] == 0
+    row = _history(fake, category, "tt-pc-1-0")
+    assert (row["orderStatus"], row["cumExecQty"], row["leavesQty"]) == (status, "0.02", "0")
+
+
+def test_a_resting_spot_buy_locks_its_quote_coin(fake: FakeBybit) -> None:
+    assert _create(fake, qty="0.8", price="59000", orderLinkId="tt-lock-1-0")["retCode"] == 0  # 47,200 USDT held
+    assert _create(fake, qty="0.1", price="59000", orderLinkId="tt-lock-2-0")["retCode"] == 170131  # 5,900 > 2,800
+    (usdt,) = [c for c in answers_wallet(fake) if c["coin"] == "USDT"]
+    assert float(usdt["locked"]) == pytest.approx(0.8 * 59_000.0)
+
+
+def answers_wallet(fake: FakeBybit) -> list[dict[str, Any]]:
+    answer = fake.handle("GET", "/v5/account/wallet-balance", {"accountType": "UNIFIED"}, CANARY_API_KEY)
+    return list(answer["result"]["list"][0]["coin"])

@@ -49,6 +49,7 @@ def test_unknown_symbols_are_skipped() -> None:
         ("open", 0.0, OrderStatus.OPEN),
         ("open", 0.5, OrderStatus.PARTIALLY_FILLED),
         ("closed", 1.0, OrderStatus.FILLED),
+        ("closed", 0.4, OrderStatus.CANCELED),  # ccxt's reading of Bybit's spot PartiallyFilledCanceled
         ("canceled", 0.5, OrderStatus.CANCELED),
         ("expired", 0.0, OrderStatus.EXPIRED),
         ("rejected", 0.0, OrderStatus.REJECTED),

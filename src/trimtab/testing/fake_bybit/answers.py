@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from trimtab.testing.fake_bybit.engine import BybitEngine, Execution, Order
+from trimtab.testing.fake_bybit.engine import (
+    LINEAR_MAKER,
+    LINEAR_TAKER,
+    OPEN_STATUSES,
+    SPOT_MAKER,
+    SPOT_TAKER,
+    BybitEngine,
+    Execution,
+    Order,
+)
 
 
 def num(value: float) -> str:
@@ -15,26 +24,28 @@ def num(value: float) -> str:
 
 
 def order_entry(order: Order) -> dict[str, Any]:
+    is_open = order.status in OPEN_STATUSES
+    left = order.qty - order.filled
     return {
         "symbol": order.market.symbol,
         "orderType": order.order_type,
         "orderLinkId": order.link_id,
         "orderId": order.order_id,
-        "cancelType": "CancelByUser" if order.status == "Cancelled" else "UNKNOWN",
+        "cancelType": _cancel_type(order),
         "avgPrice": num(order.value / order.filled) if order.filled else "",
         "orderStatus": order.status,
         "createType": "CreateByUser",
         "cumExecValue": num(order.value),
         "cumExecFee": num(order.fee),
         "cumFeeDetail": {order.fee_coin: num(order.fee)} if order.fee else {},
-        "rejectReason": "EC_NoError",
+        "rejectReason": order.reject_reason,
         "price": num(order.price or 0.0),
         "createdTime": str(order.created_ms),
         "updatedTime": str(order.updated_ms),
         "positionIdx": "0",
-        "timeInForce": "IOC" if order.order_type == "Market" else "GTC",
-        "leavesValue": num((order.qty - order.filled) * (order.price or 0.0)) if order.status == "New" else "0",
-        "leavesQty": num(order.qty - order.filled) if order.status == "New" else "0",
+        "timeInForce": order.time_in_force,
+        "leavesValue": num(left * (order.price or 0.0)) if is_open else "0",
+        "leavesQty": num(left) if is_open else "0",
         "side": order.side,
         "cumExecQty": num(order.filled),
         "reduceOnly": order.reduce_only,
@@ -46,9 +57,19 @@ def order_entry(order: Order) -> dict[str, Any]:
     }
 
 
+def _cancel_type(order: Order) -> str:
+    """``CancelByUser`` for a cancel request; an order the matching engine cancelled (a post-only that would
+    take) says why in ``rejectReason`` instead."""
+    by_user = order.status in ("Cancelled", "PartiallyFilledCanceled") and order.reject_reason == "EC_NoError"
+    return "CancelByUser" if by_user else "UNKNOWN"
+
+
 def execution_entry(execution: Execution) -> dict[str, Any]:
     order = execution.order
-    rate = 0.001 if order.market.category == "spot" else 0.00055
+    if order.market.category == "spot":
+        rate = SPOT_MAKER if execution.is_maker else SPOT_TAKER
+    else:
+        rate = LINEAR_MAKER if execution.is_maker else LINEAR_TAKER
     return {
         "symbol": order.market.symbol,
         "orderType": order.order_type,
@@ -64,7 +85,7 @@ def execution_entry(execution: Execution) -> dict[str, Any]:
         "execType": "Trade",
         "side": order.side,
         "leavesQty": num(order.qty - order.filled),
-        "isMaker": False,
+        "isMaker": execution.is_maker,
         "execFee": num(execution.fee),
         "execId": execution.exec_id,
         "execQty": num(execution.qty),
@@ -128,7 +149,7 @@ def wallet_balance(engine: BybitEngine) -> dict[str, Any]:
                 "unrealisedPnl": num(upl),
                 "totalPositionIM": num(engine.initial_margin(coin)),
                 "totalOrderIM": "0",
-                "locked": "0",
+                "locked": num(engine.locked(coin)),
                 "borrowAmount": "0",
                 "availableToWithdraw": "",
                 "marginCollateral": True,

@@ -5,8 +5,13 @@ Rules and codes are Bybit's V5 ones (https://bybit-exchange.github.io/docs/v5/er
 ``qtyStep`` grid (10001 "Qty invalid") and at least ``minOrderQty`` (10001), a linear order worth at least
 ``minNotionalValue`` (110094) and covered by the available balance (110007 "ab not enough for new order");
 a spot quantity within ``basePrecision`` (170137), at least ``minOrderQty`` (170136) and ``minOrderAmt``
-(170140), and paid for from the wallet (170131 "Insufficient balance."). Fees: 0.1 % spot taker, charged
-in the coin received; 0.055 % linear taker, in the settle coin. Every coin of the wallet is collateral.
+(170140), and paid for from what the wallet holds beyond its open orders (170131 "Insufficient balance.").
+A resting spot order locks what it may spend (``locked`` in the wallet answer). A ``PostOnly`` order that
+would take is accepted and then cancelled by the matching engine (``rejectReason``
+``EC_PostOnlyWillTakeLiquidity``), as Bybit does; a spot order cancelled after a partial fill ends
+``PartiallyFilledCanceled`` (spot only; a linear one ends ``Cancelled``). Fees: spot 0.1 % (taker and maker),
+charged in the coin received; linear 0.055 % taker and 0.02 % maker, in the settle coin. Every coin of the
+wallet is collateral.
 """
 
 from __future__ import annotations
@@ -23,7 +28,10 @@ from trimtab.testing.fake_bybit.market_data import BybitMarket
 
 LINK_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 SPOT_TAKER = 0.001
+SPOT_MAKER = 0.001
 LINEAR_TAKER = 0.00055
+LINEAR_MAKER = 0.0002
+OPEN_STATUSES = ("New", "PartiallyFilled")
 
 
 class BybitRejectError(Exception):
@@ -46,7 +54,9 @@ class Order:
     price: float | None
     reduce_only: bool
     created_ms: int
+    time_in_force: str = "GTC"
     status: str = "New"
+    reject_reason: str = "EC_NoError"
     filled: float = 0.0
     value: float = 0.0
     fee: float = 0.0
@@ -63,6 +73,7 @@ class Execution:
     fee: float
     fee_coin: str
     time_ms: int
+    is_maker: bool = False
 
 
 @dataclass
@@ -108,6 +119,7 @@ class BybitEngine:
         price: float | None,
         link_id: str,
         reduce_only: bool = False,
+        time_in_force: str = "GTC",
     ) -> Order:
         market = self.market(category, symbol)
         if link_id and not LINK_ID.match(link_id):
@@ -134,14 +146,16 @@ class BybitEngine:
             price=price if order_type == "Limit" else None,
             reduce_only=reduce_only,
             created_ms=now,
+            time_in_force="IOC" if order_type == "Market" else time_in_force,
             updated_ms=now,
         )
         self.orders.append(order)
-        marketable = order_type == "Market" or (
-            price is not None and (price >= market.price if side == "Buy" else price <= market.price)
-        )
-        if marketable:
-            self._fill(order, market.price)
+        if not _crosses(order, market.price):
+            return order
+        if order.time_in_force == "PostOnly":  # accepted, then cancelled by the matching engine
+            order.status, order.reject_reason = "Cancelled", "EC_PostOnlyWillTakeLiquidity"
+        else:
+            self.fill(order, market.price, maker=False)
         return order
 
     def _check_spot(self, market: BybitMarket, side: str, qty: float, price: float) -> None:
@@ -151,9 +165,8 @@ class BybitEngine:
             raise BybitRejectError(170136, "Order quantity exceeded lower limit.")
         if qty * price < float(market.min_notional):
             raise BybitRejectError(170140, "Order value exceeded lower limit.")
-        if side == "Buy" and self.wallet.get(market.quote, 0.0) < qty * price * (1 - 1e-12):
-            raise BybitRejectError(170131, "Insufficient balance.")
-        if side == "Sell" and self.wallet.get(market.base, 0.0) < qty * (1 - 1e-12):
+        coin, needed = (market.quote, qty * price) if side == "Buy" else (market.base, qty)
+        if self.wallet.get(coin, 0.0) - self.locked(coin) < needed * (1 - 1e-12):
             raise BybitRejectError(170131, "Insufficient balance.")
 
     def _check_linear(self, market: BybitMarket, side: str, qty: float, price: float, reduce_only: bool) -> None:
@@ -174,21 +187,23 @@ class BybitEngine:
         if qty * price / leverage + qty * price * LINEAR_TAKER > self.available(market.quote):
             raise BybitRejectError(110007, "ab not enough for new order")
 
-    def _fill(self, order: Order, price: float) -> None:
+    def fill(self, order: Order, price: float, qty: float | None = None, *, maker: bool = True) -> None:
+        """Fill ``qty`` (all that is left by default) of an order at ``price``; a resting order fills as maker."""
         market = order.market
-        qty = order.qty - order.filled
+        qty = order.qty - order.filled if qty is None else min(qty, order.qty - order.filled)
         value = qty * price
         if market.category == "spot":
+            rate = SPOT_MAKER if maker else SPOT_TAKER
             if order.side == "Buy":
-                fee, coin = qty * SPOT_TAKER, market.base
+                fee, coin = qty * rate, market.base
                 self._add(market.quote, -value)
                 self._add(market.base, qty - fee)
             else:
-                fee, coin = value * SPOT_TAKER, market.quote
+                fee, coin = value * rate, market.quote
                 self._add(market.base, -qty)
                 self._add(market.quote, value - fee)
         else:
-            fee, coin = value * LINEAR_TAKER, market.quote
+            fee, coin = value * (LINEAR_MAKER if maker else LINEAR_TAKER), market.quote
             self._trade_position(market, qty if order.side == "Buy" else -qty, price)
             self._add(market.quote, -fee)
         now = self.now_ms()
@@ -196,9 +211,30 @@ class BybitEngine:
         order.value += value
         order.fee += fee
         order.fee_coin = coin
-        order.status = "Filled"
+        order.status = "Filled" if order.qty - order.filled <= 1e-12 else "PartiallyFilled"
         order.updated_ms = now
-        self.executions.append(Execution(str(uuid.uuid4()), order, qty, price, fee, coin, now))
+        self.executions.append(Execution(str(uuid.uuid4()), order, qty, price, fee, coin, now, is_maker=maker))
+
+    def set_price(self, category: str, symbol: str, price: float) -> None:
+        """Move a market; its resting orders that the new price crosses fill at their limit, as makers."""
+        market = self.market(category, symbol)
+        market.price = price
+        for order in self.orders:
+            if order.market is market and order.status in OPEN_STATUSES and _crosses(order, price):
+                self.fill(order, order.price or price)
+
+    def locked(self, coin: str) -> float:
+        """What the wallet's open spot orders hold of ``coin`` (a buy its quote, a sell its base)."""
+        total = 0.0
+        for order in self.orders:
+            if order.market.category != "spot" or order.status not in OPEN_STATUSES:
+                continue
+            left = order.qty - order.filled
+            if order.side == "Buy" and order.market.quote == coin:
+                total += left * (order.price or order.market.price)
+            elif order.side == "Sell" and order.market.base == coin:
+                total += left
+        return total
 
     def _trade_position(self, market: BybitMarket, signed: float, price: float) -> None:
         position = self.positions.setdefault(market.symbol, Position())
@@ -223,9 +259,10 @@ class BybitEngine:
 
     def cancel(self, order_id: str | None, link_id: str | None) -> Order:
         order = self.find(order_id, link_id)
-        if order is None or order.status not in ("New", "PartiallyFilled"):
+        if order is None or order.status not in OPEN_STATUSES:
             raise BybitRejectError(110001, "order not exists or too late to cancel")
-        order.status = "Cancelled"
+        partly = order.status == "PartiallyFilled" and order.market.category == "spot"
+        order.status = "PartiallyFilledCanceled" if partly else "Cancelled"
         order.updated_ms = self.now_ms()
         return order
 
@@ -254,6 +291,13 @@ class BybitEngine:
     def available(self, coin: str) -> float:
         upl = sum(self.unrealised(s) for (c, s), m in self.markets.items() if c == "linear" and m.quote == coin)
         return self.wallet.get(coin, 0.0) + upl - self.initial_margin(coin)
+
+
+def _crosses(order: Order, price: float) -> bool:
+    """Whether an order trades at ``price`` (a market order always does)."""
+    if order.price is None:
+        return True
+    return order.price >= price if order.side == "Buy" else order.price <= price
 
 
 def _on_grid(qty: float, step: str) -> bool:

@@ -37,6 +37,13 @@ class BybitRequest:
     api_key: str | None
 
 
+def market_id(symbol: str) -> tuple[str, str]:
+    """Bybit's category and symbol of a ccxt unified symbol (``BTC/USDT:USDT`` -> ``("linear", "BTCUSDT")``)."""
+    pair, _, settle = symbol.partition(":")
+    base, _, quote = pair.partition("/")
+    return ("linear" if settle else "spot"), f"{base}{quote}"
+
+
 def default_bybit() -> BybitEngine:
     """Spot BTC/USDT and ETH/USDT, their linear perpetuals, and a unified wallet of USDT and BTC."""
     engine = BybitEngine()
@@ -115,6 +122,19 @@ class FakeBybit:
     def replay(self, method: str, path: str, body: Any) -> None:
         """Answer ``method path`` with ``body`` verbatim (a recorded real answer), after the key check."""
         self.replays[(method, path)] = body
+
+    def set_price(self, symbol: str, price: float) -> None:
+        """Move a market (ccxt unified symbol); resting orders the new price crosses fill at their limit."""
+        with self.engine.lock:
+            self.engine.set_price(*market_id(symbol), price)
+
+    def fill(self, symbol: str, link_id: str, qty: float | None = None, price: float | None = None) -> None:
+        """Fill a resting order (by ``orderLinkId``), fully or by ``qty``, at its limit unless ``price`` says."""
+        with self.engine.lock:
+            order = self.engine.find(None, link_id)
+            if order is None or order.market is not self.engine.market(*market_id(symbol)):
+                raise KeyError(f"no order {link_id!r} on {symbol}")
+            self.engine.fill(order, price or order.price or order.market.price, qty)
 
     def count(self, method: str, path: str) -> int:
         return sum(1 for r in self.requests if r.method == method and r.path == path)
@@ -241,6 +261,7 @@ def _create(engine: BybitEngine, params: Params) -> Any:
         price,
         str(params.get("orderLinkId") or ""),
         reduce_only=bool(params.get("reduceOnly")),
+        time_in_force=str(params.get("timeInForce") or "GTC"),
     )
     return {"orderId": order.order_id, "orderLinkId": order.link_id}
 

@@ -6,6 +6,8 @@
 - One account: spot balances and every coin's collateral are one pool (``kind = "unified"``, ccxt's
   ``unified`` wallet); the margin mode is the account's (``/v5/account/info`` ``marginMode``:
   ``REGULAR_MARGIN`` cross, ``ISOLATED_MARGIN`` isolated, ``PORTFOLIO_MARGIN`` portfolio).
+- Orders are looked up by ``orderLinkId`` (``/v5/order/realtime`` then ``/v5/order/history`` filtered by it):
+  ccxt's ``fetch_order`` reaches only the last 500 orders of a unified account and asks to be told so.
 - Positions are listed per settle coin (``/v5/position/list`` takes one symbol or a ``settleCoin``).
 - ccxt is told the account is unified (no ``/v5/user/query-api`` probe) and loads spot and linear markets
   only (no inverse or option markets: trimtab trades neither on Bybit).
@@ -40,4 +42,5 @@ BYBIT = ExchangeRules(
     },
     account_margin_mode=True,
     positions_by_settle_coin=True,
+    order_lookup_field="orderLinkId",
 )

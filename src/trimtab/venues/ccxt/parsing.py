@@ -94,8 +94,12 @@ def parse_market(market: Mapping[str, Any], precision_mode: int) -> VenueMarket 
     return VenueMarket(symbol=symbol, instrument=instrument, rules=rules)
 
 
-def order_status(order: Mapping[str, Any], filled: float) -> OrderStatus:
+def order_status(order: Mapping[str, Any], filled: float, amount: float = 0.0) -> OrderStatus:
+    """The port's status of a ccxt order. ccxt reads some exchanges' "partly filled, then cancelled" as
+    ``closed`` (Bybit's spot ``PartiallyFilledCanceled``): a closed order short of its amount was cancelled."""
     raw = str(order.get("status") or "").lower()
+    if raw == "closed" and amount > 0 and filled < amount * (1 - 1e-9):
+        return OrderStatus.CANCELED
     if raw in _STATUS:
         return _STATUS[raw]
     if raw == "open":
@@ -128,7 +132,7 @@ def parse_order(
         average_price=number(order.get("average")) if filled > 0 else None,
         fee=fee_cost,
         fee_currency=fee_currency,
-        status=order_status(order, filled),
+        status=order_status(order, filled, amount),
         timestamp=to_datetime(order.get("lastUpdateTimestamp") or order.get("timestamp")),
     )
 

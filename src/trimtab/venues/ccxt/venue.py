@@ -31,6 +31,7 @@ from trimtab.venues.ports import (
     LeverageSetting,
     OrderRequest,
     OrderState,
+    OrderStatus,
     OrderType,
     Ticker,
     TransferRequest,
@@ -205,6 +206,8 @@ class CcxtVenue:
             client_order_id=request.client_order_id,
         )
         self._remember(state)
+        if raw.get("status") is None:
+            state = self._looked_up_after_ack(request, state)
         try:
             return self._with_trade_fees(state, request.symbol)
         except TrimtabError:
@@ -407,14 +410,35 @@ class CcxtVenue:
             self._client_ids[state.exchange_order_id] = state.client_order_id
             self._exchange_ids[state.client_order_id] = state.exchange_order_id
 
+    def _looked_up_after_ack(self, request: OrderRequest, sent: OrderState) -> OrderState:
+        """The order as the exchange holds it, after an acknowledgement carrying its ids only (Bybit).
+
+        A post-only order that the exchange accepted and then cancelled because it would take (Bybit's
+        ``EC_PostOnlyWillTakeLiquidity``) is refused here, as exchanges that refuse it outright do. A lookup that
+        fails or finds nothing yet leaves the acknowledged state: the order stands and is followed up later.
+        """
+        try:
+            found = self.fetch_order(request.client_order_id, request.symbol)
+        except TrimtabError:
+            return sent
+        if found is None:
+            return sent
+        if request.post_only and found.status is OrderStatus.CANCELED and found.filled == 0:
+            raise OrderRejectedError(
+                f"{self.name}: post-only order {request.client_order_id} would take: the exchange cancelled it"
+            )
+        return found
+
     def _find_in_order_lists(self, client_order_id: str, symbol: str) -> OrderState | None:
-        """Look for an order by client id among open orders, then recent closed ones (where the exchange lists them)."""
+        """Look for an order by client id among open orders, then recent closed ones (where the exchange lists them);
+        where the exchange filters its lists by client id (Bybit's ``orderLinkId``), only that order is asked for."""
         calls = [self._exchange.fetch_open_orders]
         if self._exchange.has.get("fetchClosedOrders"):
             calls.append(self._exchange.fetch_closed_orders)
+        params = self._rules.order_lookup_params(client_order_id) if self._rules is not None else {}
         for call in calls:
             try:
-                orders = call(symbol)
+                orders = call(symbol, None, None, params) if params else call(symbol)
             except Exception as error:
                 raise self._translate(error, "fetch_order") from None
             for order in orders:
