@@ -11,19 +11,23 @@ without touching the others. Every figure is in the base currency.
   pays over ``funding_horizon_days``: ``n x funding_rate x 24 / interval_hours x days``. Positive funding
   means longs pay shorts, so a short hedge *receives* it (a negative cost).
 
-With a :class:`HedgeRisk` (every plan has one), the hedge also pays for what it ties up and risks over the
-holding time ``H`` (``funding_horizon_days``, or the session's measured holding time once longer):
+That is the contract's comparison, and the default. Two terms are opt-in, each behind its ``[costs]`` key; with
+either set the plan carries a :class:`HedgeRisk` and the hedge also pays, over the holding time ``H``
+(``funding_horizon_days``, or the session's measured holding time once longer):
 
-* margin use: ``margin_rate x |n| / L x H / 365``, the initial margin at the policy's ``hedge_leverage`` ``L``
-  kept as collateral instead of earning ``[costs] margin_rate`` (a year's rate; 0 unless the policy sets
-  it, as the contract's cost model has no such term);
-* liquidation risk: ``p x |n| x (m + taker + slippage)``, where ``m`` is the maintenance rate (the hedge's first
-  margin tier, else 0.5 %), lost to the venue at a liquidation, plus one order to restore the exposure; ``p``
-  is the probability that a driftless random walk of the underlying's annual volatility ``sigma`` reaches the
-  isolated liquidation price within ``H`` (reflection principle): ``p = 2 x Phi(-x / (sigma x sqrt(H / 365)))``
-  with ``x = ln((1 + 1/L) / (1 + m))`` for a short and ``x = -ln((1 - 1/L) / (1 - m))`` for a long (no
-  liquidation, ``p = 0``, for a long at ``L <= 1``). ``sigma`` is the plan's volatility of the hedged asset
-  (realised over the policy's lookback in backtests and runs), else 80 %, crypto's typical figure.
+* margin use (``margin_rate``, a year's rate, unset = 0): ``margin_rate x |n| / L x H / 365``, the initial
+  margin at the policy's ``hedge_leverage`` ``L`` kept as collateral instead of earning that rate;
+* liquidation risk (``liquidation_risk = true``): ``p x |n| x (m + taker + slippage)``, where ``m`` is the
+  maintenance rate (the hedge's first margin tier, else 0.5 %), lost to the venue at a liquidation, plus one
+  order to restore the exposure; ``p`` is the probability that a driftless random walk of the underlying's
+  annual volatility ``sigma`` reaches the isolated liquidation price within ``H`` (reflection principle):
+  ``p = 2 x Phi(-x / (sigma x sqrt(H / 365)))`` with ``x = ln((1 + 1/L) / (1 + m))`` for a short and
+  ``x = -ln((1 - 1/L) / (1 - m))`` for a long (no liquidation, ``p = 0``, for a long at ``L <= 1``). ``sigma``
+  is the plan's volatility of the hedged asset (realised over the policy's lookback in backtests and runs),
+  else 80 %, crypto's typical figure.
+
+Without them, margin and liquidation risk are constraints, not costs: the planner refuses a hedge that the
+accounts' margin cannot carry or that would open inside the liquidation buffer (:mod:`trimtab.planner.hedge_limits`).
 
 The hedge is chosen only when it is strictly cheaper; a tie goes to spot.
 """
@@ -112,12 +116,14 @@ def liquidation_distance(leverage: float, maintenance: float, short: bool) -> fl
 
 @dataclass(frozen=True, slots=True)
 class HedgeRisk:
-    """What a hedge ties up and risks: its leverage, the yearly rate margin could earn, and volatilities."""
+    """What a hedge ties up and risks, priced only when the policy opts in: its leverage, the yearly rate margin
+    could earn (0: no margin-use term), whether the expected liquidation loss counts, and volatilities."""
 
     leverage: float
     margin_rate: float
     volatility: Mapping[str, float] = field(default_factory=dict)
     maintenance: Mapping[str, float] = field(default_factory=dict)
+    liquidation: bool = False
 
     def sigma(self, asset: str) -> tuple[float, bool]:
         """The asset's annual volatility and whether it was estimated (else the default)."""
@@ -172,6 +178,8 @@ class CostModel:
             return HedgeCost(trading, funding)
         risk, days = self.risk, self.funding.horizon_days
         margin = risk.margin_rate * abs(notional) / risk.leverage * days / 365.0
+        if not risk.liquidation:
+            return HedgeCost(trading, funding, margin)
         maintenance = risk.maintenance.get(symbol, DEFAULT_MAINTENANCE)
         sigma, estimated = risk.sigma(_base(symbol))
         distance = liquidation_distance(risk.leverage, maintenance, notional < 0.0)
@@ -216,6 +224,7 @@ def choose_instrument(
     quote: DerivativeQuote,
     model: CostModel,
     spot_tax: float = 0.0,
+    refused: str | None = None,
 ) -> InstrumentChoice:
     """Choose spot or the hedge for a signed exposure change ``notional``, whichever costs less.
 
@@ -233,18 +242,23 @@ def choose_instrument(
         The cost model.
     spot_tax:
         The tax the spot sale would realise (0 for a buy, or without ``[tax]``); part of spot's cost.
+    refused:
+        Why the hedge may not be taken however cheap (margin, liquidation buffer), or None.
 
     Returns
     -------
     InstrumentChoice
-        ``"hedge"`` only when strictly cheaper than spot; the note gives both costs.
+        ``"hedge"`` only when strictly cheaper than spot and not refused; the note gives both costs.
     """
     trading = model.spot_cost(notional)
     spot = trading + spot_tax
     hedge = model.hedge_cost(notional, quote, _kind(hedge_symbol), hedge_symbol)
     route: Route = "hedge" if hedge.total < spot else "spot"
     days = model.funding.horizon_days
-    chosen = f"{hedge_symbol}" if route == "hedge" else "spot"
+    if route == "hedge" and refused is not None:
+        route, chosen = "spot", f"spot: the hedge {hedge_symbol} costs less but is refused, {refused}"
+    else:
+        chosen = f"{hedge_symbol}" if route == "hedge" else "spot"
     note = (
         f"auto: {class_name} uses {chosen}: hedge cost {hedge.trading + hedge.funding:.2f} "
         f"(fees and slippage to open and close {hedge.trading:.2f}, funding {hedge.funding:+.2f} over {days:g} days"
@@ -257,14 +271,21 @@ def choose_instrument(
 
 
 def _risk_clause(hedge: HedgeCost, risk: HedgeRisk | None) -> str:
+    """The opt-in terms, when the policy prices any: each one's figure, and the total compared."""
     if risk is None:
         return ""
-    source = "estimated" if hedge.sigma_estimated else "assumed"
-    return (
-        f"; with the hedge's margin use {hedge.margin:.2f} ({risk.margin_rate:.1%} a year on 1/{risk.leverage:g} of "
-        f"it) and liquidation risk {hedge.liquidation:.2f} ({hedge.liquidation_chance:.1%} chance at "
-        f"{risk.leverage:g}x, {source} volatility {hedge.sigma:.0%}) the hedge costs {hedge.total:.2f}"
-    )
+    terms = []
+    if risk.margin_rate > 0.0:
+        terms.append(f"margin use {hedge.margin:.2f} ({risk.margin_rate:.1%} a year on 1/{risk.leverage:g} of it)")
+    if risk.liquidation:
+        source = "estimated" if hedge.sigma_estimated else "assumed"
+        terms.append(
+            f"liquidation risk {hedge.liquidation:.2f} ({hedge.liquidation_chance:.1%} chance at "
+            f"{risk.leverage:g}x, {source} volatility {hedge.sigma:.0%})"
+        )
+    if not terms:
+        return ""
+    return f"; with the hedge's {' and '.join(terms)} the hedge costs {hedge.total:.2f}"
 
 
 def _base(symbol: str) -> str:

@@ -9,7 +9,7 @@ derivative openings), so planning stays fast on large books.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
@@ -17,16 +17,16 @@ from functools import partial
 from trimtab.domain.classes import AssetClass
 from trimtab.domain.lots import LotBook
 from trimtab.domain.market import MarketSnapshot
-from trimtab.domain.plan import ClassReport, CostEstimate, MarginReport, Plan, Side, Trade, Transfer
+from trimtab.domain.plan import ClassReport, CostEstimate, MarginReport, Plan, Trade, Transfer
 from trimtab.domain.portfolio import Portfolio
 from trimtab.planner.apply import apply_trades, apply_transfers
 from trimtab.planner.costs import CostModel, HedgeRisk
 from trimtab.planner.flows import steer_goals
 from trimtab.planner.goals import Goals, compute_goals
-from trimtab.planner.guard import Reviewed, review
+from trimtab.planner.hedge_limits import DEFAULT_LIQUIDATION_BUFFER, Buffers, within_limits
 from trimtab.planner.limits import Limits, margin_report, position_reports
-from trimtab.planner.rounding import round_trades
-from trimtab.planner.sizing import Instruction, size_trades
+from trimtab.planner.orders import OrderSizer
+from trimtab.planner.sizing import Instruction
 from trimtab.planner.tax import TaxOutcome, realise, sale_tax
 from trimtab.planner.transfers import plan_transfers
 from trimtab.policy.bands import AutoBands, Band, class_bands, class_volatility
@@ -58,11 +58,9 @@ class PlanContext:
     flow: float = 0.0
     """A deposit (> 0) or withdrawal (< 0) in the base currency that reached the account since the last
     carried-out cycle: the plan steers it (:mod:`trimtab.planner.flows`) instead of consulting the trigger."""
-
-
-def trade_order(trade: Trade) -> tuple[int, int]:
-    """Sort key: sells before buys; within each side, reductions before openings."""
-    return (0 if trade.side is Side.SELL else 1, 0 if trade.reduce_only else 1)
+    liquidation_buffers: Buffers = DEFAULT_LIQUIDATION_BUFFER
+    """How far from liquidation a hedge ``auto`` opens must stay (one buffer, or one per symbol): the session
+    passes the buffers its guard keeps (:func:`trimtab.planner.hedge_limits.volatility_buffer`)."""
 
 
 def _class_reports(
@@ -248,32 +246,22 @@ def plan_outcome(
     if policy.tax is not None:
         book = context.lots if context.lots is not None else LotBook()
         costs = replace(costs, sale_tax=partial(sale_tax, book=book, rules=policy.tax.rules(), now=market.timestamp))
-    sizing = size_trades(
-        valuation,
+    limits = Limits(rebalance.margin_buffer, rebalance.max_leverage)
+    sizer = OrderSizer(
         portfolio,
         market,
         classes,
-        goals.goals,
-        goals.moving,
+        valuation,
+        goals,
         _instructions(classes, policy, target_set),
         costs,
+        rebalance,
         # A steered flow only buys (or sells) the class's shortfall (excess), never re-splits it.
         resplit=rebalance.to == "target" and not steered,
     )
-    notes.extend(sizing.notes)
-    rounded = round_trades(sizing.trades, market, rebalance.min_notional)
-    notes.extend(rounded.notes)
-    ordered = sorted(rounded.trades, key=trade_order)
-
-    limits = Limits(rebalance.margin_buffer, rebalance.max_leverage)
-
-    def after(transfers: Sequence[Transfer], trades: Sequence[Trade]) -> tuple[Portfolio, Valuation]:
-        moved = apply_transfers(portfolio, transfers)
-        applied = apply_trades(moved, trades, market, costs.fees.fee, rebalance.hedge_leverage)
-        return applied, valuate(applied, market, classes)
-
-    transfers, reviewed = _guarded(ordered, after, portfolio, market, limits, rebalance)
-    notes.extend(reviewed.notes)
+    orders = within_limits(sizer.size, context.liquidation_buffers, rebalance.hedge_leverage)
+    notes.extend((*orders.sizing.notes, *orders.rounding_notes, *orders.reviewed.notes))
+    transfers, reviewed = orders.transfers, orders.reviewed
     trades = reviewed.trades
     taxed = _realise(trades, policy, market, context.lots)
     if taxed is not None:
@@ -298,12 +286,17 @@ def plan_outcome(
     return PlanOutcome(plan, decision.checked, valuation)
 
 
-def _hedge_risk(policy: Policy, market: MarketSnapshot, volatility: Mapping[str, float]) -> HedgeRisk:
-    """What ``auto`` charges a hedge for its margin and liquidation risk (:mod:`trimtab.planner.costs`)."""
+def _hedge_risk(policy: Policy, market: MarketSnapshot, volatility: Mapping[str, float]) -> HedgeRisk | None:
+    """What ``auto`` charges a hedge for its margin use and liquidation risk when the policy opts in
+    (:mod:`trimtab.planner.costs`); None, the contract's cost model, when it does not."""
+    costs = policy.costs
+    if costs.margin_yield == 0.0 and not costs.liquidation_risk:
+        return None
     maintenance = {
         c.hedge: tiers[0].rate for c in policy.asset_classes() if c.hedge and (tiers := market.margin_tiers(c.hedge))
     }
-    return HedgeRisk(policy.rebalance.hedge_leverage, policy.costs.margin_yield, volatility, maintenance)
+    leverage = policy.rebalance.hedge_leverage
+    return HedgeRisk(leverage, costs.margin_yield, volatility, maintenance, costs.liquidation_risk)
 
 
 def fund_trades(
@@ -340,38 +333,3 @@ def _goals(
     if flow != 0.0:
         return steer_goals(valuation.weights, bands, cash, flow, valuation.equity)
     return compute_goals(valuation.weights, bands, cash, rebalance.scope, rebalance.to, edge)
-
-
-def _guarded(
-    trades: Sequence[Trade],
-    after: Callable[[Sequence[Transfer], Sequence[Trade]], tuple[Portfolio, Valuation]],
-    portfolio: Portfolio,
-    market: MarketSnapshot,
-    limits: Limits,
-    rebalance: RebalanceConfig,
-) -> tuple[tuple[Transfer, ...], Reviewed]:
-    """Fund the openings by transfers (unless ``transfers = false``), then let the guard cut what is left.
-
-    When the guard cuts the openings, the transfers are planned again for what it kept, so that no more is
-    moved than the plan needs.
-    """
-    transfers: tuple[Transfer, ...] = ()
-    if rebalance.transfers:
-        transfers = plan_transfers(portfolio, trades, after, market, limits.margin_buffer)
-    reviewed = review(trades, lambda t: after(transfers, t)[1], market, limits, rebalance.min_notional)
-    if transfers and reviewed.scale < 1.0:
-        smaller = plan_transfers(portfolio, reviewed.trades, after, market, limits.margin_buffer)
-        valued = after(smaller, reviewed.trades)[1]
-        margin = margin_report(valued, limits, market)
-        if margin.ok or not reviewed.margin.ok:
-            transfers = smaller
-            reviewed = replace(reviewed, valuation=valued, margin=margin)
-    moves = tuple(
-        f"transfer {t.amount:.8g} {t.asset} from {t.from_account} to {t.to_account} before the orders: {t.reason}"
-        for t in transfers
-    )
-    reviewed = replace(reviewed, notes=(*moves, *reviewed.notes))
-    if not rebalance.transfers and reviewed.scale < 1.0:
-        note = "transfers = false: no collateral was moved between accounts to fund the openings"
-        reviewed = replace(reviewed, notes=(*reviewed.notes, note))
-    return transfers, reviewed

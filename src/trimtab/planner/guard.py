@@ -40,6 +40,8 @@ class Reviewed:
     margin: MarginReport
     notes: tuple[str, ...]
     scale: float = 1.0
+    reason: str = ""
+    """What the book broke before the cut (empty when nothing was cut)."""
 
 
 def _largest_scale(at_zero: Valuation, at_one: Valuation, limits: Limits, market: MarketSnapshot) -> float:
@@ -124,7 +126,7 @@ def review(
             f"margin guard: {why}; even without new derivative exposure {describe(at_zero, limits, market)}, "
             "so every derivative opening was dropped"
         )
-        return Reviewed(without, at_zero, zero_margin, (note,), 0.0)
+        return Reviewed(without, at_zero, zero_margin, (note,), 0.0, why)
 
     scale = _largest_scale(at_zero, after, limits, market)
     candidate, dropped = scaled(scale)
@@ -133,7 +135,7 @@ def review(
     if not final.ok:
         candidate, dropped, valuation, final, scale = _bisect(scaled, evaluate, limits, market, scale, without, at_zero)
     note = f"margin guard: {why}; new derivative exposure cut to {scale * 100:.2f} % of the planned size"
-    return Reviewed(candidate, valuation, final, (note, *dropped), scale)
+    return Reviewed(candidate, valuation, final, (note, *dropped), scale, why)
 
 
 def _bisect(

@@ -39,10 +39,15 @@ NEGLIGIBLE = 1e-9
 
 @dataclass(frozen=True, slots=True)
 class Instruction:
-    """How one class is traded: its instrument mode (``spot``, ``perp``, ``auto``) and hedge symbol."""
+    """How one class is traded: its instrument mode (``spot``, ``perp``, ``auto``) and hedge symbol.
+
+    ``refused`` says why ``auto`` may not take the hedge (margin cannot carry it, or it would open inside the
+    liquidation buffer: :mod:`trimtab.planner.hedge_limits`); the class is then traded spot.
+    """
 
     mode: str
     hedge: str | None
+    refused: str | None = None
 
 
 @dataclass(slots=True)
@@ -57,10 +62,15 @@ class HeldDerivative:
 
 @dataclass(slots=True)
 class Sizing:
-    """The raw orders (exact amounts, in planning order) and the notes sizing produced."""
+    """The raw orders (exact amounts, in planning order) and the notes sizing produced.
+
+    ``hedged``: the classes ``auto`` traded with their hedge, each with the hedge's symbol and what it saves
+    against spot per unit of notional.
+    """
 
     trades: list[Trade] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    hedged: dict[str, tuple[str, float]] = field(default_factory=dict)
 
 
 def held_derivatives(valuation: Valuation, portfolio: Portfolio) -> dict[str, dict[str, HeldDerivative]]:
@@ -208,10 +218,12 @@ class _ClassSizer:
             return None
         if mode == "auto":
             spot_tax = self._spot_sale_tax() if change < 0.0 else 0.0
-            choice = choose_instrument(name, change, symbol, self.market.derivatives[symbol], self.costs, spot_tax)
+            quote = self.market.derivatives[symbol]
+            choice = choose_instrument(name, change, symbol, quote, self.costs, spot_tax, self.instruction.refused)
             self.out.notes.append(choice.note)
             if choice.route == "spot":
                 return None
+            self.out.hedged[name] = (symbol, (choice.spot_cost - choice.hedge.total) / abs(change))
         held = self.held.get(symbol)
         if held is None:
             held = HeldDerivative(instrument, 0.0, 0.0, hedge_account(self.valuation))

@@ -267,6 +267,9 @@ class CostsConfig(StrictModel):
     margin_rate: float | None = Field(default=None, ge=0, le=1)
     """A year's return collateral could earn elsewhere; ``auto`` charges it on the margin a hedge ties up
     (None: 0, the contract's cost model, which counts fees, slippage, funding and tax only)."""
+    liquidation_risk: bool = False
+    """``auto`` also charges a hedge its expected liquidation loss over the holding time (false: the contract's
+    cost model; liquidation risk is then only a constraint, the liquidation buffer a new hedge must clear)."""
 
     @property
     def margin_yield(self) -> float:
@@ -572,6 +575,8 @@ class Policy(StrictModel):
         _drop_unset_exposure_keys(document["trigger"])
         if document["costs"].get("margin_rate") is None:
             document["costs"].pop("margin_rate", None)  # unset: the hash it had before the key existed
+        if not document["costs"].get("liquidation_risk"):
+            document["costs"].pop("liquidation_risk", None)
         canonical = json.dumps(document, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -16,7 +16,6 @@ would drift away from its targets once the hedges are gone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from trimtab.domain.instruments import InstrumentKind
@@ -24,6 +23,7 @@ from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Side, Trade
 from trimtab.domain.portfolio import Portfolio
 from trimtab.planner.apply import apply_trades
+from trimtab.planner.hedge_limits import Buffers, buffer_of
 from trimtab.policy.config import Policy
 from trimtab.valuation.model import PositionRisk, Valuation
 from trimtab.valuation.valuate import valuate
@@ -55,17 +55,6 @@ def _reduce(risk: PositionRisk, amount: float, reason: str) -> Trade:
         True,
         reason,
     )
-
-
-Buffers = float | Mapping[str, float]
-"""One buffer for every position, or one per symbol (a symbol left out has the smallest given)."""
-
-
-def buffer_of(buffers: Buffers, symbol: str) -> float:
-    """The buffer that applies to ``symbol``."""
-    if isinstance(buffers, Mapping):
-        return buffers.get(symbol, min(buffers.values(), default=0.0))
-    return buffers
 
 
 def _at_risk(valuation: Valuation, buffers: Buffers) -> list[PositionRisk]:

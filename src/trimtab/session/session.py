@@ -19,18 +19,18 @@ The session does no I/O and reads no clock: "now" is the market snapshot's times
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from trimtab.domain.instruments import InstrumentKind
+from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.lots import LotBook
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Plan, Trade
 from trimtab.domain.portfolio import Portfolio
 from trimtab.planner import PlanContext, PlanOutcome, plan_outcome
 from trimtab.planner.engine import fund_trades
+from trimtab.planner.hedge_limits import DEFAULT_LIQUIDATION_BUFFER, Buffers, volatility_buffer
 from trimtab.planner.tax import SpotFill, apply_fills
 from trimtab.policy.config import CppiStrategy, Policy
 from trimtab.policy.estimation import PriceWindow, volatilities
@@ -83,7 +83,7 @@ class GuardSettings:
     costs more than the spot alternative.
     """
 
-    liquidation_buffer: float = 0.10
+    liquidation_buffer: float = DEFAULT_LIQUIDATION_BUFFER
     deleverage_fraction: float = 0.5
     funding_switch: bool = True
     buffer_sigmas: float = 3.0
@@ -148,6 +148,8 @@ class RebalancingSession:
         self._falling_back: dict[str, bool] = {}
         self._spot_policy: Policy | None = None
         self._auto_policy: tuple[float, Policy] | None = None
+        self._hedges = _hedge_bases(policy)
+        """The hedges ``auto`` may open, symbol -> hedged asset (their liquidation buffers bound its choice)."""
 
     def estimate(
         self, window: PriceWindow | None, market: MarketSnapshot
@@ -185,8 +187,9 @@ class RebalancingSession:
         volatility: Mapping[str, float] | None = None,
         betas: Mapping[str, float] | None = None,
         window: PriceWindow | None = None,
+        buffers: Buffers | None = None,
     ) -> PlanContext:
-        """The planner's view of the state, with this cycle's estimates."""
+        """The planner's view of the state, with this cycle's estimates and liquidation buffers."""
         peak: float | None = None
         strategy = self.policy.strategy
         if isinstance(strategy, CppiStrategy):
@@ -201,6 +204,7 @@ class RebalancingSession:
             lots=self.state.lots,
             window=window,
             flow=self.state.pending_flow,
+            liquidation_buffers=self.guards.liquidation_buffer if buffers is None else buffers,
         )
 
     def decide(
@@ -226,12 +230,13 @@ class RebalancingSession:
         if volatility is not None:
             status.pop("volatility", None)
         notes: list[Note] = self._estimate_notes(status)
-        context = self.context(volatility if volatility is not None else estimated, betas, window)
+        buffers = self._buffers(portfolio, window)
+        context = self.context(volatility if volatility is not None else estimated, betas, window, buffers)
         outcome = plan_outcome(portfolio, market, self._planning_policy(market.timestamp), context)
         outcome = self._spot_fallback(portfolio, market, context, outcome, notes)
         plan = outcome.plan
         planned: list[Trade] = list(plan.trades) if plan.triggered else []
-        trades, reducing_only = self._guard(planned, portfolio, market, notes, window, outcome.valuation)
+        trades, reducing_only = self._guard(planned, portfolio, market, notes, buffers, outcome.valuation)
         if plan.transfers and trades != planned:
             # a guard changed the orders (a hedge bought spot instead): fund what will be sent, not what was planned
             funded = fund_trades(portfolio, market, self.policy, trades)
@@ -320,7 +325,7 @@ class RebalancingSession:
         portfolio: Portfolio,
         market: MarketSnapshot,
         notes: list[Note],
-        window: PriceWindow | None = None,
+        buffers: Buffers,
         planned_from: Valuation | None = None,
     ) -> tuple[list[Trade], bool]:
         """The liquidation buffer, then the funding monitor (only a book or plan with derivatives needs them).
@@ -330,7 +335,6 @@ class RebalancingSession:
         if not portfolio.derivatives and not any(t.instrument in DERIVATIVES for t in trades):
             return trades, False
         valuation = planned_from or valuate(portfolio, market, self.policy.asset_classes())
-        buffers = self._buffers(valuation, window)
         ladder = deleverage_ladder(portfolio, market, self.policy, buffers, self.guards.deleverage_fraction, valuation)
         if ladder.trades:
             trades = list(ladder.trades)
@@ -345,24 +349,21 @@ class RebalancingSession:
             notes.extend(Note("funding", reason) for reason in reasons)
         return trades, ladder.reducing_only
 
-    def _buffers(self, valuation: Valuation, window: PriceWindow | None) -> float | dict[str, float]:
-        """Each position's liquidation buffer: the fixed one, widened to ``buffer_sigmas`` standard deviations
-        of its asset's move over one check interval (the spacing of the window's last two times). A fixed buffer
-        of 0 turns the guard off."""
+    def _buffers(self, portfolio: Portfolio, window: PriceWindow | None) -> Buffers:
+        """This cycle's liquidation buffer of every derivative held and every hedge the policy may open: the fixed
+        one, widened to ``buffer_sigmas`` standard deviations of its asset's move over one check interval (the
+        spacing of the window's last two times; :func:`~trimtab.planner.hedge_limits.volatility_buffer`). The
+        deleveraging ladder keeps it, and ``auto`` opens no hedge inside it. A fixed buffer of 0 turns it off."""
         fixed, sigmas = self.guards.liquidation_buffer, self.guards.buffer_sigmas
         if fixed <= 0.0 or sigmas <= 0.0 or window is None or window.times.size < 2:
             return fixed
         interval_days = float(window.times[-1] - window.times[-2]) / 86_400.0
-        held = [p for p in valuation.positions if p.instrument.kind in DERIVATIVES and p.amount != 0]
-        if not held or interval_days <= 0.0:
+        held = {p.instrument for p in portfolio.derivatives if p.instrument.kind in DERIVATIVES and p.amount != 0}
+        bases = {i.symbol: i.base for i in held} | self._hedges
+        if not bases or interval_days <= 0.0:
             return fixed
-        assets = sorted({p.instrument.base for p in held} & set(window.assets))
-        found, _ = volatilities(window, assets, GUARD_LOOKBACK)
-        scale = math.sqrt(interval_days / 365.0)
-        return {
-            p.symbol: max(fixed, sigmas * found[p.instrument.base] * scale) if p.instrument.base in found else fixed
-            for p in held
-        }
+        found, _ = volatilities(window, sorted(set(bases.values()) & set(window.assets)), GUARD_LOOKBACK)
+        return {s: volatility_buffer(fixed, sigmas, found.get(base), interval_days) for s, base in bases.items()}
 
     def close(
         self,
@@ -407,6 +408,14 @@ class RebalancingSession:
             book, _, _ = apply_fills(book, fills, self.policy.tax_rules(), decision.now)
             self.state = replace(self.state, lots=book)
         return self.state
+
+
+def _hedge_bases(policy: Policy) -> dict[str, str]:
+    """The classes' hedges ``auto`` may choose, symbol -> underlying (none unless the policy's instrument is auto:
+    target models trade their hedges as ``perp``)."""
+    if policy.rebalance.instrument != "auto":
+        return {}
+    return {c.hedge: parse_symbol(c.hedge).base for c in policy.asset_classes() if c.hedge}
 
 
 def _short_of_goal(plan: Plan) -> list[str]:

@@ -1,7 +1,8 @@
-"""``auto`` weighs the margin a hedge ties up and its liquidation risk over the holding time.
+"""``auto`` can price the margin a hedge ties up and its liquidation risk over the holding time (both opt-in).
 
 Expected figures are computed here from the published formulas with the standard library's normal
-distribution (the reflection principle for a driftless random walk: P(max within T >= x) = 2 Phi(-x / s)).
+distribution and error function (the reflection principle for a driftless random walk:
+P(max within T >= x) = 2 Phi(-x / s), and Phi(z) = (1 + erf(z / sqrt 2)) / 2).
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ QUOTE = DerivativeQuote(mark=100.0, funding_rate=0.0001, funding_interval_hours=
 PERP = "BTC/USDT:USDT"
 
 
-def _model(leverage: float, margin_rate: float = 0.0, sigma: float | None = None) -> CostModel:
+def _model(
+    leverage: float, margin_rate: float = 0.0, sigma: float | None = None, liquidation: bool = True, days: float = 7.0
+) -> CostModel:
     volatility = {"BTC": sigma} if sigma is not None else {}
     return CostModel(
         FeeModel(0.001, 0.0002),
         SlippageModel(5.0),
-        FundingModel(7.0),
-        risk=HedgeRisk(leverage, margin_rate, volatility),
+        FundingModel(days),
+        risk=HedgeRisk(leverage, margin_rate, volatility, liquidation=liquidation),
     )
 
 
@@ -64,10 +67,39 @@ def test_the_estimated_volatility_and_a_longer_hold_raise_the_risk() -> None:
 
 def test_margin_use_is_charged_at_the_policy_rate_over_the_hold() -> None:
     # 10 000 at 2x ties up 5 000 for 7 days; at 10 % a year that is 5 000 x 0.10 x 7 / 365 = 9.59.
-    choice = choose_instrument("BTC", -10_000.0, PERP, QUOTE, _model(2.0, margin_rate=0.10))
+    choice = choose_instrument("BTC", -10_000.0, PERP, QUOTE, _model(2.0, margin_rate=0.10, liquidation=False))
     assert choice.hedge.margin == pytest.approx(5_000 * 0.10 * 7 / 365, rel=1e-12)
+    assert choice.hedge.liquidation == 0.0
     assert choice.route == "spot"  # 9 + 9.59 > 15
-    assert "margin use 9.59 (10.0% a year on 1/2 of it)" in choice.note
+    assert "with the hedge's margin use 9.59 (10.0% a year on 1/2 of it) the hedge costs 18.59" in choice.note
+    assert "liquidation risk" not in choice.note
+
+
+@pytest.mark.parametrize(("leverage", "sigma", "days"), [(3.0, 0.6, 30.0), (5.0, 1.1, 14.0), (20.0, 0.45, 90.0)])
+def test_the_opt_in_liquidation_term_is_the_reflection_principle_probability_times_the_loss(
+    leverage: float, sigma: float, days: float
+) -> None:
+    # Independently: x = ln((1 + 1/L) / (1 + m)) for a short at m = 0.5 %; p = 2 Phi(-x / (sigma sqrt(H / 365)))
+    # with Phi from the error function; the loss is |n| x (m + taker + slippage) = 10 000 x 0.65 %.
+    x = math.log((1.0 + 1.0 / leverage) / 1.005)
+    z = -x / (sigma * math.sqrt(days / 365.0))
+    p = 2.0 * 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+    choice = choose_instrument("BTC", -10_000.0, PERP, QUOTE, _model(leverage, sigma=sigma, days=days))
+    assert choice.hedge.liquidation_chance == pytest.approx(p, rel=1e-12)
+    assert choice.hedge.liquidation == pytest.approx(p * 65.0, rel=1e-12)
+    funding = -10_000.0 * 0.0001 * 3 * days
+    assert choice.hedge.total == pytest.approx(30.0 + funding + p * 65.0, rel=1e-12)
+
+
+def test_without_the_opt_in_the_hedge_costs_the_contracts_terms_only() -> None:
+    # The contract's hedge cost: 10 000 x 0.15 % to open and again to close, less 21 of funding over 7 days.
+    for risk in (None, HedgeRisk(50.0, 0.0)):
+        model = CostModel(FeeModel(0.001, 0.0002), SlippageModel(5.0), FundingModel(7.0), risk=risk)
+        choice = choose_instrument("BTC", -10_000.0, PERP, QUOTE, model)
+        assert choice.hedge.total == pytest.approx(30.0 - 21.0, rel=1e-12)
+        assert choice.hedge.liquidation_chance == 0.0
+        assert choice.route == "hedge"  # 9 < 15, however close to liquidation 50x is
+        assert choice.note.endswith("vs spot cost 15.00 for 10000.00 of exposure")
 
 
 def test_a_long_at_one_x_cannot_be_liquidated() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from trimtab.domain import MarketSnapshot, Portfolio, Side
 from trimtab.planner import PlanContext, make_plan
-from trimtab.planner.engine import trade_order
+from trimtab.planner.orders import trade_order
 from trimtab.policy.config import Policy
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from trimtab.domain import DerivativePosition, DerivativeQuote, MarketSnapshot, Portfolio, SpotHolding, parse_symbol
+from trimtab.domain.accounts import Account, AccountKind, MarginMode
 from trimtab.policy.config import Policy
 from trimtab.policy.estimation import PriceWindow
 from trimtab.session import GuardSettings, RebalancingSession, SessionState
@@ -224,3 +225,25 @@ def test_the_liquidation_buffer_widens_to_three_sigmas_of_a_check_interval(step:
         assert deleverage[0].startswith("BTC/USDT:USDT is 12.1% from liquidation (buffer 15.3%)")
     else:
         assert deleverage == []
+
+
+@pytest.mark.parametrize(("step", "hedged"), [(0.05, True), (0.07, False)])
+def test_auto_opens_no_hedge_inside_the_sessions_volatility_scaled_buffer(step: float, hedged: bool) -> None:
+    # 60 BTC at 105 and 4 000 USDT on an isolated derivatives account: BTC 61.2 % of 10 300 (target 50 %), 1 150
+    # to shed. Spot costs 1.15; the short hedge 2.30 to open and close less 1 150 x 0.03 % x 7 = 2.415 of funding
+    # received: -0.115, cheaper. At 5x it
+    # opens (1 + 1/5) / 1.005 - 1 = 19.40 % from its isolated liquidation price. Daily checks: the session's
+    # buffer is 3 x 0.05 x sqrt(30/29) = 15.26 % (it opens) or 3 x 0.07 x sqrt(30/29) = 21.36 % (refused: spot).
+    account = Account("perps", "binance", AccountKind.DERIVATIVES, MarginMode.ISOLATED, {"USDT": 1.0})
+    book = Portfolio("USDT", (SpotHolding("BTC", 60.0, "perps"), SpotHolding("USDT", 4_000.0, "perps")), (), (account,))
+    policy = _policy({"kind": "threshold"}, rebalance={"instrument": "auto", "hedge_leverage": 5})
+    session = RebalancingSession(policy, GuardSettings(liquidation_buffer=0.10))
+    decision = session.decide(book, _market(T0, btc=105.0, funding=0.0001), window=_alternating_window(step))
+    (trade,) = decision.trades
+    (note,) = [n for n in decision.plan.notes if n.startswith("auto: BTC")]
+    if hedged:
+        assert trade.symbol == PERP
+        assert decision.plan.positions[0].liquidation_distance == pytest.approx(1.2 / 1.005 - 1.0, rel=1e-9)
+    else:
+        assert trade.symbol == "BTC/USDT"
+        assert "it would open 19.4% from its liquidation price, inside the liquidation buffer of 21.4%" in note
