@@ -50,3 +50,17 @@ def test_guarded_perp_hedges_track_like_spot_and_are_liquidated_far_less(load: C
     kinds = [e["kind"] for e in guarded.events]
     assert kinds.count("deleverage") == 15 and kinds.count("funding") > 0
     assert guarded.metrics["final_equity"] > unguarded.metrics["final_equity"]
+
+
+@pytest.mark.slow
+def test_auto_chooses_by_the_contracts_costs_within_margin_and_the_buffer(load: Callable[..., MarketHistory]) -> None:
+    history = load(["BTC", "ETH", "USDT"], "1d", "2020-01-01", "2025-12-31")
+    auto = run_backtest(_policy("auto"), history)
+    assert auto.metrics["tracking_error"] == pytest.approx(0.0306, abs=5e-4)
+    assert auto.metrics["liquidations"] == 0
+    notes = [n for e in auto.events if e["kind"] == "trigger" for n in e.get("notes", ())]
+    choices = [n for n in notes if n.startswith("auto: ")]
+    hedged = [n for n in choices if " uses spot" not in n]
+    # At 2x a new short opens about 49 % from its liquidation price: no hedge is refused over the six years.
+    assert len(hedged) == 67 and len(choices) - len(hedged) == 33
+    assert not any("refused" in n for n in choices)
