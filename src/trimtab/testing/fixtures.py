@@ -35,7 +35,8 @@ def make_ccxt_venue(
 ) -> CcxtVenue:
     """A :class:`CcxtVenue` using the real ccxt client, pointed at ``fake`` and holding the canary keys.
 
-    The venue gets its own unthrottled rate limiter (the fake needs no pacing) unless ``limiter`` is given.
+    ccxt's weighted rate limiter is off and the venue gets its own unthrottled limiter (the fake needs no
+    pacing) unless ``limiter`` is given.
     """
     fake.api_key = CANARY_API_KEY
     credentials = Credentials(CANARY_API_KEY, CANARY_SECRET, source="test canary")
@@ -43,7 +44,7 @@ def make_ccxt_venue(
     return build_ccxt_venue(
         exchange_id,
         credentials,
-        config={"urls": fake.ccxt_urls(exchange_id), "timeout": timeout_ms},
+        config={"urls": fake.ccxt_urls(exchange_id), "timeout": timeout_ms, "enableRateLimit": False},
         retry=retry,
         limiter=limiter or RateLimiter(min_interval=0.0),
         position_mode=position_mode,
@@ -93,14 +94,24 @@ def perp_venue(fake_exchange: FakeExchange) -> Iterator[CcxtVenue]:
     venue.close()
 
 
-def make_bybit_venue(fake: FakeBybit, *, timeout_ms: int = 1500, retry: RetryPolicy = FAST_RETRY) -> CcxtVenue:
-    """A :class:`CcxtVenue` over ccxt's real ``bybit`` class, pointed at the fake Bybit, holding the canary keys."""
+def make_bybit_venue(
+    fake: FakeBybit,
+    *,
+    timeout_ms: int = 1500,
+    retry: RetryPolicy = FAST_RETRY,
+    sleep: Callable[[float], None] | None = None,
+    limiter: RateLimiter | None = None,
+) -> CcxtVenue:
+    """A :class:`CcxtVenue` over ccxt's real ``bybit`` class, pointed at the fake Bybit, holding the canary keys
+    (ccxt's weighted limiter off, its own unthrottled rate limiter unless ``limiter`` is given)."""
     fake.api_key = CANARY_API_KEY
+    kwargs: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
     return build_ccxt_venue(
         "bybit",
         Credentials(CANARY_API_KEY, CANARY_SECRET, source="test canary"),
-        config={"urls": fake.ccxt_urls(), "timeout": timeout_ms},
+        config={"urls": fake.ccxt_urls(), "timeout": timeout_ms, "enableRateLimit": False},
         retry=retry,
-        limiter=RateLimiter(min_interval=0.0),
+        limiter=limiter or RateLimiter(min_interval=0.0),
         seed=7,
+        **kwargs,
     )

@@ -26,7 +26,8 @@ class ExchangeRules:
     margin mode is the account's, not each position's (read with ccxt's ``fetch_margin_mode``);
     ``positions_by_settle_coin`` that positions are listed per settle coin, not for a list of symbols;
     ``order_lookup_field`` the parameter by which the exchange's order lists are filtered to one client id
-    (None where they cannot be).
+    (None where they cannot be); ``rate_limit_pause`` how long a rate-limited answer asks to wait, read from
+    its headers at the exchange's time in milliseconds, where the exchange says so without ``Retry-After``.
     """
 
     exchange: str
@@ -39,6 +40,7 @@ class ExchangeRules:
     account_margin_mode: bool = False
     positions_by_settle_coin: bool = False
     order_lookup_field: str | None = None
+    rate_limit_pause: Callable[[Mapping[str, Any], float], float | None] | None = None
 
     def order_lookup_params(self, client_order_id: str) -> dict[str, Any]:
         """The parameters that narrow the exchange's order lists to one client order id."""

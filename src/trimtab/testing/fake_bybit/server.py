@@ -8,23 +8,28 @@ verified): ``/v5/asset/coin/query-info``, ``/v5/account/wallet-balance``, ``/v5/
 ``/v5/order/realtime``, ``/v5/order/history`` and ``/v5/execution/list``. :meth:`FakeBybit.replay` makes
 an endpoint answer a recorded real body verbatim. Refusals are answered as Bybit does, HTTP 200 with a
 non-zero ``retCode`` (see :mod:`trimtab.testing.fake_bybit.engine`).
+
+Faults (:meth:`FakeBybit.add_fault`, the kinds of :mod:`trimtab.testing.faults`) are answered as Bybit does
+(https://bybit-exchange.github.io/docs/v5/rate-limit): a rate limit is HTTP 200 with retCode 10006 "Too many
+visits!" and the headers ``X-Bapi-Limit``, ``X-Bapi-Limit-Status`` (0) and ``X-Bapi-Limit-Reset-Timestamp``
+(when requests are allowed again, in milliseconds); a refusal is HTTP 200 with the fault's ``code`` as
+``retCode`` (by default 10001, a parameter error); ``fill_first`` fills the order a cancel names by its
+``orderLinkId``; a 5xx comes from Bybit's gateway as plain text.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from trimtab.testing.fake_bybit import answers
 from trimtab.testing.fake_bybit.engine import BybitEngine, BybitRejectError
-from trimtab.testing.fake_bybit.market_data import BybitMarket, instrument, ok, ticker
-
-Params = Mapping[str, Any]
+from trimtab.testing.fake_bybit.market_data import BybitMarket, ok
+from trimtab.testing.fake_bybit.v5_api import ROUTES
+from trimtab.testing.faults import Answer, FakeHandler, Fault, FaultScript, faulty_answer
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class FakeBybit:
         self.api_key = api_key
         self.requests: list[BybitRequest] = []
         self.replays: dict[tuple[str, str], Any] = {}
+        self.script = FaultScript()
         self._server: ThreadingHTTPServer | None = None
 
     def start(self) -> FakeBybit:
@@ -119,6 +125,28 @@ class FakeBybit:
         """The ``urls`` override that points ccxt's ``bybit`` class at this server."""
         return {"api": dict.fromkeys(("spot", "futures", "v2", "public", "private"), self.url)}
 
+    def add_fault(self, fault: Fault) -> None:
+        """Misbehave once (or ``fault.times``) on the next matching request."""
+        self.script.add(fault)
+
+    # ------------------------------------------------------------- Bybit's shape of faults
+    def rate_limited(self, fault: Fault) -> Answer:
+        now = self.engine.now_ms()
+        body = {"retCode": 10006, "retMsg": "Too many visits!", "result": {}, "retExtInfo": {}, "time": now}
+        reset = str(now + int(fault.retry_after * 1000))
+        return 200, body, {"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "0", "X-Bapi-Limit-Reset-Timestamp": reset}
+
+    def rejected(self, fault: Fault) -> Answer:
+        code = 10001 if fault.code is None else fault.code
+        body = {"retCode": code, "retMsg": fault.message or "params error", "result": {}, "retExtInfo": {}}
+        return 200, {**body, "time": self.engine.now_ms()}, {}
+
+    def fill_first(self, method: str, path: str, params: dict[str, Any]) -> None:
+        with self.engine.lock:
+            order = self.engine.find(params.get("orderId"), params.get("orderLinkId"))
+            if order is not None and order.status in ("New", "PartiallyFilled"):
+                self.engine.fill(order, order.price or order.market.price)
+
     def replay(self, method: str, path: str, body: Any) -> None:
         """Answer ``method path`` with ``body`` verbatim (a recorded real answer), after the key check."""
         self.replays[(method, path)] = body
@@ -140,13 +168,18 @@ class FakeBybit:
         return sum(1 for r in self.requests if r.method == method and r.path == path)
 
     def handle(self, method: str, path: str, params: dict[str, Any], api_key: str | None) -> Any:
+        """Record a request and answer it (the body of Bybit's HTTP 200 answer)."""
         self.requests.append(BybitRequest(method, path, params, api_key))
+        return self.answer(method, path, params, api_key)
+
+    def answer(self, method: str, path: str, params: dict[str, Any], api_key: str | None) -> Any:
+        """Bybit's answer to a request, without recording it."""
         now = self.engine.now_ms()
         if not path.startswith("/v5/market/") and api_key != self.api_key:
             return {"retCode": 10003, "retMsg": "API key is invalid.", "result": {}, "retExtInfo": {}, "time": now}
         if (method, path) in self.replays:
             return self.replays[(method, path)]
-        route = _ROUTES.get((method, path))
+        route = ROUTES.get((method, path))
         if route is None:
             return {"retCode": 10001, "retMsg": f"unknown path {path}", "result": {}, "retExtInfo": {}, "time": now}
         with self.engine.lock:
@@ -156,177 +189,9 @@ class FakeBybit:
                 return {"retCode": error.code, "retMsg": error.message, "result": {}, "retExtInfo": {}, "time": now}
 
 
-def _time(engine: BybitEngine, params: Params) -> Any:
-    now = engine.now_ms()
-    return {"timeSecond": str(now // 1000), "timeNano": str(now * 1_000_000)}
-
-
-def _instruments(engine: BybitEngine, params: Params) -> Any:
-    category = str(params.get("category", ""))
-    wanted = [instrument(m) for (c, _), m in engine.markets.items() if c == category]
-    return {"category": category, "list": wanted, "nextPageCursor": ""}
-
-
-def _tickers(engine: BybitEngine, params: Params) -> Any:
-    category, symbol = str(params.get("category", "")), params.get("symbol")
-    found = [ticker(m) for (c, s), m in engine.markets.items() if c == category and symbol in (None, s)]
-    return {"category": category, "list": found}
-
-
-def _risk_limit(engine: BybitEngine, params: Params) -> Any:
-    symbols = [s for (c, s) in engine.markets if c == "linear" and params.get("symbol") in (None, s)]
-    tiers = [
-        {
-            "id": 1,
-            "symbol": s,
-            "riskLimitValue": "2000000",
-            "maintenanceMargin": "0.005",
-            "initialMargin": "0.01",
-            "isLowestRisk": 1,
-            "maxLeverage": "100.00",
-            "mmDeduction": "0",
-        }
-        for s in symbols
-    ]
-    return {"category": "linear", "list": tiers, "nextPageCursor": ""}
-
-
-def _coins(engine: BybitEngine, params: Params) -> Any:
-    """``GET /v5/asset/coin/query-info``: each coin of the markets on its own chain (ccxt loads currencies)."""
-    coins = sorted({m.base for m in engine.markets.values()} | {m.quote for m in engine.markets.values()})
-    chain = {
-        "confirmation": "6",
-        "withdrawFee": "0",
-        "depositMin": "0",
-        "withdrawMin": "0",
-        "chainDeposit": "1",
-        "chainWithdraw": "1",
-        "minAccuracy": "8",
-        "withdrawPercentageFee": "0",
-    }
-    rows = [
-        {"name": c, "coin": c, "remainAmount": "1000000", "chains": [{**chain, "chainType": c, "chain": c}]}
-        for c in coins
-    ]
-    return {"rows": rows}
-
-
-def _wallet(engine: BybitEngine, params: Params) -> Any:
-    if params.get("accountType") != "UNIFIED":
-        raise BybitRejectError(10001, "accountType only support UNIFIED.")
-    return answers.wallet_balance(engine)
-
-
-def _account_info(engine: BybitEngine, params: Params) -> Any:
-    """``GET /v5/account/info``: the account's margin mode (shape of Bybit's documented example)."""
-    return {
-        "marginMode": engine.margin_mode,
-        "updatedTime": "1723481446000",
-        "unifiedMarginStatus": 5,
-        "dcpStatus": "OFF",
-        "timeWindow": 0,
-        "smpGroup": 0,
-        "isMasterTrader": False,
-        "spotHedgingStatus": "OFF",
-    }
-
-
-def _positions(engine: BybitEngine, params: Params) -> Any:
-    symbol = params.get("symbol")
-    return {"category": "linear", "list": answers.position_entries(engine, symbol), "nextPageCursor": ""}
-
-
-def _set_leverage(engine: BybitEngine, params: Params) -> Any:
-    engine.market("linear", str(params.get("symbol")))
-    engine.leverage[str(params["symbol"])] = float(params.get("buyLeverage", 10))
-    return {}
-
-
-def _create(engine: BybitEngine, params: Params) -> Any:
-    try:
-        qty = float(params["qty"])
-        price = float(params["price"]) if params.get("price") else None
-    except (KeyError, ValueError):
-        raise BybitRejectError(10001, "params error: qty or price invalid") from None
-    spot_market_buy = (params.get("category"), params.get("orderType"), params.get("side")) == ("spot", "Market", "Buy")
-    if spot_market_buy and params.get("marketUnit") != "baseCoin":
-        # Bybit counts a spot market buy's qty in the quote coin unless marketUnit says baseCoin
-        raise BybitRejectError(10001, "params error: trimtab's fake takes spot market buys in baseCoin only")
-    order = engine.create(
-        str(params.get("category")),
-        str(params.get("symbol")),
-        str(params.get("side")),
-        str(params.get("orderType")),
-        qty,
-        price,
-        str(params.get("orderLinkId") or ""),
-        reduce_only=bool(params.get("reduceOnly")),
-        time_in_force=str(params.get("timeInForce") or "GTC"),
-    )
-    return {"orderId": order.order_id, "orderLinkId": order.link_id}
-
-
-def _cancel(engine: BybitEngine, params: Params) -> Any:
-    order = engine.cancel(params.get("orderId"), params.get("orderLinkId"))
-    return {"orderId": order.order_id, "orderLinkId": order.link_id}
-
-
-def _orders(*, open_only: bool) -> Callable[[BybitEngine, Params], Any]:
-    def read(engine: BybitEngine, params: Params) -> Any:
-        category = str(params.get("category", ""))
-        found = []
-        for order in reversed(engine.orders):
-            if order.market.category != category or params.get("symbol") not in (None, order.market.symbol):
-                continue
-            if params.get("orderId") not in (None, order.order_id):
-                continue
-            if params.get("orderLinkId") not in (None, order.link_id):
-                continue
-            is_open = order.status in ("New", "PartiallyFilled")
-            if (open_only and str(params.get("openOnly", "0")) == "0" and not is_open) or (not open_only and is_open):
-                continue
-            found.append(answers.order_entry(order))
-        return {"category": category, "list": found, "nextPageCursor": ""}
-
-    return read
-
-
-def _executions(engine: BybitEngine, params: Params) -> Any:
-    category = str(params.get("category", ""))
-    found = [
-        answers.execution_entry(e)
-        for e in reversed(engine.executions)
-        if e.order.market.category == category
-        and params.get("symbol") in (None, e.order.market.symbol)
-        and params.get("orderId") in (None, e.order.order_id)
-    ]
-    return {"category": category, "list": found, "nextPageCursor": ""}
-
-
-_ROUTES: dict[tuple[str, str], Callable[[BybitEngine, Params], Any]] = {
-    ("GET", "/v5/market/time"): _time,
-    ("GET", "/v5/market/instruments-info"): _instruments,
-    ("GET", "/v5/market/tickers"): _tickers,
-    ("GET", "/v5/market/risk-limit"): _risk_limit,
-    ("GET", "/v5/asset/coin/query-info"): _coins,
-    ("GET", "/v5/account/wallet-balance"): _wallet,
-    ("GET", "/v5/account/info"): _account_info,
-    ("GET", "/v5/position/list"): _positions,
-    ("POST", "/v5/position/set-leverage"): _set_leverage,
-    ("POST", "/v5/order/create"): _create,
-    ("POST", "/v5/order/cancel"): _cancel,
-    ("GET", "/v5/order/realtime"): _orders(open_only=True),
-    ("GET", "/v5/order/history"): _orders(open_only=False),
-    ("GET", "/v5/execution/list"): _executions,
-}
-
-
-def _make_handler(fake: FakeBybit) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def _answer(self, method: str) -> None:
+def _make_handler(fake: FakeBybit) -> type[FakeHandler]:
+    class Handler(FakeHandler):
+        def serve(self, method: str) -> None:
             parts = urlsplit(self.path)
             params: dict[str, Any] = dict(parse_qsl(parts.query))
             length = int(self.headers.get("Content-Length") or 0)
@@ -334,18 +199,15 @@ def _make_handler(fake: FakeBybit) -> type[BaseHTTPRequestHandler]:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 if isinstance(body, dict):
                     params.update(body)
-            answer = fake.handle(method, parts.path, params, self.headers.get("X-BAPI-API-KEY"))
-            data = json.dumps(answer).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            api_key = self.headers.get("X-BAPI-API-KEY")
 
-        def do_GET(self) -> None:
-            self._answer("GET")
+            fake.requests.append(BybitRequest(method, parts.path, params, api_key))
 
-        def do_POST(self) -> None:
-            self._answer("POST")
+            def process() -> Answer:
+                return 200, fake.answer(method, parts.path, params, api_key), {}
+
+            fault = fake.script.take(method, parts.path)
+            answer = process() if fault is None else faulty_answer(fault, method, parts.path, params, process, fake)
+            self.send_answer(answer)
 
     return Handler

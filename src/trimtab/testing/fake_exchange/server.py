@@ -5,17 +5,9 @@ ccxt's real ``binance``, ``binanceusdm`` and ``binancecoinm`` classes trade agai
 answer a recorded real body verbatim (the replay tests of ``tests/data/recorded/``). Signed endpoints
 require the ``X-MBX-APIKEY`` header to carry the configured key; the HMAC signature itself is not verified.
 
-Faults (:class:`Fault`) are consumed in the order they were added, by the first request they match:
-
-==================  ==========================================================================
-``timeout``         process the request (``accept=True``: the exchange accepted it), then hold
-                    the answer for ``delay`` seconds so the client times out
-``drop``            process the request, then close the connection without an answer
-``http_error``      answer ``status`` (5xx) with a plain-text body, after processing if ``accept``
-``rate_limit``      answer 429 with ``Retry-After: retry_after`` and Binance's code -1003
-``reject``          answer 400 with Binance's ``code`` and ``message`` (e.g. -1013 NOTIONAL)
-``fill_first``      fill the order named by the request before handling it (a cancel racing a fill)
-==================  ==========================================================================
+Faults (:class:`~trimtab.testing.faults.Fault`, the kinds in :mod:`trimtab.testing.faults`) are answered as
+Binance does: a rate limit is 429 with ``Retry-After`` and code -1003, a refusal 400 with its ``code`` and
+``msg`` (by default -1013 "Filter failure: NOTIONAL"), and ``fill_first`` fills the order a cancel names.
 
 Beside those: :meth:`FakeExchange.maintenance` (every request answers 503 "System is under maintenance."
 for a while), ``engine.invisible_for`` (new orders cannot be queried for that many seconds) and
@@ -26,19 +18,19 @@ clock with ``engine.clock``.
 
 from __future__ import annotations
 
-import json
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from http.server import ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from trimtab.testing.fake_exchange.binance_api import ROUTES, Params
 from trimtab.testing.fake_exchange.engine import Engine, ExchangeRejectError, Family, MarketSpec
+from trimtab.testing.faults import Answer, FakeHandler, Fault, FaultScript, faulty_answer
 
-FaultKind = Literal["timeout", "drop", "http_error", "rate_limit", "reject", "fill_first"]
+__all__ = ["FakeExchange", "Fault", "RecordedRequest", "default_engine", "market_id"]
+
 
 _PUBLIC_PATHS = frozenset(
     {
@@ -55,25 +47,6 @@ _PUBLIC_PATHS = frozenset(
     }
 )
 _HOSTS = ("https://api.binance.com", "https://fapi.binance.com", "https://dapi.binance.com")
-
-
-@dataclass
-class Fault:
-    """One scripted misbehaviour; see the module docstring for the kinds."""
-
-    kind: FaultKind
-    method: str | None = None
-    path: str | None = None
-    times: int = 1
-    accept: bool = True
-    delay: float = 1.0
-    status: int = 500
-    retry_after: float = 1.0
-    code: int = -1013
-    message: str = "Filter failure: NOTIONAL"
-
-    def matches(self, method: str, path: str) -> bool:
-        return self.times > 0 and self.method in (None, method) and (self.path is None or path.endswith(self.path))
 
 
 @dataclass(frozen=True)
@@ -135,12 +108,11 @@ class FakeExchange:
     def __init__(self, engine: Engine | None = None, api_key: str = "fake-api-key") -> None:
         self.engine = engine or default_engine()
         self.api_key = api_key
-        self.faults: list[Fault] = []
+        self.script = FaultScript()
         self.requests: list[RecordedRequest] = []
         self.duplicate_trades = False
         self.replays: dict[tuple[str, str], Any] = {}
         self._maintenance_until = 0.0
-        self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -173,9 +145,13 @@ class FakeExchange:
         return f"http://{host!s}:{port}"
 
     # ------------------------------------------------------------- scripting
+    @property
+    def faults(self) -> list[Fault]:
+        """The faults still to happen."""
+        return self.script.faults
+
     def add_fault(self, fault: Fault) -> None:
-        with self._lock:
-            self.faults.append(fault)
+        self.script.add(fault)
 
     def replay(self, method: str, path: str, body: Any) -> None:
         """Answer ``method path`` with ``body`` verbatim (a recorded real answer), after the usual checks."""
@@ -215,15 +191,21 @@ class FakeExchange:
         return {"api": api}
 
     # ------------------------------------------------------------- serving
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.matches(method, path):
-                    fault.times -= 1
-                    return fault
-        return None
+    # ------------------------------------------------------------- Binance's shape of faults
+    def rate_limited(self, fault: Fault) -> Answer:
+        return 429, {"code": -1003, "msg": "Too many requests."}, {"Retry-After": f"{fault.retry_after:g}"}
 
-    def _handle(self, method: str, path: str, params: Params, api_key: str | None) -> tuple[int, Any, dict[str, str]]:
+    def rejected(self, fault: Fault) -> Answer:
+        code = -1013 if fault.code is None else fault.code
+        return 400, {"code": code, "msg": fault.message or "Filter failure: NOTIONAL"}, {}
+
+    def fill_first(self, method: str, path: str, params: dict[str, Any]) -> None:
+        family: Family = "usdm" if path.startswith("/fapi") else "coinm" if path.startswith("/dapi") else "spot"
+        client_id = params.get("origClientOrderId")
+        if client_id is not None:
+            self.engine.fill(family, client_id)
+
+    def _handle(self, method: str, path: str, params: Params, api_key: str | None) -> Answer:
         replayed = self.replays.get((method, path))
         route = ROUTES.get((method, path)) or (None if replayed is None else (lambda engine, params: replayed))
         if route is None:
@@ -255,32 +237,9 @@ def _inside_recv_window(params: Params, server_ms: int) -> bool:
     return stamp < server_ms + 1000 and server_ms - stamp <= window
 
 
-def _make_handler(fake: FakeExchange) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            # headers and body go out as separate writes: without this, Nagle's algorithm and the client's
-            # delayed ACK add about 40 ms to every answer
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read fake.requests instead
-            return
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def do_DELETE(self) -> None:
-            self._serve("DELETE")
-
-        def do_PUT(self) -> None:
-            self._serve("PUT")
-
-        def _serve(self, method: str) -> None:
+def _make_handler(fake: FakeExchange) -> type[FakeHandler]:
+    class Handler(FakeHandler):
+        def serve(self, method: str) -> None:
             parts = urlsplit(self.path)
             params = dict(parse_qsl(parts.query, keep_blank_values=True))
             length = int(self.headers.get("Content-Length") or 0)
@@ -290,51 +249,14 @@ def _make_handler(fake: FakeExchange) -> type[BaseHTTPRequestHandler]:
             recorded = {k: v for k, v in params.items() if k not in ("signature", "timestamp", "recvWindow")}
             fake.requests.append(RecordedRequest(method, parts.path, recorded, api_key))
             if time.monotonic() < fake._maintenance_until:
-                self._answer(503, {"code": 1, "msg": "System is under maintenance."})
+                self.send_answer((503, {"code": 1, "msg": "System is under maintenance."}, {}))
                 return
-            fault = fake._take_fault(method, parts.path)
-            if fault is None:
-                self._answer(*fake._handle(method, parts.path, params, api_key))
-                return
-            self._apply(fault, method, parts.path, params, api_key)
 
-        def _apply(self, fault: Fault, method: str, path: str, params: Params, api_key: str | None) -> None:
-            if fault.kind == "rate_limit":
-                self._answer(
-                    429, {"code": -1003, "msg": "Too many requests."}, {"Retry-After": f"{fault.retry_after:g}"}
-                )
-            elif fault.kind == "reject":
-                self._answer(400, {"code": fault.code, "msg": fault.message})
-            elif fault.kind == "fill_first":
-                family: Family = "usdm" if path.startswith("/fapi") else "coinm" if path.startswith("/dapi") else "spot"
-                client_id = params.get("origClientOrderId")
-                if client_id is not None:
-                    fake.engine.fill(family, client_id)
-                self._answer(*fake._handle(method, path, params, api_key))
-            else:
-                answer = fake._handle(method, path, params, api_key) if fault.accept else None
-                if fault.kind == "timeout":
-                    time.sleep(fault.delay)
-                    if answer is not None:
-                        self._answer(*answer)
-                elif fault.kind == "drop":
-                    self.close_connection = True
-                    self.connection.close()
-                else:  # http_error
-                    self._answer(fault.status, "Internal Server Error")
+            def process() -> Answer:
+                return fake._handle(method, parts.path, params, api_key)
 
-        def _answer(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            payload = (body if isinstance(body, str) else json.dumps(body)).encode()
-            try:
-                self.send_response(status)
-                content_type = "text/plain" if isinstance(body, str) else "application/json"
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout fault)
-                self.close_connection = True
+            fault = fake.script.take(method, parts.path)
+            answer = process() if fault is None else faulty_answer(fault, method, parts.path, params, process, fake)
+            self.send_answer(answer)
 
     return Handler

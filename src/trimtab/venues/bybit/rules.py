@@ -9,6 +9,8 @@
 - Orders are looked up by ``orderLinkId`` (``/v5/order/realtime`` then ``/v5/order/history`` filtered by it):
   ccxt's ``fetch_order`` reaches only the last 500 orders of a unified account and asks to be told so.
 - Positions are listed per settle coin (``/v5/position/list`` takes one symbol or a ``settleCoin``).
+- A request over the rate limit is answered HTTP 200 with retCode 10006 "Too many visits!" and no
+  ``Retry-After``; ``X-Bapi-Limit-Reset-Timestamp`` says when requests are allowed again (milliseconds).
 - ccxt is told the account is unified (no ``/v5/user/query-api`` probe) and loads spot and linear markets
   only (no inverse or option markets: trimtab trades neither on Bybit).
 """
@@ -16,6 +18,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from trimtab.venues.exchange_rules import ExchangeRules
 
@@ -26,6 +30,17 @@ def ccxt_class(kind: str, inverse: bool) -> str:
 
 def wallet(kind: str, inverse: bool) -> str:
     return "unified"
+
+
+def rate_limit_pause(headers: Mapping[str, Any], now_ms: float) -> float | None:
+    """Seconds until Bybit's rate limit resets (``X-Bapi-Limit-Reset-Timestamp``), None if it does not say."""
+    for key, value in headers.items():
+        if str(key).lower() == "x-bapi-limit-reset-timestamp":
+            try:
+                return max(float(value) - now_ms, 0.0) / 1000.0
+            except (TypeError, ValueError):
+                return None
+    return None
 
 
 BYBIT = ExchangeRules(
@@ -43,4 +58,5 @@ BYBIT = ExchangeRules(
     account_margin_mode=True,
     positions_by_settle_coin=True,
     order_lookup_field="orderLinkId",
+    rate_limit_pause=rate_limit_pause,
 )

@@ -349,11 +349,15 @@ class CcxtVenue:
         if isinstance(error, ccxt.InvalidNonce):
             self._refresh_time_difference()
         headers = getattr(self._exchange, "last_response_headers", None)
+        retry_after = retry_after_seconds(headers)
+        if retry_after is None and headers and self._rules is not None and self._rules.rate_limit_pause is not None:
+            exchange_ms = self._exchange.milliseconds() - float(self._exchange.options.get("timeDifference") or 0)
+            retry_after = self._rules.rate_limit_pause(headers, exchange_ms)
         return translate(
             error,
             venue=self.name,
             operation=operation,
-            retry_after=retry_after_seconds(headers),
+            retry_after=retry_after,
             redact=self._redact,
             **kwargs,
         )
