@@ -67,16 +67,24 @@ def test_example_plans_as_json_and_as_tables(portfolio: str, policy: str, market
         assert report["name"] in tables.stdout
 
 
-def test_the_demo_sells_btc_back_to_its_target() -> None:
+def test_the_demo_sells_btc_to_its_band_edge_and_nothing_else() -> None:
     document = plan_json("portfolio.toml", "policy.toml", "market.json")
     assert document["equity"] == pytest.approx(100_000.0)
     weights = {c["name"]: c["weight"] for c in document["classes"]}
     assert weights == pytest.approx({"BTC": 0.464, "ETH": 0.27, "ALTS": 0.13, "STABLE": 0.136})
-    btc = next(t for t in document["trades"] if t["class"] == "BTC")
-    assert (btc["symbol"], btc["side"], btc["instrument"]) == ("BTC/USDT", "sell", "spot")
-    # 6,400 of BTC to sell, rounded down to the 0.00001 BTC lot size.
-    assert btc["notional"] == pytest.approx(6_400.0, abs=0.6)
-    assert document["post_trade"]["BTC"] == pytest.approx(0.40, abs=1e-4)
+    # BTC (40 +/- 4) is the only class outside its band. The closest weights with every class inside: BTC at its
+    # upper edge, 44 %; ETH (30 +/- 3) and ALTS (15 +/- 2) sit on their lower edges, which are inside, and the cash
+    # class gets the 2.4 points BTC gives up: 13.6 + 2.4 = 16 %, inside 15 +/- 3. So nothing else moves.
+    goals = {c["name"]: c["goal"] for c in document["classes"]}
+    assert goals == pytest.approx({"BTC": 0.44, "ETH": 0.27, "ALTS": 0.13, "STABLE": 0.16}, abs=1e-12)
+    [btc] = document["trades"]
+    assert (btc["class"], btc["symbol"], btc["side"], btc["instrument"]) == ("BTC", "BTC/USDT", "sell", "spot")
+    # 46,400 - 44,000 = 2,400 of BTC at 58,000: 0.0413793... BTC, rounded down to the 0.00001 BTC lot size.
+    assert btc["amount"] == pytest.approx(0.04137, abs=1e-12)
+    assert btc["notional"] == pytest.approx(0.04137 * 58_000.0)  # 2,399.46
+    assert document["costs"]["fees"] == pytest.approx(0.04137 * 58_000.0 * 0.0010)
+    assert document["costs"]["slippage"] == pytest.approx(0.04137 * 58_000.0 * 5.0 / 1e4)
+    assert document["post_trade"]["BTC"] == pytest.approx(0.44, abs=1e-4)
 
 
 def test_calendar_example_waits_until_the_period_has_passed() -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from trimtab.testing.cli import run_cli
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 DATA = ROOT / "data" / "market"
+TO_TARGET = ROOT / "tests" / "data" / "policy-to-target.toml"
+"""The example policy traded to target: its rebalance of the example portfolio has four legs, sells first."""
 EXECUTION = 'algo = "limit"\nchase_interval_s = 0.05\npoll_interval_s = 0.01\n'
 
 
@@ -28,10 +31,18 @@ def trimtab(
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    for name in ("policy.toml", "portfolio.toml", "market.json"):
+    for name in ("portfolio.toml", "market.json"):
         shutil.copy(EXAMPLES / name, tmp_path / name)
+    shutil.copy(TO_TARGET, tmp_path / "policy.toml")  # four legs to order, and every class at target after them
     (tmp_path / "execution.toml").write_text(EXECUTION)
     return tmp_path
+
+
+def test_the_to_target_policy_is_the_example_policy_but_for_to() -> None:
+    example = tomllib.loads((EXAMPLES / "policy.toml").read_text(encoding="utf-8"))
+    assert example["rebalance"]["to"] == "band-edge"
+    example["rebalance"]["to"] = "target"
+    assert tomllib.loads(TO_TARGET.read_text(encoding="utf-8")) == example
 
 
 PAPER = [

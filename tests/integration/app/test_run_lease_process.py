@@ -73,7 +73,7 @@ def test_a_run_whose_sessions_are_terminated_keeps_the_account_and_a_lost_lease_
 ) -> None:
     first = _start(folder, _named(pg_url, "tt-first"))
     try:
-        assert len(_first_line(first)["orders"]) > 0  # type: ignore[arg-type]  # it traded to target
+        assert len(_first_line(first)["orders"]) > 0  # type: ignore[arg-type]  # it traded
         admin = sa.create_engine(pg_url)
         assert _terminate(admin, "tt-first") >= 1  # every session the first run had open is gone
         time.sleep(0.5)

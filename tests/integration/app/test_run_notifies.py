@@ -12,7 +12,10 @@ from typing import Any
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLES = ROOT / "examples"
+TO_TARGET = ROOT / "tests" / "data" / "policy-to-target.toml"
+"""The example policy traded to target: its rebalance of the example portfolio has four legs."""
 
 
 @pytest.fixture
@@ -48,8 +51,9 @@ def test_a_cycle_that_trades_sends_its_trigger_and_trades_to_the_webhook(
     from trimtab.cli.main import app
 
     url, received = webhook
-    for name in ("policy.toml", "portfolio.toml", "market.json"):
+    for name in ("portfolio.toml", "market.json"):
         shutil.copy(EXAMPLES / name, tmp_path / name)
+    shutil.copy(TO_TARGET, tmp_path / "policy.toml")  # four trades, each of which must reach the webhook
     (tmp_path / "notify.toml").write_text(f'[[webhook]]\nurl = "{url}"\n')
     (tmp_path / "execution.toml").write_text('algo = "market"\n')
     monkeypatch.chdir(tmp_path)

@@ -20,6 +20,8 @@ from trimtab.storage.journal import Journal
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples"
+TO_TARGET = ROOT / "tests" / "data" / "policy-to-target.toml"
+"""The example policy traded to target: four legs to interrupt, and every class at target after them."""
 STATE = "sqlite:///journal.db"
 
 
@@ -29,8 +31,9 @@ def _env() -> dict[str, str]:
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    for name in ("policy.toml", "portfolio.toml", "market.json"):
+    for name in ("portfolio.toml", "market.json"):
         shutil.copy(EXAMPLES / name, tmp_path / name)
+    shutil.copy(TO_TARGET, tmp_path / "policy.toml")
     (tmp_path / "execution.toml").write_text('algo = "market"\npoll_interval_s = 0.01\n')
     return tmp_path
 
