@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import sys
 
-import click
 import typer
 from typer.exceptions import TyperException
 
@@ -68,12 +67,12 @@ def main(argv: list[str] | None = None) -> None:
     except BadInputError as exc:
         print(str(exc), file=sys.stderr)
         sys.exit(2)
-    except (typer.Exit, click.exceptions.Exit) as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, click.exceptions.Abort):
+    except _with_click(typer.Exit, "Exit") as exc:
+        sys.exit(getattr(exc, "exit_code", 1))
+    except _with_click(typer.Abort, "Abort"):
         print("aborted", file=sys.stderr)
         sys.exit(130)
-    except (TyperException, click.ClickException) as exc:
+    except _with_click(TyperException, "ClickException") as exc:
         # Usage errors (a missing or unknown option, a bad value): typer raises its own bundled click classes.
         line = usage_error_line(exc)
         if line:  # a bare group (``trimtab``, ``trimtab data``) has already printed its help
@@ -91,6 +90,17 @@ def main(argv: list[str] | None = None) -> None:
         print(f"trimtab: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(1)
     sys.exit(0)
+
+
+def _with_click(own: type[BaseException], name: str) -> tuple[type[BaseException], ...]:
+    """typer's exception class ``own`` and, when click is loaded, click's class ``name``.
+
+    A typer that bundles its own copy of click never loads click (and the command line is spared its
+    import); an older typer raises click's own classes.
+    """
+    click = sys.modules.get("click")
+    error = getattr(getattr(click, "exceptions", None), name, None)
+    return (own, error) if isinstance(error, type) and issubclass(error, BaseException) else (own,)
 
 
 EXIT_LOCKED = 3
@@ -114,7 +124,7 @@ def error_status(exc: BaseException) -> int:
     return 1
 
 
-def usage_error_line(exc: Exception) -> str:
+def usage_error_line(exc: BaseException) -> str:
     """A usage error (unknown or missing option, bad value) as one line naming the command and the flag.
 
     Bad input is one line on stderr everywhere, so a script can show it as is; click's own display

@@ -6,7 +6,27 @@ lot sizes and minimums (:mod:`~trimtab.planner.rounding`), the margin guard (:mo
 and the reference fill model (:mod:`~trimtab.planner.apply`); :func:`make_plan` ties them together.
 """
 
-from trimtab.planner.apply import apply_plan, apply_trades
-from trimtab.planner.engine import PlanContext, PlanOutcome, make_plan, plan_outcome
+from typing import TYPE_CHECKING
 
-__all__ = ["PlanContext", "PlanOutcome", "apply_plan", "apply_trades", "make_plan", "plan_outcome"]
+from trimtab.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from trimtab.planner.apply import apply_plan, apply_trades
+    from trimtab.planner.engine import PlanContext, PlanOutcome, make_plan, plan_outcome
+
+__all__ = [
+    "PlanContext",
+    "PlanOutcome",
+    "apply_plan",
+    "apply_trades",
+    "make_plan",
+    "plan_outcome",
+]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "trimtab.planner.apply": ("apply_plan", "apply_trades"),
+        "trimtab.planner.engine": ("PlanContext", "PlanOutcome", "make_plan", "plan_outcome"),
+    },
+)

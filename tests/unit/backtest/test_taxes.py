@@ -97,12 +97,12 @@ def test_a_loss_of_one_calendar_year_does_not_reduce_the_tax_of_another() -> Non
 
 
 def test_the_session_keeps_the_same_lots_as_the_trade_log() -> None:
-    from trimtab.backtest.engine import _EventRun
+    from trimtab.backtest.event_run import EventRun
     from trimtab.backtest.replay import prepare
     from trimtab.venues.simulation.models import RealityModels
 
     chosen = policy("lifo")
-    run = _EventRun(prepare(chosen, history(), None, None), 1000.0, RealityModels.from_costs(chosen.costs), None)
+    run = EventRun(prepare(chosen, history(), None, None), 1000.0, RealityModels.from_costs(chosen.costs), None)
     result = run.run()
     session_lots = run.session.state.lots
     assert session_lots is not None

@@ -5,13 +5,18 @@ Fees (:mod:`.fees`), slippage (:mod:`.slippage`), funding (:mod:`.funding`), mar
 balances and positions they act on.
 """
 
-from trimtab.venues.simulation.account import FillReport, PerpPosition, SimulatedAccount
-from trimtab.venues.simulation.expiry import Settlement, is_expired, settlement_cash
-from trimtab.venues.simulation.fees import FeeModel, Liquidity
-from trimtab.venues.simulation.funding import FundingModel
-from trimtab.venues.simulation.margin import Liquidation, MarginModel
-from trimtab.venues.simulation.models import RealityModels
-from trimtab.venues.simulation.slippage import ConstantSlippage, SlippageModel, SquareRootImpact
+from typing import TYPE_CHECKING
+
+from trimtab.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from trimtab.venues.simulation.account import FillReport, PerpPosition, SimulatedAccount
+    from trimtab.venues.simulation.expiry import Settlement, is_expired, settlement_cash
+    from trimtab.venues.simulation.fees import FeeModel, Liquidity
+    from trimtab.venues.simulation.funding import FundingModel
+    from trimtab.venues.simulation.margin import Liquidation, MarginModel
+    from trimtab.venues.simulation.models import RealityModels
+    from trimtab.venues.simulation.slippage import ConstantSlippage, SlippageModel, SquareRootImpact
 
 __all__ = [
     "ConstantSlippage",
@@ -30,3 +35,16 @@ __all__ = [
     "is_expired",
     "settlement_cash",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "trimtab.venues.simulation.account": ("FillReport", "PerpPosition", "SimulatedAccount"),
+        "trimtab.venues.simulation.expiry": ("Settlement", "is_expired", "settlement_cash"),
+        "trimtab.venues.simulation.fees": ("FeeModel", "Liquidity"),
+        "trimtab.venues.simulation.funding": ("FundingModel",),
+        "trimtab.venues.simulation.margin": ("Liquidation", "MarginModel"),
+        "trimtab.venues.simulation.models": ("RealityModels",),
+        "trimtab.venues.simulation.slippage": ("ConstantSlippage", "SlippageModel", "SquareRootImpact"),
+    },
+)

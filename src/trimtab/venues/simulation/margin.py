@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from trimtab.domain.market import MarketSnapshot
-from trimtab.domain.portfolio import Portfolio
-from trimtab.valuation.accounts import account_margins
-from trimtab.valuation.valuate import MAINTENANCE_MARGIN_RATE, liquidation_price
+from trimtab.valuation.margin import MAINTENANCE_MARGIN_RATE, liquidation_price
+
+if TYPE_CHECKING:
+    from trimtab.domain.market import MarketSnapshot
+    from trimtab.domain.portfolio import Portfolio
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,8 @@ def liquidation_prices(portfolio: Portfolio, market: MarketSnapshot) -> dict[str
     position's notional in the market's ``margin_tiers`` (0.5 % without tiers), isolated positions from their
     own margin, cross ones from the account's collateral. Positions without one (a 1x long) are left out.
     """
+    from trimtab.valuation.accounts import account_margins  # the account model: not needed to run a backtest
+
     book = account_margins(portfolio, market)
     return {
         risk.symbol: risk.liquidation_price
