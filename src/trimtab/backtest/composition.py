@@ -53,6 +53,13 @@ def _log_rows(log: TradeLog) -> list[tuple[int, str, float]]:
 
 def within_class_tracking_error(replay: Replay, trades: Sequence[dict[str, Any]], equity: FloatArray) -> float:
     """The root mean square drift of the multi-asset classes' spot sleeves from their splits (module doc)."""
+    sleeves = [
+        columns
+        for class_index, asset_class in enumerate(replay.classes)
+        if not asset_class.cash and (columns := np.flatnonzero(replay.class_of == class_index)).shape[0] >= 2
+    ]
+    if not sleeves:
+        return 0.0  # single-asset classes add nothing: no holdings to value
     if isinstance(trades, TradeLog):
         amounts = spot_amounts(replay, trades)
     else:
@@ -60,10 +67,7 @@ def within_class_tracking_error(replay: Replay, trades: Sequence[dict[str, Any]]
     with np.errstate(divide="ignore", invalid="ignore"):
         weights = np.where(equity[:, None] > 0, amounts * replay.close / equity[:, None], 0.0)
     total = np.zeros(weights.shape[0])
-    for class_index, asset_class in enumerate(replay.classes):
-        columns = np.flatnonzero(replay.class_of == class_index)
-        if asset_class.cash or columns.shape[0] < 2:
-            continue
+    for columns in sleeves:
         sleeve = weights[:, columns]
         spot_weight = sleeve.sum(axis=1, keepdims=True)
         total += np.sum((sleeve - replay.split[columns] * spot_weight) ** 2, axis=1)

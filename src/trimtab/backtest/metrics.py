@@ -61,8 +61,19 @@ def periods_per_year(timestamps: npt.NDArray[np.int64]) -> float:
     """Bars per year from the median spacing of ``timestamps`` (int64 nanoseconds); 365 for one bar."""
     if timestamps.shape[0] < 2:
         return 365.0
-    spacing = float(np.median(np.diff(timestamps)))
+    spacing = median_of_integers(np.diff(timestamps))
     return NANOSECONDS_PER_YEAR / spacing if spacing > 0 else 365.0
+
+
+def median_of_integers(values: npt.NDArray[np.int64]) -> float:
+    """``numpy.median`` of integers, by sorting: the same figure (the middle value, or the mean of the two
+    middle ones), but numpy's selection degrades on a series of equal values, such as bar spacings, and
+    takes ten times as long as a sort there."""
+    ordered = np.sort(values)
+    middle = ordered.shape[0] // 2
+    if ordered.shape[0] % 2:
+        return float(ordered[middle])
+    return (float(ordered[middle - 1]) + float(ordered[middle])) / 2.0
 
 
 def compute_metrics(
@@ -76,6 +87,7 @@ def compute_metrics(
     band_upper: FloatArray | None = None,
     band_tolerance: float = 0.0,
     flows: FloatArray | None = None,
+    bars_per_year: float | None = None,
 ) -> dict[str, float]:
     """The contract's metrics and a few more for one equity curve.
 
@@ -97,6 +109,8 @@ def compute_metrics(
     flows:
         Deposits (> 0) and withdrawals reaching the account at each bar's close, shape (T,); with any,
         the return figures are time-weighted (see the module docstring).
+    bars_per_year:
+        :func:`periods_per_year` of ``timestamps`` when the caller knows it (computed here otherwise).
 
     Returns
     -------
@@ -142,7 +156,9 @@ def compute_metrics(
         margin = max(band_tolerance, tolerance)
         outside = float(np.mean(np.any((weights < band_lower - margin) | (weights > band_upper + margin), axis=1)))
 
-    out = curve_metrics(final, timestamps, capital, totals, moments, max_drawdown, mean_equity, tracking_error, outside)
+    out = curve_metrics(
+        final, timestamps, capital, totals, moments, max_drawdown, mean_equity, tracking_error, outside, bars_per_year
+    )
     cost = totals.fees + totals.slippage + totals.funding
     out.update(
         {

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from trimtab.backtest.composition import within_class_tracking_error
-from trimtab.backtest.metrics import RunTotals, compute_metrics
+from trimtab.backtest.metrics import RunTotals, compute_metrics, periods_per_year
 from trimtab.backtest.risk import RiskCurves
 from trimtab.backtest.taxes import TaxRecord, tax_record
 from trimtab.domain.lots import TaxRules
@@ -206,6 +206,7 @@ class BacktestResult:
         self._band_tolerance = band_tolerance
         self._replay = replay
         self._taxes: TaxRecord | None = None
+        self._periods_per_year: float | None = None
         self.flows = flows
         self.risk = risk
 
@@ -278,12 +279,19 @@ class BacktestResult:
                 curves.band_upper,
                 self._band_tolerance,
                 self.flows,
+                bars_per_year=self._bars_per_year(),
             )
             self._metrics.update(self.taxes.metrics())
             if self._replay is not None:
                 within = within_class_tracking_error(self._replay, self.trades, curves.equity)
                 self._metrics["within_class_tracking_error"] = within
         return self._metrics
+
+    def _bars_per_year(self) -> float:
+        """:func:`~trimtab.backtest.metrics.periods_per_year` of the bars, for both sets of metrics."""
+        if self._periods_per_year is None:
+            self._periods_per_year = periods_per_year(self.timestamps)
+        return self._periods_per_year
 
     @property
     def taxes(self) -> TaxRecord:
@@ -306,6 +314,7 @@ class BacktestResult:
                 curves.targets,
                 curves.band_lower,
                 curves.band_upper,
+                bars_per_year=self._bars_per_year(),
             )
             # Buy and hold never sells: it realises nothing.
             self._benchmark_metrics.update({"tax": 0.0, "realised_gain": 0.0, "realised_loss": 0.0})
