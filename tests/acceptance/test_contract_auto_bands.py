@@ -172,3 +172,17 @@ def test_the_frontier_example_prints_the_figures_the_readme_quotes() -> None:
     assert "2.5% to band-edge, 62% of its cost" in done.stdout
     auto_rows = [line for line in done.stdout.splitlines() if line.strip().startswith("auto, budget")]
     assert len(auto_rows) == 6 and all(line.rstrip().endswith("yes") for line in auto_rows)
+    # The policies the examples lead with, on their own assets, against 5 % bands to target there.
+    examples = done.stdout[done.stdout.index("the examples' own assets") :]
+    rows = {
+        "5% bands to target": ("3.397%", "3,412", ""),
+        "examples/policy.toml": ("3.604%", "2,624", "77% of its cost, tracks worse"),
+        "examples/policy.toml, to target": ("2.140%", "5,272", "155% of its cost"),
+        "bands-from-costs.toml": ("2.788%", "2,685", "79% of its cost, tracks at least as well"),
+    }
+    lines = {line.strip().split("  ")[0]: line for line in examples.splitlines()[1:5]}
+    for name, (te, cost, verdict) in rows.items():
+        assert te in lines[name] and cost in lines[name] and verdict in lines[name], (name, lines)
+        assert f"| {te.replace('%', ' %')} | {cost} |" in readme, name
+    assert "auto, budget 1.50% (3.265%), 72% of its cost" in examples
+    assert "`auto` at a 1.5 % budget\n(3.265 %), costs 72 % as much" in readme
