@@ -66,7 +66,8 @@ def test_make_demo_installs_the_runtime_only_and_make_test_the_extras() -> None:
 
 
 def test_the_licence_file_is_the_licence_pyproject_declares() -> None:
-    assert PYPROJECT["project"]["license"] == {"text": "Apache-2.0"}
+    assert PYPROJECT["project"]["license"] == "Apache-2.0"  # an SPDX expression
+    assert PYPROJECT["project"]["license-files"] == ["LICENSE"]
     text = (ROOT / "LICENSE").read_text()
     assert text.lstrip().startswith("Apache License\n                           Version 2.0, January 2004")
     assert "END OF TERMS AND CONDITIONS" in text
