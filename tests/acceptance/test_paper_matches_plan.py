@@ -12,6 +12,8 @@ import json
 import math
 import os
 import shutil
+import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -86,16 +88,25 @@ def test_the_example_rebalance_in_paper_costs_what_the_plan_said_it_would(tmp_pa
     # ends exactly that much below the starting equity (an earlier paper venue ended above it).
     for name in ("portfolio.toml", "policy.toml", "market.json"):
         shutil.copy(EXAMPLES / name, tmp_path / name)
-    (tmp_path / "execution.toml").write_text("chase_interval_s = 0.05\npoll_interval_s = 0.01\n")
+    # A minute between re-pricings: on a snapshot that stands still the 4 chased limits cannot fill, and the run
+    # passes those 4 minutes at once on its clock instead of waiting them out.
+    (tmp_path / "execution.toml").write_text("chase_interval_s = 60.0\npoll_interval_s = 10.0\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIMTAB_")}
     files = ["--portfolio", "portfolio.toml", "--policy", "policy.toml", "--market", "market.json"]
     plan = json.loads(run_cli("plan", *files, "--format", "json", cwd=tmp_path, env=env).stdout)
     state = f"sqlite:///{tmp_path / 'paper.db'}"
+    started = time.monotonic()
     run = run_cli(
         "run", *files, "--execution", "execution.toml", "--state", state, "--once", "--format", "json",
         cwd=tmp_path, env=env,
     )  # fmt: skip
+    elapsed = time.monotonic() - started
     assert run.returncode == 0, run.stderr
+    orders = json.loads(run_cli("orders", "--state", state, "--format", "json", cwd=tmp_path, env=env).stdout)
+    assert [o["status"] for o in orders] == ["canceled"] * 4 + ["filled"]
+    placed = [datetime.fromisoformat(o["created_at"].replace("Z", "+00:00")) for o in orders]
+    assert [round((moment - placed[0]).total_seconds() / 60) for moment in placed] == [0, 1, 2, 3, 4]
+    assert elapsed < 120.0
     status = json.loads(run_cli("status", "--state", state, "--format", "json", cwd=tmp_path, env=env).stdout)
     # The example trades to the band edge: one sale of BTC from 46.4 % to 44 % of 100,000, 2,400 at 58,000, rounded
     # down to the 0.00001 BTC lot: 0.04137 BTC, 2,399.46, priced at the 0.1 % taker fee and 5 bp of slippage.

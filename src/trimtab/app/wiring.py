@@ -8,10 +8,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trimtab.app.clocks import SnapshotClock, VirtualClock, wall_clock
 from trimtab.app.lifecycle import StopSignals
 from trimtab.app.live_prices import LiveFeed
 from trimtab.app.loop import Approver, RunLoop
@@ -37,48 +38,6 @@ from trimtab.venues.simulation.margin import Liquidation
 
 REPLAY_AT = "replay_at"
 """State key: the close time of the last replayed bar, so a restarted replay goes on from the next one."""
-SNAPSHOT_CLOCK = "snapshot_clock"
-"""State key: the fixed snapshot's timestamp and the wall time the run on it first started."""
-
-
-class VirtualClock:
-    """The time of a replay: the current bar's close plus whatever the execution 'slept' within the cycle."""
-
-    def __init__(self, base: Callable[[], datetime]) -> None:
-        self.base = base
-        self.offset = 0.0
-
-    def __call__(self) -> datetime:
-        return self.base() + timedelta(seconds=self.offset)
-
-    def sleep(self, seconds: float) -> None:
-        self.offset += max(seconds, 0.0)
-
-    def reset(self) -> None:
-        self.offset = 0.0
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-def snapshot_clock(
-    moment: datetime, state: StateStore, wall: Callable[[], datetime] = wall_clock
-) -> Callable[[], datetime]:
-    """The time of a paper run on one fixed snapshot: its ``timestamp``, advancing at the wall clock's pace.
-
-    A snapshot is a moment: valued then (an option's time to expiry, a dated future's expiry), a run on it
-    sees what ``plan`` sees on the same files. The wall time of the run's first start on that snapshot is
-    kept in the journal, so a restarted run goes on from where the clock was; a new snapshot starts again
-    at its own timestamp.
-    """
-    stored = state.get(SNAPSHOT_CLOCK)
-    if isinstance(stored, dict) and stored.get("moment") == moment.isoformat():
-        origin = datetime.fromisoformat(stored["wall"])
-    else:
-        origin = wall()
-        state.set(SNAPSHOT_CLOCK, {"moment": moment.isoformat(), "wall": origin.isoformat()})
-    return lambda: moment + (wall() - origin)
 
 
 @dataclass
@@ -296,7 +255,8 @@ def _paper(policy: Policy, store: Store, state: StateStore, setup: RunSetup) -> 
                 setup.market.name,
             )
         feed_for_venue = FixedFeed(market)
-        clock, sleep = snapshot_clock(market.timestamp, state), _wall_sleep(setup)
+        snapshot = SnapshotClock(market.timestamp, state)
+        clock, sleep = snapshot, snapshot.sleep
     else:
         assert setup.data is not None
         replay = _replay(policy, state, setup.data, setup.at, held_symbols(state, initial))

@@ -17,12 +17,30 @@ import pytest
 
 from trimtab.storage import open_store
 from trimtab.storage.journal import Journal
+from trimtab.testing.fake_exchange.server import FakeExchange
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples"
 TO_TARGET = ROOT / "tests" / "data" / "policy-to-target.toml"
 """The example policy traded to target: four legs to interrupt, and every class at target after them."""
 STATE = "sqlite:///journal.db"
+LIVE_POLICY = """\
+base_currency = "USDT"
+[[class]]
+name = "BTC"
+assets = ["BTC"]
+target = 0.5
+band = 0.05
+[[class]]
+name = "STABLE"
+assets = ["USDT"]
+target = 0.5
+band = 0.05
+cash = true
+"""
+LIVE_PORTFOLIO = (
+    'base_currency = "USDT"\n[[spot]]\nasset = "BTC"\namount = 1.0\n[[spot]]\nasset = "USDT"\namount = 10000.0\n'
+)
 
 
 def _env() -> dict[str, str]:
@@ -146,48 +164,59 @@ def test_sigint_between_cycles_exits_130_and_releases_the_lock(folder: Path, run
 
 
 def test_sigterm_mid_plan_sends_no_further_order_and_leaves_a_consistent_journal(
-    folder: Path, running: list[Running]
+    tmp_path: Path, running: list[Running]
 ) -> None:
-    # Every leg cut into slices spread over 5 s: the signal arrives while the plan is being executed.
-    (folder / "slow.toml").write_text(
+    # Paper on the local fake Binance's live prices, where waits within a cycle are the wall clock's (on a fixed
+    # snapshot they pass at once): the one leg, selling 0.41666 BTC at 60,000 down to the 50 % target, is cut into
+    # 10 slices 0.5 s apart, so the signal arrives while the plan is being executed.
+    (tmp_path / "policy.toml").write_text(LIVE_POLICY)
+    (tmp_path / "portfolio.toml").write_text(LIVE_PORTFOLIO)
+    (tmp_path / "slow.toml").write_text(
         'algo = "market"\npoll_interval_s = 0.01\ntwap_threshold = 100.0\ntwap_slice_notional = 100.0\n'
         "twap_max_slices = 10\ntwap_window_s = 5.0\n"
     )
-    run = Running(folder, "--execution", "slow.toml", "--interval", "3600")
-    running.append(run)
-    assert run.process.stderr is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = run.process.stderr.readline()
-        assert line, "the run ended before its first order"
-        if '"trimtab.orders"' in line and "filled" in line:
-            break  # the first slice is done; the others wait their turn
-    status, out, err = run.stop(signal.SIGTERM)
-    assert status == 0, err
-    [cycle] = [json.loads(text) for text in out.splitlines()]
-    assert cycle["cycle"] == 1 and cycle["triggered"] is True
-    assert 1 <= len(cycle["orders"]) < 8  # the plan stopped part-way (4 legs of several slices each)
-    assert any("stopping: SIGTERM received" in reason for reason in cycle["decisions"])
+    (tmp_path / "fast.toml").write_text('algo = "market"\npoll_interval_s = 0.01\n')
+    with FakeExchange() as fake:
+        fake.set_price("BTC/USDT", 60_000.0)
+        (tmp_path / "ccxt.json").write_text(json.dumps({"urls": fake.ccxt_urls("binance"), "enableRateLimit": False}))
+        args = [
+            sys.executable, "-m", "trimtab", "run", "--policy", "policy.toml", "--portfolio", "portfolio.toml",
+            "--prices", "binance", "--venue-config", "ccxt.json", "--state", STATE, "--format", "json",
+        ]  # fmt: skip
+        run = Running(tmp_path, command=[*args, "--execution", "slow.toml", "--interval", "3600"])
+        running.append(run)
+        assert run.process.stderr is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = run.process.stderr.readline()
+            assert line, "the run ended before its first order"
+            if '"trimtab.orders"' in line and "filled" in line:
+                break  # the first slice is done; the others wait their turn
+        status, out, err = run.stop(signal.SIGTERM)
+        assert status == 0, err
+        [cycle] = [json.loads(text) for text in out.splitlines()]
+        assert cycle["cycle"] == 1 and cycle["triggered"] is True
+        assert 1 <= len(cycle["orders"]) < 10  # the plan stopped part-way (one leg of 10 slices)
+        assert any("stopping: SIGTERM received" in reason for reason in cycle["decisions"])
 
-    journal = _journal(folder)
-    orders = journal.orders()
-    assert [o.client_order_id for o in orders] == [o["client_order_id"] for o in cycle["orders"]]
-    assert all(o.status == "filled" for o in orders)  # nothing pending, ambiguous or half written
-    assert journal.last_snapshot() is not None and journal.last_cycle() == 1
+        journal = _journal(tmp_path)
+        orders = journal.orders()
+        assert [o.client_order_id for o in orders] == [o["client_order_id"] for o in cycle["orders"]]
+        assert all(o.status == "filled" for o in orders)  # nothing pending, ambiguous or half written
+        assert journal.last_snapshot() is not None and journal.last_cycle() == 1
 
-    # The restart finishes the job from the holdings as they are.
-    (folder / "fast.toml").write_text('algo = "market"\npoll_interval_s = 0.01\n')
-    again = subprocess.run(
-        _args("--execution", "fast.toml", "--once"), cwd=folder, env=_env(), capture_output=True, text=True,
-        timeout=60, check=False,
-    )  # fmt: skip
+        # The restart finishes the job from the holdings as they are.
+        again = subprocess.run(
+            [*args, "--execution", "fast.toml", "--once"], cwd=tmp_path, env=_env(), capture_output=True,
+            text=True, timeout=60, check=False,
+        )  # fmt: skip
     assert again.returncode == 0, again.stderr
     follow = json.loads(again.stdout)
     assert follow["cycle"] == 2 and follow["orders"]
     final = json.loads(
         subprocess.run(
             [sys.executable, "-m", "trimtab", "status", "--state", STATE, "--format", "json"],
-            cwd=folder, env=_env(), capture_output=True, text=True, timeout=60, check=True,
+            cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60, check=True,
         ).stdout
     )  # fmt: skip
     assert not any(c["breached"] for c in final["classes"]) and final["open_orders"] == []
