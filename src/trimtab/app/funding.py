@@ -5,7 +5,8 @@ Each of the plan's transfers (``asset``, ``amount``, ``from`` account, ``to`` ac
 ``tt-<plan id>-x<n>``, sent through :class:`~trimtab.execution.transfers.TransferExecutor` (intent first,
 an unknown outcome looked up in the exchange's history, never resent). The plan's orders go only once every
 transfer is done: an opening is never sent without the collateral it was planned with. At start-up the
-transfers a killed run left unresolved are settled first (:meth:`PlanFunding.resume`).
+transfers a killed run left unresolved are settled first (:meth:`PlanFunding.resume`), and a plan's transfers
+wait while any earlier one is unresolved (a new plan never moves the same collateral a second time).
 
 Crash point ``between_transfer_and_order``: the transfers are done, the orders not sent.
 """
@@ -62,8 +63,19 @@ class PlanFunding:
         return settled
 
     def fund(self, plan_id: str, transfers: Sequence[Transfer]) -> list[str]:
-        """Carry out the plan's transfers in order; the reasons the plan's orders must wait (empty when all done)."""
-        problems: list[str] = []
+        """Carry out the plan's transfers in order; the reasons the plan's orders must wait (empty when all done).
+
+        No transfer is sent while an earlier one is unresolved (its outcome unknown, pending at the exchange, or
+        not told apart from another): that one is looked up again first, and the plan waits if it stays so.
+        """
+        problems = [
+            f"transfer {r.transfer_id} of {r.amount:g} {r.asset} is still {r.status}"
+            f" ({r.last_error or 'not confirmed'}): no other transfer is sent until it is settled"
+            for r in self.resume()
+            if not r.is_final
+        ]
+        if problems:
+            return problems
         for index, transfer in enumerate(transfers):
             try:
                 request = self.book.transfer_request(

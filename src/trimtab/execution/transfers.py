@@ -2,10 +2,13 @@
 
 :meth:`TransferExecutor.execute` commits the transfer's row (``pending``) before the request leaves, sends it
 once, and records the exchange's id. An answer that may or may not mean "done" (timeout, 5xx, a crash after
-sending) is resolved by looking the transfer up in the exchange's history (asset, wallets, amount, time, an
-exchange id no other journaled transfer has claimed), with bounded backoff; a transfer still absent
-``lost_after_s`` after its intent never happened (``lost``), and the next plan, computed from the balances,
-decides afresh. Nothing here ever resends a journaled transfer.
+sending) is resolved by looking the transfer up, with bounded backoff: by its own id where the exchange keeps
+one (Bybit's ``transferId``, derived from the journal's id), else in the exchange's history, strictly by
+contents (:mod:`trimtab.execution.transfer_matching`). A transfer still absent ``lost_after_s`` after its
+intent never happened (``lost``), and the next plan, computed from the balances, decides afresh; one the
+exchange calls pending stays ``unknown`` until it settles; one the lookup cannot tell apart from another stays
+``unknown`` with the reason (``needs a human: ...``). A lookup that fails is no evidence either way: it is not
+counted as a miss. Nothing here ever resends a journaled transfer.
 
 Crash points (:mod:`trimtab.execution.crash`): ``transfer_after_intent`` (row committed, request not sent)
 and ``transfer_after_accept`` (the exchange accepted it, its answer is not saved).
@@ -14,23 +17,32 @@ and ``transfer_after_accept`` (the exchange accepted it, its answer is not saved
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from trimtab.errors import AmbiguousTransferError, RetryableError, TransferRejectedError
 from trimtab.execution.crash import crash_point
+from trimtab.execution.transfer_matching import TransferMatch, match_by_contents, match_by_id
 from trimtab.storage.transfers import TransferJournal, TransferRecord
 from trimtab.venues.ports import TransferRequest, TransferState
 
 
 class TransferVenue(Protocol):
-    """What the executor needs of a venue: send a transfer, and list the exchange's transfers."""
+    """What the executor needs of a venue: send a transfer, and find it again (by its id where the exchange
+    keeps one, ``keeps_transfer_ids``; else in the list of the exchange's transfers)."""
 
     name: str
 
+    @property
+    def keeps_transfer_ids(self) -> bool: ...
+
     def transfer(self, request: TransferRequest) -> TransferState: ...
+
+    def fetch_transfer(
+        self, transfer_id: str, asset: str, from_wallet: str, to_wallet: str, since: datetime | None = None
+    ) -> TransferState | None: ...
 
     def fetch_transfers(
         self, asset: str, from_wallet: str, to_wallet: str, since: datetime | None = None
@@ -45,7 +57,8 @@ class TransferSettings:
     resolve_backoff_s: float = 0.2
     lost_after_s: float = 2.0
     clock_slack_s: float = 5.0
-    """How far before the intent's time the history is searched (the exchange's clock may differ)."""
+    """How far the exchange's clock may run behind ours: a transfer stamped more than this before the intent
+    predates it and is never taken for it."""
 
 
 class TransferExecutor:
@@ -90,52 +103,62 @@ class TransferExecutor:
         except TransferRejectedError as error:
             return self.journal.update(request.transfer_id, self.now(), status="rejected", last_error=str(error))
         crash_point("transfer_after_accept")
-        return self.journal.update(
-            request.transfer_id, self.now(), status="done", exchange_transfer_id=state.exchange_id
+        if state.status == "failed":
+            return self.journal.update(request.transfer_id, self.now(), status="rejected", last_error="failed")
+        record = self.journal.update(
+            request.transfer_id,
+            self.now(),
+            status="done" if state.status == "ok" else "unknown",
+            exchange_transfer_id=state.exchange_id,
         )
+        return record if record.is_final else self.resolve(record)
 
     def resume(self) -> list[TransferRecord]:
         """Resolve every transfer a previous run left unresolved (at start-up, before anything is planned)."""
         return [self.resolve(record) for record in self.journal.all(unresolved_only=True)]
 
     def resolve(self, record: TransferRecord) -> TransferRecord:
-        """Find a transfer of unknown outcome in the exchange's history; ``lost`` once absent long enough."""
+        """Find a transfer of unknown outcome at the exchange; ``lost`` once absent long enough."""
         settings = self.settings
         for attempt in range(settings.resolve_attempts):
             try:
-                match = self._find(record)
-            except RetryableError as error:
-                match, record = None, self.journal.update(record.transfer_id, self.now(), last_error=str(error))
-            if match is not None:
-                return self.journal.update(
-                    record.transfer_id, self.now(), status="done", exchange_transfer_id=match.exchange_id
-                )
-            record = self.journal.update(record.transfer_id, self.now(), misses=record.misses + 1)
-            if self.now() - record.created_at >= timedelta(seconds=settings.lost_after_s):
-                return self.journal.update(record.transfer_id, self.now(), status="lost")
+                match = self._look_up(record)
+            except RetryableError as error:  # no answer is no evidence: not a miss
+                record = self.journal.update(record.transfer_id, self.now(), last_error=str(error))
+            else:
+                if match.conflict:
+                    reason = f"needs a human: {match.conflict}"
+                    return self.journal.update(record.transfer_id, self.now(), status="unknown", last_error=reason)
+                settled = self._settle(record, match)
+                if settled.is_final:
+                    return settled
+                record = settled
             self.sleep(settings.resolve_backoff_s * 2**attempt)
         return self.journal.update(record.transfer_id, self.now(), status="unknown")
 
-    def _find(self, record: TransferRecord) -> TransferState | None:
+    def _settle(self, record: TransferRecord, match: TransferMatch) -> TransferRecord:
+        """Record what one lookup showed: done, failed, still pending, or one more miss (lost when old enough)."""
+        found = match.found
+        if found is not None and found.status == "ok":
+            return self.journal.update(
+                record.transfer_id, self.now(), status="done", exchange_transfer_id=found.exchange_id
+            )
+        if found is not None and found.status == "failed":
+            return self.journal.update(record.transfer_id, self.now(), status="rejected", last_error="failed")
+        if found is not None:  # the exchange shows it, not yet settled: neither done nor absent
+            return self.journal.update(record.transfer_id, self.now(), last_error=f"{found.status} at the exchange")
+        record = self.journal.update(record.transfer_id, self.now(), misses=record.misses + 1)
+        if self.now() - record.created_at >= timedelta(seconds=self.settings.lost_after_s):
+            return self.journal.update(record.transfer_id, self.now(), status="lost")
+        return record
+
+    def _look_up(self, record: TransferRecord) -> TransferMatch:
         since = record.created_at - timedelta(seconds=self.settings.clock_slack_s)
+        claimed = self.journal.claimed_exchange_ids() - {record.exchange_transfer_id or ""}
+        if self.venue.keeps_transfer_ids:
+            found = self.venue.fetch_transfer(
+                record.transfer_id, record.asset, record.from_wallet, record.to_wallet, since
+            )
+            return match_by_id(record, found, claimed)
         seen = self.venue.fetch_transfers(record.asset, record.from_wallet, record.to_wallet, since)
-        return match_transfer(record, seen, self.journal.claimed_exchange_ids())
-
-
-def match_transfer(record: TransferRecord, seen: Sequence[TransferState], claimed: set[str]) -> TransferState | None:
-    """The earliest successful transfer in ``seen`` with the record's asset, wallets and amount that no other
-    journaled transfer has claimed (None when there is none)."""
-    tolerance = 1e-9 * max(abs(record.amount), 1.0)
-    candidates = [
-        t
-        for t in seen
-        if t.exchange_id is not None
-        and t.exchange_id not in claimed
-        and t.status == "ok"
-        and t.asset == record.asset
-        and t.from_wallet == record.from_wallet
-        and t.to_wallet == record.to_wallet
-        and abs(t.amount - record.amount) <= tolerance
-    ]
-    epoch = datetime.min.replace(tzinfo=record.created_at.tzinfo)
-    return min(candidates, key=lambda t: t.timestamp or epoch, default=None)
+        return match_by_contents(record, seen, claimed, since)

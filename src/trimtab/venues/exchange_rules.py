@@ -27,7 +27,10 @@ class ExchangeRules:
     ``positions_by_settle_coin`` that positions are listed per settle coin, not for a list of symbols;
     ``order_lookup_field`` the parameter by which the exchange's order lists are filtered to one client id
     (None where they cannot be); ``rate_limit_pause`` how long a rate-limited answer asks to wait, read from
-    its headers at the exchange's time in milliseconds, where the exchange says so without ``Retry-After``.
+    its headers at the exchange's time in milliseconds, where the exchange says so without ``Retry-After``;
+    ``client_transfer_id`` the id the exchange keeps with a transfer, derived from trimtab's journaled
+    transfer id and sent as the ccxt parameter ``transfer_id_param`` (None where the exchange takes no client
+    id for transfers, as Binance's universal transfer: a transfer is then found again by its contents).
     """
 
     exchange: str
@@ -41,6 +44,8 @@ class ExchangeRules:
     positions_by_settle_coin: bool = False
     order_lookup_field: str | None = None
     rate_limit_pause: Callable[[Mapping[str, Any], float], float | None] | None = None
+    client_transfer_id: Callable[[str], str] | None = None
+    transfer_id_param: str = "transferId"
 
     def order_lookup_params(self, client_order_id: str) -> dict[str, Any]:
         """The parameters that narrow the exchange's order lists to one client order id."""

@@ -14,6 +14,7 @@ from trimtab.execution.transfers import TransferExecutor, TransferSettings
 from trimtab.storage import open_store
 from trimtab.storage.transfers import TransferJournal
 from trimtab.testing.fake_exchange import FakeExchange, Fault
+from trimtab.testing.fake_exchange import transfers as fake_transfers
 from trimtab.testing.fixtures import make_ccxt_venue
 from trimtab.venues.ccxt import CcxtVenue
 from trimtab.venues.ports import TransferRequest
@@ -126,3 +127,52 @@ def test_an_ambiguous_transfer_does_not_claim_an_earlier_equal_one(
 def test_a_refused_transfer_is_journaled_rejected(venue: CcxtVenue, journal: TransferJournal) -> None:
     record = _executor(venue, journal).execute(TransferRequest("tt-p5-t0", "USDT", 9e9, "spot", "linear"))
     assert record.status == "rejected" and "insufficient" in record.last_error
+
+
+def _by_hand(fake_exchange: FakeExchange, amount: float, clock_shift_s: float = 0.0) -> None:
+    """A transfer the account's owner makes outside trimtab (the exchange's clock shifted for its stamp)."""
+    engine = fake_exchange.engine
+    clock = engine.clock
+    engine.clock = lambda: clock() + clock_shift_s
+    try:
+        with engine._lock:
+            fake_transfers.transfer(engine, {"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": str(amount)})
+    finally:
+        engine.clock = clock
+
+
+def test_two_equal_transfers_after_a_lost_answer_are_not_told_apart_by_guessing(
+    venue: CcxtVenue, journal: TransferJournal, fake_exchange: FakeExchange
+) -> None:
+    _by_hand(fake_exchange, 400.0)
+    _by_hand(fake_exchange, 400.0)
+    fake_exchange.add_fault(Fault("http_error", "POST", "/sapi/v1/asset/transfer", accept=False, status=503))
+    record = _executor(venue, journal).execute(TransferRequest("tt-p6-t0", "USDT", 400.0, "spot", "linear"))
+    assert record.status == "unknown" and record.exchange_transfer_id is None  # neither done nor lost
+    assert record.last_error.startswith("needs a human: 2 transfers of 400 USDT spot -> linear")
+    assert record.misses == 0 and fake_exchange.count("POST", "/sapi/v1/asset/transfer") == 1
+
+
+def test_an_equal_transfer_from_before_the_intent_is_not_taken_for_it(
+    venue: CcxtVenue, journal: TransferJournal, fake_exchange: FakeExchange
+) -> None:
+    _by_hand(fake_exchange, 450.0, clock_shift_s=-60.0)  # a minute before the intent
+    fake_exchange.add_fault(Fault("http_error", "POST", "/sapi/v1/asset/transfer", accept=False, status=503))
+    record = TransferExecutor(venue, journal, now=lambda: datetime.now(UTC), settings=SHORT_GRACE).execute(
+        TransferRequest("tt-p7-t0", "USDT", 450.0, "spot", "linear")
+    )
+    assert record.status == "lost" and record.exchange_transfer_id is None
+
+
+def test_a_history_that_cannot_be_read_is_no_evidence_of_absence(
+    venue: CcxtVenue, journal: TransferJournal, fake_exchange: FakeExchange
+) -> None:
+    fake_exchange.add_fault(Fault("timeout", "POST", "/sapi/v1/asset/transfer", accept=True, delay=2.0))
+    fake_exchange.add_fault(Fault("http_error", "GET", "/sapi/v1/asset/transfer", accept=False, status=503, times=8))
+    impatient = TransferSettings(resolve_attempts=4, resolve_backoff_s=0.0, lost_after_s=0.0)
+    record = TransferExecutor(venue, journal, now=lambda: datetime.now(UTC), settings=impatient).execute(
+        TransferRequest("tt-p8-t0", "USDT", 650.0, "spot", "linear")
+    )
+    # two lookups failed (four reads each): not misses, so not lost at once; the third found it
+    assert record.status == "done" and record.misses == 0
+    assert record.exchange_transfer_id == str(fake_exchange.engine.transfers[0].tran_id)

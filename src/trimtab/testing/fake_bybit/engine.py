@@ -23,8 +23,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from trimtab.testing.fake_bybit.market_data import BybitMarket
+
+if TYPE_CHECKING:
+    from trimtab.testing.fake_bybit.transfers import BybitTransfer
 
 LINK_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 SPOT_TAKER = 0.001
@@ -88,6 +92,10 @@ class BybitEngine:
 
     markets: dict[tuple[str, str], BybitMarket] = field(default_factory=dict)
     wallet: dict[str, float] = field(default_factory=dict)
+    """The unified trading account (``UNIFIED``): every coin in it is collateral."""
+    funding: dict[str, float] = field(default_factory=dict)
+    """The funding account (``FUND``): deposits land here; it trades nothing and margins nothing."""
+    transfers: list[BybitTransfer] = field(default_factory=list)
     positions: dict[str, Position] = field(default_factory=dict)
     leverage: dict[str, float] = field(default_factory=dict)
     margin_mode: str = "REGULAR_MARGIN"

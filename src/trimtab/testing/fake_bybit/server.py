@@ -5,7 +5,9 @@ Public: ``/v5/market/time``, ``instruments-info``, ``tickers``, ``risk-limit``. 
 ``X-BAPI-API-KEY`` header must carry the configured key, else retCode 10003; the signature itself is not
 verified): ``/v5/asset/coin/query-info``, ``/v5/account/wallet-balance``, ``/v5/account/info``,
 ``/v5/position/list``, ``/v5/position/set-leverage``, ``/v5/order/create``, ``/v5/order/cancel``,
-``/v5/order/realtime``, ``/v5/order/history`` and ``/v5/execution/list``. :meth:`FakeBybit.replay` makes
+``/v5/order/realtime``, ``/v5/order/history``, ``/v5/execution/list``, and the internal transfer between the
+unified and the funding account with its records (:mod:`trimtab.testing.fake_bybit.transfers`,
+``/v5/asset/transfer/inter-transfer`` and ``query-inter-transfer-list``). :meth:`FakeBybit.replay` makes
 an endpoint answer a recorded real body verbatim. Refusals are answered as Bybit does, HTTP 200 with a
 non-zero ``retCode`` (see :mod:`trimtab.testing.fake_bybit.engine`).
 
@@ -163,6 +165,10 @@ class FakeBybit:
             if order is None or order.market is not self.engine.market(*market_id(symbol)):
                 raise KeyError(f"no order {link_id!r} on {symbol}")
             self.engine.fill(order, price or order.price or order.market.price, qty)
+
+    def transfers_with_id(self, transfer_id: str) -> int:
+        """How many transfers carry this ``transferId`` (a duplicate check)."""
+        return sum(1 for t in self.engine.transfers if t.transfer_id == transfer_id)
 
     def count(self, method: str, path: str) -> int:
         return sum(1 for r in self.requests if r.method == method and r.path == path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from trimtab.testing.fake_bybit import answers
+from trimtab.testing.fake_bybit import answers, transfers
 from trimtab.testing.fake_bybit.engine import BybitEngine, BybitRejectError
 from trimtab.testing.fake_bybit.market_data import instrument, ticker
 
@@ -179,4 +179,6 @@ ROUTES: dict[tuple[str, str], Callable[[BybitEngine, Params], Any]] = {
     ("GET", "/v5/order/realtime"): _orders(open_only=True),
     ("GET", "/v5/order/history"): _orders(open_only=False),
     ("GET", "/v5/execution/list"): _executions,
+    ("POST", "/v5/asset/transfer/inter-transfer"): transfers.create,
+    ("GET", "/v5/asset/transfer/query-inter-transfer-list"): transfers.records,
 }

@@ -9,6 +9,11 @@
 - Orders are looked up by ``orderLinkId`` (``/v5/order/realtime`` then ``/v5/order/history`` filtered by it):
   ccxt's ``fetch_order`` reaches only the last 500 orders of a unified account and asks to be told so.
 - Positions are listed per settle coin (``/v5/position/list`` takes one symbol or a ``settleCoin``).
+- Transfers between the account's types (``/v5/asset/transfer/inter-transfer``: ``UNIFIED``, and ``FUND``, the
+  funding account where deposits land) carry a client-chosen ``transferId``, a UUID Bybit keeps with the
+  transfer and refuses twice (131214). trimtab sends the UUID derived from the journal's transfer id
+  (:func:`transfer_uuid`, the same on every run) and, after an ambiguous answer, asks for exactly that id
+  (``/v5/asset/transfer/query-inter-transfer-list?transferId=...``).
 - A request over the rate limit is answered HTTP 200 with retCode 10006 "Too many visits!" and no
   ``Retry-After``; ``X-Bapi-Limit-Reset-Timestamp`` says when requests are allowed again (milliseconds).
 - ccxt is told the account is unified (no ``/v5/user/query-api`` probe) and loads spot and linear markets
@@ -18,6 +23,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +36,16 @@ def ccxt_class(kind: str, inverse: bool) -> str:
 
 def wallet(kind: str, inverse: bool) -> str:
     return "unified"
+
+
+TRANSFER_NAMESPACE = uuid.UUID("6f1d0c52-3b8e-5e59-9a57-7d4c1b2e9a10")
+"""The namespace of trimtab's transfer UUIDs (fixed: a journaled transfer maps to one UUID forever)."""
+
+
+def transfer_uuid(transfer_id: str) -> str:
+    """Bybit's ``transferId`` for trimtab's journaled transfer id: a name-based UUID (version 5), so a restart
+    computes the same one and looks the transfer up by it."""
+    return str(uuid.uuid5(TRANSFER_NAMESPACE, transfer_id))
 
 
 def rate_limit_pause(headers: Mapping[str, Any], now_ms: float) -> float | None:
@@ -59,4 +75,5 @@ BYBIT = ExchangeRules(
     positions_by_settle_coin=True,
     order_lookup_field="orderLinkId",
     rate_limit_pause=rate_limit_pause,
+    client_transfer_id=transfer_uuid,
 )

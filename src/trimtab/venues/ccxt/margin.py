@@ -176,3 +176,14 @@ def with_rule_tiers(
             rules = replace(markets[symbol].rules, margin_tiers=as_rule_tiers(table))
             markets[symbol] = replace(markets[symbol], rules=rules)
     return markets
+
+
+def account_is_hedged(exchange: Any, read: Reader) -> bool | None:
+    """Whether the account trades its contracts in hedge mode (None where ccxt cannot tell, or it has none)."""
+    if not exchange.has.get("fetchPositionMode"):
+        return None
+    contracts = [s for s, m in (exchange.markets or {}).items() if m.get("swap") or m.get("future")]
+    if not contracts:
+        return None
+    answer = read("fetch_position_mode", lambda: exchange.fetch_position_mode(contracts[0]))
+    return bool(answer.get("hedged"))

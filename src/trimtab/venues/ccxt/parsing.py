@@ -273,3 +273,20 @@ def with_trade_fees(
         fee += cost
         currency = currency or trade_currency
     return replace(state, fee=fee, fee_currency=currency)
+
+
+def find_in_order_lists(
+    exchange: Any, client_order_id: str, symbol: str, params: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """ccxt's order with this client id among the open orders, then the recent closed ones (where the exchange
+    lists them); ``params`` narrow the lists to that id where the exchange can (Bybit's ``orderLinkId``)."""
+    calls = [exchange.fetch_open_orders]
+    if exchange.has.get("fetchClosedOrders"):
+        calls.append(exchange.fetch_closed_orders)
+    for call in calls:
+        orders = call(symbol, None, None, dict(params)) if params else call(symbol)
+        for order in orders:
+            if order.get("clientOrderId") == client_order_id:
+                found: Mapping[str, Any] = order
+                return found
+    return None

@@ -326,8 +326,28 @@ class CcxtVenue:
             The exchange refused it.
         """
         self._raw_markets()
+        params = transfers.client_id_params(self._rules, request.transfer_id)
         self._limiter.acquire()
-        return transfers.send_transfer(self._exchange, request, self._translate)
+        return transfers.send_transfer(self._exchange, request, self._translate, params)
+
+    @property
+    def keeps_transfer_ids(self) -> bool:
+        """Whether the exchange keeps a client id with each transfer (Bybit), so one is looked up by it."""
+        return self._rules is not None and self._rules.client_transfer_id is not None
+
+    def fetch_transfer(
+        self, transfer_id: str, asset: str, from_wallet: str, to_wallet: str, since: datetime | None = None
+    ) -> TransferState | None:
+        """The transfer sent under trimtab's ``transfer_id``, as the exchange lists it (None while it lists none).
+
+        Raises
+        ------
+        TransferRejectedError
+            The exchange keeps no client id for transfers (look them up with :meth:`fetch_transfers`).
+        """
+        self._raw_markets()
+        wallets = (from_wallet, to_wallet)
+        return transfers.transfer_by_id(self._exchange, self._rules, transfer_id, asset, wallets, since, self._read)
 
     def fetch_transfers(
         self, asset: str, from_wallet: str, to_wallet: str, since: datetime | None = None
@@ -434,21 +454,16 @@ class CcxtVenue:
         return found
 
     def _find_in_order_lists(self, client_order_id: str, symbol: str) -> OrderState | None:
-        """Look for an order by client id among open orders, then recent closed ones (where the exchange lists them);
-        where the exchange filters its lists by client id (Bybit's ``orderLinkId``), only that order is asked for."""
-        calls = [self._exchange.fetch_open_orders]
-        if self._exchange.has.get("fetchClosedOrders"):
-            calls.append(self._exchange.fetch_closed_orders)
         params = self._rules.order_lookup_params(client_order_id) if self._rules is not None else {}
-        for call in calls:
-            try:
-                orders = call(symbol, None, None, params) if params else call(symbol)
-            except Exception as error:
-                raise self._translate(error, "fetch_order") from None
-            for order in orders:
-                if order.get("clientOrderId") == client_order_id:
-                    return parsing.parse_order(order, size=self._size(symbol), client_order_id=client_order_id)
-        return None
+        try:
+            found = parsing.find_in_order_lists(self._exchange, client_order_id, symbol, params)
+        except Exception as error:
+            raise self._translate(error, "fetch_order") from None
+        return (
+            None
+            if found is None
+            else parsing.parse_order(found, size=self._size(symbol), client_order_id=client_order_id)
+        )
 
     def _with_trade_fees(self, state: OrderState, symbol: str) -> OrderState:
         """Binance's order queries carry no fee: sum it from the order's trades when it has fills."""
@@ -463,17 +478,9 @@ class CcxtVenue:
     def _check_position_mode(self) -> None:
         if self._position_mode_checked or self._credentials is None:
             return
-        if not self._exchange.has.get("fetchPositionMode"):
-            self._position_mode_checked = True
-            return
-        contracts = [s for s, m in (self._exchange.markets or {}).items() if m.get("swap") or m.get("future")]
-        if not contracts:
-            self._position_mode_checked = True
-            return
-        answer = self._read("fetch_position_mode", lambda: self._exchange.fetch_position_mode(contracts[0]))
-        hedged = bool(answer.get("hedged"))
+        hedged = margin.account_is_hedged(self._exchange, self._read)
         actual: PositionMode = "hedge" if hedged else "one-way"
-        if actual != self._position_mode:
+        if hedged is not None and actual != self._position_mode:
             raise PositionModeError(
                 f"{self.name}: the account is in {actual} position mode but trimtab is configured for "
                 f"{self._position_mode}; change one of them before trading"

@@ -4,8 +4,9 @@ Each paper account of one exchange (a :class:`~trimtab.venues.paper.PaperVenue` 
 ``linear``, ``inverse``, ``unified``) joins the exchange's desk. A transfer is refused as an exchange refuses
 it (an unknown or identical wallet, a non-positive amount, more than may leave the source:
 :func:`trimtab.venues.simulation.transfers.withdrawable`), else both accounts and the desk's ledger are
-saved in one transaction, so a crash leaves the transfer done or not done, never half. The ledger answers
-:meth:`PaperTransferDesk.history` as an exchange's transfer history does.
+saved in one transaction, so a crash leaves the transfer done or not done, never half. The ledger keeps
+trimtab's transfer id with each transfer: :meth:`PaperTransferDesk.lookup` finds one by it (as Bybit's
+``transferId`` does), :meth:`PaperTransferDesk.history` lists them as an exchange's transfer history does.
 """
 
 from __future__ import annotations
@@ -69,6 +70,13 @@ class PaperTransferDesk:
         documents = {source.key: source.document(), target.key: target.document(), self.key: [*ledger, entry]}
         save_together(self.store, documents)
         return _state(entry)
+
+    def lookup(self, transfer_id: str) -> TransferState | None:
+        """The transfer made under trimtab's ``transfer_id``, or None when none was."""
+        for entry in self.store.get(self.key) or []:
+            if entry["transfer_id"] == transfer_id:
+                return _state(entry)
+        return None
 
     def history(
         self, asset: str, from_wallet: str, to_wallet: str, since: datetime | None = None

@@ -333,6 +333,14 @@ class PaperVenue:
             raise TransferRejectedError(f"{self.name}: a single paper account has no other wallet")
         return self.desk.transfer(request)
 
+    keeps_transfer_ids = True
+    """The desk's ledger keeps trimtab's transfer id with each transfer (as Bybit keeps its ``transferId``)."""
+
+    def fetch_transfer(
+        self, transfer_id: str, asset: str, from_wallet: str, to_wallet: str, since: datetime | None = None
+    ) -> TransferState | None:
+        return None if self.desk is None else self.desk.lookup(transfer_id)
+
     def fetch_transfers(
         self, asset: str, from_wallet: str, to_wallet: str, since: datetime | None = None
     ) -> list[TransferState]:
