@@ -1,10 +1,12 @@
-"""A transfer that funds a hedge, killed (SIGKILL) at every step, against the fake Binance's separate wallets.
+"""A transfer that funds a hedge, killed (SIGKILL) at every step, on Binance and on Bybit.
 
-A process runs the real ccxt clients (``binance`` for the transfer, ``binanceusdm`` for the hedge), the
-transfer executor and its journal: it resolves what an earlier run left, tops the USD-M wallet up to its
-goal from the spot wallet, then opens the hedge. It is killed after the transfer's intent is committed,
-after the exchange accepted the transfer (answer not saved), or between the transfer and the order it
-funds; the restart sends nothing twice and reaches the goal once.
+A process runs the real ccxt clients, the transfer executor and its journal: it resolves what an earlier run
+left, tops the derivatives collateral up to its goal by a transfer, then opens the hedge. On Binance the
+transfer goes from the spot wallet to the USD-M wallet (``binance`` sends it, ``binanceusdm`` trades); on
+Bybit from the funding account to the unified account (``bybit`` does both; the transfer carries the UUID
+derived from the journal's id). It is killed after the transfer's intent is committed, after the exchange
+accepted the transfer (answer not saved), or between the transfer and the order it funds; the restart sends
+nothing twice and reaches the goal once.
 """
 
 from __future__ import annotations
@@ -14,17 +16,21 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from trimtab.storage import open_store
 from trimtab.storage.transfers import TransferJournal
+from trimtab.testing.fake_bybit import FakeBybit
 from trimtab.testing.fake_exchange import FakeExchange
 from trimtab.testing.fixtures import CANARY_API_KEY, CANARY_SECRET
+from trimtab.venues.bybit.rules import transfer_uuid
 
-GOAL_USDT = 80_000.0  # the USD-M wallet before the hedge opens (it holds 50,000 at the start)
+NEED_USDT = 30_000.0  # what the derivatives collateral lacks of its goal before the hedge opens
 DRIVER = """
 import json, os
 from datetime import UTC, datetime
@@ -36,30 +42,74 @@ from trimtab.storage.transfers import TransferJournal
 from trimtab.venues.ccxt import Credentials, build_ccxt_venue
 from trimtab.venues.ports import OrderRequest, OrderType, TransferRequest
 
-urls = json.load(open("urls.json"))
+scene = json.load(open("scenario.json"))
 keys = Credentials(os.environ["KEY"], os.environ["SECRET"], source="test")
 local = {"timeout": 1500, "enableRateLimit": False}
-spot = build_ccxt_venue("binance", keys, config={"urls": urls["binance"], **local})
-usdm = build_ccxt_venue("binanceusdm", keys, config={"urls": urls["binanceusdm"], **local})
+sender = build_ccxt_venue(scene["sender"], keys, config={"urls": scene["urls"][scene["sender"]], **local})
+trader = build_ccxt_venue(scene["trader"], keys, config={"urls": scene["urls"][scene["trader"]], **local})
 journal = TransferJournal(open_store("sqlite:///journal.db"))
 settings = TransferSettings(resolve_attempts=8, resolve_backoff_s=0.05, lost_after_s=0.5)
-executor = TransferExecutor(spot, journal, now=lambda: datetime.now(UTC), settings=settings)
+executor = TransferExecutor(sender, journal, now=lambda: datetime.now(UTC), settings=settings)
 executor.resume()
-if usdm.fetch_order("tt-hedge-1", "BTC/USDT:USDT") is None:  # the goal: the wallet funded, then the hedge
-    need = GOAL - usdm.fetch_balances().get("USDT", 0.0)
+if trader.fetch_order("tt-hedge-1", "BTC/USDT:USDT") is None:  # the goal: the collateral funded, then the hedge
+    need = scene["goal"] - trader.fetch_balances().get("USDT", 0.0)
     if need > 1e-6:
-        executor.execute(TransferRequest(f"tt-fund-{len(journal.all())}", "USDT", round(need, 8), "spot", "linear"))
+        request = TransferRequest(f"tt-fund-{len(journal.all())}", "USDT", round(need, 8), scene["from"], scene["to"])
+        executor.execute(request)
     crash_point("between_transfer_and_order")
-    usdm.create_order(OrderRequest("tt-hedge-1", "BTC/USDT:USDT", Side.SELL, OrderType.MARKET, 0.5))
-""".replace("GOAL", repr(GOAL_USDT))
+    trader.create_order(OrderRequest("tt-hedge-1", "BTC/USDT:USDT", Side.SELL, OrderType.MARKET, 0.5))
+"""
 
 
-@pytest.fixture
-def fake(tmp_path: Path) -> Iterator[FakeExchange]:
-    with FakeExchange(api_key=CANARY_API_KEY) as exchange:
-        urls = {name: exchange.ccxt_urls(name) for name in ("binance", "binanceusdm")}
-        (tmp_path / "urls.json").write_text(json.dumps(urls))
-        yield exchange
+@dataclass
+class Exchange:
+    """One exchange's side of the scenario: its fake, the driver's scenario and what to read back."""
+
+    scenario: dict[str, Any]
+    moved: Callable[[], list[tuple[str, str, str, float]]]
+    """The exchange's transfers: (its id, the account types from and to, the amount of USDT)."""
+    source_usdt: Callable[[], float]
+    hedges: Callable[[], int]
+    short: Callable[[], float]
+
+
+def _binance(fake: FakeExchange) -> Exchange:
+    urls = {name: fake.ccxt_urls(name) for name in ("binance", "binanceusdm")}
+    scenario = {"sender": "binance", "trader": "binanceusdm", "from": "spot", "to": "linear", "urls": urls}
+    return Exchange(
+        {**scenario, "goal": fake.engine.futures_wallet["USDT"] + NEED_USDT},
+        lambda: [(str(t.tran_id), *t.type.split("_"), t.amount) for t in fake.engine.transfers],
+        lambda: fake.engine.spot_balances["USDT"],
+        lambda: fake.orders_with_client_id("tt-hedge-1"),
+        lambda: fake.engine.positions["BTCUSDT"].amount,
+    )
+
+
+def _bybit(fake: FakeBybit) -> Exchange:
+    fake.engine.funding["USDT"] = 40_000.0  # a deposit in the funding account
+    scenario = {
+        "sender": "bybit",
+        "trader": "bybit",
+        "from": "fund",
+        "to": "unified",
+        "urls": {"bybit": fake.ccxt_urls()},
+    }
+    return Exchange(
+        {**scenario, "goal": fake.engine.wallet["USDT"] + NEED_USDT},
+        lambda: [(t.transfer_id, t.from_type, t.to_type, t.amount) for t in fake.engine.transfers],
+        lambda: fake.engine.funding["USDT"],
+        lambda: sum(1 for o in fake.engine.orders if o.link_id == "tt-hedge-1"),
+        lambda: fake.engine.positions["BTCUSDT"].size,
+    )
+
+
+@pytest.fixture(params=["binance", "bybit"])
+def exchange(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Exchange]:
+    server = FakeExchange(api_key=CANARY_API_KEY) if request.param == "binance" else FakeBybit(api_key=CANARY_API_KEY)
+    with server:
+        side = _binance(server) if isinstance(server, FakeExchange) else _bybit(server)
+        (tmp_path / "scenario.json").write_text(json.dumps(side.scenario))
+        yield side
 
 
 def _run(tmp_path: Path, crash_at: str | None) -> subprocess.CompletedProcess[str]:
@@ -77,26 +127,28 @@ def _run(tmp_path: Path, crash_at: str | None) -> subprocess.CompletedProcess[st
     [("transfer_after_intent", 0), ("transfer_after_accept", 1), ("between_transfer_and_order", 1)],
 )
 def test_killed_around_a_transfer_the_restart_sends_nothing_twice(
-    tmp_path: Path, fake: FakeExchange, point: str, transfers_before_restart: int
+    tmp_path: Path, exchange: Exchange, point: str, transfers_before_restart: int
 ) -> None:
-    spot_before = fake.engine.spot_balances["USDT"]
+    source_before = exchange.source_usdt()
     crashed = _run(tmp_path, point)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-3000:]
-    assert len(fake.engine.transfers) == transfers_before_restart
-    assert [o for o in fake.engine.orders if o.client_order_id == "tt-hedge-1"] == []
+    assert len(exchange.moved()) == transfers_before_restart
+    assert exchange.hedges() == 0
 
     finished = _run(tmp_path, None)
     assert finished.returncode == 0, finished.stderr[-3000:]
     again = _run(tmp_path, None)  # a third start finds the goal reached: it sends nothing at all
     assert again.returncode == 0, again.stderr[-3000:]
 
-    (moved,) = fake.engine.transfers  # one transfer at the exchange, of exactly what was missing
-    assert (moved.type, moved.asset, moved.amount) == ("MAIN_UMFUTURE", "USDT", pytest.approx(30_000.0))
-    assert fake.engine.spot_balances["USDT"] == pytest.approx(spot_before - 30_000.0)
-    assert fake.orders_with_client_id("tt-hedge-1") == 1  # the funded order, once
-    assert fake.engine.positions["BTCUSDT"].amount == pytest.approx(-0.5)
+    ((moved_id, source, target, amount),) = exchange.moved()  # one transfer, of exactly what was missing
+    assert (source, target) in {("MAIN", "UMFUTURE"), ("FUND", "UNIFIED")} and amount == pytest.approx(NEED_USDT)
+    assert exchange.source_usdt() == pytest.approx(source_before - NEED_USDT)
+    assert exchange.hedges() == 1  # the funded order, once
+    assert exchange.short() == pytest.approx(-0.5)
     journal = TransferJournal(open_store(f"sqlite:///{tmp_path / 'journal.db'}"))
-    done = [t for t in journal.all() if t.status == "done"]
-    assert [t.exchange_transfer_id for t in done] == [str(moved.tran_id)]  # journaled once, matched to it
+    (done,) = [t for t in journal.all() if t.status == "done"]
+    assert done.exchange_transfer_id == moved_id  # journaled once, matched to it
+    if exchange.scenario["sender"] == "bybit":  # sent under the UUID of the journal's id, found by it
+        assert moved_id == transfer_uuid(done.transfer_id)
     assert {t.status for t in journal.all()} <= {"done", "lost"}  # an intent never sent ends lost, not resent
     assert len(journal.all()) == (2 if point == "transfer_after_intent" else 1)
