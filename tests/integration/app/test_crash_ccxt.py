@@ -9,11 +9,8 @@ Also: an order the exchange does not show for a while is looked up, never resent
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,86 +20,25 @@ import pytest
 from trimtab.storage import open_store
 from trimtab.storage.journal import Journal
 from trimtab.testing.fake_exchange import FakeExchange, Fault
-from trimtab.testing.fixtures import CANARY_API_KEY, CANARY_SECRET
-
-POLICY = """
-base_currency = "USDT"
-[[class]]
-name = "BTC"
-assets = ["BTC"]
-target = 0.40
-band = 0.02
-[[class]]
-name = "ETH"
-assets = ["ETH"]
-target = 0.30
-band = 0.02
-[[class]]
-name = "STABLE"
-assets = ["USDT"]
-target = 0.30
-band = 0.03
-cash = true
-[rebalance]
-min_notional = 10.0
-"""
-EXECUTION = """
-algo = "market"
-poll_interval_s = 0.05
-final_wait_s = 3.0
-resolve_attempts = 6
-resolve_backoff_s = 0.05
-lost_after_s = 0.5
-"""
-ARGS = [
-    "run",
-    "--venue",
-    "binance",
-    "--policy",
-    "policy.toml",
-    "--execution",
-    "execution.toml",
-    "--venue-config",
-    "venue.json",
-    "--state",
-    "sqlite:///journal.db",
-    "--format",
-    "json",
-    "--interval",
-    "0",
-]
+from trimtab.testing.fixtures import CANARY_API_KEY
+from trimtab.testing.live_run import RUN_ARGS, LiveRunFolder
 
 
 @pytest.fixture
-def fake(tmp_path: Path) -> Iterator[FakeExchange]:
+def fake(live: LiveRunFolder) -> Iterator[FakeExchange]:
     with FakeExchange(api_key=CANARY_API_KEY) as exchange:
-        (tmp_path / "policy.toml").write_text(POLICY)
-        (tmp_path / "execution.toml").write_text(EXECUTION)
-        (tmp_path / "venue.json").write_text(
-            json.dumps({"urls": exchange.ccxt_urls("binance"), "timeout": 1500, "enableRateLimit": False})
-        )
+        live.write(urls=exchange.ccxt_urls("binance"))
         yield exchange
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIMTAB_")}
-    env["TRIMTAB_BINANCE_API_KEY"] = CANARY_API_KEY
-    env["TRIMTAB_BINANCE_API_SECRET"] = CANARY_SECRET
-    return env
-
-
 def _restart(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    live: LiveRunFolder, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> list[dict[str, Any]]:
     from trimtab.cli.main import app
 
-    monkeypatch.chdir(tmp_path)
-    for key, value in _env().items():
-        if key.startswith("TRIMTAB_"):
-            monkeypatch.setenv(key, value)
-    monkeypatch.delenv("TRIMTAB_CRASH_AT", raising=False)
+    live.use_in_process(monkeypatch)
     capsys.readouterr()
-    app(args=[*ARGS, "--cycles", "2"], standalone_mode=False)
+    app(args=[*RUN_ARGS, "--cycles", "2"], standalone_mode=False)
     return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
@@ -133,6 +69,7 @@ def _check(tmp_path: Path, fake: FakeExchange) -> None:
 )
 def test_killed_mid_plan_the_restart_finds_what_was_sent_and_finishes_once(
     tmp_path: Path,
+    live: LiveRunFolder,
     fake: FakeExchange,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -144,21 +81,12 @@ def test_killed_mid_plan_the_restart_finds_what_was_sent_and_finishes_once(
     fake.engine.spot_balances.update(
         {"USDT": rng.uniform(80_000.0, 120_000.0), "BTC": rng.uniform(0.3, 0.6), "ETH": rng.uniform(8.0, 22.0)}
     )
-    env = {**_env(), "TRIMTAB_CRASH_AT": point}
-    crashed = subprocess.run(
-        [sys.executable, "-m", "trimtab", *ARGS, "--once"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    crashed = live.run("--once", crash_at=point)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-3000:]
     sent = [o for o in fake.engine.orders if o.client_order_id.startswith("tt-")]
     # after_intent: journaled, never sent; after_accept and between_legs: the first leg reached the exchange.
     assert len(sent) == (0 if point == "after_intent" else 1)
-    lines = _restart(tmp_path, capsys, monkeypatch)
+    lines = _restart(live, capsys, monkeypatch)
     assert lines[-1]["orders"] == [] and lines[-1]["triggered"] is False
     _check(tmp_path, fake)
     for stored in tmp_path.glob("journal.db*"):  # the database and its write-ahead log
@@ -166,12 +94,16 @@ def test_killed_mid_plan_the_restart_finds_what_was_sent_and_finishes_once(
 
 
 def test_an_order_invisible_for_a_while_is_looked_up_not_resent(
-    tmp_path: Path, fake: FakeExchange, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    live: LiveRunFolder,
+    fake: FakeExchange,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fake.engine.invisible_for = 0.3  # new orders do not show in queries for 0.3 s
     # The first create is accepted, but its answer comes after the client gave up.
     fake.add_fault(Fault("timeout", "POST", "/api/v3/order", accept=True, delay=1.8))
-    lines = _restart(tmp_path, capsys, monkeypatch)
+    lines = _restart(live, capsys, monkeypatch)
     assert lines[0]["orders"], lines
     _check(tmp_path, fake)
     ours = [o for o in fake.engine.orders if o.client_order_id.startswith("tt-")]
@@ -182,11 +114,15 @@ def test_an_order_invisible_for_a_while_is_looked_up_not_resent(
 
 
 def test_a_5xx_on_create_is_looked_up_then_declared_lost_and_the_next_cycle_replans(
-    tmp_path: Path, fake: FakeExchange, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    live: LiveRunFolder,
+    fake: FakeExchange,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The exchange answers 502 without taking the order: "maybe placed" until lookups over time say otherwise.
     fake.add_fault(Fault("http_error", "POST", "/api/v3/order", accept=False, status=502))
-    lines = _restart(tmp_path, capsys, monkeypatch)
+    lines = _restart(live, capsys, monkeypatch)
     journal = Journal(open_store(f"sqlite:///{tmp_path / 'journal.db'}"))
     orders = journal.orders()
     lost = [o for o in orders if o.status == "lost"]

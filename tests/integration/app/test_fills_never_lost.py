@@ -7,11 +7,7 @@ at each point of that step, a 5xx on the trade list, and a journal damaged the w
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,88 +19,17 @@ from trimtab.storage import open_store
 from trimtab.storage.journal import Journal
 from trimtab.storage.models import FillRow, OrderRow
 from trimtab.testing.fake_exchange import FakeExchange, Fault
-from trimtab.testing.fixtures import CANARY_API_KEY, CANARY_SECRET
-
-POLICY = """
-base_currency = "USDT"
-[[class]]
-name = "BTC"
-assets = ["BTC"]
-target = 0.40
-band = 0.02
-[[class]]
-name = "ETH"
-assets = ["ETH"]
-target = 0.30
-band = 0.02
-[[class]]
-name = "STABLE"
-assets = ["USDT"]
-target = 0.30
-band = 0.03
-cash = true
-[rebalance]
-min_notional = 10.0
-"""
-EXECUTION = """
-algo = "market"
-poll_interval_s = 0.05
-final_wait_s = 3.0
-resolve_attempts = 6
-resolve_backoff_s = 0.05
-lost_after_s = 0.5
-"""
-ARGS = [
-    "run",
-    "--venue",
-    "binance",
-    "--policy",
-    "policy.toml",
-    "--execution",
-    "execution.toml",
-    "--venue-config",
-    "venue.json",
-    "--state",
-    "sqlite:///journal.db",
-    "--format",
-    "json",
-    "--interval",
-    "0",
-]
+from trimtab.testing.fixtures import CANARY_API_KEY
+from trimtab.testing.live_run import LiveRunFolder, json_lines
 
 
 @pytest.fixture
-def fake(tmp_path: Path) -> Iterator[FakeExchange]:
+def fake(live: LiveRunFolder) -> Iterator[FakeExchange]:
     with FakeExchange(api_key=CANARY_API_KEY) as exchange:
-        (tmp_path / "policy.toml").write_text(POLICY)
-        (tmp_path / "execution.toml").write_text(EXECUTION)
-        (tmp_path / "venue.json").write_text(
-            json.dumps({"urls": exchange.ccxt_urls("binance"), "timeout": 1500, "enableRateLimit": False})
-        )
+        live.write(urls=exchange.ccxt_urls("binance"))
         # Well off target: BTC under its 40 % (a buy) and ETH over its 30 % (a sell).
         exchange.engine.spot_balances.update({"USDT": 60_000.0, "BTC": 0.4, "ETH": 15.0})
         yield exchange
-
-
-def _run(tmp_path: Path, *extra: str, crash: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIMTAB_")}
-    env["TRIMTAB_BINANCE_API_KEY"] = CANARY_API_KEY
-    env["TRIMTAB_BINANCE_API_SECRET"] = CANARY_SECRET
-    if crash is not None:
-        env["TRIMTAB_CRASH_AT"] = crash
-    return subprocess.run(
-        [sys.executable, "-m", "trimtab", *ARGS, *extra],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def _lines(done: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
 def assert_every_fill_journaled_once(tmp_path: Path, fake: FakeExchange) -> None:
@@ -125,27 +50,31 @@ def assert_every_fill_journaled_once(tmp_path: Path, fake: FakeExchange) -> None
 
 
 @pytest.mark.parametrize("point", ["fills_read", "after_fill"])
-def test_a_kill_between_the_answer_and_its_fills_loses_no_fill(tmp_path: Path, fake: FakeExchange, point: str) -> None:
-    crashed = _run(tmp_path, "--once", crash=point)
+def test_a_kill_between_the_answer_and_its_fills_loses_no_fill(
+    tmp_path: Path, live: LiveRunFolder, fake: FakeExchange, point: str
+) -> None:
+    crashed = live.run("--once", crash_at=point)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
     assert len([o for o in fake.engine.orders if o.client_order_id.startswith("tt-")]) == 1
-    restarted = _run(tmp_path, "--cycles", "2")
+    restarted = live.run("--cycles", "2")
     assert restarted.returncode == 0, restarted.stderr[-2000:]
     assert_every_fill_journaled_once(tmp_path, fake)
-    assert _lines(restarted)[-1]["orders"] == []  # on target: nothing traded twice
+    assert json_lines(restarted)[-1]["orders"] == []  # on target: nothing traded twice
 
 
-def test_a_5xx_on_the_trade_list_loses_no_fill(tmp_path: Path, fake: FakeExchange) -> None:
+def test_a_5xx_on_the_trade_list_loses_no_fill(tmp_path: Path, live: LiveRunFolder, fake: FakeExchange) -> None:
     # The order fills; every read of the trade list then fails for a while (all of the client's retries).
     fake.add_fault(Fault("http_error", "GET", "/api/v3/myTrades", status=502, times=4))
-    done = _run(tmp_path, "--cycles", "3")
+    done = live.run("--cycles", "3")
     assert done.returncode == 0, done.stderr[-2000:]
     assert fake.count("GET", "/api/v3/myTrades") > 4  # the fault was hit, then the trades were read again
     assert_every_fill_journaled_once(tmp_path, fake)
 
 
-def test_a_final_order_without_its_fills_is_settled_at_start(tmp_path: Path, fake: FakeExchange) -> None:
-    first = _run(tmp_path, "--once")
+def test_a_final_order_without_its_fills_is_settled_at_start(
+    tmp_path: Path, live: LiveRunFolder, fake: FakeExchange
+) -> None:
+    first = live.run("--once")
     assert first.returncode == 0, first.stderr[-2000:]
     # What older versions left behind: the order "filled", its fills gone (status committed before them).
     store = open_store(f"sqlite:///{tmp_path / 'journal.db'}")
@@ -156,7 +85,7 @@ def test_a_final_order_without_its_fills_is_settled_at_start(tmp_path: Path, fak
             damage["venue_filled"] = None
         session.execute(update(OrderRow).values(**damage))
     store.close()
-    again = _run(tmp_path, "--once")
+    again = live.run("--once")
     assert again.returncode == 0, again.stderr[-2000:]
-    assert _lines(again)[-1]["orders"] == []  # settled from the exchange's trades, not traded again
+    assert json_lines(again)[-1]["orders"] == []  # settled from the exchange's trades, not traded again
     assert_every_fill_journaled_once(tmp_path, fake)

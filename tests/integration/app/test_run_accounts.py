@@ -11,20 +11,17 @@ and reaches the goal once.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from trimtab.storage import open_store
 from trimtab.storage.transfers import TransferJournal
 from trimtab.testing.fake_exchange import FakeExchange
-from trimtab.testing.fixtures import CANARY_API_KEY, CANARY_SECRET
+from trimtab.testing.fixtures import CANARY_API_KEY
+from trimtab.testing.live_run import LiveRunFolder
 
 ACCOUNTS = """
 base_currency = "USDT"
@@ -72,66 +69,17 @@ twap_threshold = 10000000.0
 max_order_fraction = 1.0
 max_cycle_notional_fraction = 2.0
 """
-ARGS = [
-    "run",
-    "--venue",
-    "binance",
-    "--portfolio",
-    "accounts.toml",
-    "--policy",
-    "policy.toml",
-    "--execution",
-    "execution.toml",
-    "--venue-config",
-    "venue.json",
-    "--state",
-    "sqlite:///journal.db",
-    "--format",
-    "json",
-    "--interval",
-    "0",
-]
+PORTFOLIO = ("--portfolio", "accounts.toml")
 
 
 @pytest.fixture
-def fake(tmp_path: Path) -> Iterator[FakeExchange]:
+def fake(live: LiveRunFolder) -> Iterator[FakeExchange]:
     with FakeExchange(api_key=CANARY_API_KEY) as exchange:
         exchange.engine.futures_wallet["USDT"] = 100.0  # the USD-M wallet cannot margin the hedge by itself
         exchange.engine.spot_balances.update({"USDT": 100_000.0, "BTC": 1.0, "ETH": 0.0})
-        (tmp_path / "accounts.toml").write_text(ACCOUNTS)
-        (tmp_path / "policy.toml").write_text(POLICY)
-        (tmp_path / "execution.toml").write_text(EXECUTION)
-        by_class = {name: {"urls": exchange.ccxt_urls(name)} for name in ("binance", "binanceusdm")}
-        (tmp_path / "venue.json").write_text(
-            json.dumps({"timeout": 1500, "enableRateLimit": False, "by_class": by_class})
-        )
+        by_class = {name: exchange.ccxt_urls(name) for name in ("binance", "binanceusdm")}
+        live.write(POLICY, EXECUTION, by_class=by_class, files={"accounts.toml": ACCOUNTS})
         yield exchange
-
-
-def _env(crash_at: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIMTAB_")}
-    env["TRIMTAB_BINANCE_API_KEY"] = CANARY_API_KEY
-    env["TRIMTAB_BINANCE_API_SECRET"] = CANARY_SECRET
-    if crash_at:
-        env["TRIMTAB_CRASH_AT"] = crash_at
-    return env
-
-
-def _run(tmp_path: Path, *extra: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "trimtab", *ARGS, *extra],
-        cwd=tmp_path,
-        env=_env(crash_at),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-
-
-def _cycles(done: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
-    assert done.returncode == 0, done.stderr[-3000:]
-    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
 def _check_goal_once(tmp_path: Path, fake: FakeExchange) -> None:
@@ -149,22 +97,14 @@ def _check_goal_once(tmp_path: Path, fake: FakeExchange) -> None:
 
 
 def test_a_live_run_funds_the_hedge_from_the_spot_wallet_and_ends_inside_its_bands(
-    tmp_path: Path, fake: FakeExchange
+    tmp_path: Path, live: LiveRunFolder, fake: FakeExchange
 ) -> None:
-    (first,) = _cycles(_run(tmp_path, "--once"))
+    (first,) = live.cycles(*PORTFOLIO, "--once")
     assert first["triggered"] is True and first["orders"], first
-    (second,) = _cycles(_run(tmp_path, "--once"))
+    (second,) = live.cycles(*PORTFOLIO, "--once")
     assert second["triggered"] is False and second["orders"] == []
     _check_goal_once(tmp_path, fake)
-    status = subprocess.run(
-        [sys.executable, "-m", "trimtab", "status", "--state", "sqlite:///journal.db", "--format", "json"],
-        cwd=tmp_path,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    status = live.trimtab("status", "--state", "sqlite:///journal.db", "--format", "json", timeout=60)
     assert status.returncode == 0, status.stderr[-2000:]
     payload = json.loads(status.stdout)
     for row in payload["classes"]:
@@ -173,22 +113,22 @@ def test_a_live_run_funds_the_hedge_from_the_spot_wallet_and_ends_inside_its_ban
 
 @pytest.mark.parametrize("point", ["transfer_after_intent", "transfer_after_accept", "between_transfer_and_order"])
 def test_killed_around_the_transfer_the_restart_sends_nothing_twice(
-    tmp_path: Path, fake: FakeExchange, point: str
+    tmp_path: Path, live: LiveRunFolder, fake: FakeExchange, point: str
 ) -> None:
-    crashed = _run(tmp_path, "--once", crash_at=point)
+    crashed = live.run(*PORTFOLIO, "--once", crash_at=point)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-3000:]
     assert len(fake.engine.transfers) == (0 if point == "transfer_after_intent" else 1)
     assert [o for o in fake.engine.orders if o.family == "usdm"] == []  # nothing opened before the crash
     for _ in range(2):
-        _cycles(_run(tmp_path, "--once"))
+        live.cycles(*PORTFOLIO, "--once")
     _check_goal_once(tmp_path, fake)
 
 
 def test_a_live_portfolio_without_accounts_is_refused_before_anything_is_sent(
-    tmp_path: Path, fake: FakeExchange
+    tmp_path: Path, live: LiveRunFolder, fake: FakeExchange
 ) -> None:
     (tmp_path / "accounts.toml").write_text('base_currency = "USDT"\n')
-    refused = _run(tmp_path, "--once")
+    refused = live.run(*PORTFOLIO, "--once")
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines()[-1].startswith("accounts.toml: account: ")
     assert fake.requests == [] and not (tmp_path / "journal.db").exists()
@@ -210,17 +150,15 @@ collateral = {BTC = 1.0}
 """
 
 
-def test_a_coin_margined_hedge_is_funded_in_btc_and_sent_in_contracts(tmp_path: Path, fake: FakeExchange) -> None:
+def test_a_coin_margined_hedge_is_funded_in_btc_and_sent_in_contracts(
+    tmp_path: Path, live: LiveRunFolder, fake: FakeExchange
+) -> None:
     fake.engine.spot_balances.update({"USDT": 20_000.0, "BTC": 2.0})
     fake.engine.coinm_wallet["BTC"] = 0.001
-    (tmp_path / "accounts.toml").write_text(COINM_ACCOUNTS)
-    (tmp_path / "policy.toml").write_text(POLICY.replace("BTC/USDT:USDT", "BTC/USD:BTC").replace("0.20", "0.30"))
-    (tmp_path / "policy.toml").write_text(
-        (tmp_path / "policy.toml").read_text().replace("target = 0.80", "target = 0.70")
-    )
-    by_class = {name: {"urls": fake.ccxt_urls(name)} for name in ("binance", "binancecoinm")}
-    (tmp_path / "venue.json").write_text(json.dumps({"timeout": 1500, "enableRateLimit": False, "by_class": by_class}))
-    (first,) = _cycles(_run(tmp_path, "--once"))
+    policy = POLICY.replace("BTC/USDT:USDT", "BTC/USD:BTC").replace("0.20", "0.30").replace("0.80", "0.70")
+    by_class = {name: fake.ccxt_urls(name) for name in ("binance", "binancecoinm")}
+    live.write(policy, EXECUTION, by_class=by_class, files={"accounts.toml": COINM_ACCOUNTS})
+    (first,) = live.cycles(*PORTFOLIO, "--once")
     assert first["triggered"] is True and first["orders"], first
     (moved,) = fake.engine.transfers
     assert (moved.type, moved.asset) == ("MAIN_CMFUTURE", "BTC")  # coins into the COIN-M wallet
@@ -229,5 +167,5 @@ def test_a_coin_margined_hedge_is_funded_in_btc_and_sent_in_contracts(tmp_path: 
     # sent as whole contracts of 100 USD (never the contract size applied twice)
     expected = (2.001 * 60_000.0 - 0.3 * 140_060.0) / 100.0
     assert hedge.side == "SELL" and hedge.amount == pytest.approx(expected, abs=1.0)
-    (second,) = _cycles(_run(tmp_path, "--once"))
+    (second,) = live.cycles(*PORTFOLIO, "--once")
     assert second["triggered"] is False and len(fake.engine.transfers) == 1

@@ -10,12 +10,8 @@ margin ``ok``.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -23,7 +19,8 @@ from trimtab.storage import open_store
 from trimtab.storage.journal import Journal
 from trimtab.testing.fake_bybit import FakeBybit
 from trimtab.testing.fake_exchange import FakeExchange
-from trimtab.testing.fixtures import CANARY_API_KEY, CANARY_SECRET
+from trimtab.testing.fixtures import CANARY_API_KEY
+from trimtab.testing.live_run import LiveRunFolder
 
 ACCOUNTS = """
 base_currency = "USDT"
@@ -71,75 +68,29 @@ twap_threshold = 10000000.0
 max_order_fraction = 1.0
 max_cycle_notional_fraction = 2.0
 """
-ARGS = [
-    "run",
-    "--venue",
-    "binance",
-    "--portfolio",
-    "accounts.toml",
-    "--policy",
-    "policy.toml",
-    "--execution",
-    "execution.toml",
-    "--venue-config",
-    "venue.json",
-    "--state",
-    "sqlite:///journal.db",
-    "--format",
-    "json",
-    "--interval",
-    "0",
-]
+PORTFOLIO = ("--portfolio", "accounts.toml")
 BYBIT_KEY, BYBIT_SECRET = "BYBIT-CANARY-KEY-41c2", "BYBIT-CANARY-SECRET-9d0e"
 
 
 @pytest.fixture
-def fakes(tmp_path: Path) -> Iterator[tuple[FakeExchange, FakeBybit]]:
+def fakes(live: LiveRunFolder) -> Iterator[tuple[FakeExchange, FakeBybit]]:
     with FakeExchange(api_key=CANARY_API_KEY) as binance, FakeBybit(api_key=BYBIT_KEY) as bybit:
         binance.engine.spot_balances.update({"USDT": 100_000.0, "BTC": 1.0, "ETH": 0.0})
         bybit.engine.wallet.clear()
         bybit.engine.wallet["USDT"] = 20_000.0
-        (tmp_path / "accounts.toml").write_text(ACCOUNTS)
-        (tmp_path / "policy.toml").write_text(POLICY)
-        (tmp_path / "execution.toml").write_text(EXECUTION)
-        by_class = {"binance": {"urls": binance.ccxt_urls("binance")}, "bybit": {"urls": bybit.ccxt_urls()}}
-        (tmp_path / "venue.json").write_text(
-            json.dumps({"timeout": 1500, "enableRateLimit": False, "by_class": by_class})
-        )
+        live.keys["bybit"] = (BYBIT_KEY, BYBIT_SECRET)
+        by_class = {"binance": binance.ccxt_urls("binance"), "bybit": bybit.ccxt_urls()}
+        live.write(POLICY, EXECUTION, by_class=by_class, files={"accounts.toml": ACCOUNTS})
         yield binance, bybit
 
 
-def _run(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIMTAB_")}
-    env.update(
-        TRIMTAB_BINANCE_API_KEY=CANARY_API_KEY,
-        TRIMTAB_BINANCE_API_SECRET=CANARY_SECRET,
-        TRIMTAB_BYBIT_API_KEY=BYBIT_KEY,
-        TRIMTAB_BYBIT_API_SECRET=BYBIT_SECRET,
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "trimtab", *ARGS, *extra],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-
-
-def _cycles(done: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
-    assert done.returncode == 0, done.stderr[-3000:]
-    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-
-
 def test_spot_on_binance_and_the_hedge_on_bybit_end_inside_the_bands(
-    tmp_path: Path, fakes: tuple[FakeExchange, FakeBybit]
+    tmp_path: Path, live: LiveRunFolder, fakes: tuple[FakeExchange, FakeBybit]
 ) -> None:
     binance, bybit = fakes
-    (first,) = _cycles(_run(tmp_path, "--once"))
+    (first,) = live.cycles(*PORTFOLIO, "--once")
     assert first["triggered"] is True and first["orders"], first
-    (second,) = _cycles(_run(tmp_path, "--once"))
+    (second,) = live.cycles(*PORTFOLIO, "--once")
     assert second["triggered"] is False and second["orders"] == []
     # the hedge went to Bybit, once, under its orderLinkId; Binance got no derivatives order and no transfer
     hedges = [o for o in bybit.engine.orders if o.market.category == "linear"]
@@ -148,14 +99,7 @@ def test_spot_on_binance_and_the_hedge_on_bybit_end_inside_the_bands(
     # equity 100,000 + 1 BTC x 60,000 + 20,000 = 180,000; BTC from 33.3 % to 20 %: short (60,000 - 36,000) / 60,000
     short = bybit.engine.positions["BTCUSDT"].size
     assert short == pytest.approx(-(60_000.0 - 0.2 * 180_000.0) / 60_000.0, rel=0.02)
-    status = subprocess.run(
-        [sys.executable, "-m", "trimtab", "status", "--state", "sqlite:///journal.db", "--format", "json"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    status = live.trimtab("status", "--state", "sqlite:///journal.db", "--format", "json", timeout=60)
     assert status.returncode == 0, status.stderr[-2000:]
     payload = json.loads(status.stdout)
     for row in payload["classes"]:

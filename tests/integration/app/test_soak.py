@@ -17,7 +17,6 @@ committed stays, what is not is gone, as after SIGKILL; ``test_crash_ccxt.py`` a
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import time
@@ -32,33 +31,13 @@ import sqlalchemy as sa
 from trimtab.storage import open_store
 from trimtab.storage.journal import Journal
 from trimtab.testing.fake_exchange import FakeExchange, Fault
-from trimtab.testing.fixtures import CANARY_API_KEY, CANARY_SECRET
+from trimtab.testing.fixtures import CANARY_API_KEY
+from trimtab.testing.live_run import LiveRunFolder
 
 pytestmark = pytest.mark.slow
 ROUNDS = 40
 BUDGET_S = 45.0
 """The soak stops starting rounds past this (the whole test stays under about a minute)."""
-POLICY = """
-base_currency = "USDT"
-[[class]]
-name = "BTC"
-assets = ["BTC"]
-target = 0.40
-band = 0.02
-[[class]]
-name = "ETH"
-assets = ["ETH"]
-target = 0.30
-band = 0.02
-[[class]]
-name = "STABLE"
-assets = ["USDT"]
-target = 0.30
-band = 0.03
-cash = true
-[rebalance]
-min_notional = 10.0
-"""
 EXECUTION = """
 algo = "market"
 poll_interval_s = 0.05
@@ -95,23 +74,15 @@ def _die(pid: int, signum: int) -> None:
 
 
 @pytest.fixture
-def soak(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, FakeExchange]]:
+def soak(live: LiveRunFolder, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, FakeExchange]]:
     from trimtab.execution import crash
 
-    monkeypatch.chdir(tmp_path)
-    for key in [k for k in os.environ if k.startswith("TRIMTAB_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("TRIMTAB_BINANCE_API_KEY", CANARY_API_KEY)
-    monkeypatch.setenv("TRIMTAB_BINANCE_API_SECRET", CANARY_SECRET)
+    live.use_in_process(monkeypatch)
     # A crash point ends the run where it stands instead of killing the test process.
     monkeypatch.setattr(crash, "os", SimpleNamespace(environ=os.environ, getpid=os.getpid, kill=_die))
     with FakeExchange(api_key=CANARY_API_KEY) as fake:
-        (tmp_path / "policy.toml").write_text(POLICY)
-        (tmp_path / "execution.toml").write_text(EXECUTION)
-        (tmp_path / "venue.json").write_text(
-            json.dumps({"urls": fake.ccxt_urls("binance"), "timeout": 1500, "enableRateLimit": False})
-        )
-        yield tmp_path, fake
+        live.write(execution=EXECUTION, urls=fake.ccxt_urls("binance"))
+        yield live.folder, fake
 
 
 def _run(*extra: str, crash_at: str | None = None) -> str:
