@@ -10,6 +10,7 @@ margin ``ok``.
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,3 +111,23 @@ def test_spot_on_binance_and_the_hedge_on_bybit_end_inside_the_bands(
     accounts = {a["name"]: a for a in margin["accounts"]}
     assert accounts["bybit-uta"]["kind"] == "unified" and accounts["bybit-uta"]["ok"] is True, accounts
     assert all(a["ok"] for a in accounts.values()) and margin["ok"] is True
+
+
+@pytest.mark.parametrize("point", ["after_intent", "after_accept"])
+def test_killed_around_the_bybit_hedge_the_restart_sends_it_once(
+    tmp_path: Path, live: LiveRunFolder, fakes: tuple[FakeExchange, FakeBybit], point: str
+) -> None:
+    binance, bybit = fakes
+    crashed = live.run(*PORTFOLIO, "--once", crash_at=point)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-3000:]
+    sent = [o for o in bybit.engine.orders if o.market.category == "linear"]
+    assert len(sent) == (0 if point == "after_intent" else 1)  # accepted by Bybit, its answer never saved
+    for _ in range(2):
+        live.cycles(*PORTFOLIO, "--once")
+    (hedge,) = [o for o in bybit.engine.orders if o.market.category == "linear"]  # found by orderLinkId, not resent
+    journal = Journal(open_store(f"sqlite:///{tmp_path / 'journal.db'}"))
+    journaled = {o.client_order_id: o for o in journal.orders()}
+    assert journaled[hedge.link_id].filled == pytest.approx(hedge.filled)
+    assert [o for o in journaled.values() if o.is_open] == []
+    assert bybit.engine.positions["BTCUSDT"].size == pytest.approx(-(60_000.0 - 0.2 * 180_000.0) / 60_000.0, rel=0.02)
+    assert [o for o in binance.engine.orders if o.family != "spot"] == []
