@@ -119,30 +119,36 @@ def test_a_paper_replay_of_a_strategy_ends_where_the_backtest_does(tmp_path: Pat
 
 
 def test_a_paper_liquidation_is_journaled_where_the_backtest_records_it(tmp_path: Path) -> None:
-    # A 10x long perpetual through the August 2024 sell-off, guards off: the account itself liquidates it.
+    # 90 % spot BTC hedged to a 40 % delta with a 10x short perpetual through the February 2024 rally, guards
+    # off: both clocks margin it in the contract's default account (unified, cross, the USDT balance at 1.0
+    # plus the PnL), so both liquidate the short at the same bar and price (2024-02-15 at 51,528.26, worked by
+    # hand in tests/integration/backtest/test_funding_and_liquidation.py) and its small replacement on 02-29.
     data = tmp_path / "data"
     data.mkdir()
-    for file in ("spot_BTC-USDT_1d.csv.gz", "perp_BTC-USDT_1h.csv.gz", "perp_BTC-USDT_funding_8h.csv.gz"):
+    files = ("spot_BTC-USDT_1d", "perp_BTC-USDT_1h", "perp_BTC-USDT_funding_8h", "perp_BTC-USDT_mark_8h")
+    for file in (f"{name}.csv.gz" for name in files):
         shutil.copy(DATA / file, data)
     (tmp_path / "policy.toml").write_text(
-        'base_currency = "USDT"\n[[class]]\nname = "BTC"\nassets = ["BTC"]\ntarget = 0.0\nband = 0.05\n'
-        'hedge = "BTC/USDT:USDT"\n[[class]]\nname = "CASH"\nassets = ["USDT"]\ntarget = 1.0\nband = 0.6\n'
-        'cash = true\n[strategy]\nkind = "delta-target"\n[strategy.deltas]\nBTC = 1.0\n'
+        'base_currency = "USDT"\n[[class]]\nname = "BTC"\nassets = ["BTC"]\ntarget = 0.9\nband = 0.05\n'
+        'hedge = "BTC/USDT:USDT"\n[[class]]\nname = "CASH"\nassets = ["USDT"]\ntarget = 0.1\nband = 0.6\n'
+        'cash = true\n[strategy]\nkind = "delta-target"\n[strategy.deltas]\nBTC = 0.4\n'
         "[rebalance]\nhedge_leverage = 10.0\nmax_leverage = 3.0\nmargin_buffer = 0.5\n"
         "[costs]\ntaker_fee = 0.0005\nslippage_bps = 0.0\n"
     )
     policy = load_policy(tmp_path / "policy.toml")
     history = load_history(data, ["BTC"])
-    start = datetime(2024, 7, 20, tzinfo=UTC)
+    start = datetime(2024, 2, 1, tzinfo=UTC)
     config = ExecutionConfig(
         algo="market", twap_threshold=1e12, liquidation_buffer=0.0, funding_switch=False, max_order_fraction=10
     )
-    paper = replay_like_backtest(policy, history, data, tmp_path, start=start, bars=26, config=config)
+    paper = replay_like_backtest(policy, history, data, tmp_path, start=start, bars=28, config=config)
     unguarded = GuardSettings(liquidation_buffer=0.0, funding_switch=False)
-    backtest = run_backtest(policy, history, start=start, end=start + timedelta(days=25), guards=unguarded)
+    backtest = run_backtest(policy, history, start=start, end=start + timedelta(days=27), guards=unguarded)
     journaled = paper.journal.decisions(["liquidation"])
     expected = [e for e in backtest.events if e["kind"] == "liquidation"]
     assert len(journaled) == len(expected) == 2
+    assert [e["timestamp"] for e in expected] == ["2024-02-15T00:00:00Z", "2024-02-29T00:00:00Z"]
+    assert expected[0]["price"] == pytest.approx(51_528.26, abs=0.01)
     for decision, event in zip(journaled, expected, strict=True):
         assert decision["timestamp"].replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") == event["timestamp"]
         assert decision["payload"]["price"] == pytest.approx(event["price"], rel=1e-9)

@@ -262,7 +262,7 @@ class PaperBook:
 
 
 def account_to_document(account: Account | None) -> dict[str, Any] | None:
-    """The portfolio account a paper account simulates, as JSON (None: the isolated default)."""
+    """The portfolio account a paper account simulates, as JSON (None: the contract's default, unified and cross)."""
     if account is None:
         return None
     return {

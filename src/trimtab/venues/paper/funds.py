@@ -18,6 +18,7 @@ from trimtab.errors import OrderRejectedError
 from trimtab.valuation.accounts import account_margins
 from trimtab.venues.ports import OrderRequest, OrderStatus, OrderType, VenueMarket
 from trimtab.venues.simulation import RealityModels, SimulatedAccount
+from trimtab.venues.simulation.margin import quoted
 
 _EPS = 1e-12
 
@@ -110,17 +111,16 @@ def check_funds(
 
 def free_collateral(account: SimulatedAccount, market: MarketSnapshot) -> float:
     """The account's free collateral by the account model: collateral value (balances at their haircuts plus
-    unrealised PnL) less the initial margin its positions hold (:mod:`trimtab.valuation.accounts`)."""
+    unrealised PnL) less the initial margin its positions hold (:mod:`trimtab.valuation.accounts`).
+
+    A position the snapshot does not quote is marked at its entry price; without a price for an underlying at
+    all, nothing is free.
+    """
+    portfolio = account.to_portfolio()
     try:
-        book = account_margins(account.to_portfolio(), market)
+        book = account_margins(portfolio, quoted(market, portfolio.derivatives))
     except KeyError:
-        # A position the snapshot does not quote: its entry price stands in for the mark.
-        used = sum(
-            account.models.margin.initial_margin(p.amount, p.entry_price, p.leverage)
-            for p in account.positions.values()
-            if p.instrument.kind is not InstrumentKind.OPTION
-        )
-        return account.cash - used
+        return 0.0
     return book.account(account.declared.name).free_collateral
 
 

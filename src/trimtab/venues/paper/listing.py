@@ -3,7 +3,9 @@
 Markets: spot ``<asset>/<base currency>`` for every priced asset, and every derivative the feed quotes
 (perpetuals, dated futures and options) that has not expired. Positions: every derivative held, options
 included, with the mark and, for futures and perpetuals, the liquidation price of the account model
-(:func:`trimtab.venues.simulation.margin.liquidation_prices`: tiered maintenance, isolated or cross).
+(:func:`trimtab.venues.simulation.margin.liquidation_prices`: tiered maintenance, isolated or cross; a paper
+account without a declared account is unified and cross, as the contract's default). A position the feed no
+longer quotes is marked at its entry price.
 """
 
 from __future__ import annotations
@@ -37,22 +39,13 @@ def listed_markets(market: MarketSnapshot, base_currency: str, now: datetime) ->
 
 def open_positions(account: SimulatedAccount, market: MarketSnapshot) -> list[VenuePosition]:
     """The account's derivative positions as the Venue port reports them (options: no liquidation price)."""
-    margin = account.models.margin
-    try:
-        modelled: dict[str, float] | None = liquidation_prices(account.to_portfolio(), market)
-    except KeyError:
-        modelled = None  # a position the snapshot does not quote: the flat isolated figure
+    modelled = liquidation_prices(account.to_portfolio(), market)
     out = []
     for symbol, p in account.positions.items():
         if abs(p.amount) <= _EPS:
             continue
         quote = market.derivatives.get(symbol)
-        liquidation = None
-        if p.instrument.kind is not InstrumentKind.OPTION:
-            if modelled is not None:
-                liquidation = modelled.get(symbol)
-            else:
-                liquidation = margin.liquidation_price(p.entry_price, p.leverage, p.amount > 0)
+        liquidation = None if p.instrument.kind is InstrumentKind.OPTION else modelled.get(symbol)
         out.append(
             VenuePosition(
                 symbol, p.amount, p.entry_price, p.leverage, None if quote is None else quote.mark, liquidation

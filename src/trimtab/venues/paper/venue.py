@@ -90,7 +90,8 @@ class PaperVenue:
         The store key of this account (one per wallet when several paper accounts share a store).
     account:
         The portfolio account (venue) this paper account simulates, holding only that venue's rows and
-        margined as the portfolio declares it; None merges every venue into one isolated account.
+        margined as the portfolio declares it; None merges every venue into one account, margined as the
+        contract's account of a venue without an ``[[account]]`` table (unified, cross, the base currency at 1.0).
     """
 
     def __init__(

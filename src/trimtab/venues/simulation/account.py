@@ -6,7 +6,7 @@ Conventions
   less); the fee is charged on the filled value and paid from the base-currency balance.
 * Spot: the asset's balance changes by the amount and the base currency by ``-(amount x fill price)``.
 * Linear perpetuals and futures (quote = base currency): opening posts no cash (the margin is a
-  reservation, checked by :class:`~trimtab.venues.simulation.margin.MarginModel`); the entry price is
+  reservation that the paper venue checks against the account model's free collateral); the entry price is
   the amount-weighted average of the fills that grew the position; reducing or flipping realises
   ``closed amount x (fill price - entry)`` into the base currency.
 * Options are bought and sold for their premium (``amount x price`` in the base currency).
@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from trimtab.domain.accounts import Account, AccountKind, MarginMode
+from trimtab.domain.accounts import Account, default_account
 from trimtab.domain.instruments import Instrument, InstrumentKind, parse_symbol
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.portfolio import DEFAULT_VENUE, DerivativePosition, Portfolio, SpotHolding
@@ -77,8 +77,8 @@ class SimulatedAccount:
     slippage_paid: float = 0.0
     funding_paid: float = 0.0
     account: Account | None = None
-    """The portfolio's account this simulates (kind, margin mode, collateral); None: a unified account that
-    margins each position on its own (isolated), the backtest's."""
+    """The portfolio's account this simulates (kind, margin mode, collateral); None: the contract's account of
+    a venue without an ``[[account]]`` table (unified, cross, the base currency at 1.0), the backtest's."""
 
     @classmethod
     def from_portfolio(
@@ -105,7 +105,7 @@ class SimulatedAccount:
         """The account as the account model sees it (see :attr:`account`)."""
         if self.account is not None:
             return self.account
-        return Account(DEFAULT_VENUE, "simulation", AccountKind.UNIFIED, MarginMode.ISOLATED, {self.base_currency: 1.0})
+        return default_account(DEFAULT_VENUE, self.base_currency)
 
     @property
     def cash(self) -> float:
@@ -315,7 +315,7 @@ class SimulatedAccount:
         return out
 
     def check_liquidations(
-        self, adverse_prices: Mapping[str, tuple[float, float]], market: MarketSnapshot | None = None
+        self, adverse_prices: Mapping[str, tuple[float, float]], market: MarketSnapshot
     ) -> list[Liquidation]:
         """Liquidate every position whose maintenance margin the bar broke.
 
@@ -324,9 +324,9 @@ class SimulatedAccount:
         adverse_prices:
             Symbol -> (low, high) of the bar (the mark's, or the close twice when only that is known).
         market:
-            The snapshot now (marks, prices, the markets' margin tiers): liquidation prices are then the
-            account model's (:func:`trimtab.valuation.accounts.account_margins`: tiered maintenance, isolated
-            or cross as the account is margined). Without it, the flat isolated :class:`MarginModel`'s.
+            The snapshot now (marks, prices, the markets' margin tiers): liquidation prices are the account
+            model's (:func:`trimtab.valuation.accounts.account_margins`: tiered maintenance, isolated or cross
+            as the account is margined; an undeclared account is unified and cross).
 
         Returns
         -------
@@ -334,28 +334,36 @@ class SimulatedAccount:
             The positions closed, at their liquidation price, paying the taker fee.
         """
         out: list[Liquidation] = []
-        margin = self.models.margin
-        modelled = liquidation_prices(self.to_portfolio(), market) if market is not None else None
-        for symbol, position in list(self.positions.items()):
-            if position.instrument.kind not in (InstrumentKind.PERP, InstrumentKind.FUTURE):
-                continue
-            if symbol not in adverse_prices:
-                continue
-            low, high = adverse_prices[symbol]
-            long = position.amount > 0
-            adverse = low if long else high
-            if modelled is not None:
-                price = modelled.get(symbol)
-                if price is None or not (adverse <= price if long else adverse >= price):
-                    continue
-            else:
-                if not margin.breached(position.amount, position.entry_price, position.leverage, adverse):
-                    continue
-                price = margin.liquidation_price(position.entry_price, position.leverage, long)
+        for _ in range(len(self.positions)):  # each pass closes one position
+            breached = self._breached(adverse_prices, market)
+            if breached is None:
+                break
+            symbol, price = breached
+            position = self.positions[symbol]
             amount, entry = position.amount, position.entry_price
             report = self.fill(symbol, -amount, price, slippage_fraction=0.0, contract_size=position.contract_size)
             out.append(Liquidation(symbol, amount, entry, price, report.realised_pnl, report.fee))
         return out
+
+    def _breached(
+        self, adverse_prices: Mapping[str, tuple[float, float]], market: MarketSnapshot
+    ) -> tuple[str, float] | None:
+        """The first position whose bar reached its liquidation price, and that price (None: none did).
+
+        Recomputed after each liquidation: closing one position of a cross account changes the collateral and
+        the maintenance margin the others' prices come from.
+        """
+        modelled = liquidation_prices(self.to_portfolio(), market)
+        for symbol, position in self.positions.items():
+            price = modelled.get(symbol)
+            if price is None or symbol not in adverse_prices:
+                continue
+            if position.instrument.kind not in (InstrumentKind.PERP, InstrumentKind.FUTURE):
+                continue
+            low, high = adverse_prices[symbol]
+            if low <= price if position.amount > 0 else high >= price:
+                return symbol, price
+        return None
 
     def equity(self, prices: Mapping[str, float], marks: Mapping[str, float]) -> float:
         """Spot at ``prices`` + unrealised PnL of futures and perpetuals + options at ``marks``."""

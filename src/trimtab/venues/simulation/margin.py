@@ -1,33 +1,32 @@
-"""Initial and maintenance margin of isolated linear positions, and when they are liquidated.
+"""Margin of the simulated account: what an opening reserves, and where positions are liquidated.
 
-With a market snapshot, the simulated account takes its liquidation prices from the account model instead
-(:func:`liquidation_prices`: tiered maintenance, isolated or cross); the flat model below is the fallback.
+Liquidation prices are the account model's (:mod:`trimtab.valuation.accounts`, the one valuation and the
+planner use; :func:`liquidation_prices`): the tier of the position's notional in the market's
+``margin_tiers`` (0.5 % without tiers), an isolated position from its own margin, a cross one from its
+account's collateral. An account the portfolio does not declare is the contract's default: unified, cross,
+its collateral the base currency at 1.0, so the backtest's account, whose collateral is its base-currency
+balance, is liquidated when that balance plus the unrealised PnL of its futures and perpetuals falls to
+their total maintenance margin. For one linear position of signed size ``q`` entered at ``E`` with
+``C`` of base currency and a flat rate ``m``, ``C + q (P - E) = m |q| P``::
 
-* Initial margin = ``|amount| x entry / leverage`` (posted when the position opens).
-* Maintenance margin = ``|amount| x mark x maintenance_rate``.
-* The position is liquidated once its isolated margin plus unrealised PnL no longer covers the
-  maintenance margin, i.e. when the price crosses the liquidation price of
-  :func:`trimtab.valuation.valuate.liquidation_price`::
+      long:  P = (q E - C) / (q (1 - m))        (none when C covers a fall to zero)
+      short: P = (C + |q| E) / (|q| (1 + m))
 
-      long:  entry x (1 - 1/leverage) / (1 - maintenance_rate)
-      short: entry x (1 + 1/leverage) / (1 + maintenance_rate)
-
-The check uses the bar's adverse extreme (its low for a long, its high for a short) when the history
+The engine checks the bar's adverse extreme (its low for a long, its high for a short) when the history
 has one, else the close, so a crash inside a bar liquidates at that bar. The position is closed at the
-liquidation price (paying the taker fee); what is left of its margin stays with the account.
+liquidation price, paying the taker fee; what is left of the collateral stays with the account.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
-
-from trimtab.valuation.margin import MAINTENANCE_MARGIN_RATE, liquidation_price
 
 if TYPE_CHECKING:
     from trimtab.domain.market import MarketSnapshot
-    from trimtab.domain.portfolio import Portfolio
+    from trimtab.domain.portfolio import DerivativePosition, Portfolio
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,31 +43,25 @@ class Liquidation:
 
 @dataclass(frozen=True, slots=True)
 class MarginModel:
-    """Isolated margin with one maintenance rate for every market."""
-
-    maintenance_rate: float = MAINTENANCE_MARGIN_RATE
+    """What an opening reserves: the initial margin ``|amount| x entry / leverage``."""
 
     def initial_margin(self, amount: float, entry_price: float, leverage: float) -> float:
         """Margin posted for a position: ``|amount| x entry / leverage``."""
         return abs(amount) * entry_price / leverage
 
-    def maintenance_margin(self, amount: float, mark: float) -> float:
-        """``|amount| x mark x maintenance_rate``."""
-        return abs(amount) * mark * self.maintenance_rate
 
-    def liquidation_price(self, entry_price: float, leverage: float, long: bool) -> float:
-        """The price at which the position is liquidated (0 for a long that cannot be)."""
-        return liquidation_price(entry_price, leverage, long, self.maintenance_rate)
+def quoted(market: MarketSnapshot, positions: Iterable[DerivativePosition]) -> MarketSnapshot:
+    """``market`` with a quote for every held derivative: one it lacks is marked at its entry price.
 
-    def breached(self, amount: float, entry_price: float, leverage: float, adverse_price: float) -> bool:
-        """Whether ``adverse_price`` (the bar's low for a long, high for a short) reaches the liquidation price."""
-        if amount == 0.0:
-            return False
-        long = amount > 0
-        price = self.liquidation_price(entry_price, leverage, long)
-        if long:
-            return price > 0.0 and adverse_price <= price
-        return adverse_price >= price
+    A paper account may hold a derivative its feed no longer quotes; its entry price then stands in for the
+    mark (no unrealised PnL), so the account model still margins the rest of the account.
+    """
+    from trimtab.domain.market import DerivativeQuote
+
+    missing = {p.symbol: DerivativeQuote(mark=p.entry_price) for p in positions if p.symbol not in market.derivatives}
+    if not missing:
+        return market
+    return replace(market, derivatives={**market.derivatives, **missing})
 
 
 def liquidation_prices(portfolio: Portfolio, market: MarketSnapshot) -> dict[str, float]:
@@ -76,11 +69,15 @@ def liquidation_prices(portfolio: Portfolio, market: MarketSnapshot) -> dict[str
 
     The model of :mod:`trimtab.valuation.accounts` (the one valuation and the planner use): the tier of the
     position's notional in the market's ``margin_tiers`` (0.5 % without tiers), isolated positions from their
-    own margin, cross ones from the account's collateral. Positions without one (a 1x long) are left out.
+    own margin, cross ones from the account's collateral. Positions without one (a long whose collateral
+    covers a fall to zero) are left out; so is every position when an underlying has no price at all.
     """
-    from trimtab.valuation.accounts import account_margins  # the account model: not needed to run a backtest
+    from trimtab.valuation.accounts import account_margins  # the account model: not needed to run a spot backtest
 
-    book = account_margins(portfolio, market)
+    try:
+        book = account_margins(portfolio, quoted(market, portfolio.derivatives))
+    except KeyError:
+        return {}
     return {
         risk.symbol: risk.liquidation_price
         for risk in book.positions

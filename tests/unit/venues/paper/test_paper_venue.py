@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from trimtab.domain import DerivativeQuote, MarketSnapshot, Portfolio, SpotHolding
+from trimtab.domain.accounts import Account, AccountKind, MarginMode
 from trimtab.domain.plan import Side
 from trimtab.errors import OrderRejectedError
 from trimtab.policy.config import CostsConfig
@@ -37,9 +38,11 @@ def _market(btc: float = 50_000.0, funding: float = 0.0001) -> MarketSnapshot:
     )
 
 
-def _venue(feed: FixedFeed | None = None, clock: Clock | None = None, **kwargs: object) -> PaperVenue:
+def _venue(
+    feed: FixedFeed | None = None, clock: Clock | None = None, initial: Portfolio | None = None, **kwargs: object
+) -> PaperVenue:
     models = RealityModels.from_costs(CostsConfig(taker_fee=0.001, maker_fee=0.0002, slippage_bps=10.0))
-    portfolio = Portfolio("USDT", (SpotHolding("USDT", 100_000.0), SpotHolding("BTC", 1.0)))
+    portfolio = initial or Portfolio("USDT", (SpotHolding("USDT", 100_000.0), SpotHolding("BTC", 1.0)))
     return PaperVenue(
         feed or FixedFeed(_market()),
         base_currency="USDT",
@@ -140,7 +143,11 @@ def test_reduce_only_must_shrink_the_position_and_never_past_it() -> None:
     venue.create_order(_order("tt-g", PERP, Side.SELL, 0.4))
     [position] = venue.fetch_positions()
     assert position.amount == pytest.approx(-0.4) and position.leverage == 2.0
-    assert position.liquidation_price == pytest.approx(position.entry_price * 1.5 / 1.005)
+    # No [[account]]: the contract's unified cross account, margined by all its USDT. By hand: sold at the bid
+    # 49 950 paying 0.1 % (19.98), so 99 980.02 of cash, and liquidated where
+    # 99 980.02 - 0.4 x (P - 49 950) = 0.005 x 0.4 x P: P = 119 960.02 / 0.402 = 298 408.01.
+    assert position.entry_price == pytest.approx(49_950.0)
+    assert position.liquidation_price == pytest.approx(119_960.02 / 0.402, rel=1e-9)
     with pytest.raises(OrderRejectedError, match="reduce-only"):
         venue.create_order(_order("tt-h", PERP, Side.SELL, 0.1, reduce_only=True))
     with pytest.raises(OrderRejectedError, match="exceeds the position"):
@@ -162,15 +169,36 @@ def test_funding_is_paid_at_each_settlement_stamp() -> None:
 
 
 def test_a_position_is_liquidated_when_the_mark_reaches_its_liquidation_price() -> None:
+    # 10 000 USDT margin a 0.8 BTC long at 5x. By hand: bought at the ask 50 050 paying 0.1 % (40.04), so
+    # 9 959.96 of cash, and liquidated where 9 959.96 + 0.8 x (P - 50 050) = 0.005 x 0.8 x P:
+    # P = 30 080.04 / 0.796 = 37 788.99 (cross: the whole cash, not the 8 008 of initial margin, is its margin).
     feed = FixedFeed(_market())
-    venue = _venue(feed=feed)
+    venue = _venue(feed=feed, initial=Portfolio("USDT", (SpotHolding("USDT", 10_000.0),)))
     venue.set_leverage(PERP, 5.0)
-    venue.create_order(_order("tt-k", PERP, Side.BUY, 1.0))
+    venue.create_order(_order("tt-k", PERP, Side.BUY, 0.8))
     [position] = venue.fetch_positions()
-    feed.market = _market(btc=position.liquidation_price * 0.99)
+    price = 30_080.04 / 0.796
+    assert position.liquidation_price == pytest.approx(price, rel=1e-9)
+    feed.market = _market(btc=37_800.0)
+    assert len(venue.fetch_positions()) == 1  # above it
+    feed.market = _market(btc=37_700.0)
     assert venue.fetch_positions() == []
     liquidations = [f for f in venue.fetch_fills(PERP) if f.client_order_id is None]
-    assert len(liquidations) == 1 and liquidations[0].price == pytest.approx(position.liquidation_price)
+    assert len(liquidations) == 1 and liquidations[0].price == pytest.approx(price, rel=1e-9)
+    # What the account keeps: the maintenance margin at P less the taker fee on the close.
+    assert venue.fetch_balances()["USDT"] == pytest.approx(0.8 * price * (0.005 - 0.001), rel=1e-9)
+
+
+def test_a_paper_account_declared_isolated_keeps_the_isolated_liquidation_price() -> None:
+    # The same 2x short as above, on an account the portfolio declares isolated: its own margin
+    # 0.4 x 49 950 / 2 is all it can lose, so P = 49 950 x (1 + 1/2) / (1 + 0.005) = 74 552.24.
+    isolated = Account("binance-usdm", "binance", AccountKind.DERIVATIVES, MarginMode.ISOLATED, {"USDT": 1.0})
+    portfolio = Portfolio("USDT", (SpotHolding("USDT", 100_000.0, "binance-usdm"),), accounts=(isolated,))
+    venue = _venue(initial=portfolio, account="binance-usdm")
+    venue.set_leverage(PERP, 2.0)
+    venue.create_order(_order("tt-m", PERP, Side.SELL, 0.4))
+    [position] = venue.fetch_positions()
+    assert position.liquidation_price == pytest.approx(49_950.0 * 1.5 / 1.005, rel=1e-9)
 
 
 def test_the_account_lives_in_the_state_store_and_survives_a_restart(tmp_path: Path) -> None:

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import pytest
 
 from trimtab.domain.instruments import parse_symbol
+from trimtab.domain.market import DerivativeQuote, MarketSnapshot
 from trimtab.venues.simulation import (
     ConstantSlippage,
     FeeModel,
     FundingModel,
     Liquidity,
-    MarginModel,
     RealityModels,
     SimulatedAccount,
     SquareRootImpact,
 )
 from trimtab.venues.simulation.slippage import BarConditions
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_fees_are_a_rate_of_notional_with_a_maker_rebate() -> None:
@@ -72,20 +75,49 @@ def test_perp_entry_averages_up_and_a_reduction_realises_pnl() -> None:
     assert account.positions["ETH/USDT:USDT"].entry_price == 2000.0
 
 
-def test_liquidation_at_the_maintenance_price_of_an_isolated_long() -> None:
-    margin = MarginModel(maintenance_rate=0.005)
-    price = margin.liquidation_price(100.0, 10.0, long=True)
-    assert price == pytest.approx(100.0 * 0.9 / 0.995)
-    assert margin.breached(1.0, 100.0, 10.0, price) and not margin.breached(1.0, 100.0, 10.0, price + 0.01)
-    assert margin.liquidation_price(100.0, 1.0, long=True) == 0.0  # a 1x long cannot be liquidated
+def test_an_undeclared_account_is_unified_and_cross_and_liquidated_where_its_collateral_is_gone() -> None:
+    # The contract's default account: its collateral is the base currency at 1.0 plus the unrealised PnL.
+    # By hand: 100 USDT, a 10 BTC long opened at 100 paying 0.05 % (0.5), so 99.5 of cash; it is
+    # liquidated where 99.5 + 10 x (P - 100) = 0.005 x 10 x P, P = 900.5 / 9.95 = 90.5025 (an isolated
+    # 10x long would go at 100 x 0.9 / 0.995 = 90.4523, from its own 100 of margin).
     account = SimulatedAccount("USDT", RealityModels(fees=FeeModel(0.0005, 0.0)), {"USDT": 100.0})
     account.fill("BTC/USDT:USDT", 10.0, 100.0, leverage=10, slippage_fraction=0.0)
-    assert account.check_liquidations({"BTC/USDT:USDT": (95.0, 101.0)}) == []
-    (liquidation,) = account.check_liquidations({"BTC/USDT:USDT": (90.0, 96.0)})
-    assert liquidation.price == pytest.approx(price)
+    assert account.to_portfolio().accounts[0].margin_mode.value == "cross"
+    price = 900.5 / 9.95
+    market = MarketSnapshot(NOW, {"BTC": 100.0}, {"BTC/USDT:USDT": DerivativeQuote(mark=100.0)})
+    assert account.check_liquidations({"BTC/USDT:USDT": (90.51, 101.0)}, market) == []
+    (liquidation,) = account.check_liquidations({"BTC/USDT:USDT": (90.0, 96.0)}, market)
+    assert liquidation.price == pytest.approx(price, rel=1e-12)
     assert liquidation.realised_pnl == pytest.approx(10.0 * (price - 100.0))
     assert "BTC/USDT:USDT" not in account.positions
-    assert math.isclose(account.cash, 100.0 - 0.5 + 10.0 * (price - 100.0) - 0.0005 * 10.0 * price)
+    # What is left: the cash less the loss and the taker fee on the close, 0.005 x 10 x P less that fee.
+    assert math.isclose(account.cash, 99.5 + 10.0 * (price - 100.0) - 0.0005 * 10.0 * price)
+    assert account.cash == pytest.approx(0.0045 * 10.0 * price)
+
+
+def test_a_liquidation_in_a_cross_account_moves_the_others_liquidation_price() -> None:
+    # Two longs share 2 000 USDT. By hand (flat 0.5 %, no fees): BTC alone, ETH at its mark 100, is
+    # liquidated where 2 000 + 1 x (P - 10 000) = 0.005 P + 0.005 x 100 x 100, P = 8 050 / 0.995 = 8 090.45.
+    # Closed there, the cash is 2 000 - 1 909.55 = 90.45 and ETH's price solves
+    # 90.45 + 100 x (Q - 100) = 0.005 x 100 x Q, Q = 9 909.55 / 99.5 = 99.593: the same bar's ETH low of
+    # 99.5 takes it too, which it would not have at its price before BTC went (2 000 + 100 (Q - 100) =
+    # 0.5 Q + 50 at BTC 10 000, Q = 8 050 / 99.5 = 80.90).
+    account = SimulatedAccount("USDT", RealityModels(fees=FeeModel(0.0, 0.0)), {"USDT": 2_000.0})
+    account.fill("BTC/USDT:USDT", 1.0, 10_000.0, leverage=10, slippage_fraction=0.0)
+    account.fill("ETH/USDT:USDT", 100.0, 100.0, leverage=10, slippage_fraction=0.0)
+    market = MarketSnapshot(
+        NOW,
+        {"BTC": 10_000.0, "ETH": 100.0},
+        {"BTC/USDT:USDT": DerivativeQuote(mark=10_000.0), "ETH/USDT:USDT": DerivativeQuote(mark=100.0)},
+    )
+    btc, eth = account.check_liquidations(
+        {"BTC/USDT:USDT": (8_000.0, 10_000.0), "ETH/USDT:USDT": (99.5, 100.0)}, market
+    )
+    assert btc.price == pytest.approx(8_050.0 / 0.995, rel=1e-12)
+    cash = 2_000.0 + (8_050.0 / 0.995 - 10_000.0)
+    assert eth.price == pytest.approx((10_000.0 - cash) / 99.5, rel=1e-12)
+    assert eth.price == pytest.approx(99.593, abs=5e-4)
+    assert account.positions == {}
 
 
 def test_options_are_bought_for_their_premium() -> None:
