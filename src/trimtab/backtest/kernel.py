@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from trimtab.backtest import kernel_cache, kernel_curve
+from trimtab.backtest import kernel_cache, kernel_curve, kernel_track
 from trimtab.backtest.kernel_goals import goals_for_rebalance, minimal_turnover
 
 # Before any cached kernel code is loaded: drop it if any kernel source changed (kernel_cache's docstring).
@@ -396,10 +396,49 @@ def simulate_window(
     excess = -np.inf
 
     scan = single and band_rows == 1 and not (value_every_bar or record_equity or record_costs)
+    # Tracked runs that record nothing per bar value their quiet bars in a tight loop too.
+    scan_tracked = single and band_rows == 1 and track and not (record_weights or record_equity or record_costs)
+    class_asset = np.full(n_classes, -1, dtype=np.int64)
+    for a in range(n_assets):
+        if class_of[a] != cash_class:
+            class_asset[class_of[a]] = a
+    figures = np.zeros(4)
     cash_target = targets[cash_class]
     cash_edge = half_widths[0, cash_class]
     t = 0
     while t < n_bars:
+        if scan_tracked and t > 0:
+            figures[0] = tracking_squared
+            figures[1] = 0.0
+            figures[2] = 0.0
+            figures[3] = equity_sum
+            t, last_check, equity = kernel_track.scan_tracked(
+                close,
+                first_column,
+                timestamps,
+                t,
+                holdings,
+                cash,
+                class_asset,
+                targets,
+                half_widths,
+                cash_class,
+                trigger_kind == TRIGGER_CALENDAR,
+                trigger_kind == TRIGGER_HYBRID,
+                period_ns,
+                last_rebalance,
+                last_check,
+                figures,
+                curve,
+                _EDGE_TOLERANCE,
+                loose_margin,
+            )
+            tracking_squared = figures[0]
+            outside_bars += int(figures[1])
+            loose_bars += int(figures[2])
+            equity_sum = figures[3]
+            if t >= n_bars:
+                break
         if scan and t > 0:
             # Skip the bars on which nothing can happen, in a tight loop.
             t, scanned_sum, scanned_equity, last_check = _scan(

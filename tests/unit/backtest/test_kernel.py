@@ -159,3 +159,27 @@ def test_the_batched_sweep_gives_each_single_runs_figures() -> None:
         assert np.allclose(tracked[:, kernel.STAT_EQUITY_SUM], scanned[:, kernel.STAT_EQUITY_SUM], rtol=1e-12)
     rebalances = batch[:, kernel.STAT_REBALANCES]
     assert rebalances[0] > rebalances[1] > rebalances[2] >= rebalances[3]
+
+
+def test_a_tracked_run_values_its_quiet_bars_in_a_tight_loop_to_the_same_bits() -> None:
+    # A tracked run that records nothing per bar takes its quiet bars in kernel_track's loop; one that
+    # records its equity takes every bar in the main loop. Every figure must agree to the last bit.
+    rng = np.random.default_rng(11)
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.02, (800, 3)), axis=0))
+    times = np.arange(800, dtype=np.int64) * DAY
+    grid = np.array([[w] * 4 for w in (0.005, 0.03, 0.08)])
+    for trigger, period in (
+        (kernel.TRIGGER_THRESHOLD, 0),
+        (kernel.TRIGGER_HYBRID, 5 * DAY),
+        (kernel.TRIGGER_CALENDAR, 40 * DAY),
+    ):
+        runs = grid.shape[0]
+        settings = np.zeros((runs, kernel_batch.RUN_SETTINGS), dtype=np.int64)
+        settings[:, kernel_batch.RUN_TRIGGER_KIND] = trigger
+        settings[:, kernel_batch.RUN_PERIOD_NS] = period
+        costs = np.tile([0.001, 0.0005, 10.0], (runs, 1))
+        arguments = (close, 0, times, np.array([0, 1, 2]), np.ones(3), np.array([0.3, 0.3, 0.2, 0.2]), 3, 1e5, grid)
+        quick = kernel_batch.simulate_batch(*arguments, settings, costs, np.zeros((runs, 0)), True)
+        recorded = kernel_batch.simulate_batch(*arguments, settings, costs, np.zeros((runs, 800)), True)
+        assert np.array_equal(quick, recorded), trigger
+        assert quick[:, kernel.STAT_REBALANCES].min() > 0
