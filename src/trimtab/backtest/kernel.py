@@ -373,7 +373,7 @@ def simulate_window(
     moving = np.zeros(n_classes, dtype=np.bool_)
     net = np.zeros(n_classes)
     stats = np.zeros(STAT_COUNT)
-    curve = np.zeros(kernel_curve.CURVE_SIZE)
+    curve = kernel_curve.start()
 
     capacity = trade_index.shape[0]
     n_trades = 0
@@ -402,41 +402,37 @@ def simulate_window(
     for a in range(n_assets):
         if class_of[a] != cash_class:
             class_asset[class_of[a]] = a
-    figures = np.zeros(4)
     cash_target = targets[cash_class]
     cash_edge = half_widths[0, cash_class]
     t = 0
     while t < n_bars:
         if scan_tracked and t > 0:
-            figures[0] = tracking_squared
-            figures[1] = 0.0
-            figures[2] = 0.0
-            figures[3] = equity_sum
-            t, last_check, equity = kernel_track.scan_tracked(
-                close,
-                first_column,
-                timestamps,
-                t,
-                holdings,
-                cash,
-                class_asset,
-                targets,
-                half_widths,
-                cash_class,
-                trigger_kind == TRIGGER_CALENDAR,
-                trigger_kind == TRIGGER_HYBRID,
-                period_ns,
-                last_rebalance,
-                last_check,
-                figures,
-                curve,
-                _EDGE_TOLERANCE,
-                loose_margin,
+            t, last_check, equity, tracking_squared, quiet_outside, quiet_loose, equity_sum, curve = (
+                kernel_track.scan_tracked(
+                    close,
+                    first_column,
+                    timestamps,
+                    t,
+                    holdings,
+                    cash,
+                    class_asset,
+                    targets,
+                    half_widths,
+                    cash_class,
+                    trigger_kind == TRIGGER_CALENDAR,
+                    trigger_kind == TRIGGER_HYBRID,
+                    period_ns,
+                    last_rebalance,
+                    last_check,
+                    tracking_squared,
+                    equity_sum,
+                    curve,
+                    _EDGE_TOLERANCE,
+                    loose_margin,
+                )
             )
-            tracking_squared = figures[0]
-            outside_bars += int(figures[1])
-            loose_bars += int(figures[2])
-            equity_sum = figures[3]
+            outside_bars += quiet_outside
+            loose_bars += quiet_loose
             if t >= n_bars:
                 break
         if scan and t > 0:
@@ -655,7 +651,7 @@ def simulate_window(
                 weights,
             )
         if value_every_bar:
-            kernel_curve.accumulate(curve, equity, t == 0)
+            curve = kernel_curve.accumulate(curve, equity, t == 0)
             if not single:
                 within_squared += _sleeve_drift(values, net, class_of, split, sleeve, equity)
             tracking_squared += distance
@@ -687,11 +683,12 @@ def simulate_window(
     stats[STAT_INITIAL_COST] = initial_cost
     stats[STAT_WITHIN_SQUARED] = within_squared
     stats[STAT_EQUITY_SUM] = equity_sum
-    stats[STAT_RETURN_COUNT] = curve[kernel_curve.CURVE_COUNT]
-    stats[STAT_RETURN_MEAN] = curve[kernel_curve.CURVE_MEAN]
-    stats[STAT_RETURN_M2] = curve[kernel_curve.CURVE_M2]
-    stats[STAT_DOWNSIDE_SQUARED] = curve[kernel_curve.CURVE_DOWNSIDE]
-    stats[STAT_MAX_DRAWDOWN] = curve[kernel_curve.CURVE_MAX_DRAWDOWN]
+    count, mean, m2, downside, deepest = kernel_curve.figures(curve)
+    stats[STAT_RETURN_COUNT] = count
+    stats[STAT_RETURN_MEAN] = mean
+    stats[STAT_RETURN_M2] = m2
+    stats[STAT_DOWNSIDE_SQUARED] = downside
+    stats[STAT_MAX_DRAWDOWN] = deepest
     return stats
 
 

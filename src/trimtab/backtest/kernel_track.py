@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 from trimtab.backtest import kernel_curve
+from trimtab.backtest.kernel_curve import CurveState
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -33,11 +34,12 @@ def scan_tracked(
     period_ns: int,
     last_rebalance: int,
     last_check: int,
-    figures: np.ndarray,
-    curve: np.ndarray,
+    tracking_squared: float,
+    equity_sum: float,
+    curve: CurveState,
     edge_tolerance: float,
     loose_margin: float,
-) -> tuple[int, int, float]:
+) -> tuple[int, int, float, float, int, int, float, CurveState]:
     """From bar ``start``, value and record every bar until the trigger may fire.
 
     Parameters
@@ -50,23 +52,26 @@ def scan_tracked(
         The fixed half-widths, shape (1, C).
     calendar, hybrid, period_ns, last_rebalance, last_check:
         The trigger: calendar or hybrid (else threshold), its period and its last firing and check.
-    figures:
-        ``[tracking squared, outside bars, loose bars, equity sum]``, added to in place.
-    curve:
-        The running figures of :mod:`trimtab.backtest.kernel_curve`, added to in place.
+    tracking_squared, equity_sum, curve:
+        The run's sums of squared distances from the targets and of equities, and its running figures
+        (:mod:`trimtab.backtest.kernel_curve`), to add the recorded bars to.
     edge_tolerance, loose_margin:
         How far outside its band a class counts for ``STAT_OUTSIDE_BARS`` and ``STAT_OUTSIDE_BEYOND_COSTS``.
 
     Returns
     -------
     tuple
-        The bar at which the trigger may fire (or T; that bar is not recorded), the hybrid trigger's
-        last check, and the equity of the last bar valued.
+        The bar at which the trigger may fire (or T; that bar is not recorded), the hybrid trigger's last
+        check, the equity of the last bar valued, the two sums, the bars recorded outside the bands by
+        more than ``edge_tolerance`` and by more than ``loose_margin``, and the running figures.
     """
     n_bars = close.shape[0]
     n_assets = holdings.shape[0]
     n_classes = targets.shape[0]
     equity = 0.0
+    outside_bars = 0
+    loose_bars = 0
+    stop = n_bars
     for t in range(start, n_bars):
         equity = cash
         for a in range(n_assets):
@@ -92,17 +97,19 @@ def scan_tracked(
         now = timestamps[t]
         if calendar:
             if now - last_rebalance >= period_ns:
-                return t, last_check, equity
+                stop = t
+                break
         elif not hybrid or now - last_check >= period_ns:
             if outside:
-                return t, last_check, equity
+                stop = t
+                break
             if hybrid:
                 last_check = now
-        kernel_curve.accumulate(curve, equity, False)
-        figures[0] += distance
+        curve = kernel_curve.accumulate(curve, equity, False)
+        tracking_squared += distance
         if excess > edge_tolerance:
-            figures[1] += 1.0
+            outside_bars += 1
         if excess > loose_margin:
-            figures[2] += 1.0
-        figures[3] += equity
-    return n_bars, last_check, equity
+            loose_bars += 1
+        equity_sum += equity
+    return stop, last_check, equity, tracking_squared, outside_bars, loose_bars, equity_sum, curve
