@@ -1,6 +1,7 @@
 """A paper run on a portfolio that declares its accounts: one paper account per account, as one book.
 
-Each ``[[account]]`` of the portfolio (and each venue its rows name) becomes a
+Each ``[[account]]`` of the portfolio (and each venue its rows name; a portfolio without tables whose rows
+name several venues is a book of their default accounts, unified and cross, as ``plan`` reads it) becomes a
 :class:`~trimtab.venues.paper.PaperVenue` holding only that account's rows, margined as the account is
 declared, kept under its own key (``paper_account:<name>``); the accounts of one exchange share a
 :class:`~trimtab.venues.paper.transfers.PaperTransferDesk`. Together they are an
@@ -22,7 +23,7 @@ from trimtab.venues.book import AccountBook, BookAccount
 from trimtab.venues.paper.book import account_from_document, account_to_document
 from trimtab.venues.paper.feed import PriceFeed
 from trimtab.venues.paper.transfers import PaperTransferDesk
-from trimtab.venues.paper.venue import PaperVenue
+from trimtab.venues.paper.venue import PAPER_ACCOUNT_KEY, PaperVenue
 from trimtab.venues.simulation import RealityModels, Settlement
 from trimtab.venues.simulation.margin import Liquidation
 
@@ -32,13 +33,22 @@ WALLETS = {AccountKind.SPOT: "spot", AccountKind.DERIVATIVES: "linear", AccountK
 
 
 def declared_accounts(store: Any, initial: Portfolio | None) -> list[Account]:
-    """The accounts of the paper book: those stored, else the initial portfolio's (when it declares any)."""
+    """The accounts of the paper book: those stored, else the initial portfolio's.
+
+    A portfolio that declares accounts, or whose rows name several venues, is a book of its accounts (a venue
+    without a table is the contract's default, unified and cross, margined from its own balances only, as
+    ``plan`` margins it). A portfolio of one venue without a table is one paper account (empty list), and so
+    is a store that already keeps one (a run started before, read back as it was).
+    """
     stored = store.get(PAPER_ACCOUNTS_KEY)
     if stored:
         return [a for a in (account_from_document(d) for d in stored) if a is not None]
-    if initial is None or not initial.accounts:
+    if initial is None:
         return []
-    return [initial.account(name) for name in initial.account_names()]
+    names = initial.account_names()
+    if not initial.accounts and (len(names) <= 1 or store.get(PAPER_ACCOUNT_KEY) is not None):
+        return []
+    return [initial.account(name) for name in names]
 
 
 def build_paper_book(
@@ -52,7 +62,7 @@ def build_paper_book(
     on_settlement: Callable[[Settlement, datetime], None] | None = None,
     on_liquidation: Callable[[Liquidation, datetime], None] | None = None,
 ) -> AccountBook | None:
-    """The book of the portfolio's accounts, or None when it declares none (one merged paper account).
+    """The book of the portfolio's accounts, or None for one paper account (see :func:`declared_accounts`).
 
     Raises
     ------
