@@ -2,10 +2,13 @@
 
 One step closes ``fraction`` of the position with a ``reduceOnly`` order; after each step the book is valued
 again with the account model (:mod:`trimtab.valuation.accounts`), so the liquidation price is recomputed:
-under cross margin, shrinking a position frees collateral and moves its liquidation price away; under
-isolated margin the price does not move (the position's margin shrinks with it), so a partial cut cannot
-restore the buffer and the ladder closes the position. The ladder stops as soon as the distance to
-liquidation is back above the buffer. All the steps on one symbol are sent as one reduce-only order (the
+under cross margin (every account without an ``[[account]]`` table, the backtest's among them), shrinking a
+position frees collateral and moves its liquidation price away; under isolated margin (an account declared
+``margin_mode = "isolated"``) the price does not move (the position's margin shrinks with it) unless the
+smaller position falls into a lower margin tier, so once a step leaves the price where it was the ladder
+closes the position. Whether a step moved the price is judged on the account model's figures before and
+after it, never against a venue-reported price (which a step drops). The ladder stops as soon as the
+distance to liquidation is back above the buffer. All the steps on one symbol are sent as one reduce-only order (the
 per-order cap does not apply to reduce-only orders: they only lower risk).
 
 The exposure the cut removes moves to spot where it can (the plan says which): buying back part of a short
@@ -16,8 +19,9 @@ would drift away from its targets once the hedges are gone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from trimtab.domain.accounts import MarginMode
 from trimtab.domain.instruments import InstrumentKind
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Side, Trade
@@ -29,6 +33,13 @@ from trimtab.valuation.model import PositionRisk, Valuation
 from trimtab.valuation.valuate import valuate
 
 MAX_STEPS = 12
+_STUCK = {
+    MarginMode.ISOLATED: ": its liquidation price does not move as it shrinks (isolated margin)",
+    MarginMode.CROSS: (
+        ": its liquidation price does not move away as it shrinks (cross margin: the account's collateral does"
+        " not cover its other positions' maintenance margin)"
+    ),
+}
 DERIVATIVES = (InstrumentKind.PERP, InstrumentKind.FUTURE)
 
 
@@ -75,24 +86,45 @@ def _position(
     return next((p for p in valuation.positions if p.symbol == symbol and p.venue == venue and p.amount != 0), None)
 
 
+def _modelled(portfolio: Portfolio, start: PositionRisk) -> Portfolio:
+    """``portfolio`` without the venue's own liquidation price on ``start``'s row: the account model's figure.
+
+    Each step's book is priced by the account model (an order drops the venue's figure, see
+    :mod:`trimtab.planner.apply`), so whether a step moved the price is judged model against model.
+    """
+    rows = tuple(
+        replace(p, liquidation_price=None) if p.symbol == start.symbol and p.venue == start.venue else p
+        for p in portfolio.derivatives
+    )
+    return replace(portfolio, derivatives=rows)
+
+
 def _climb(
     portfolio: Portfolio, market: MarketSnapshot, policy: Policy, start: PositionRisk, buffer: float, fraction: float
 ) -> tuple[float, PositionRisk | None, int, bool]:
-    """Steps on ``start`` until its buffer is back: (amount cut, the position after, steps, closed for isolation)."""
+    """Steps on ``start`` until its buffer is back: (amount cut, the position after, steps, closed as stuck).
+
+    After each step the book is valued again, so the liquidation price is the account model's for what is
+    left: under cross margin the cut frees collateral and the price moves away; when a step does not move it
+    away (isolated margin without a lower tier to fall into, or a cross account whose collateral no longer
+    covers its other positions' maintenance margin) only closing helps, and the position is closed.
+    """
     fee, leverage = policy.costs.taker_fee, policy.rebalance.hedge_leverage
     current, cut, steps, stuck = portfolio, 0.0, 0, False
     risk: PositionRisk | None = start
-    previous = -1.0
+    modelled = _position(_modelled(portfolio, start), market, policy, start.symbol, start.venue)
+    previous = modelled.liquidation_distance if modelled is not None else None
     while risk is not None and steps < MAX_STEPS:
         distance = risk.liquidation_distance
         if distance is None or distance >= buffer:
             break
-        amount = abs(risk.amount) * fraction
-        if steps > 0 and distance <= previous + 1e-12:
-            amount, stuck = abs(risk.amount), True  # the liquidation price does not move: only closing helps
+        if steps > 0:
+            previous_distance, previous = previous, distance
+            if previous_distance is not None and distance <= previous_distance + 1e-12:
+                stuck = True  # the liquidation price does not move away: only closing helps
+        amount = abs(risk.amount) if stuck else abs(risk.amount) * fraction
         if abs(risk.amount) - amount <= 1e-12 * abs(start.amount):
             amount = abs(risk.amount)
-        previous = distance
         current = apply_trades(current, [_reduce(risk, amount, "")], market, fee, leverage)
         cut += amount
         steps += 1
@@ -100,6 +132,11 @@ def _climb(
             return abs(start.amount), None, steps, stuck
         risk = _position(current, market, policy, start.symbol, start.venue)
     return cut, risk, steps, stuck
+
+
+def _margin_mode(valuation: Valuation, venue: str | None) -> MarginMode:
+    """The margin mode of the account ``venue`` names (cross when the valuation does not list it)."""
+    return next((a.margin_mode for a in valuation.accounts if a.name == venue), MarginMode.CROSS)
 
 
 def _spot_fallback(
@@ -157,9 +194,7 @@ def deleverage_ladder(
         share = cut / abs(start.amount)
         before = f"{start.symbol} is {start.liquidation_distance:.1%} from liquidation (buffer {limit:.1%})"
         if after is None:
-            how = "closing it" + (
-                ": its liquidation price does not move as it shrinks (isolated margin)" if stuck else ""
-            )
+            how = "closing it" + (_STUCK[_margin_mode(valuation, start.venue)] if stuck else "")
         else:
             moved = f"liquidation price {start.liquidation_price:,.2f} -> {after.liquidation_price:,.2f}"
             how = f"reducing it by {share:.0%} in {steps} step(s) ({moved}, {after.liquidation_distance:.1%} away)"

@@ -67,6 +67,52 @@ def test_under_cross_margin_the_ladder_reduces_until_the_buffer_is_back_and_not_
     assert "selling 5 BTC spot instead keeps BTC's exposure" in ladder.reasons[0]
 
 
+def test_a_venue_reported_price_starts_the_ladder_but_each_step_is_judged_on_the_account_model() -> None:
+    # The same cross book, the venue reporting the short's liquidation at 114.45 (9 % away, inside the buffer;
+    # the account model says 111.94, 6.6 %). The first step takes the model's price to 114.39 (8.9 %): below
+    # the venue's 9 % but further than the model's own 6.6 %, so the step did move it, and the ladder goes on
+    # exactly as above (17.5 BTC, 117.66, 12.1 %) instead of closing the hedge as if it were isolated.
+    policy = _policy()
+    reported = DerivativePosition(parse_symbol(PERP), -40.0, 100.0, 10.0, liquidation_price=114.45)
+    portfolio = Portfolio("USDT", (SpotHolding("BTC", 5.0), SpotHolding("USDT", 500.0)), (reported,))
+    market = _market(105.0)
+    assert _distance(portfolio, market, policy) == pytest.approx(0.09)
+    ladder = deleverage_ladder(portfolio, market, policy, buffer=0.10, fraction=0.25)
+    perp = ladder.trades[0]
+    assert perp.amount == pytest.approx(17.5) and perp.reduce_only
+    assert "liquidation price 114.45 -> 117.66, 12.1% away" in ladder.reasons[0]
+
+
+def test_a_cross_account_past_its_maintenance_margin_is_closed_and_the_reason_says_cross() -> None:
+    # 100 USDT; an ETH perpetual long of 100 entered at 10, marked 8.8 (-120 of PnL, 4.4 of maintenance); a
+    # 1 BTC short at 100, mark 100. The account's collateral is 100 - 120 = -20, so the short's cushion is
+    # -20 - 4.4 = -24.4 and its price (-24.4 + 100) / 1.005 = 75.22, below the mark: 0 % away. Halving it
+    # (fee 0.05) gives (-24.45 + 50) / 0.5025 = 50.85, still 0 %: no step helps, the ladder closes it.
+    policy = Policy.model_validate(
+        {
+            "base_currency": "USDT",
+            "class": [
+                {"name": "BTC", "assets": ["BTC"], "target": 0.3, "band": 0.05, "hedge": PERP},
+                {"name": "ETH", "assets": ["ETH"], "target": 0.2, "band": 0.05, "hedge": "ETH/USDT:USDT"},
+                {"name": "CASH", "assets": ["USDT"], "target": 0.5, "band": 0.05, "cash": True},
+            ],
+            "costs": {"taker_fee": 0.001, "slippage_bps": 0.0},
+        }
+    )
+    eth = DerivativePosition(parse_symbol("ETH/USDT:USDT"), 100.0, 10.0, 10.0)
+    short = DerivativePosition(parse_symbol(PERP), -1.0, 100.0, 10.0)
+    portfolio = Portfolio("USDT", (SpotHolding("USDT", 100.0),), (eth, short))
+    quotes = {PERP: DerivativeQuote(mark=100.0), "ETH/USDT:USDT": DerivativeQuote(mark=8.8)}
+    market = MarketSnapshot(NOW, {"BTC": 100.0, "ETH": 8.8, "USDT": 1.0}, quotes)
+    risks = {p.symbol: p for p in valuate(portfolio, market, policy.asset_classes()).positions}
+    assert risks[PERP].liquidation_price == pytest.approx(75.6 / 1.005) and risks[PERP].liquidation_distance == 0.0
+    ladder = deleverage_ladder(portfolio, market, policy, buffer=0.10, fraction=0.5)
+    btc = next(t for t in ladder.trades if t.symbol == PERP)
+    assert btc.amount == pytest.approx(1.0) and btc.side is Side.BUY
+    reason = next(r for r in ladder.reasons if r.startswith(PERP))
+    assert "closing it: its liquidation price does not move away as it shrinks (cross margin" in reason
+
+
 def test_under_isolated_margin_a_partial_cut_cannot_help_so_the_ladder_closes_the_position() -> None:
     policy = _policy()
     isolated = (Account("default", "binance", AccountKind.UNIFIED, MarginMode.ISOLATED, {"USDT": 1.0}),)
