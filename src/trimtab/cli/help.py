@@ -71,6 +71,8 @@ def readable_help(command: Any) -> Any:
         bare = getattr(param, "bare_type", None)
         kind = bare() if callable(bare) else ""
         param.metavar = named or BY_TYPE.get(kind.removeprefix("list[").removesuffix("]"), "VALUE")
-    for sub in getattr(command, "commands", {}).values():
-        readable_help(sub)
+    commands = getattr(command, "commands", {})
+    if isinstance(commands, dict):  # a lazy table (trimtab.cli.commands) makes each command readable as built
+        for sub in commands.values():
+            readable_help(sub)
     return command

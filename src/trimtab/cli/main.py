@@ -8,29 +8,17 @@ may work); 130 interrupted.
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import typer
 from typer.exceptions import TyperException
 
 from trimtab import __version__
+from trimtab.cli.commands import LazyGroup
 from trimtab.errors import BadInputError, TrimtabError
 
-COMMAND_MODULES = (
-    "trimtab.cli.plan",
-    "trimtab.cli.data",
-    "trimtab.cli.backtest",
-    "trimtab.cli.serve",
-    "trimtab.cli.run",
-    "trimtab.cli.status",
-    "trimtab.cli.controls",
-    "trimtab.cli.init",
-    "trimtab.cli.snapshot",
-)
-"""Modules that each define ``register(app)``; kept light at import time (heavy imports inside commands)."""
-
 app = typer.Typer(
+    cls=LazyGroup,  # each command's module is imported when the command is used (trimtab.cli.commands)
     name="trimtab",
     help="Keeps a crypto portfolio on its target allocation.",
     no_args_is_help=True,
@@ -51,10 +39,6 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """trimtab: valuation, tolerance bands, rebalance plans, backtests and a live loop."""
-
-
-for _module in COMMAND_MODULES:
-    importlib.import_module(_module).register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
