@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trimtab.policy.bands import realised_volatility
 from trimtab.policy.config import Policy
@@ -17,6 +19,7 @@ from trimtab.policy.estimation import (
     estimate_beta,
     volatilities,
     volatility,
+    volatility_ceilings,
 )
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
@@ -132,3 +135,56 @@ def test_an_estimate_from_too_short_a_window_is_refused_with_the_reason() -> Non
     classes = _classes()
     with pytest.raises(EstimateUnavailableError, match="at least 4"):
         beta(_window(_walk(3, seed=1)), classes["ALTS"], classes["BTC"], "USDT", timedelta(hours=2))  # type: ignore[arg-type]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(min_value=3, max_value=120),
+    st.integers(min_value=1, max_value=4),
+    st.sampled_from([60.0, 3600.0, 86400.0]),
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.floats(min_value=0.05, max_value=1.0),
+)
+def test_several_assets_estimated_at_once_match_each_alone_to_the_last_bit_and_stay_under_the_ceiling(
+    rows: int, count: int, step: float, seed: int, share: float
+) -> None:
+    # The reference: numpy's own sample standard deviation of each asset's log returns where it is priced,
+    # times the square root of the periods a year at numpy's median spacing. The cheap ceiling (a price missing
+    # in the window: none) is never below it.
+    rng = np.random.default_rng(seed)
+    times = 1.7e9 + np.cumsum(step * rng.choice([1.0, 1.0, 1.0, 2.0], rows))
+    prices = np.exp(np.cumsum(rng.normal(0.0, 0.05, (rows, count)), axis=0)) * rng.uniform(0.1, 5e4, count)
+    if seed % 3 == 0:
+        prices[rng.integers(0, rows, 2), rng.integers(0, count, 2)] = rng.choice([np.nan, np.inf, 0.0, -1.0])
+    assets = tuple(f"X{i}" for i in range(count))
+    window = PriceWindow(times, assets, prices)
+    lookback = timedelta(seconds=share * float(times[-1] - times[0]) + 1.0)
+    found, reasons = volatilities(window, [*assets, "ABSENT"], lookback)
+    ceilings = volatility_ceilings(window, [*assets, "ABSENT"], lookback)
+    assert "ABSENT" not in ceilings
+    first = int(np.searchsorted(times, times[-1] - lookback.total_seconds(), side="left"))
+    for k, asset in enumerate(assets):
+        series, stamps = prices[first:, k], times[first:]
+        keep = np.isfinite(series) & (series > 0)
+        series, stamps = series[keep], stamps[keep]
+        if series.size < 3 or stamps[-1] - stamps[0] < 0.5 * lookback.total_seconds():
+            assert asset not in found
+            continue
+        per_year = 365.0 * 86400.0 / float(np.median(np.diff(stamps)))
+        assert found[asset] == float(np.std(np.diff(np.log(series)), ddof=1) * np.sqrt(per_year))
+        ceiling = ceilings.get(asset)
+        assert ceiling is None or ceiling >= found[asset]
+        assert (ceiling is None) == (series.size < times.size - first)
+    assert any(reason.startswith("ABSENT: ") for reason in reasons)
+
+
+def test_the_ceiling_is_reached_by_returns_that_alternate_in_sign() -> None:
+    # 31 prices alternating by +/- 5 %: every return is 0.05 in size, the mean is 0, so the sample standard
+    # deviation is 0.05 x sqrt(30 / 29), which is exactly ln(highest / lowest) x sqrt(30 / 29): the bound is tight.
+    times = [NOW - (30 - i) * timedelta(days=1) for i in range(31)]
+    rows = [{"BTC": 100.0 * (1.05 if i % 2 else 1.0)} for i in range(31)]
+    window = PriceWindow.from_rows(times, rows, ["BTC"])
+    exact = volatility(window, "BTC", timedelta(days=30))
+    ceiling = volatility_ceilings(window, ["BTC"], timedelta(days=30)).get("BTC")
+    assert exact == pytest.approx(np.log(1.05) * np.sqrt(30 / 29) * np.sqrt(365), rel=1e-12)
+    assert ceiling is not None and exact <= ceiling <= exact * (1 + 1e-8)
