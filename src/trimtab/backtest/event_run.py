@@ -78,7 +78,7 @@ class EventRun:
         self.session = RebalancingSession(self.policy, guards)
         self.funding_by_hedge: dict[str, float] = {}
         self._close_seconds: np.ndarray | None = None
-        self._columns: list[int] = []
+        self._columns: list[int] | slice = []
         self._impact_vol: np.ndarray | None = None
         self.initial_cash = capital
         self.initial_amounts = np.zeros(len(replay.assets))
@@ -113,10 +113,13 @@ class EventRun:
         history = self.replay.history
         if self._close_seconds is None:
             self._close_seconds = (history.timestamps + history.bar_seconds * NS_PER_SECOND) / NS_PER_SECOND
-            self._columns = [history.index_of(a) for a in self.replay.assets]
+            columns = [history.index_of(a) for a in self.replay.assets]
+            # the policy's assets side by side in the history: a view of the rows, no copy
+            adjacent = columns == list(range(columns[0], columns[0] + len(columns))) if columns else False
+            self._columns = slice(columns[0], columns[-1] + 1) if adjacent else columns
         row = int(self.replay.rows[bar])
-        first = int(np.searchsorted(self._close_seconds, self._close_seconds[row] - horizon.total_seconds(), "left"))
-        prices = history.close[first : row + 1][:, self._columns]
+        first = int(self._close_seconds.searchsorted(self._close_seconds[row] - horizon.total_seconds(), "left"))
+        prices = history.close[first : row + 1, self._columns]
         return PriceWindow(self._close_seconds[first : row + 1], self.replay.assets, prices)
 
     # -- the loop ---------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ refused; each refusal is a note of the plan.
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 
 from trimtab.domain.instruments import InstrumentKind
@@ -53,10 +54,29 @@ def volatility_buffer(fixed: float, sigmas: float, volatility: float | None, int
     return max(fixed, sigmas * volatility * math.sqrt(interval_days / 365.0))
 
 
+class EstimatedBuffers(Mapping[str, float]):
+    """Buffers from estimates, worked out when first read, with a cheaper ceiling for each symbol: a position
+    beyond the ceiling is outside its buffer without the estimate being made."""
+
+    @abstractmethod
+    def ceiling(self, symbol: str) -> float:
+        """A value the buffer of ``symbol`` does not exceed (infinite where no cheap one exists)."""
+
+
+def inside_buffer(buffers: Buffers, symbol: str, distance: float) -> bool:
+    """Whether a position ``distance`` from its liquidation price is inside the buffer of ``symbol``."""
+    if isinstance(buffers, float | int):
+        return distance < buffers
+    if isinstance(buffers, EstimatedBuffers) and distance >= buffers.ceiling(symbol):
+        return False
+    return distance < buffer_of(buffers, symbol)
+
+
 def buffer_of(buffers: Buffers, symbol: str) -> float:
     """The buffer that applies to ``symbol``."""
     if isinstance(buffers, Mapping):
-        return buffers.get(symbol, min(buffers.values(), default=0.0))
+        found = buffers.get(symbol)
+        return found if found is not None else min(buffers.values(), default=0.0)
     return buffers
 
 
@@ -103,8 +123,8 @@ def _refusals(orders: Orders, buffers: Buffers, leverage: float) -> dict[str, st
             for p in reviewed.valuation.positions
             if p.symbol == symbol and p.liquidation_distance is not None
         ]
-        limit = buffer_of(buffers, symbol)
-        if distances and min(distances) < limit:
+        if distances and inside_buffer(buffers, symbol, min(distances)):
+            limit = buffer_of(buffers, symbol)
             refused[name] = (
                 f"it would open {min(distances):.1%} from its liquidation price, inside the liquidation buffer "
                 f"of {limit:.1%}"

@@ -27,7 +27,7 @@ from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Side, Trade
 from trimtab.domain.portfolio import Portfolio
 from trimtab.planner.apply import apply_trades
-from trimtab.planner.hedge_limits import Buffers, buffer_of
+from trimtab.planner.hedge_limits import Buffers, buffer_of, inside_buffer
 from trimtab.policy.config import Policy
 from trimtab.valuation.model import PositionRisk, Valuation
 from trimtab.valuation.valuate import valuate
@@ -72,10 +72,10 @@ def _at_risk(valuation: Valuation, buffers: Buffers) -> list[PositionRisk]:
     return [
         p
         for p in valuation.positions
-        if p.instrument.kind in DERIVATIVES
+        if p.liquidation_distance is not None
         and p.amount != 0
-        and p.liquidation_distance is not None
-        and p.liquidation_distance < buffer_of(buffers, p.symbol)
+        and p.instrument.kind in DERIVATIVES
+        and inside_buffer(buffers, p.instrument.symbol, p.liquidation_distance)
     ]
 
 

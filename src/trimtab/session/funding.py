@@ -86,6 +86,9 @@ def _spot_trade(
 
 
 class _Monitor:
+    """Checks hedges one by one against the spot alternative; the coins and cash left to switch with are
+    worked out only once a hedge costs more in funding than a spot round trip (most cycles none does)."""
+
     def __init__(
         self,
         portfolio: Portfolio,
@@ -98,22 +101,37 @@ class _Monitor:
         self.market, self.policy, self.ages, self.measured = market, policy, ages, measured
         self.portfolio = portfolio
         self.round_trip = 2.0 * (policy.costs.taker_fee + policy.costs.slippage)
-        self.book = _Book(
-            dict(portfolio.spot_totals),
-            policy.base_currency,
-            1.0 + policy.costs.taker_fee + policy.costs.slippage,
-            lots,
-        )
+        self.lots = lots
+        self._book: _Book | None = None
+        self._pending: list[Trade] = []
         self.reasons: list[str] = []
 
+    @property
+    def book(self) -> _Book:
+        if self._book is None:
+            costs = self.policy.costs
+            spot = dict(self.portfolio.spot_totals)
+            self._book = _Book(spot, self.policy.base_currency, 1.0 + costs.taker_fee + costs.slippage, self.lots)
+            self._apply(self._pending)
+            self._pending = []
+        return self._book
+
     def spend(self, trades: Sequence[Trade]) -> None:
+        """What the spot orders in ``trades`` leave to sell and to buy with."""
+        if self._book is None:
+            self._pending.extend(trades)
+        else:
+            self._apply(trades)
+
+    def _apply(self, trades: Sequence[Trade]) -> None:
+        book = self.book
         for t in trades:
             if t.instrument is not InstrumentKind.SPOT:
                 continue
             asset = parse_symbol(t.symbol).base
             signed = t.signed_amount()
-            self.book.spot[asset] = self.book.spot.get(asset, 0.0) + signed
-            self.book.spot[self.book.base] = self.book.spot.get(self.book.base, 0.0) - signed * t.price
+            book.spot[asset] = book.spot.get(asset, 0.0) + signed
+            book.spot[book.base] = book.spot.get(book.base, 0.0) - signed * t.price
 
     def _tax(self, asset: str, amount: float, price: float, now: datetime) -> float:
         rules = self.policy.tax_rules()
@@ -127,13 +145,17 @@ class _Monitor:
     ) -> tuple[float, Trade | None, str]:
         """How much of a hedge of ``signed`` units to replace by spot (0 when it stays), the spot trade, why."""
         quote = self.market.derivatives.get(symbol)
-        asset = parse_symbol(symbol).base
-        price = self.market.prices.get(asset)
-        if quote is None or price is None or signed == 0:
+        if quote is None or signed == 0:
             return 0.0, None, ""
         hold = expected_hold_days(symbol, self.policy, self.ages, self.measured)
         notional = abs(signed) * mark
         funding = signed * mark * quote.funding_per_day * hold
+        if funding <= self.round_trip * notional:
+            return 0.0, None, ""  # cheaper than the round trip alone (a sale's tax only adds to spot's cost)
+        asset = parse_symbol(symbol).base
+        price = self.market.prices.get(asset)
+        if price is None:
+            return 0.0, None, ""
         short = signed < 0
         amount = min(abs(signed), self.book.sellable(asset) if short else self.book.buyable(price))
         spot_cost = self.round_trip * notional + (
@@ -187,33 +209,24 @@ def funding_switch(
     """
     monitor = _Monitor(portfolio, market, policy, ages or {}, lots, measured)
     monitor.spend(trades)
-    out: list[Trade] = []
-    for t in trades:
-        if t.instrument is not InstrumentKind.PERP or t.reduce_only:
-            out.append(t)
+    perps = [t for t in trades if t.instrument is InstrumentKind.PERP]
+    replaced: dict[int, tuple[Trade, ...]] = {}
+    for t in perps:
+        if t.reduce_only:
             continue
         amount, spot, reason = monitor.switch(t.class_name, t.symbol, t.signed_amount(), t.price, opening=True)
         if spot is None:
-            out.append(t)
             continue
-        out.append(spot)
         rest = t.amount - amount
-        if rest > 1e-12:
-            out.append(
-                Trade(
-                    t.class_name,
-                    t.symbol,
-                    t.instrument,
-                    t.side,
-                    rest,
-                    rest * t.price,
-                    t.price,
-                    t.venue,
-                    False,
-                    t.reason,
-                )
-            )
-    traded = {t.symbol for t in trades}
+        kept = Trade(
+            t.class_name, t.symbol, t.instrument, t.side, rest, rest * t.price, t.price, t.venue, False, t.reason
+        )
+        replaced[id(t)] = (spot, kept) if rest > 1e-12 else (spot,)
+    # nothing replaced: the very list given, so a caller can tell that nothing changed
+    out = list(trades) if not isinstance(trades, list) else trades
+    if replaced:
+        out = [leg for t in trades for leg in replaced.get(id(t), (t,))]
+    traded = {t.symbol for t in perps}
     for p in valuation.positions:
         if p.instrument.kind is not InstrumentKind.PERP or p.symbol in traded:
             continue
@@ -221,6 +234,8 @@ def funding_switch(
         if spot is None:
             continue
         side = Side.BUY if p.amount < 0 else Side.SELL
+        if out is trades:
+            out = list(trades)
         out.append(
             Trade(
                 p.class_name,

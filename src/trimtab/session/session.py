@@ -19,7 +19,8 @@ The session does no I/O and reads no clock: "now" is the market snapshot's times
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -30,10 +31,10 @@ from trimtab.domain.plan import Plan, Trade
 from trimtab.domain.portfolio import Portfolio
 from trimtab.planner import PlanContext, PlanOutcome, plan_outcome
 from trimtab.planner.engine import fund_trades
-from trimtab.planner.hedge_limits import DEFAULT_LIQUIDATION_BUFFER, Buffers, volatility_buffer
+from trimtab.planner.hedge_limits import DEFAULT_LIQUIDATION_BUFFER, Buffers, EstimatedBuffers, volatility_buffer
 from trimtab.planner.tax import SpotFill, apply_fills
 from trimtab.policy.config import CppiStrategy, Policy
-from trimtab.policy.estimation import PriceWindow, volatilities
+from trimtab.policy.estimation import PriceWindow, volatilities, volatility_ceilings
 from trimtab.policy.targets import build_target_model
 from trimtab.session.deleverage import deleverage_ladder
 from trimtab.session.funding import funding_switch
@@ -148,6 +149,7 @@ class RebalancingSession:
         self._falling_back: dict[str, bool] = {}
         self._spot_policy: Policy | None = None
         self._auto_policy: tuple[float, Policy] | None = None
+        self._lookback = policy.volatility_lookback()
         self._hedges = _hedge_bases(policy)
         """The hedges ``auto`` may open, symbol -> hedged asset (their liquidation buffers bound its choice)."""
 
@@ -157,7 +159,7 @@ class RebalancingSession:
         """Volatility for the bands (adaptive, or from costs) from ``window`` (the snapshot's own figures win), and
         per estimate the policy uses, why it falls back (None when it is made)."""
         status = dict(self.model.estimates(window))
-        lookback = self.policy.volatility_lookback()
+        lookback = self._lookback
         if lookback is None:
             return None, status
         base = self.policy.base_currency
@@ -237,7 +239,7 @@ class RebalancingSession:
         plan = outcome.plan
         planned: list[Trade] = list(plan.trades) if plan.triggered else []
         trades, reducing_only = self._guard(planned, portfolio, market, notes, buffers, outcome.valuation)
-        if plan.transfers and trades != planned:
+        if plan.transfers and trades is not planned and trades != planned:
             # a guard changed the orders (a hedge bought spot instead): fund what will be sent, not what was planned
             funded = fund_trades(portfolio, market, self.policy, trades)
             moved = ", ".join(f"{t.amount:g} {t.asset} from {t.from_account} to {t.to_account}" for t in funded)
@@ -247,8 +249,10 @@ class RebalancingSession:
             notes.append(Note("trigger", plan.trigger_reason or "the trigger fired"))
             if not trades:
                 notes.append(Note("idle", f"the trigger fired but nothing was traded: {_why_idle(plan)}"))
-        planned_ids = {id(t) for t in planned}  # by identity: comparing trades field by field is quadratic
-        added = tuple(t for t in trades if id(t) not in planned_ids)
+        added: tuple[Trade, ...] = ()
+        if trades is not planned:  # a guard changed the orders: the ones it added, by identity (not field by field)
+            planned_ids = {id(t) for t in planned}
+            added = tuple(t for t in trades if id(t) not in planned_ids)
         flow = context.flow if plan.triggered else 0.0
         return Decision(
             market.timestamp, plan, tuple(trades), outcome.checked, reducing_only, tuple(notes), added, flow
@@ -339,7 +343,7 @@ class RebalancingSession:
         if ladder.trades:
             trades = list(ladder.trades)
             notes.extend(Note("deleverage", reason) for reason in ladder.reasons)
-        if self.guards.funding_switch:
+        if self.guards.funding_switch and _pays_funding(trades, valuation, market):
             now = market.timestamp
             ages = {s: a for s in self.state.hedges if (a := self.state.hedge_age_days(s, now)) is not None}
             measured = self.state.measured_hold_days(now)
@@ -350,20 +354,28 @@ class RebalancingSession:
         return trades, ladder.reducing_only
 
     def _buffers(self, portfolio: Portfolio, window: PriceWindow | None) -> Buffers:
-        """This cycle's liquidation buffer of every derivative held and every hedge the policy may open: the fixed
+        """This cycle's liquidation buffer of every derivative held and every hedge ``auto`` may open: the fixed
         one, widened to ``buffer_sigmas`` standard deviations of its asset's move over one check interval (the
         spacing of the window's last two times; :func:`~trimtab.planner.hedge_limits.volatility_buffer`). The
-        deleveraging ladder keeps it, and ``auto`` opens no hedge inside it. A fixed buffer of 0 turns it off."""
+        deleveraging ladder keeps it, and ``auto`` opens no hedge inside it. A fixed buffer of 0 turns it off.
+
+        The volatilities are estimated once, when a buffer is first read: a cycle whose book holds no derivative
+        and whose plan opens no ``auto`` hedge estimates nothing.
+        """
         fixed, sigmas = self.guards.liquidation_buffer, self.guards.buffer_sigmas
         if fixed <= 0.0 or sigmas <= 0.0 or window is None or window.times.size < 2:
             return fixed
         interval_days = float(window.times[-1] - window.times[-2]) / 86_400.0
-        held = {p.instrument for p in portfolio.derivatives if p.instrument.kind in DERIVATIVES and p.amount != 0}
-        bases = {i.symbol: i.base for i in held} | self._hedges
+        bases = {
+            p.instrument.symbol: p.instrument.base
+            for p in portfolio.derivatives
+            if p.amount != 0 and p.instrument.kind in DERIVATIVES
+        }
+        bases.update(self._hedges)
         if not bases or interval_days <= 0.0:
             return fixed
-        found, _ = volatilities(window, sorted(set(bases.values()) & set(window.assets)), GUARD_LOOKBACK)
-        return {s: volatility_buffer(fixed, sigmas, found.get(base), interval_days) for s, base in bases.items()}
+
+        return _CycleBuffers(window, bases, fixed, sigmas, interval_days)
 
     def close(
         self,
@@ -408,6 +420,70 @@ class RebalancingSession:
             book, _, _ = apply_fills(book, fills, self.policy.tax_rules(), decision.now)
             self.state = replace(self.state, lots=book)
         return self.state
+
+
+def _pays_funding(trades: Sequence[Trade], valuation: Valuation, market: MarketSnapshot) -> bool:
+    """Whether a perpetual the plan opens or the book holds pays funding at the snapshot's rate (else the funding
+    monitor has nothing to weigh: a position that receives funding costs less than any spot alternative)."""
+    quotes = market.derivatives
+    for t in trades:
+        if t.instrument is InstrumentKind.PERP and not t.reduce_only:
+            quote = quotes.get(t.symbol)
+            if quote is not None and t.signed_amount() * quote.funding_rate > 0.0:
+                return True
+    for p in valuation.positions:
+        if p.instrument.kind is InstrumentKind.PERP:
+            quote = quotes.get(p.symbol)
+            if quote is not None and p.amount * quote.funding_rate > 0.0:
+                return True
+    return False
+
+
+class _CycleBuffers(EstimatedBuffers):
+    """One cycle's buffers (:meth:`RebalancingSession._buffers`): the volatilities are estimated when a buffer is
+    first read, all at once, and a position far from liquidation is cleared by the cheap ceiling
+    (:func:`~trimtab.policy.estimation.volatility_ceiling`) without them."""
+
+    __slots__ = ("_bases", "_ceilings", "_fixed", "_interval_days", "_sigmas", "_values", "_window")
+
+    def __init__(
+        self, window: PriceWindow, bases: Mapping[str, str], fixed: float, sigmas: float, interval_days: float
+    ) -> None:
+        self._window, self._bases = window, bases
+        self._fixed, self._sigmas, self._interval_days = fixed, sigmas, interval_days
+        self._values: dict[str, float] | None = None
+        self._ceilings: dict[str, float] | None = None
+
+    def _buffer(self, volatility: float | None) -> float:
+        return volatility_buffer(self._fixed, self._sigmas, volatility, self._interval_days)
+
+    def _read(self) -> dict[str, float]:
+        if self._values is None:
+            assets = sorted(set(self._bases.values()) & set(self._window.assets))
+            found, _ = volatilities(self._window, assets, GUARD_LOOKBACK)
+            self._values = {s: self._buffer(found.get(base)) for s, base in self._bases.items()}
+        return self._values
+
+    def ceiling(self, symbol: str) -> float:
+        if self._values is not None:
+            return self._values.get(symbol, math.inf)
+        if self._ceilings is None:
+            assets = sorted(set(self._bases.values()))
+            tops = volatility_ceilings(self._window, assets, GUARD_LOOKBACK)
+            self._ceilings = {s: self._buffer(tops[b]) for s, b in self._bases.items() if b in tops}
+        return self._ceilings.get(symbol, math.inf)
+
+    def __getitem__(self, key: str) -> float:
+        return self._read()[key]
+
+    def get(self, key: str, default: float | None = None) -> float | None:  # type: ignore[override]
+        return self._read().get(key, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
 
 
 def _hedge_bases(policy: Policy) -> dict[str, str]:

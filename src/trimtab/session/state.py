@@ -102,17 +102,21 @@ class SessionState:
             The derivative symbols held after the cycle: a new one opens a hedge now, one gone closes it.
         """
         held_now = set(held)
-        closed = [(now - t).total_seconds() / 86400.0 for s, t in self.hedges.items() if s not in held_now]
-        hedges = {s: t for s, t in self.hedges.items() if s in held_now}
-        hedges.update({s: now for s in sorted(held_now) if s not in hedges})
-        peaks = [p for p in (self.peak_equity, equity_after) if p is not None]
-        return replace(
-            self,
-            last_check=now if checked else self.last_check,
+        hedges, closed = self.hedges, []
+        if held_now != hedges.keys():  # most cycles open and close no hedge: the record stays as it is
+            closed = [(now - t).total_seconds() / 86400.0 for s, t in hedges.items() if s not in held_now]
+            hedges = {s: t for s, t in hedges.items() if s in held_now}
+            hedges.update({s: now for s in sorted(held_now) if s not in hedges})
+        peak = equity_after if self.peak_equity is None else max(self.peak_equity, equity_after)
+        return SessionState(  # every field named: a cycle's one new state, built directly (replace() costs more)
             last_rebalance=now if rebalanced else self.last_rebalance,
-            peak_equity=max(peaks),
+            last_check=now if checked else self.last_check,
+            peak_equity=peak,
             initial_equity=equity_before if self.initial_equity is None else self.initial_equity,
             hedges=hedges,
+            lots=self.lots,
+            pending_flow=self.pending_flow,
+            flows_seen=self.flows_seen,
             closed_hedge_days=self.closed_hedge_days + sum(closed),
             closed_hedges=self.closed_hedges + len(closed),
         )

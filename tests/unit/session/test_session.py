@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from trimtab.domain import DerivativePosition, DerivativeQuote, MarketSnapshot, Portfolio, SpotHolding, parse_symbol
 from trimtab.domain.accounts import Account, AccountKind, MarginMode
+from trimtab.domain.lots import LotBook
 from trimtab.policy.config import Policy
 from trimtab.policy.estimation import PriceWindow
 from trimtab.session import GuardSettings, RebalancingSession, SessionState
@@ -247,3 +249,33 @@ def test_auto_opens_no_hedge_inside_the_sessions_volatility_scaled_buffer(step: 
     else:
         assert trade.symbol == "BTC/USDT"
         assert "it would open 19.4% from its liquidation price, inside the liquidation buffer of 21.4%" in note
+
+
+def test_a_cycle_carries_every_field_it_does_not_move() -> None:
+    # advanced() builds the next state field by field: a field it forgot would be lost every cycle.
+    later = T0 + DAY
+    state = SessionState(
+        last_rebalance=T0,
+        last_check=T0,
+        peak_equity=5.0,
+        initial_equity=4.0,
+        hedges={PERP: T0},
+        lots=LotBook().buy("BTC", 1.0, 100.0, T0),
+        pending_flow=7.0,
+        flows_seen=3,
+        closed_hedge_days=2.0,
+        closed_hedges=1,
+    )
+    assert {f.name for f in fields(SessionState)} == set(state.to_json()) | {"lots"}
+    quiet = state.advanced(later, checked=False, rebalanced=False, equity_before=4.5, equity_after=4.5, held=[PERP])
+    assert quiet == state
+    moved = state.advanced(later, checked=True, rebalanced=True, equity_before=4.5, equity_after=6.0, held=[])
+    assert moved == replace(
+        state,
+        last_rebalance=later,
+        last_check=later,
+        peak_equity=6.0,
+        hedges={},
+        closed_hedge_days=3.0,
+        closed_hedges=2,
+    )
