@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_core import build_book, build_policy, moved_markets
 
-from trimtab.backtest.engine import _EventRun
+from trimtab.backtest.event_run import EventRun
 from trimtab.backtest.replay import prepare
 from trimtab.domain import DerivativeQuote, MarketSnapshot, Portfolio, SpotHolding
 from trimtab.feed import MarketHistory, load_history
@@ -183,7 +183,7 @@ def backtest_once(policy: Policy, history: MarketHistory, guards: GuardSettings 
     its result's figures."""
     models = RealityModels.from_costs(policy.costs)
     start = time.process_time()
-    run = _EventRun(prepare(policy, history, None, None), 100_000.0, models, None, guards)
+    run = EventRun(prepare(policy, history, None, None), 100_000.0, models, None, guards)
     if guards is None:
         run.session = PlannerAlone(policy)  # type: ignore[assignment]
     result = run.run()
