@@ -6,7 +6,8 @@ initial purchase and every later bar's price moves give a new book at each bar; 
 :func:`trimtab.planner.make_plan` for each bar's plan and the kernel decides on arrays. The two runs must
 trade the same bars, the same assets, the same sides and the same amounts (to 1e-9 relative) and end
 with the same equity. A further check holds the kernel's goal function to the planner's on random
-weights directly.
+weights directly,
+with a cost rate that band-edge goals must land inside after.
 """
 
 from __future__ import annotations
@@ -102,9 +103,10 @@ def test_kernel_and_planner_trade_alike_on_random_books(document: dict[str, Any]
     weights=st.lists(st.floats(0.0, 0.6), min_size=6, max_size=6),
     scope_breached=st.booleans(),
     band_edge=st.booleans(),
+    cost_rate=st.sampled_from([0.0, 0.0015, 0.02]),
 )
 def test_the_kernels_goals_are_the_planners(
-    document: dict[str, Any], weights: list[float], scope_breached: bool, band_edge: bool
+    document: dict[str, Any], weights: list[float], scope_breached: bool, band_edge: bool, cost_rate: float
 ) -> None:
     policy = Policy.model_validate(document)
     classes = policy.asset_classes()
@@ -117,13 +119,14 @@ def test_the_kernels_goals_are_the_planners(
     halves = np.array([c.half_width for c in classes])
 
     goals, moving = np.zeros(n_classes), np.zeros(n_classes, dtype=np.bool_)
-    goals_for_rebalance(current, targets, halves, cash, scope_breached, band_edge, goals, moving)
+    goals_for_rebalance(current, targets, halves, cash, scope_breached, band_edge, goals, moving, cost_rate)
     planned = compute_goals(
         {c.name: float(w) for c, w in zip(classes, current, strict=True)},
         {c.name: Band(float(t), float(h)) for c, t, h in zip(classes, targets, halves, strict=True)},
         classes[cash].name,
         "breached" if scope_breached else "all",
         "band-edge" if band_edge else "target",
+        cost_rates={c.name: cost_rate for c in classes},
     )
     for index, asset_class in enumerate(classes):
         if asset_class.cash:  # the remainder, summed in another order; no trade is sized on it

@@ -26,6 +26,7 @@ from trimtab.backtest.replay import FloatArray, Replay, buy_and_hold
 from trimtab.backtest.result import BacktestResult, Benchmark, Curves, Lazy
 from trimtab.backtest.trades import TradeLog, iso_times
 from trimtab.feed.table import NS_PER_SECOND
+from trimtab.planner.costs import CostModel
 from trimtab.venues.simulation.models import RealityModels
 from trimtab.venues.simulation.slippage import BarConditions
 
@@ -67,6 +68,11 @@ def eligibility(replay: Replay, models: RealityModels) -> Eligibility:
 def spot_fee_rate(replay: Replay) -> float:
     """The fee rate of the kernel's spot fills: the spot rate of the policy's expected fill."""
     return replay.policy.costs.fee_rate("spot")
+
+
+def edge_cost_rate(replay: Replay) -> float:
+    """The planner's spot fee plus slippage per unit of notional, which band-edge goals land inside after."""
+    return CostModel.from_config(replay.policy.costs).rate("spot")
 
 
 def kernel_slippage(replay: Replay, models: RealityModels) -> float:
@@ -217,6 +223,8 @@ class KernelRun:
             rebalanced,
             trade_index,
             trade_values,
+            False,
+            edge_cost_rate(replay),
         )
 
     def trades(self) -> tuple[FloatArray, np.ndarray, FloatArray]:
@@ -370,7 +378,14 @@ def sweep_band_widths(
         np.array([trigger_kind, period_ns, int(scope_breached), int(band_edge)], dtype=np.int64), (runs, 1)
     )
     costs = np.tile(
-        np.array([spot_fee_rate(replay), kernel_slippage(replay, models), replay.policy.rebalance.min_notional]),
+        np.array(
+            [
+                spot_fee_rate(replay),
+                kernel_slippage(replay, models),
+                replay.policy.rebalance.min_notional,
+                edge_cost_rate(replay),
+            ]
+        ),
         (runs, 1),
     )
     equity = np.zeros((runs, n_bars if record_equity else 0))

@@ -291,6 +291,7 @@ def simulate_window(
     trade_index: np.ndarray,
     trade_values: np.ndarray,
     track: bool = False,
+    edge_cost: float = 0.0,
 ) -> np.ndarray:
     """Replay one policy over ``A`` adjacent columns of ``close``, from ``first_column`` (T bars).
 
@@ -331,6 +332,9 @@ def simulate_window(
         Whether to value every bar's class weights for ``STAT_TRACKING_SQUARED`` and
         ``STAT_OUTSIDE_BARS`` (always done when ``weights_out`` is recorded). Without it a bar on which
         nothing trades costs only its equity and the trigger's band test.
+    edge_cost:
+        The planner's fee plus slippage per unit of notional (the policy's cost model,
+        :meth:`trimtab.planner.costs.CostModel.rate`): band-edge goals land inside after it.
 
     Returns
     -------
@@ -588,7 +592,15 @@ def simulate_window(
                     weights,
                 )
                 goals_for_rebalance(
-                    weights, targets, half_widths[row], cash_class, scope_breached, band_edge, goals, moving
+                    weights,
+                    targets,
+                    half_widths[row],
+                    cash_class,
+                    scope_breached,
+                    band_edge,
+                    goals,
+                    moving,
+                    edge_cost,
                 )
                 for a in range(n_assets):
                     c = class_of[a]
@@ -717,6 +729,7 @@ def simulate(
     trade_index: np.ndarray,
     trade_values: np.ndarray,
     track: bool = False,
+    edge_cost: float = 0.0,
 ) -> np.ndarray:
     """:func:`simulate_window` over ``close`` (T bars x A assets) from its first column."""
     return simulate_window(
@@ -744,6 +757,7 @@ def simulate(
         trade_index,
         trade_values,
         track,
+        edge_cost,
     )
 
 

@@ -24,7 +24,8 @@ RUN_SETTINGS = 4
 COST_TAKER_FEE = 0
 COST_SLIPPAGE = 1
 COST_MIN_NOTIONAL = 2
-RUN_COSTS = 3
+COST_EDGE = 3
+RUN_COSTS = 4
 """Columns of the per-run cost array."""
 
 
@@ -55,7 +56,8 @@ def simulate_batch(
     settings:
         Shape (K, ``RUN_SETTINGS``) int64: trigger kind, period in ns, scope breached (0/1), band edge (0/1).
     costs:
-        Shape (K, ``RUN_COSTS``): taker fee, slippage fraction, ``min_notional``.
+        Shape (K, ``RUN_COSTS``): taker fee, slippage fraction, ``min_notional``, the band-edge goals' cost
+        rate (``edge_cost`` of :func:`trimtab.backtest.kernel.simulate_window`).
     equity_out:
         Shape (K, T) to record every run's equity curve, or (K, 0) not to.
     track:
@@ -100,6 +102,7 @@ def simulate_batch(
             no_index,
             no_values,
             track,
+            costs[k, COST_EDGE],
         )
         out[k, :] = stats
     return out

@@ -12,6 +12,10 @@ from numba import njit
 
 SHIFT_TOLERANCE = 1e-12
 """As :data:`trimtab.planner.goals.SHIFT_TOLERANCE`: weight differences below this are noise."""
+COST_TOLERANCE = 1e-15
+"""As :data:`trimtab.planner.goals.COST_TOLERANCE`."""
+COST_ROUNDS = 50
+"""As :data:`trimtab.planner.goals.COST_ROUNDS`."""
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -62,15 +66,20 @@ def _shift_into_cash_band(
     candidates: np.ndarray,
     rooms: np.ndarray,
     taken: np.ndarray,
+    cost: float,
 ) -> float:
-    """Mirror of the planner's shift: move ``candidates`` within their bands until cash is in its band."""
+    """Mirror of the planner's shift: move ``candidates`` within their bands (after a trading cost of
+    ``cost``) until cash is in its band."""
     n_classes = goals.shape[0]
     remainder = _cash_remainder(goals, cash_class)
-    cash_upper = targets[cash_class] + half_widths[cash_class]
-    cash_lower = targets[cash_class] - half_widths[cash_class]
+    band_upper = targets[cash_class] + half_widths[cash_class]
+    band_lower = targets[cash_class] - half_widths[cash_class]
+    cash_upper = band_upper + cost * (1.0 - band_upper)
+    cash_lower = band_lower + cost * (1.0 - band_lower)
+    kept = 1.0 - cost
     if remainder > cash_upper:
         for c in range(n_classes):
-            room = (targets[c] + half_widths[c]) - goals[c]
+            room = (targets[c] + half_widths[c]) * kept - goals[c]
             rooms[c] = room if room > 0.0 else 0.0
         left = _water_fill(remainder - cash_upper, rooms, candidates, taken)
         for c in range(n_classes):
@@ -79,7 +88,7 @@ def _shift_into_cash_band(
         return left
     if remainder < cash_lower:
         for c in range(n_classes):
-            room = goals[c] - (targets[c] - half_widths[c])
+            room = goals[c] - (targets[c] - half_widths[c]) * kept
             rooms[c] = room if room > 0.0 else 0.0
         left = _water_fill(cash_lower - remainder, rooms, candidates, taken)
         for c in range(n_classes):
@@ -87,6 +96,34 @@ def _shift_into_cash_band(
                 goals[c] -= taken[c]
         return left
     return 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _edge_goals(
+    weights: np.ndarray,
+    targets: np.ndarray,
+    half_widths: np.ndarray,
+    cash_class: int,
+    in_scope: np.ndarray,
+    outside: np.ndarray,
+    any_outside: bool,
+    cost: float,
+    goals: np.ndarray,
+    rooms: np.ndarray,
+    taken: np.ndarray,
+) -> None:
+    """One round of the band-edge goals for a trading cost of ``cost``: the mirror of the planner's."""
+    kept = 1.0 - cost
+    for c in range(weights.shape[0]):
+        goals[c] = weights[c]
+        if in_scope[c]:
+            lower = (targets[c] - half_widths[c]) * kept
+            upper = (targets[c] + half_widths[c]) * kept
+            goal = weights[c] if weights[c] > lower else lower
+            goals[c] = goal if goal < upper else upper
+    left = _shift_into_cash_band(goals, targets, half_widths, cash_class, in_scope, rooms, taken, cost)
+    if left > SHIFT_TOLERANCE and any_outside:
+        _shift_into_cash_band(goals, targets, half_widths, cash_class, outside, rooms, taken, cost)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -99,10 +136,13 @@ def goals_for_rebalance(
     band_edge: bool,
     goals: np.ndarray,
     moving: np.ndarray,
+    cost_rate: float = 0.0,
 ) -> None:
     """Goal weight of every class and which non-cash classes trade.
 
-    The mirror of :func:`trimtab.planner.goals.compute_goals` (scope widening and water-filling included).
+    The mirror of :func:`trimtab.planner.goals.compute_goals` (scope widening and water-filling included);
+    ``cost_rate`` is every class's fee plus slippage per unit of notional, which band-edge goals must hold
+    after (:func:`trimtab.planner.goals.edge_goals_after_costs`).
     """
     n_classes = weights.shape[0]
     in_scope = np.zeros(n_classes, dtype=np.bool_)
@@ -128,21 +168,27 @@ def goals_for_rebalance(
     else:
         rooms = np.zeros(n_classes)
         taken = np.zeros(n_classes)
-        for c in range(n_classes):
-            if in_scope[c]:
-                lower = targets[c] - half_widths[c]
-                upper = targets[c] + half_widths[c]
-                goal = weights[c] if weights[c] > lower else lower
-                goals[c] = goal if goal < upper else upper
-        left = _shift_into_cash_band(goals, targets, half_widths, cash_class, in_scope, rooms, taken)
         outside = np.zeros(n_classes, dtype=np.bool_)
         any_outside = False
         for c in range(n_classes):
             if c != cash_class and not in_scope[c]:
                 outside[c] = True
                 any_outside = True
-        if left > SHIFT_TOLERANCE and any_outside:
-            _shift_into_cash_band(goals, targets, half_widths, cash_class, outside, rooms, taken)
+        cost = 0.0
+        _edge_goals(
+            weights, targets, half_widths, cash_class, in_scope, outside, any_outside, cost, goals, rooms, taken
+        )
+        for _ in range(COST_ROUNDS):
+            spent = 0.0
+            for c in range(n_classes):
+                if c != cash_class:
+                    spent += cost_rate * abs(goals[c] - weights[c])
+            if abs(spent - cost) <= COST_TOLERANCE:
+                break
+            cost = spent
+            _edge_goals(
+                weights, targets, half_widths, cash_class, in_scope, outside, any_outside, cost, goals, rooms, taken
+            )
         for c in range(n_classes):
             moving[c] = c != cash_class and abs(goals[c] - weights[c]) > SHIFT_TOLERANCE
     goals[cash_class] = _cash_remainder(goals, cash_class)

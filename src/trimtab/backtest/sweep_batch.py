@@ -27,6 +27,7 @@ import numpy as np
 from trimtab.backtest import kernel
 from trimtab.backtest.fastpath import (
     KernelRun,
+    edge_cost_rate,
     eligibility,
     kernel_arguments,
     kernel_slippage,
@@ -34,6 +35,7 @@ from trimtab.backtest.fastpath import (
     trade_log,
 )
 from trimtab.backtest.kernel_batch import (
+    COST_EDGE,
     COST_MIN_NOTIONAL,
     COST_SLIPPAGE,
     COST_TAKER_FEE,
@@ -111,6 +113,7 @@ def _add(batch: Batch, index: int, replay: Replay, models: RealityModels) -> Non
     costs[COST_TAKER_FEE] = spot_fee_rate(replay)
     costs[COST_SLIPPAGE] = kernel_slippage(replay, models)
     costs[COST_MIN_NOTIONAL] = replay.policy.rebalance.min_notional
+    costs[COST_EDGE] = edge_cost_rate(replay)
     batch.indexes.append(index)
     batch.replays.append(replay)
     batch.models.append(models)

@@ -157,6 +157,10 @@ class CostModel:
             FundingModel(costs.funding_horizon_days),
         )
 
+    def rate(self, kind: str = "spot") -> float:
+        """Fee plus slippage per unit of notional of an order on an instrument ``kind``."""
+        return self.fees.fee(1.0, kind) + self.slippage.cost(1.0)
+
     def trading_cost(self, notional: float, kind: str = "spot") -> float:
         """Fee plus slippage of one order of ``|notional|`` on an instrument ``kind``."""
         return self.fees.fee(notional, kind) + self.slippage.cost(notional)

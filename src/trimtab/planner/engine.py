@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import partial
 
 from trimtab.domain.classes import AssetClass
+from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.lots import LotBook
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import ClassReport, CostEstimate, MarginReport, Plan, Trade, Transfer
@@ -240,9 +241,11 @@ def plan_outcome(
     rebalance = policy.rebalance
     cash = next(c.name for c in classes if c.cash)
     edge = [c.name for c in classes if c.band_auto]
-    goals = _goals(valuation, bands, cash, rebalance, edge, context.flow)
-    notes.extend(goals.notes)
     costs = replace(CostModel.from_config(policy.costs), risk=_hedge_risk(policy, market, volatility))
+    instructions = _instructions(classes, policy, target_set)
+    rates = cost_rates(costs, instructions)
+    goals = _goals(valuation, bands, cash, rebalance, edge, context.flow, rates)
+    notes.extend(goals.notes)
     if policy.tax is not None:
         book = context.lots if context.lots is not None else LotBook()
         costs = replace(costs, sale_tax=partial(sale_tax, book=book, rules=policy.tax.rules(), now=market.timestamp))
@@ -253,11 +256,12 @@ def plan_outcome(
         classes,
         valuation,
         goals,
-        _instructions(classes, policy, target_set),
+        instructions,
         costs,
         rebalance,
         # A steered flow only buys (or sells) the class's shortfall (excess), never re-splits it.
         resplit=rebalance.to == "target" and not steered,
+        edge_rooms=_edge_rooms(goals, bands, valuation.equity) if rebalance.to == "band-edge" and not steered else None,
     )
     orders = within_limits(sizer.size, context.liquidation_buffers, rebalance.hedge_leverage)
     notes.extend((*orders.sizing.notes, *orders.rounding_notes, *orders.reviewed.notes))
@@ -326,10 +330,43 @@ def _flow_reason(flow: float, base: str) -> str:
     return f"cash flow: a {kind} of {abs(flow):.2f} {base} steers this rebalance"
 
 
+def _edge_rooms(goals: Goals, bands: Mapping[str, Band], equity: float) -> dict[str, tuple[float, float]]:
+    """Per moving class: how far (base currency) it may fall and rise from its goal inside its band."""
+    return {
+        name: (
+            max(goals.goals[name] - bands[name].lower, 0.0) * equity,
+            max(bands[name].upper - goals.goals[name], 0.0) * equity,
+        )
+        for name in goals.moving
+    }
+
+
+def cost_rates(costs: CostModel, instructions: Mapping[str, Instruction]) -> dict[str, float]:
+    """Per class: the fee plus slippage the cost model charges per unit of notional traded.
+
+    A class traded spot pays the spot fee, one hedged (``perp``) its derivative's; under ``auto`` either may
+    trade, so the larger is taken (a band-edge goal then lands inside whichever it is).
+    """
+    rates: dict[str, float] = {}
+    for name, instruction in instructions.items():
+        kinds = {InstrumentKind.SPOT.value}
+        if instruction.hedge and instruction.mode != "spot":
+            hedge = parse_symbol(instruction.hedge).kind.value
+            kinds = {hedge} if instruction.mode == "perp" else {hedge, *kinds}
+        rates[name] = max(costs.rate(kind) for kind in sorted(kinds))
+    return rates
+
+
 def _goals(
-    valuation: Valuation, bands: Mapping[str, Band], cash: str, rebalance: RebalanceConfig, edge: list[str], flow: float
+    valuation: Valuation,
+    bands: Mapping[str, Band],
+    cash: str,
+    rebalance: RebalanceConfig,
+    edge: list[str],
+    flow: float,
+    rates: Mapping[str, float],
 ) -> Goals:
     """The steered goals of a cash flow, else the goals of the policy's scope and ``to``."""
     if flow != 0.0:
         return steer_goals(valuation.weights, bands, cash, flow, valuation.equity)
-    return compute_goals(valuation.weights, bands, cash, rebalance.scope, rebalance.to, edge)
+    return compute_goals(valuation.weights, bands, cash, rebalance.scope, rebalance.to, edge, rates)

@@ -11,6 +11,16 @@ Two kinds of goal (``[rebalance] to``):
   room in the direction that would undo its clamp, so any such spread is L1-optimal; the even spread is a
   deterministic tie-break.
 
+  The edges are those the weights must meet *after* the trades' costs (``cost_rates``: the fee and
+  slippage the cost model charges per unit of notional, paid from the base-currency balance): trades of
+  ``x_i = (g_i - w_i) x E`` leave the equity at ``(1 - c) x E`` with ``c = sum r_i |g_i - w_i|``, so a
+  class's post-trade weight is ``g_i / (1 - c)`` and the cash class's ``(g_cash - c) / (1 - c)``. A goal
+  is therefore held to ``[lower x (1 - c), upper x (1 - c)]`` (the cash class's remainder to
+  ``[lower + c (1 - lower), upper + c (1 - upper)]``), and ``c`` is found by fixed-point iteration from
+  0 (each round's cost grows the moves, which grow the cost; it converges in a few rounds since
+  ``c`` is a fee's fraction of the moves). For one class sold from ``V`` to its upper edge ``u`` that is
+  the sale ``x = (V - u E) / (1 - u r)``.
+
 Classes with ``band = "auto"`` (``edge``) always go to their band edge: under ``to = "target"`` the other
 classes go to their targets and the auto classes are clamped into their bands; if that leaves the cash
 class outside its band, the auto classes of the scope absorb the difference as under ``band-edge``.
@@ -33,6 +43,12 @@ GoalKind = Literal["target", "band-edge"]
 
 SHIFT_TOLERANCE = 1e-12
 """Weight differences below this are rounding noise, not a move."""
+
+COST_TOLERANCE = 1e-15
+"""The band-edge cost fraction has converged when a round changes it by less than this."""
+
+COST_ROUNDS = 50
+"""At most this many rounds of the band-edge cost iteration (it converges in a handful)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,30 +102,91 @@ def water_fill(amount: float, rooms: Sequence[tuple[str, float]]) -> tuple[dict[
 
 
 def _shift_into_cash_band(
-    goals: dict[str, float], bands: Mapping[str, Band], cash: str, candidates: Sequence[str]
+    goals: dict[str, float], bands: Mapping[str, Band], cash: str, candidates: Sequence[str], cost: float = 0.0
 ) -> float:
     """Move ``candidates`` inside their bands so that the cash remainder enters its band.
 
+    ``cost`` is the fraction of equity the trades will cost: the edges are those after it (module docstring).
     Returns the weight by which the cash class is still outside its band (0 when it is inside).
     """
     cash_band = bands[cash]
     remainder = _cash_remainder(goals, cash)
-    if remainder > cash_band.upper:
+    cash_upper = cash_band.upper + cost * (1.0 - cash_band.upper)
+    cash_lower = cash_band.lower + cost * (1.0 - cash_band.lower)
+    kept = 1.0 - cost
+    if remainder > cash_upper:
         # Too much cash: the other classes must grow by the excess.
-        excess = remainder - cash_band.upper
-        rooms = [(name, max(bands[name].upper - goals[name], 0.0)) for name in candidates]
+        excess = remainder - cash_upper
+        rooms = [(name, max(bands[name].upper * kept - goals[name], 0.0)) for name in candidates]
         taken, left = water_fill(excess, rooms)
         for name, take in taken.items():
             goals[name] += take
         return left
-    if remainder < cash_band.lower:
-        deficit = cash_band.lower - remainder
-        rooms = [(name, max(goals[name] - bands[name].lower, 0.0)) for name in candidates]
+    if remainder < cash_lower:
+        deficit = cash_lower - remainder
+        rooms = [(name, max(goals[name] - bands[name].lower * kept, 0.0)) for name in candidates]
         taken, left = water_fill(deficit, rooms)
         for name, take in taken.items():
             goals[name] -= take
         return left
     return 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _EdgeGoals:
+    goals: dict[str, float]
+    left: float
+    widened: tuple[str, ...]
+
+
+def _edge_goals(
+    weights: Mapping[str, float],
+    bands: Mapping[str, Band],
+    cash: str,
+    in_scope: Sequence[str],
+    outside: Sequence[str],
+    cost: float,
+) -> _EdgeGoals:
+    """One round of the band-edge goals for a trading cost of ``cost`` (a fraction of equity)."""
+    goals = {name: weights[name] for name in weights if name != cash}
+    kept = 1.0 - cost
+    for name in in_scope:
+        band = bands[name]
+        goals[name] = min(max(weights[name], band.lower * kept), band.upper * kept)
+    left = _shift_into_cash_band(goals, bands, cash, in_scope, cost)
+    widened: tuple[str, ...] = ()
+    if left > SHIFT_TOLERANCE and outside:
+        before = dict(goals)
+        left = _shift_into_cash_band(goals, bands, cash, outside, cost)
+        widened = tuple(name for name in outside if abs(goals[name] - before[name]) > SHIFT_TOLERANCE)
+    return _EdgeGoals(goals, left, widened)
+
+
+def edge_goals_after_costs(
+    weights: Mapping[str, float],
+    bands: Mapping[str, Band],
+    cash: str,
+    in_scope: Sequence[str],
+    cost_rates: Mapping[str, float],
+) -> _EdgeGoals:
+    """The band-edge goals whose post-trade weights, after the trades' costs, sit at or inside the edges.
+
+    ``cost_rates``: class -> fee plus slippage per unit of notional traded (a class not named costs
+    nothing). The cost fraction is iterated from 0 to its fixed point (module docstring).
+    """
+    names = [name for name in weights if name != cash]
+    outside = [name for name in names if name not in in_scope]
+    cost = 0.0
+    result = _edge_goals(weights, bands, cash, in_scope, outside, cost)
+    for _ in range(COST_ROUNDS):
+        spent = 0.0
+        for name in names:
+            spent += cost_rates.get(name, 0.0) * abs(result.goals[name] - weights[name])
+        if abs(spent - cost) <= COST_TOLERANCE:
+            break
+        cost = spent
+        result = _edge_goals(weights, bands, cash, in_scope, outside, cost)
+    return result
 
 
 def _to_targets(
@@ -132,6 +209,7 @@ def compute_goals(
     scope: Scope,
     to: GoalKind,
     edge: Collection[str] = (),
+    cost_rates: Mapping[str, float] | None = None,
 ) -> Goals:
     """The goal weight of every class for one rebalance.
 
@@ -149,6 +227,9 @@ def compute_goals(
         ``"target"`` or ``"band-edge"``.
     edge:
         Classes traded to their band edge whatever ``to`` says (``band = "auto"``).
+    cost_rates:
+        Class name -> fee plus slippage per unit of notional traded, for ``band-edge`` goals that must
+        hold after the trades' costs (none: costs are ignored).
 
     Returns
     -------
@@ -177,18 +258,12 @@ def compute_goals(
             if edge:
                 _shift_into_cash_band(goals, bands, cash, [name for name in in_scope if name in edge])
     else:
-        for name in in_scope:
-            band = bands[name]
-            goals[name] = min(max(weights[name], band.lower), band.upper)
-        left = _shift_into_cash_band(goals, bands, cash, in_scope)
-        outside = [name for name in names if name not in in_scope]
-        if left > SHIFT_TOLERANCE and outside:
-            before = dict(goals)
-            left = _shift_into_cash_band(goals, bands, cash, outside)
-            widened = [name for name in outside if abs(goals[name] - before[name]) > SHIFT_TOLERANCE]
-            if widened:
-                reason = "the cash class is the only breached class" if not breached else "no room left in scope"
-                notes.append(f"scope widened to {', '.join(widened)} to bring {cash} inside its band ({reason})")
+        edge_goals = edge_goals_after_costs(weights, bands, cash, in_scope, cost_rates or {})
+        goals = edge_goals.goals
+        left = edge_goals.left
+        if edge_goals.widened:
+            reason = "the cash class is the only breached class" if not breached else "no room left in scope"
+            notes.append(f"scope widened to {', '.join(edge_goals.widened)} to bring {cash} inside its band ({reason})")
         if left > SHIFT_TOLERANCE:
             notes.append(
                 f"{cash} cannot be brought inside its band: every class is at its band edge; "

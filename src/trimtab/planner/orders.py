@@ -18,7 +18,7 @@ from trimtab.planner.costs import CostModel
 from trimtab.planner.goals import Goals
 from trimtab.planner.guard import Reviewed, review
 from trimtab.planner.limits import Limits, margin_report
-from trimtab.planner.rounding import round_trades
+from trimtab.planner.rounding import edge_limits, round_trades
 from trimtab.planner.sizing import Instruction, Sizing, size_trades
 from trimtab.planner.transfers import plan_transfers
 from trimtab.policy.config import RebalanceConfig
@@ -56,6 +56,9 @@ class OrderSizer:
     costs: CostModel
     rebalance: RebalanceConfig
     resplit: bool
+    edge_rooms: Mapping[str, tuple[float, float]] | None = None
+    """Band-edge plans: class -> (room to fall, room to rise) before the far edge of its band, in the base
+    currency; its spot orders round up to the lot, toward the band's inside (:func:`edge_limits`)."""
 
     def after(self, transfers: Sequence[Transfer], trades: Sequence[Trade]) -> tuple[Portfolio, Valuation]:
         """The book after ``transfers`` and ``trades`` (fees paid), and its valuation."""
@@ -80,7 +83,8 @@ class OrderSizer:
             self.costs,
             resplit=self.resplit,
         )
-        rounded = round_trades(sizing.trades, self.market, self.rebalance.min_notional)
+        limits = edge_limits(sizing.trades, self.portfolio, self.market, self.edge_rooms) if self.edge_rooms else ()
+        rounded = round_trades(sizing.trades, self.market, self.rebalance.min_notional, limits)
         ordered = tuple(sorted(rounded.trades, key=trade_order))
         limits = Limits(self.rebalance.margin_buffer, self.rebalance.max_leverage)
         transfers, reviewed = guarded(ordered, self.after, self.portfolio, self.market, limits, self.rebalance)

@@ -58,8 +58,12 @@ def test_band_edge_sells_only_down_to_the_upper_edge(
     portfolio = portfolio_of({"BTC": 1.0, "USDT": 42000.0})
     plan = make_plan(portfolio, market_of({"BTC": 58000.0}), policy_of(btc_stable, to="band-edge"))
     (trade,) = plan.trades
-    assert trade.notional == pytest.approx(3000.0)
-    assert plan.classes[0].goal == pytest.approx(0.55)
+    # BTC 58 % of 100,000, band 45-55 %: the sale x that leaves 55 % after its 0.15 % of fee and slippage
+    # (paid from cash) solves (58,000 - x) / (100,000 - 0.0015 x) = 0.55: x = 3,000 / (1 - 0.55 x 0.0015).
+    sale = 3000.0 / (1.0 - 0.55 * 0.0015)
+    assert sale == pytest.approx(3002.477, abs=1e-3)
+    assert trade.notional == pytest.approx(sale, rel=1e-12)
+    assert plan.classes[0].goal == pytest.approx((58000.0 - sale) / 100000.0, rel=1e-12)
 
 
 def test_trades_list_sells_before_buys_and_reductions_before_openings(

@@ -7,7 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from trimtab.domain import InstrumentKind, MarketRules, MarketSnapshot, Side, Trade
-from trimtab.planner.rounding import floor_to_step, round_trades
+from trimtab.domain.portfolio import Portfolio, SpotHolding
+from trimtab.planner.rounding import ceil_to_step, edge_limits, floor_to_step, round_trades
 
 
 def spot(amount: float, price: float = 58000.0, symbol: str = "BTC/USDT") -> Trade:
@@ -60,3 +61,47 @@ def test_dust_that_rounds_to_zero_is_skipped(market_of: Callable[..., MarketSnap
     result = round_trades([spot(0.009)], market, 0.0)
     assert result.trades == ()
     assert "rounds to zero" in result.notes[0]
+
+
+def test_ceil_to_step_rounds_up_and_reads_cleanly() -> None:
+    assert ceil_to_step(0.041406638, 0.00001) == 0.04141
+    assert ceil_to_step(0.3, 0.1) == 0.3
+    assert ceil_to_step(0.20001, 0.1) == 0.3
+    assert ceil_to_step(1.23456, 0.0) == 1.23456
+
+
+def _held(amount: float) -> Portfolio:
+    return Portfolio("USDT", (SpotHolding("BTC", amount, "default"),))
+
+
+def test_a_band_edge_sale_rounds_up_to_the_lot(market_of: Callable[..., MarketSnapshot]) -> None:
+    # The README's sale: 2,401.5850 of BTC at 58,000 is 0.0414066 BTC; the lot of 0.00001 rounds it up to
+    # 0.04141 (2,401.78), toward the inside of BTC's band; rounded down (0.04140, 2,401.20) BTC would stay
+    # above 44 % after the sale's costs.
+    market = market_of({"BTC": 58000.0}, rules={"BTC/USDT": MarketRules(amount_step=0.00001)})
+    sale = spot(2401.5850 / 58000.0)
+    limits = edge_limits([sale], _held(0.8), market, {"BTC": (8000.0, 0.0)})
+    (trade,) = round_trades([sale], market, 10.0, limits).trades
+    assert trade.amount == 0.04141
+    assert trade.notional == pytest.approx(2401.78)
+
+
+def test_a_band_edge_sale_rounds_down_when_the_lot_exceeds_the_holding(
+    market_of: Callable[..., MarketSnapshot],
+) -> None:
+    market = market_of({"BTC": 58000.0}, rules={"BTC/USDT": MarketRules(amount_step=0.001)})
+    sale = spot(0.0415)
+    limits = edge_limits([sale], _held(0.0415), market, {"BTC": (8000.0, 0.0)})
+    assert round_trades([sale], market, 10.0, limits).trades[0].amount == 0.041
+
+
+def test_a_band_edge_order_rounds_down_when_the_lot_would_cross_the_far_edge(
+    market_of: Callable[..., MarketSnapshot],
+) -> None:
+    # Rounding 0.0415 up to 0.042 sells 29 more (0.0005 x 58,000); the class may fall only 20 more.
+    market = market_of({"BTC": 58000.0}, rules={"BTC/USDT": MarketRules(amount_step=0.001)})
+    sale = spot(0.0415)
+    limits = edge_limits([sale], _held(1.0), market, {"BTC": (20.0, 0.0)})
+    assert round_trades([sale], market, 10.0, limits).trades[0].amount == 0.041
+    wider = edge_limits([sale], _held(1.0), market, {"BTC": (30.0, 0.0)})
+    assert round_trades([sale], market, 10.0, wider).trades[0].amount == 0.042
