@@ -368,10 +368,15 @@ def test_scope_breached_and_band_edge_move_only_what_must_move(tmp_path: Path) -
     to_edge = plan(
         tmp_path, THREE_CLASS_PORTFOLIO, three_class_policy(scope="breached", to="band-edge"), THREE_CLASS_MARKET
     )
-    # The least traded notional that puts ETH and cash inside their bands: cash to its lower edge, 15 %.
+    # The least traded notional that puts ETH and cash inside their bands: cash to its lower edge, 15 %, after
+    # the sale's 0.10 % fee and 5 bp slippage (r = 0.0015, paid from cash): (12,000 + x - r x) / (E - r x) = 0.15
+    # gives x = (0.15 E - 12,000) / (1 - 0.85 r).
+    rate = 0.0015
+    sale = (0.15 * equity - 12000.0) / (1.0 - 0.85 * rate)
     [trade] = to_edge["trades"]
     assert (trade["symbol"], trade["side"]) == ("ETH/USDT", "sell")
-    assert trade["notional"] == pytest.approx(0.15 * equity - 12000.0)
+    assert trade["notional"] == pytest.approx(sale, rel=1e-9)
+    assert (12000.0 + sale * (1.0 - rate)) / (equity - rate * sale) == pytest.approx(0.15, abs=1e-12)
     goals = by_name(to_edge)
-    assert goals["STABLE"]["goal"] == pytest.approx(0.15)
+    assert goals["STABLE"]["goal"] == pytest.approx((12000.0 + sale) / equity, abs=1e-12)
     assert goals["ETH"]["lower"] <= goals["ETH"]["goal"] <= goals["ETH"]["upper"]

@@ -38,9 +38,10 @@ def test_init_writes_a_starter_that_runs_a_paper_cycle_and_status_finds_its_jour
         assert sum(o["filled"] for o in orders) == orders[-1]["amount"]
         assert all(o["status"] == "canceled" and o["filled"] == 0.0 for o in orders[:-1])
     # The starter policy trades to the band edge: BTC (46.4 % against 40 +/- 4) is the only class outside its band,
-    # so the one leg sells it to 44 %: 2,400 at 58,000, rounded down to the 0.00001 BTC lot, 0.04137 BTC.
+    # so the one leg sells it to 44 % after the sale's 0.15 % of fee and slippage: 2,400 / (1 - 0.44 x 0.0015) =
+    # 2,401.585 at 58,000, rounded up to the 0.00001 BTC lot (toward the band's inside), 0.04141 BTC.
     fills = [(orders[-1]["symbol"], orders[-1]["side"], orders[-1]["filled"]) for orders in legs.values()]
-    assert fills == [("BTC/USDT", "sell", 0.04137)]
+    assert fills == [("BTC/USDT", "sell", 0.04141)]
     # status, orders, kill and release default to the same journal as run: trimtab-paper.db here.
     assert (tmp_path / "trimtab-paper.db").exists()
     status = trimtab(tmp_path, "status", "--format", "json")

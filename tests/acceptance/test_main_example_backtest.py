@@ -3,11 +3,12 @@
 The loop follows the contract alone: the capital is invested at the first shared close into every asset's
 ``target x split`` (paying the 0.1 % taker fee on a price 5 bp worse); at each later close, when any class (the cash
 class included) is outside its band, the band-edge goal is the weights closest to the current ones at which every
-class sits inside its band: each class clamped into its band, then, if the cash remainder is still outside its band,
-the gap spread evenly over the classes with room. A class trades only its net change, on the assets that move with
-it (never past their split of the goal); orders under ``min_notional`` are dropped; a sale fills 5 bp below the
-close and a purchase 5 bp above, each paying the taker fee from the cash. Tracking error is the root mean square
-over bars of each class's distance from its target, after the bar's trades.
+class sits inside its band after the rebalance's fees and slippage (paid from the cash): each class clamped into its
+band, then, if the cash remainder is still outside its band, the gap spread evenly over the classes with room, for
+the bands the weights must meet before a cost that is itself the goals' (solved by bisection). A class trades only
+its net change, on the assets that move with it (never past their split of the goal); orders under ``min_notional``
+are dropped; a sale fills 5 bp below the close and a purchase 5 bp above, each paying the taker fee from the cash.
+Tracking error is the root mean square over bars of each class's distance from its target, after the bar's trades.
 """
 
 from __future__ import annotations
@@ -43,14 +44,27 @@ def closes(asset: str) -> dict[str, float]:
         return {row["timestamp"]: float(row["close"]) for row in csv.DictReader(stream)}
 
 
-def band_edge_goals(weights: dict[str, float]) -> dict[str, float]:
-    goals = {name: min(max(weights[name], target - half), target + half) for name, (_, target, half) in CLASSES.items()}
+def goals_for_cost(weights: dict[str, float], cost: float) -> dict[str, float]:
+    """The band-edge goals when the trades will cost ``cost`` (a fraction of the equity before them).
+
+    After trades costing ``c x E``, paid from cash, a class whose goal is ``g`` (a fraction of the equity before
+    them) weighs ``g / (1 - c)`` and the cash class ``(remainder - c) / (1 - c)``: a class is inside its band
+    ``[lo, hi]`` when ``lo (1 - c) <= g <= hi (1 - c)``, the cash class when its remainder lies in
+    ``[lo + c (1 - lo), hi + c (1 - hi)]``.
+    """
+    kept = 1.0 - cost
+    goals = {
+        name: min(max(weights[name], (target - half) * kept), (target + half) * kept)
+        for name, (_, target, half) in CLASSES.items()
+    }
+    low, high = CASH_TARGET - CASH_BAND, CASH_TARGET + CASH_BAND
+    low, high = low + cost * (1.0 - low), high + cost * (1.0 - high)
     cash = 1.0 - sum(goals.values())
-    if abs(cash - CASH_TARGET) <= CASH_BAND:
+    if low <= cash <= high:
         return goals
-    direction = 1.0 if cash > CASH_TARGET else -1.0  # too much cash: the other classes grow
-    gap = abs(cash - CASH_TARGET) - CASH_BAND
-    room = {name: CLASSES[name][1] + direction * CLASSES[name][2] - goals[name] for name in goals}
+    direction = 1.0 if cash > high else -1.0  # too much cash: the other classes grow
+    gap = cash - high if cash > high else low - cash
+    room = {name: (CLASSES[name][1] + direction * CLASSES[name][2]) * kept - goals[name] for name in goals}
     while gap > 1e-15 and any(direction * r > 1e-15 for r in room.values()):
         open_classes = [name for name in room if direction * room[name] > 1e-15]
         step = min(gap / len(open_classes), *(abs(room[name]) for name in open_classes))
@@ -59,6 +73,28 @@ def band_edge_goals(weights: dict[str, float]) -> dict[str, float]:
             room[name] -= direction * step
         gap -= step * len(open_classes)
     return goals
+
+
+def band_edge_goals(weights: dict[str, float]) -> dict[str, float]:
+    """The goals at which every class sits inside its band after the trades' fees and slippage.
+
+    The trades to goals ``g`` cost ``c(g) = (fee + slippage) x sum |g - w|`` of the equity; the goals must be those
+    for the cost they incur: ``c`` solves ``c = cost of goals_for_cost(c)``, found by bisection (the cost grows
+    with ``c`` far slower than ``c`` does, so there is one root, between 0 and twice the rate).
+    """
+
+    def spent(cost: float) -> float:
+        goals = goals_for_cost(weights, cost)
+        return (FEE + SLIPPAGE) * sum(abs(goals[name] - weights[name]) for name in goals)
+
+    low, high = 0.0, 2.0 * (FEE + SLIPPAGE)
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        if spent(middle) > middle:
+            low = middle
+        else:
+            high = middle
+    return goals_for_cost(weights, high)
 
 
 def class_orders(

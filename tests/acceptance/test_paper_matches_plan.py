@@ -108,11 +108,12 @@ def test_the_example_rebalance_in_paper_costs_what_the_plan_said_it_would(tmp_pa
     assert [round((moment - placed[0]).total_seconds() / 60) for moment in placed] == [0, 1, 2, 3, 4]
     assert elapsed < 120.0
     status = json.loads(run_cli("status", "--state", state, "--format", "json", cwd=tmp_path, env=env).stdout)
-    # The example trades to the band edge: one sale of BTC from 46.4 % to 44 % of 100,000, 2,400 at 58,000, rounded
-    # down to the 0.00001 BTC lot: 0.04137 BTC, 2,399.46, priced at the 0.1 % taker fee and 5 bp of slippage.
-    assert [(t["symbol"], t["side"], t["amount"]) for t in plan["trades"]] == [("BTC/USDT", "sell", 0.04137)]
+    # The example trades to the band edge: one sale of BTC from 46.4 % of 100,000 to 44 % after the sale's 0.1 % taker
+    # fee and 5 bp of slippage, x = 2,400 / (1 - 0.44 x 0.0015) = 2,401.585 at 58,000, rounded up (toward the
+    # band's inside) to the 0.00001 BTC lot: 0.04141 BTC, 2,401.78.
+    assert [(t["symbol"], t["side"], t["amount"]) for t in plan["trades"]] == [("BTC/USDT", "sell", 0.04141)]
     cost = plan["costs"]["fees"] + plan["costs"]["slippage"]
-    assert cost == pytest.approx(0.04137 * 58_000.0 * (0.0010 + 0.0005), abs=1e-9)  # 3.60
+    assert cost == pytest.approx(0.04141 * 58_000.0 * (0.0010 + 0.0005), abs=1e-9)  # 3.60
     sold = [order for order in json.loads(run.stdout)["orders"] if order["filled"] > 0]
-    assert [(o["symbol"], o["side"], o["filled"]) for o in sold] == [("BTC/USDT", "sell", 0.04137)]
+    assert [(o["symbol"], o["side"], o["filled"]) for o in sold] == [("BTC/USDT", "sell", 0.04141)]
     assert status["equity"] == pytest.approx(plan["equity"] - cost, abs=0.01)
