@@ -16,8 +16,9 @@ Conventions
   weights and their targets, ``sqrt(mean_t sum_c (w[t, c] - target[t, c])**2)``.
 * ``time_outside_bands`` = fraction of bars at which some class closed outside its band (after that
   bar's trades) by more than ``band_tolerance`` (a backtest passes the one-way cost rate, taker fee plus
-  slippage: a class traded to its band edge lands a fee's worth inside or outside it, which is not a
-  breach); ``time_outside_bands_strict`` counts every miss.
+  slippage: a band-edge goal lands inside after the costs the policy prices, but a fill that costs more, or
+  a band that narrows with volatility, can leave a class a fee's worth outside, which is not a breach);
+  ``time_outside_bands_strict`` counts every miss.
 * ``cost`` = fees + slippage + funding over the run; ``cost_after_initial`` the same without the initial
   purchase's fees and slippage (what rebalancing itself cost).
 * With cash flows (``flows``), ``total_return``, ``cagr``, ``volatility``, ``sharpe``, ``sortino``,

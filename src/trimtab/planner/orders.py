@@ -83,8 +83,8 @@ class OrderSizer:
             self.costs,
             resplit=self.resplit,
         )
-        limits = edge_limits(sizing.trades, self.portfolio, self.market, self.edge_rooms) if self.edge_rooms else ()
-        rounded = round_trades(sizing.trades, self.market, self.rebalance.min_notional, limits)
+        up_to = edge_limits(sizing.trades, self.portfolio, self.market, self.edge_rooms) if self.edge_rooms else []
+        rounded = round_trades(sizing.trades, self.market, self.rebalance.min_notional, up_to)
         ordered = tuple(sorted(rounded.trades, key=trade_order))
         limits = Limits(self.rebalance.margin_buffer, self.rebalance.max_leverage)
         transfers, reviewed = guarded(ordered, self.after, self.portfolio, self.market, limits, self.rebalance)
