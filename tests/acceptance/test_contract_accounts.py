@@ -229,6 +229,70 @@ def test_isolated_liquidation_follows_binances_formula_with_its_brackets(
     assert position["max_leverage"] == entry_bracket["initialLeverage"]
 
 
+COIN_M = """\
+base_currency = "USDT"
+
+[[account]]
+name = "binance-coinm"
+exchange = "binance"
+kind = "derivatives"
+margin_mode = "isolated"
+collateral = {BTC = 1.0}
+
+[[spot]]
+asset = "BTC"
+amount = 7.0
+venue = "binance-coinm"
+
+[[derivatives]]
+symbol = "BTC/USD:BTC"
+amount = -3600
+entry_price = 60000.0
+leverage = 20
+venue = "binance-coinm"
+"""
+
+# BTCUSD_PERP's COIN-M brackets in BTC: the floors and rates of ccxt's recorded Binance answer
+# (ts/src/test/static/response/binance.json, options.leverageBrackets), ``qtyFloor`` -> ``floor``,
+# ``maintMarginRatio`` -> ``rate``; ``cum`` by Binance's continuity rule, cum_2 = 5 x (0.005 - 0.004) = 0.005
+# and cum_3 = 0.005 + 10 x (0.01 - 0.005) = 0.055 BTC; the maximum leverage 1 / (2 x rate).
+COIN_TIERS = [
+    {"floor": 0, "rate": 0.004, "amount": 0.0, "max_leverage": 125},
+    {"floor": 5, "rate": 0.005, "amount": 0.005, "max_leverage": 100},
+    {"floor": 10, "rate": 0.01, "amount": 0.055, "max_leverage": 50},
+]
+
+
+def test_coin_m_tiers_are_counted_in_coins(tmp_path: Path) -> None:
+    # An inverse market's margin_tiers are in its settlement coin, as Binance's COIN-M brackets and ccxt's
+    # fetch_leverage_tiers give them: the position's tier is the one its size in coins falls in.
+    market = json.dumps(
+        {
+            "timestamp": "2026-11-21T00:00:00Z",
+            "prices": {"BTC": 60000.0, "USDT": 1.0},
+            "derivatives": {PERP: {"mark": 60000.0}, "BTC/USD:BTC": {"mark": 60000.0}},
+            "markets": {"BTC/USD:BTC": {"contract_size": 100, "margin_tiers": COIN_TIERS}},
+        }
+    )
+    # 7 BTC against a 360,000 USD short: BTC is 60,000 of 420,000 (14.3 %), inside 15 % +/- 5: nothing trades.
+    plan = _plan(tmp_path, COIN_M, _policy(target=0.15, band=0.05), market)
+    assert plan["trades"] == []
+    (position,) = plan["positions"]
+    # By hand: 3,600 contracts x 100 USD = 360,000 USD = 6 BTC at 60,000, the second bracket (5 to 10 BTC):
+    # maintenance 6 x 0.5 % - 0.005 = 0.025 BTC = 1,500 USDT; at most 100x. (Read as quote notional, 360,000
+    # would have fallen in the last bracket, 1 %, with 3,600 - 0.055 "USD" of maintenance.)
+    assert position["maintenance_margin"] == pytest.approx(0.025 * 60000.0, rel=1e-12)
+    assert position["max_leverage"] == 100
+    # Binance's COIN-M formula, isolated (support FAQ "How to Calculate Liquidation Price of COIN-M Futures
+    # Contracts"): LP = (MMR x size + side x size) / (WB + cum + side x size / EP), size the face value in USD,
+    # WB = size / (EP x leverage) = 0.3 BTC: (0.005 x 360,000 - 360,000) / (0.3 + 0.005 - 6) = 62,897.28,
+    # where the short is 360,000 / 62,897.28 = 5.72 BTC, still the second bracket.
+    expected = (0.005 * 360_000.0 - 360_000.0) / (0.3 + 0.005 - 6.0)
+    assert 5.0 <= 360_000.0 / expected < 10.0
+    assert position["liquidation_price"] == pytest.approx(expected, rel=1e-12)
+    assert position["liquidation_price"] == pytest.approx(62_897.28, abs=0.01)
+
+
 CROSS = """\
 base_currency = "USDT"
 

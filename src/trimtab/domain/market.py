@@ -34,6 +34,10 @@ class MarginTier:
     A position whose notional (in the quote currency) is at least ``floor`` and below the next tier's
     floor has maintenance margin ``notional x rate - amount`` and may be opened at up to
     ``max_leverage``. ``amount`` keeps the maintenance margin continuous across floors.
+
+    An inverse (coin-margined) market's tiers are counted in its settlement coin, as Binance's COIN-M
+    brackets (``qtyFloor``, ``qtyCap``, ``cum``) and ccxt's ``fetch_leverage_tiers`` give them: ``floor`` and
+    ``amount`` are coins and the size looked up is ``|contracts| x contract size / mark`` coins.
     """
 
     floor: float

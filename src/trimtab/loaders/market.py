@@ -34,7 +34,7 @@ class QuoteEntry(StrictModel):
 
 
 class TierEntry(StrictModel):
-    """One margin tier, as ccxt's ``fetch_leverage_tiers`` gives it."""
+    """One margin tier, as ccxt's ``fetch_leverage_tiers`` gives it (an inverse market's in its coin)."""
 
     floor: float = Field(ge=0, le=MAX_PRICE)
     rate: float = Field(ge=0, lt=1)

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
-from trimtab.domain import Side
+from trimtab.domain import (
+    DerivativePosition,
+    DerivativeQuote,
+    MarketSnapshot,
+    Portfolio,
+    Side,
+    SpotHolding,
+    parse_symbol,
+)
+from trimtab.domain.accounts import Account, AccountKind, MarginMode
 from trimtab.errors import OrderRejectedError, TransferRejectedError
 from trimtab.testing.fake_exchange import FakeExchange
 from trimtab.testing.fixtures import CANARY_API_KEY, CANARY_SECRET, make_ccxt_venue
+from trimtab.valuation.accounts import account_margins, tier_notional
+from trimtab.valuation.margin import max_leverage_at
 from trimtab.venues.book import AccountBook, BookAccount, wallet_for
 from trimtab.venues.ccxt import AccountConnection, Credentials, build_ccxt_book, ccxt_class_for
 from trimtab.venues.ports import OrderRequest, OrderType
@@ -67,6 +79,33 @@ def test_positions_stay_with_their_account_and_inverse_ones_in_contracts(
     # the price goes, less than the 0.5 BTC wallet, so it has no liquidation price (Binance answers "0")
     assert coin.liquidation_price is None
     assert {o.client_order_id for o in book.fetch_open_orders()} == set()
+
+
+def test_coinm_tiers_are_read_in_coins_and_valuation_applies_them_in_coins(book: AccountBook) -> None:
+    # The fake's BTCUSD_PERP brackets (floors and rates of ccxt's recorded Binance answer, in BTC): 0.4 % to
+    # 5 BTC, 0.5 % to 10 BTC, 1 % beyond; Binance's cum keeps the maintenance margin continuous:
+    # cum_2 = 5 x (0.005 - 0.004) = 0.005 BTC, cum_3 = 0.005 + 10 x (0.01 - 0.005) = 0.055 BTC.
+    rules = book.load_markets()["BTC/USD:BTC"].rules
+    assert [(t.floor, t.rate, t.amount) for t in rules.margin_tiers[:3]] == [
+        (0.0, 0.004, 0.0),
+        (5.0, 0.005, pytest.approx(0.005)),
+        (10.0, 0.01, pytest.approx(0.055)),
+    ]
+    # By hand: a 3,600-contract short (360,000 USD) at 60,000 is 6 BTC, in the second bracket: maintenance
+    # 6 x 0.5 % - 0.005 = 0.025 BTC = 1,500 USDT, and 100x allowed (1 / (2 x 0.5 %)). Read as quote notional,
+    # 360,000 would have fallen in the last bracket (50 %).
+    account = Account("binance-coinm", "binance", AccountKind.DERIVATIVES, MarginMode.CROSS, {"BTC": 1.0})
+    short = DerivativePosition(parse_symbol("BTC/USD:BTC"), -3_600.0, 60_000.0, 20.0, "binance-coinm")
+    portfolio = Portfolio("USDT", (SpotHolding("BTC", 1.0, "binance-coinm"),), (short,), (account,))
+    market = MarketSnapshot(
+        datetime(2026, 11, 21, tzinfo=UTC),
+        {"BTC": 60_000.0, "USDT": 1.0},
+        {"BTC/USD:BTC": DerivativeQuote(mark=60_000.0)},
+        markets={"BTC/USD:BTC": rules},
+    )
+    (risk,) = account_margins(portfolio, market).positions
+    assert risk.maintenance_margin == pytest.approx((6.0 * 0.005 - 0.005) * 60_000.0, rel=1e-12)
+    assert max_leverage_at(tier_notional(risk, market, "USDT"), rules.margin_tiers) == 100.0
 
 
 def test_a_transfer_between_accounts_names_binances_wallets(book: AccountBook, fake_exchange: FakeExchange) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from trimtab.domain import Side
+from trimtab.domain.market import MarginTier
 from trimtab.testing.fake_exchange import Engine, FakeExchange, MarketSpec
 from trimtab.testing.fixtures import make_ccxt_venue
 from trimtab.venues.ccxt import CcxtVenue
@@ -194,6 +195,16 @@ def test_coinm_brackets_are_coin_quantities(fake: FakeExchange) -> None:
     (tier,) = venue_for(fake, "binancecoinm").fetch_margin_tiers(["BTC/USD:BTC"])["BTC/USD:BTC"]
     assert (tier.cap, tier.rate, tier.max_leverage) == (bracket["qtyCap"], 0.004, 125)  # 50 BTC, 0.4 %, 125x
     assert tier.floor == 0.0 and tier.currency == "BTC"  # the documented example spells its floor "qtylFloor"
+
+
+def test_coinm_brackets_reach_the_market_rules_in_coins(fake: FakeExchange) -> None:
+    # The market rules carry the COIN-M table as Binance wrote it, in BTC: the account model looks an inverse
+    # position's tier up with its size in coins (docs/valuation.md), so nothing is converted on the way.
+    fake.replay("GET", "/dapi/v2/leverageBracket", recorded("dapi_v2_leverageBracket"))
+    bracket = recorded("dapi_v2_leverageBracket")[0]["brackets"][0]
+    rules = venue_for(fake, "binancecoinm").load_markets()["BTC/USD:BTC"].rules
+    assert rules.margin_tiers == (MarginTier(0.0, bracket["maintMarginRatio"], bracket["cum"], 125.0),)
+    assert rules.contract_size == 100.0
 
 
 def test_coinm_leverage_and_margin_type_come_from_the_account(fake: FakeExchange) -> None:

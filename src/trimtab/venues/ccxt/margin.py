@@ -12,7 +12,8 @@ Nothing is assumed:
   the settings'.
 * **Liquidation price**: the exchange's own, kept as reported.
 * **Tiers**: ccxt ``fetch_leverage_tiers`` (Binance ``/fapi/v1/leverageBracket``, ``/dapi/v2/leverageBracket``),
-  with the maintenance amount from the answer's ``cum``.
+  with the maintenance amount from the answer's ``cum``: USD-M brackets in quote notional, COIN-M brackets
+  in coins (``qtyFloor``, ``qtyCap``, ``cum``), kept so in the market rules.
 
 Binance answers linear and inverse markets at different endpoints and ccxt picks one by ``subType``, so
 every read is made once per sub-type the venue lists.
@@ -26,6 +27,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
+from trimtab.domain.instruments import InstrumentKind
 from trimtab.domain.market import MarginTier
 from trimtab.errors import NeedsHumanError
 from trimtab.venues.ccxt import parsing
@@ -163,16 +165,22 @@ def as_rule_tiers(tiers: Sequence[VenueMarginTier]) -> tuple[MarginTier, ...]:
 def with_rule_tiers(
     exchange: Any, markets: dict[str, VenueMarket], raw: Mapping[str, Mapping[str, Any]], read: Reader
 ) -> dict[str, VenueMarket]:
-    """Linear derivative markets with the exchange's margin tiers in their rules.
+    """Futures and perpetual markets with the exchange's margin tiers in their rules.
 
-    Inverse tiers are coin quantities (Binance COIN-M), not the quote notional the rules count in: they are
-    read with :func:`read_margin_tiers` and left out of the rules.
+    The rules keep each table in the unit the account model reads it in (:mod:`trimtab.valuation.margin`):
+    a linear market's floors and maintenance amounts in its quote currency (Binance USD-M ``notionalFloor``,
+    ``cum`` in USDT), an inverse market's in its settlement coin (Binance COIN-M ``qtyFloor``/``qtyCap`` and
+    ``cum`` are quantities of the coin, which ccxt's ``fetch_leverage_tiers`` passes on as ``minNotional``
+    and ``maxNotional``); valuation looks an inverse position's tier up with its size in coins
+    (``contracts x contract size / mark``) and values its coin maintenance margin at the coin's price.
     """
-    linear = [s for s, m in markets.items() if m.instrument.is_derivative and not m.instrument.is_inverse]
-    if not linear:
+    symbols = [s for s, m in markets.items() if m.instrument.kind in (InstrumentKind.PERP, InstrumentKind.FUTURE)]
+    if not symbols:
         return markets
-    for symbol, table in read_margin_tiers(exchange, raw, linear, read).items():
-        if table:
+    for symbol, table in read_margin_tiers(exchange, raw, symbols, read).items():
+        instrument = markets[symbol].instrument
+        unit = (instrument.settle or instrument.base) if instrument.is_inverse else instrument.quote
+        if table and all(t.currency == unit for t in table):
             rules = replace(markets[symbol].rules, margin_tiers=as_rule_tiers(table))
             markets[symbol] = replace(markets[symbol], rules=rules)
     return markets
