@@ -1,9 +1,9 @@
 """``trimtab run`` against the local fake exchanges, set up as the app-level tests drive it.
 
 A :class:`LiveRunFolder` writes a run's input files into a folder (a policy, fast execution settings, and the
-venue configuration that points ccxt's real classes at the fakes with ccxt's weighted rate limiter off),
-gives the environment with each exchange's canary keys (and a crash point), and runs the command line in a
-subprocess or prepares this process to run it in place::
+venue configuration that points ccxt's real classes at the fakes, unpaced), gives the environment with each
+exchange's canary keys (and a crash point), and runs the command line in a subprocess or prepares this process
+to run it in place::
 
     live = LiveRunFolder(tmp_path)
     live.write(urls=fake.ccxt_urls("binance"))
@@ -67,8 +67,10 @@ RUN_ARGS = (
 
 def venue_config(urls: Mapping[str, Any] | None = None, by_class: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``--venue-config`` for the fakes: their ``urls`` (for every class, or per ccxt class under ``by_class``),
-    a short timeout, and ccxt's weighted rate limiter off (it would pace a cycle by the exchange's weights)."""
-    config: dict[str, Any] = {"timeout": 1500, "enableRateLimit": False}
+    a short timeout, ccxt's weighted rate limiter off (it would pace a cycle by the exchange's weights) and a
+    ``rateLimit`` of 0, so trimtab's own limiter, which then spaces requests by it, does not space them either
+    (50 ms a request on Binance, most of a soak's time; the fakes need no pacing, the limiter has its own tests)."""
+    config: dict[str, Any] = {"timeout": 1500, "enableRateLimit": False, "rateLimit": 0}
     if urls is not None:
         config["urls"] = dict(urls)
     if by_class is not None:

@@ -44,7 +44,7 @@ from trimtab.venues.ports import OrderRequest, OrderType, TransferRequest
 
 scene = json.load(open("scenario.json"))
 keys = Credentials(os.environ["KEY"], os.environ["SECRET"], source="test")
-local = {"timeout": 1500, "enableRateLimit": False}
+local = {"timeout": 1500, "enableRateLimit": False, "rateLimit": 0}  # unpaced: the fakes need no spacing
 sender = build_ccxt_venue(scene["sender"], keys, config={"urls": scene["urls"][scene["sender"]], **local})
 trader = build_ccxt_venue(scene["trader"], keys, config={"urls": scene["urls"][scene["trader"]], **local})
 journal = TransferJournal(open_store("sqlite:///journal.db"))

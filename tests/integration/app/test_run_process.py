@@ -178,7 +178,9 @@ def test_sigterm_mid_plan_sends_no_further_order_and_leaves_a_consistent_journal
     (tmp_path / "fast.toml").write_text('algo = "market"\npoll_interval_s = 0.01\n')
     with FakeExchange() as fake:
         fake.set_price("BTC/USDT", 60_000.0)
-        (tmp_path / "ccxt.json").write_text(json.dumps({"urls": fake.ccxt_urls("binance"), "enableRateLimit": False}))
+        (tmp_path / "ccxt.json").write_text(
+            json.dumps({"urls": fake.ccxt_urls("binance"), "enableRateLimit": False, "rateLimit": 0})
+        )
         args = [
             sys.executable, "-m", "trimtab", "run", "--policy", "policy.toml", "--portfolio", "portfolio.toml",
             "--prices", "binance", "--venue-config", "ccxt.json", "--state", STATE, "--format", "json",
