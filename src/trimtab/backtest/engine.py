@@ -12,7 +12,9 @@ Semantics (the contract's reference, extended to derivatives):
       before the expiry, reported as ``settlement`` events (:mod:`trimtab.venues.simulation.expiry`);
    b. every perpetual or future whose maintenance margin the bar broke (its low for a long, its high
       for a short, against the liquidation price) is liquidated: closed at the liquidation price,
-      reported as a ``liquidation`` event;
+      reported as a ``liquidation`` event. The account is the contract's default (unified, cross: its
+      base-currency balance plus the positions' PnL margin them all), the one ``plan`` assumes for a venue
+      without an ``[[account]]`` table;
    c. a snapshot is built from history (:mod:`trimtab.backtest.snapshots`) and the run's
       :class:`~trimtab.session.RebalancingSession` (the one the paper and live loops drive too) decides:
       it plans from its remembered last rebalance and check times and CPPI peak, with betas estimated over

@@ -294,7 +294,8 @@ class EventRun:
         }
         if not adverse:
             return
-        # Liquidation prices from the account model (tiers, isolated or cross), at this bar's marks.
+        # Liquidation prices from the account model at this bar's marks: the run's account is the contract's
+        # default (unified, cross), so its base-currency balance and the positions' PnL margin every position.
         market = self.builder.snapshot(bar, self._held_instruments())
         for liquidation in self.account.check_liquidations(adverse, market):
             self.liquidations += 1
