@@ -62,7 +62,7 @@ def test_a_paper_run_trades_at_the_exchanges_prices_of_each_cycle(tmp_path: Path
     (tmp_path / "portfolio.toml").write_text(PORTFOLIO)
     (tmp_path / "execution.toml").write_text('algo = "market"\npoll_interval_s = 0.01\n')
     with FakeExchange() as fake:
-        (tmp_path / "ccxt.json").write_text(json.dumps({"urls": fake.ccxt_urls("binance")}))
+        (tmp_path / "ccxt.json").write_text(json.dumps({"urls": fake.ccxt_urls("binance"), "enableRateLimit": False}))
         fake.set_price("BTC/USDT", 60_000.0)
         first = _cycle(tmp_path)
         fake.set_price("BTC/USDT", 50_000.0)
@@ -85,7 +85,7 @@ def test_a_resting_order_sees_only_the_prices_the_feed_observed_after_it(tmp_pat
     (tmp_path / "policy.toml").write_text(POLICY)
     moments = iter(datetime(2026, 12, 1, tzinfo=UTC) + timedelta(minutes=m) for m in range(10))
     with FakeExchange() as fake:
-        exchange = public_exchange("binance", {"urls": fake.ccxt_urls("binance")})
+        exchange = public_exchange("binance", {"urls": fake.ccxt_urls("binance"), "enableRateLimit": False})
         feed = LiveFeed(exchange, load_policy(tmp_path / "policy.toml"), lambda: next(moments), max_age_s=0.0)
         fake.set_price("BTC/USDT", 60_000.0)
         first = feed.snapshot()

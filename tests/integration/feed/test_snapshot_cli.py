@@ -50,7 +50,7 @@ def test_a_snapshot_from_public_endpoints_feeds_plan(tmp_path: Path) -> None:
         fake.set_price("BTC/USDT", 61_234.5)
         fake.set_price("ETH/USDT", 3_050.0)
         fake.set_price("BTC/USDT:USDT", 61_300.0)
-        (tmp_path / "ccxt.json").write_text(json.dumps({"urls": fake.ccxt_urls("binance")}))
+        (tmp_path / "ccxt.json").write_text(json.dumps({"urls": fake.ccxt_urls("binance"), "enableRateLimit": False}))
         done = run_cli(
             "snapshot", "--policy", "policy.toml", "--venue-config", "ccxt.json", "--output", "market.json",
             cwd=tmp_path,
@@ -78,7 +78,7 @@ def test_an_asset_the_exchange_does_not_list_is_named(tmp_path: Path) -> None:
         'hedge = "ETH/USDT:USDT"', ""
     ))  # fmt: skip
     with FakeExchange() as fake:
-        (tmp_path / "ccxt.json").write_text(json.dumps({"urls": fake.ccxt_urls("binance")}))
+        (tmp_path / "ccxt.json").write_text(json.dumps({"urls": fake.ccxt_urls("binance"), "enableRateLimit": False}))
         done = run_cli(
             "snapshot", "--policy", "policy.toml", "--venue-config", "ccxt.json", "--output", "market.json",
             cwd=tmp_path,

@@ -132,7 +132,10 @@ def test_the_portfolios_accounts_open_one_connection_each(fake_exchange: FakeExc
     assert [ccxt_class_for(c) for c in connections] == ["binance", "binanceusdm", "binancecoinm"]
     keys = Credentials(CANARY_API_KEY, CANARY_SECRET, source="test")
     book = build_ccxt_book(
-        "binance", connections, lambda exchange: keys, config_for=lambda cls: {"urls": fake_exchange.ccxt_urls(cls)}
+        "binance",
+        connections,
+        lambda exchange: keys,
+        config_for=lambda cls: {"urls": fake_exchange.ccxt_urls(cls), "enableRateLimit": False, "rateLimit": 0},
     )
     try:
         assert [(a.name, a.wallet) for a in book.accounts] == [

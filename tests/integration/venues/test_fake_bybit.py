@@ -34,7 +34,13 @@ def client(fake: FakeBybit) -> Any:
         "fetchMarkets": {"types": ["spot", "linear"]},
     }
     exchange = ccxt.bybit(
-        {"apiKey": CANARY_API_KEY, "secret": CANARY_SECRET, "urls": fake.ccxt_urls(), "options": options}
+        {
+            "apiKey": CANARY_API_KEY,
+            "secret": CANARY_SECRET,
+            "urls": fake.ccxt_urls(),
+            "options": options,
+            "enableRateLimit": False,  # the fake needs no pacing
+        }
     )
     exchange.load_markets()
     return exchange
