@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from trimtab.app.wiring import RunSetup, _ccxt, check_setup
+from trimtab.app.live_venues import build_live_venue
+from trimtab.app.wiring import RunSetup, check_setup
 from trimtab.errors import BadInputError
 from trimtab.testing.cli import run_cli
 
@@ -18,7 +19,7 @@ def test_a_demo_run_talks_to_binances_demo_hosts(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("TRIMTAB_BINANCE_API_SECRET", "demo-secret")
     setup = RunSetup(venue="binance", demo=True)
     check_setup(setup, "sqlite:///:memory:")
-    venue = _ccxt(setup)
+    venue = build_live_venue(setup)
     api = venue._exchange.urls["api"]
     assert api["public"] == "https://demo-api.binance.com/api/v3"  # Binance's demo-trading spot host
     assert api["fapiPublic"] == "https://demo-fapi.binance.com/fapi/v1"
