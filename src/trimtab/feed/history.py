@@ -7,68 +7,20 @@ the chosen timeframe, within ``[start, end]``. Missing candles are reported in `
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from functools import reduce
+from functools import partial, reduce
 from pathlib import Path
 
 import numpy as np
 
 from trimtab.errors import BadInputError
 from trimtab.feed.cache import cache_folder, load_table
+from trimtab.feed.derivatives import DEFAULT_FUNDING_INTERVAL_HOURS, Derivatives, FundingSeries, load_derivatives
 from trimtab.feed.gaps import describe_gaps, find_gaps
 from trimtab.feed.layout import DataFile, file_name, is_calendar_timeframe, scan, timeframe_seconds
 from trimtab.feed.table import NS_PER_SECOND, Table, format_ns, to_ns
 
-_DVOL_PERCENT = 100.0
-
-
-DEFAULT_FUNDING_INTERVAL_HOURS = 8.0
-"""The interval assumed for a series with a single settlement (Binance USD-M's usual one)."""
-
-
-@dataclass(frozen=True, eq=False)
-class FundingSeries:
-    """Funding settlements of one perpetual: ``times`` (int64 ns UTC, sorted) and ``rates`` (per settlement).
-
-    The stamps are the settlements that happened; nothing assumes a grid. A symbol that settles every 4 h or
-    every hour (or that moved from 8 h to 4 h) pays at each of its own stamps, and the interval of a
-    settlement is the time since the one before it.
-    """
-
-    times: np.ndarray
-    rates: np.ndarray
-
-    def settled_between(self, after: int, until: int) -> tuple[int, int]:
-        """The index range ``[lo, hi)`` of the stamps with ``after < stamp <= until`` (int64 ns).
-
-        A bar closing exactly on a stamp settles that stamp with the bar; the next bar starts after it.
-        """
-        lo = int(np.searchsorted(self.times, after, side="right"))
-        hi = int(np.searchsorted(self.times, until, side="right"))
-        return lo, hi
-
-    def last_at(self, moment: int) -> int:
-        """The index of the last stamp at or before ``moment`` (ns), or -1 when none is."""
-        return int(np.searchsorted(self.times, moment, side="right")) - 1
-
-    def interval_hours(self, moment: int) -> float:
-        """The funding interval in force at ``moment`` (ns): the spacing of the last settlement.
-
-        That is the last stamp at or before ``moment`` minus the stamp before it; before the second stamp,
-        the spacing of the first two; with fewer than two stamps, 8 hours.
-        """
-        count = self.times.shape[0]
-        if count < 2:
-            return DEFAULT_FUNDING_INTERVAL_HOURS
-        index = min(max(self.last_at(moment), 1), count - 1)
-        return float(int(self.times[index]) - int(self.times[index - 1])) / (3600.0 * NS_PER_SECOND)
-
-    def typical_spacing_seconds(self) -> int:
-        """The median spacing of the stamps in seconds (0 with fewer than two stamps)."""
-        if self.times.shape[0] < 2:
-            return 0
-        return int(np.median(np.diff(self.times))) // NS_PER_SECOND
+__all__ = ["DEFAULT_FUNDING_INTERVAL_HOURS", "FundingSeries", "MarketHistory", "load_history"]
 
 
 class MarketHistory:
@@ -84,7 +36,9 @@ class MarketHistory:
     ``high``, ``low`` and ``volume`` cost nothing until read: :func:`load_history` hands over a
     ``columns`` function that aligns one of them on first reading (a spot-only fast-path backtest reads
     only the closes). Built without them and without ``columns``, the highs and lows are the closes and
-    the volume is zero.
+    the volume is zero. The derivatives series likewise: :func:`load_history` hands over a ``derivatives``
+    loader (:func:`trimtab.feed.derivatives.load_derivatives`) that reads them, and the funding gaps, on
+    the first reading of any of them (or of ``gaps``).
     """
 
     def __init__(
@@ -105,17 +59,21 @@ class MarketHistory:
         gaps: list[str] | None = None,
         coverage: dict[str, tuple[int, int]] | None = None,
         columns: Callable[[str], np.ndarray] | None = None,
+        derivatives: Callable[[], Derivatives] | None = None,
     ) -> None:
         self.timeframe = timeframe
         self.assets = assets
         self.timestamps = timestamps
         self.close = close
-        self.funding = funding if funding is not None else {}
-        self.marks = marks if marks is not None else {}
-        self.perp_close = perp_close if perp_close is not None else {}
-        self.implied_vol = implied_vol
+        self._derivatives = Derivatives(
+            funding if funding is not None else {},
+            marks if marks is not None else {},
+            perp_close if perp_close is not None else {},
+            implied_vol,
+        )
+        self._load_derivatives = derivatives
         self.quote = quote
-        self.gaps = gaps if gaps is not None else []
+        self._spot_gaps = gaps if gaps is not None else []
         # each priced asset's first and last bar open time (int64 ns) in its whole file, before any
         # window: what says which asset's history limits the shared bars
         self.coverage = coverage if coverage is not None else {}
@@ -134,6 +92,37 @@ class MarketHistory:
             else:
                 self._loaded[name] = self.close
         return self._loaded[name]
+
+    def _derived(self) -> Derivatives:
+        if self._load_derivatives is not None:
+            self._derivatives = self._load_derivatives()
+            self._load_derivatives = None
+        return self._derivatives
+
+    @property
+    def funding(self) -> dict[str, FundingSeries]:
+        """Each perpetual's funding settlements, by asset (read on first use)."""
+        return self._derived().funding
+
+    @property
+    def marks(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Each perpetual's mark prices as (times, prices), by asset (read on first use)."""
+        return self._derived().marks
+
+    @property
+    def perp_close(self) -> dict[str, np.ndarray]:
+        """Each perpetual's closes at the bars' closes, by asset (read on first use)."""
+        return self._derived().perp_close
+
+    @property
+    def implied_vol(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """DVOL as (times, annualised volatility), when the folder has it (read on first use)."""
+        return self._derived().implied_vol
+
+    @property
+    def gaps(self) -> list[str]:
+        """Missing bars inside the window, then missing funding settlements."""
+        return self._spot_gaps + self._derived().gaps
 
     @property
     def high(self) -> np.ndarray:
@@ -154,6 +143,7 @@ class MarketHistory:
         """Every column aligned, so that a history can cross a process boundary (Ray, a process pool)."""
         for name in ("high", "low", "volume"):
             self._column(name)
+        self._derived()
         state = dict(self.__dict__)
         state["_columns"] = None
         return state
@@ -263,7 +253,6 @@ def load_history(
     if not priced:
         raise BadInputError("assets", "", f"need at least one asset besides the quote currency {quote}")
     chosen = _choose_timeframe(files, priced, quote, timeframe)
-    step_ns = timeframe_seconds(chosen) * NS_PER_SECOND
     first_ns = to_ns(start) if start is not None else np.iinfo(np.int64).min
     last_ns = to_ns(end) if end is not None else np.iinfo(np.int64).max
     if first_ns > last_ns:
@@ -299,37 +288,13 @@ def load_history(
     aligned_columns = _Aligner(ordered, quote, tables, timestamps)
     close = aligned_columns("close")
 
-    window_first, window_last = int(timestamps[0]), int(timestamps[-1]) + step_ns
-    funding: dict[str, FundingSeries] = {}
-    marks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    perp_close: dict[str, np.ndarray] = {}
-    for asset in priced:
-        funding_file = _first_of(files, "funding", asset, quote)
-        if funding_file is not None:
-            table = _asof_window(load_table(funding_file.path, "funding", cache_dir), window_first, window_last)
-            series = FundingSeries(table.times, table.column("funding_rate"))
-            funding[asset] = series
-            # The stamps, not the file's name, say how often the symbol settles; a gap is a missing settlement.
-            spacing = max(timeframe_seconds(funding_file.timeframe), series.typical_spacing_seconds())
-            gaps += describe_gaps(f"{asset} funding {funding_file.timeframe}", find_gaps(table.times, spacing), spacing)
-        mark_file = _first_of(files, "mark", asset, quote)
-        if mark_file is not None:
-            table = _asof_window(load_table(mark_file.path, "mark", cache_dir), window_first, window_last)
-            marks[asset] = (table.times, table.column("open"))
-        aligned = _perp_close(files, asset, quote, chosen, timestamps, cache_dir)
-        if aligned is not None:
-            perp_close[asset] = aligned
-
     return MarketHistory(
         timeframe=chosen,
         assets=ordered,
         timestamps=timestamps,
         close=close,
         columns=aligned_columns,
-        funding=funding,
-        marks=marks,
-        perp_close=perp_close,
-        implied_vol=_implied_vol(files, ordered, window_first, window_last, cache_dir),
+        derivatives=partial(load_derivatives, files, ordered, quote, chosen, timestamps, cache_dir),
         quote=quote,
         gaps=gaps,
         coverage=coverage,
@@ -338,6 +303,11 @@ def load_history(
 
 def _sorted_intersection(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """The values in both strictly increasing arrays, in order (a binary search, no sort)."""
+    # The usual case, files over the same bars: one array is a run of the other's, compared in one pass.
+    if _run_in(second, first) is not None:
+        return first
+    if _run_in(first, second) is not None:
+        return second
     at = np.searchsorted(second, first)
     found = at < second.shape[0]
     found[found] = second[at[found]] == first[found]
@@ -367,8 +337,20 @@ class _Aligner:
         return out
 
 
+def _run_in(times: np.ndarray, wanted: np.ndarray) -> tuple[int, int] | None:
+    """The rows ``(first, last)`` of the strictly increasing ``times`` that hold exactly ``wanted``, if any."""
+    if wanted.shape[0] == 0:
+        return None
+    first = int(np.searchsorted(times, wanted[0]))
+    last = first + wanted.shape[0]
+    return (first, last) if last <= times.shape[0] and np.array_equal(times[first:last], wanted) else None
+
+
 def _rows_of(times: np.ndarray, wanted: np.ndarray) -> np.ndarray | tuple[int, int]:
     """Where ``wanted`` lies in ``times``: a range ``(first, last)`` when it is one run of rows, else indexes."""
+    run = _run_in(times, wanted)
+    if run is not None:
+        return run
     rows = np.searchsorted(times, wanted)
     if rows.shape[0] and int(rows[-1]) - int(rows[0]) == rows.shape[0] - 1:
         return int(rows[0]), int(rows[-1]) + 1
@@ -412,57 +394,6 @@ def _path_of(files: list[DataFile], kind: str, asset: str, quote: str, timeframe
     matches = [f.path for f in files if (f.kind, f.base, f.quote, f.timeframe) == (kind, asset, quote, timeframe)]
     # .csv.gz sorts before .csv, and the gzip copy is the canonical one
     return sorted(matches, key=lambda path: (not path.name.endswith(".gz"), path.name))[0] if matches else None
-
-
-def _first_of(files: list[DataFile], kind: str, asset: str, quote: str) -> DataFile | None:
-    matches = [f for f in files if (f.kind, f.base, f.quote) == (kind, asset, quote)]
-    return min(matches, key=lambda f: (timeframe_seconds(f.timeframe), not f.name.endswith(".gz"))) if matches else None
-
-
-def _asof_window(table: Table, first_ns: int, last_ns: int) -> Table:
-    """Rows in ``[first_ns, last_ns]`` plus the last row before ``first_ns`` (the value in force then)."""
-    lo = max(int(np.searchsorted(table.times, first_ns, side="right")) - 1, 0)
-    hi = int(np.searchsorted(table.times, last_ns, side="right"))
-    return Table(table.times[lo:hi], {name: values[lo:hi] for name, values in table.columns.items()})
-
-
-def _perp_close(
-    files: list[DataFile], asset: str, quote: str, timeframe: str, timestamps: np.ndarray, cache_dir: Path | None
-) -> np.ndarray | None:
-    """Perpetual closes at the bars' closes; a finer perp series is sampled at its last sub-bar."""
-    step = timeframe_seconds(timeframe)
-    candidates = [
-        f
-        for f in files
-        if (f.kind, f.base, f.quote) == ("perp", asset, quote)
-        and not is_calendar_timeframe(f.timeframe)
-        and step % timeframe_seconds(f.timeframe) == 0
-    ]
-    if not candidates or is_calendar_timeframe(timeframe):
-        return None
-    source = max(candidates, key=lambda f: (timeframe_seconds(f.timeframe), f.name.endswith(".gz")))
-    table = load_table(source.path, "perp", cache_dir)
-    # the sub-bar that closes when the bar closes opens one sub-step before the bar's end
-    offset = (step - timeframe_seconds(source.timeframe)) * NS_PER_SECOND
-    wanted = timestamps + offset
-    rows = np.searchsorted(table.times, wanted)
-    rows_clipped = np.minimum(rows, max(len(table) - 1, 0))
-    hit = (rows < len(table)) & (table.times[rows_clipped] == wanted) if len(table) else np.zeros(len(wanted), bool)
-    aligned = np.full(timestamps.shape[0], np.nan)
-    if len(table):
-        aligned[hit] = table.column("close")[rows_clipped[hit]]
-    return aligned
-
-
-def _implied_vol(
-    files: list[DataFile], assets: tuple[str, ...], first_ns: int, last_ns: int, cache_dir: Path | None
-) -> tuple[np.ndarray, np.ndarray] | None:
-    for asset in assets:
-        match = next((f for f in files if f.kind == "iv" and f.base == asset), None)
-        if match is not None:
-            table = _asof_window(load_table(match.path, "iv", cache_dir), first_ns, last_ns)
-            return table.times, table.column("dvol") / _DVOL_PERCENT
-    return None
 
 
 def _window_text(start: datetime | None, end: datetime | None) -> str:
