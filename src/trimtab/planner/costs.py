@@ -8,12 +8,13 @@ without touching the others. Every figure is in the base currency.
 * spot: ``|n| x (taker + slippage)``, plus, for a sale under ``[tax]``, the tax that the sale's lots realise
   (:mod:`~trimtab.planner.tax`);
 * hedge: ``|n| x (taker + slippage)`` to open, the same again to close, plus the funding the new position
-  pays over ``funding_horizon_days``: ``n x funding_rate x 24 / interval_hours x days``. Positive funding
+  pays over the horizon ``funding_horizon_days`` (a number of days, or ``"auto"``: estimated per class by
+  :mod:`~trimtab.planner.horizon`): ``n x funding_rate x 24 / interval_hours x days``. Positive funding
   means longs pay shorts, so a short hedge *receives* it (a negative cost).
 
 That is the contract's comparison, and the default. Two terms are opt-in, each behind its ``[costs]`` key; with
 either set the plan carries a :class:`HedgeRisk` and the hedge also pays, over the holding time ``H``
-(``funding_horizon_days``, or the session's measured holding time once longer):
+(the same horizon):
 
 * margin use (``margin_rate``, a year's rate, unset = 0): ``margin_rate x |n| / L x H / 365``, the initial
   margin at the policy's ``hedge_leverage`` ``L`` kept as collateral instead of earning that rate;
@@ -42,6 +43,7 @@ from typing import Literal
 from trimtab.domain.instruments import parse_symbol
 from trimtab.domain.market import DerivativeQuote
 from trimtab.domain.plan import Trade
+from trimtab.planner.horizon import FALLBACK_DAYS
 from trimtab.policy.config import CostsConfig
 
 Route = Literal["spot", "hedge"]
@@ -80,10 +82,16 @@ class FundingModel:
     """Funding a position pays over a holding horizon at the snapshot's rate."""
 
     horizon_days: float
+    by_symbol: Mapping[str, float] = field(default_factory=dict)
+    """Per hedge symbol, the horizon that replaces :attr:`horizon_days` (``funding_horizon_days = "auto"``)."""
 
-    def cost(self, signed_notional: float, quote: DerivativeQuote) -> float:
+    def days(self, symbol: str | None = None) -> float:
+        """The horizon of a hedge on ``symbol``, in days."""
+        return self.by_symbol.get(symbol, self.horizon_days) if symbol is not None else self.horizon_days
+
+    def cost(self, signed_notional: float, quote: DerivativeQuote, symbol: str | None = None) -> float:
         """Funding paid over the horizon by a position of ``signed_notional`` (negative = received)."""
-        return signed_notional * quote.funding_per_day * self.horizon_days
+        return signed_notional * quote.funding_per_day * self.days(symbol)
 
 
 DEFAULT_VOLATILITY = 0.80
@@ -154,7 +162,7 @@ class CostModel:
         return cls(
             FeeModel(costs.fee_rate("spot"), costs.maker_fee, {kind: costs.fee_rate(kind) for kind in kinds}),
             SlippageModel(costs.fill_slippage * 10000.0),
-            FundingModel(costs.funding_horizon_days),
+            FundingModel(costs.fixed_horizon_days if costs.fixed_horizon_days is not None else FALLBACK_DAYS),
         )
 
     def rate(self, kind: str = "spot") -> float:
@@ -177,10 +185,10 @@ class CostModel:
         With :attr:`risk` and the hedge's ``symbol``, the margin it ties up and its liquidation risk count too.
         """
         trading = 2.0 * self.trading_cost(notional, kind)
-        funding = self.funding.cost(notional, quote)
+        funding = self.funding.cost(notional, quote, symbol)
         if self.risk is None or symbol is None:
             return HedgeCost(trading, funding)
-        risk, days = self.risk, self.funding.horizon_days
+        risk, days = self.risk, self.funding.days(symbol)
         margin = risk.margin_rate * abs(notional) / risk.leverage * days / 365.0
         if not risk.liquidation:
             return HedgeCost(trading, funding, margin)
@@ -258,7 +266,7 @@ def choose_instrument(
     spot = trading + spot_tax
     hedge = model.hedge_cost(notional, quote, _kind(hedge_symbol), hedge_symbol)
     route: Route = "hedge" if hedge.total < spot else "spot"
-    days = model.funding.horizon_days
+    days = model.funding.days(hedge_symbol)
     if route == "hedge" and refused is not None:
         route, chosen = "spot", f"spot: the hedge {hedge_symbol} costs less but is refused, {refused}"
     else:

@@ -25,6 +25,7 @@ from trimtab.planner.costs import CostModel, HedgeRisk
 from trimtab.planner.flows import steer_goals
 from trimtab.planner.goals import Goals, compute_goals
 from trimtab.planner.hedge_limits import DEFAULT_LIQUIDATION_BUFFER, Buffers, within_limits
+from trimtab.planner.horizon import auto_horizons
 from trimtab.planner.limits import Limits, margin_report, position_reports
 from trimtab.planner.orders import OrderSizer
 from trimtab.planner.sizing import Instruction
@@ -56,6 +57,9 @@ class PlanContext:
     volatility: Mapping[str, float] | None = None
     window: PriceWindow | None = None
     lots: LotBook | None = None
+    hold_days: float | None = None
+    """The session's measured holding time of its hedges, in days (None: none measured); the funding horizon
+    of ``funding_horizon_days = "auto"`` (:mod:`trimtab.planner.horizon`)."""
     flow: float = 0.0
     """A deposit (> 0) or withdrawal (< 0) in the base currency that reached the account since the last
     carried-out cycle: the plan steers it (:mod:`trimtab.planner.flows`) instead of consulting the trigger."""
@@ -242,6 +246,10 @@ def plan_outcome(
     cash = next(c.name for c in classes if c.cash)
     edge = [c.name for c in classes if c.band_auto]
     costs = replace(CostModel.from_config(policy.costs), risk=_hedge_risk(policy, market, volatility))
+    if policy.costs.fixed_horizon_days is None and rebalance.instrument == "auto":
+        horizons = auto_horizons(classes, bands, volatility, context.hold_days)
+        costs = replace(costs, funding=replace(costs.funding, by_symbol=horizons.days))
+        notes.extend(horizons.notes)
     instructions = _instructions(classes, policy, target_set)
     rates = cost_rates(costs, instructions)
     goals = _goals(valuation, bands, cash, rebalance, edge, context.flow, rates)

@@ -183,12 +183,21 @@ class Policy(StrictModel):
 
     def volatility_lookback(self) -> timedelta | None:
         """The window of realised volatility that bands need: ``[trigger.adaptive] lookback``, else
-        ``[rebalance] lookback`` when a class has ``band = "auto"``, else None (no band needs volatility)."""
+        ``[rebalance] lookback`` when a class has ``band = "auto"`` or ``auto`` estimates a hedge's funding horizon
+        from its class's drift, else None (nothing needs volatility)."""
         if self.trigger.adaptive is not None:
             return self.trigger.adaptive.lookback_period
-        if any(c.band_auto for c in self.classes):
+        if any(c.band_auto for c in self.classes) or self._horizon_from_drift():
             return parse_duration(self.rebalance.lookback)
         return None
+
+    def _horizon_from_drift(self) -> bool:
+        """Whether ``auto`` estimates a hedge's funding horizon from its class's drift (it needs volatility)."""
+        return (
+            self.costs.funding_horizon_days == "auto"
+            and self.rebalance.instrument == "auto"
+            and any(c.hedge for c in self.classes)
+        )
 
     def tax_rules(self) -> TaxRules | None:
         """The ``[tax]`` rules as a core value, or None when the policy has no ``[tax]``."""

@@ -40,7 +40,10 @@ class CostsConfig(StrictModel):
     taker_fee: float = Field(default=0.0010, ge=0, lt=0.1)
     maker_fee: float = Field(default=0.0002, gt=-0.01, lt=0.1)
     slippage_bps: float = Field(default=5.0, ge=0, lt=10000)
-    funding_horizon_days: float = Field(default=7.0, ge=0)
+    funding_horizon_days: float | Literal["auto"] = 7.0
+    """How long ``auto`` expects a hedge to be held, in days: exactly this number, or ``"auto"``, estimated per
+    class (the session's measured holding time, else the time the class's weight takes to drift across its band;
+    :mod:`trimtab.planner.horizon`)."""
     fees: FeesByKind | None = None
     fill: Literal["taker", "maker"] = "taker"
     slippage_model: Literal["constant", "square-root"] = "constant"
@@ -51,6 +54,20 @@ class CostsConfig(StrictModel):
     liquidation_risk: bool = False
     """``auto`` also charges a hedge its expected liquidation loss over the holding time (false: the contract's
     cost model; liquidation risk is then only a constraint, the liquidation buffer a new hedge must clear)."""
+
+    @field_validator("funding_horizon_days", mode="before")
+    @classmethod
+    def _horizon(cls, value: object) -> object:
+        if isinstance(value, str) and value != "auto":
+            raise ValueError(f'must be a number of days or "auto", not {value!r}')
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            raise ValueError("must be at least 0")
+        return value
+
+    @property
+    def fixed_horizon_days(self) -> float | None:
+        """:attr:`funding_horizon_days` when it is a number, None when it is ``"auto"``."""
+        return None if self.funding_horizon_days == "auto" else float(self.funding_horizon_days)
 
     @property
     def margin_yield(self) -> float:

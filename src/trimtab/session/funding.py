@@ -4,10 +4,11 @@ Both sides are watched. A position of signed size ``a`` at mark ``m`` pays ``a x
 funding rate ``r`` (longs pay when ``r`` > 0, shorts when ``r`` < 0). Over the hedge's **expected holding
 time** ``H`` that is the hedge's cost; the spot alternative costs a round trip, ``2 x (taker_fee + slippage)
 x notional``, plus, for a short hedge replaced by a sale, the tax the sale realises on the open lots (with a
-``[tax]`` section). ``H`` is measured where it can be: a hedge held for ``d`` days is expected to be held at
-least ``d`` more (``H = max(funding_horizon_days, d)``); a new hedge, as long as the session's hedges have
-been held on average (closed ones for their whole life, open ones so far), else as long as the open ones;
-``funding_horizon_days`` otherwise and as the floor.
+``[tax]`` section). ``H`` is ``funding_horizon_days`` when that is a number (exactly, as the contract says).
+When it is ``"auto"``, ``H`` is measured where it can be: a hedge held for ``d`` days is expected to be held at
+least ``d`` more (``H = max(d, measured)``); a new hedge, as long as the session's hedges have been held on
+average (closed ones for their whole life, open ones so far), else as long as the open ones; without any
+hedge seen, the planner's fallback week (:data:`trimtab.planner.horizon.FALLBACK_DAYS`).
 
 When the hedge costs more, it is replaced by spot: a short hedge by selling the coin (as much as is held), a
 long perpetual by buying it (as much as the cash allows), and a ``funding`` decision says so. New hedges in
@@ -26,6 +27,7 @@ from trimtab.domain.lots import LotBook
 from trimtab.domain.market import MarketSnapshot
 from trimtab.domain.plan import Side, Trade
 from trimtab.domain.portfolio import Portfolio
+from trimtab.planner.horizon import FALLBACK_DAYS
 from trimtab.planner.tax import sale_tax
 from trimtab.policy.config import Policy
 from trimtab.valuation.model import Valuation
@@ -36,12 +38,14 @@ def expected_hold_days(symbol: str, policy: Policy, ages: Mapping[str, float], m
 
     ``measured`` is the session's mean holding time of the hedges seen so far (closed ones included).
     """
-    horizon = policy.costs.funding_horizon_days
+    fixed = policy.costs.fixed_horizon_days
+    if fixed is not None:
+        return fixed
     if symbol in ages:
-        return max(horizon, ages[symbol], measured or 0.0)
+        return max(ages[symbol], measured or 0.0)
     if measured is not None:
-        return max(horizon, measured)
-    return max(horizon, statistics.fmean(ages.values())) if ages else horizon
+        return measured
+    return statistics.fmean(ages.values()) if ages else FALLBACK_DAYS
 
 
 @dataclass

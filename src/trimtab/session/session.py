@@ -148,7 +148,6 @@ class RebalancingSession:
         """How far back the price window must reach (None: the session needs no prices)."""
         self._falling_back: dict[str, bool] = {}
         self._spot_policy: Policy | None = None
-        self._auto_policy: tuple[float, Policy] | None = None
         self._lookback = policy.volatility_lookback()
         self._hedges = _hedge_bases(policy)
         """The hedges ``auto`` may open, symbol -> hedged asset (their liquidation buffers bound its choice)."""
@@ -190,8 +189,13 @@ class RebalancingSession:
         betas: Mapping[str, float] | None = None,
         window: PriceWindow | None = None,
         buffers: Buffers | None = None,
+        now: datetime | None = None,
     ) -> PlanContext:
-        """The planner's view of the state, with this cycle's estimates and liquidation buffers."""
+        """The planner's view of the state, with this cycle's estimates and liquidation buffers.
+
+        With ``funding_horizon_days = "auto"`` and ``now``, the hedges' holding time measured until ``now`` is the
+        funding horizon ``auto`` prices a hedge over (:mod:`trimtab.planner.horizon`); a number is used as is.
+        """
         peak: float | None = None
         strategy = self.policy.strategy
         if isinstance(strategy, CppiStrategy):
@@ -206,6 +210,7 @@ class RebalancingSession:
             lots=self.state.lots,
             window=window,
             flow=self.state.pending_flow,
+            hold_days=self._hold_days(now),
             liquidation_buffers=self.guards.liquidation_buffer if buffers is None else buffers,
         )
 
@@ -233,8 +238,9 @@ class RebalancingSession:
             status.pop("volatility", None)
         notes: list[Note] = self._estimate_notes(status)
         buffers = self._buffers(portfolio, window)
-        context = self.context(volatility if volatility is not None else estimated, betas, window, buffers)
-        outcome = plan_outcome(portfolio, market, self._planning_policy(market.timestamp), context)
+        chosen = volatility if volatility is not None else estimated
+        context = self.context(chosen, betas, window, buffers, now=market.timestamp)
+        outcome = plan_outcome(portfolio, market, self.policy, context)
         outcome = self._spot_fallback(portfolio, market, context, outcome, notes)
         plan = outcome.plan
         planned: list[Trade] = list(plan.trades) if plan.triggered else []
@@ -268,23 +274,11 @@ class RebalancingSession:
         self.state = self.state.with_flow(amount, seen)
         return self.state
 
-    def _planning_policy(self, now: datetime) -> Policy:
-        """The policy ``auto`` plans with: its funding priced over the hedges' measured holding time.
-
-        ``auto`` weighs a hedge's funding over ``funding_horizon_days``; once the session has seen its hedges
-        held longer than that on average, the measured time replaces it (never a shorter one).
-        """
-        if self.policy.rebalance.instrument != "auto":
-            return self.policy
-        measured = self.state.measured_hold_days(now)
-        horizon = self.policy.costs.funding_horizon_days
-        if measured is None or measured <= horizon:
-            return self.policy
-        days = round(measured, 1)
-        if self._auto_policy is None or self._auto_policy[0] != days:
-            costs = self.policy.costs.model_copy(update={"funding_horizon_days": days})
-            self._auto_policy = (days, self.policy.model_copy(update={"costs": costs}))
-        return self._auto_policy[1]
+    def _hold_days(self, now: datetime | None) -> float | None:
+        """The measured holding time the planner's ``"auto"`` horizon uses (None with a numeric horizon)."""
+        if now is None or self.policy.costs.fixed_horizon_days is not None:
+            return None
+        return self.state.measured_hold_days(now)
 
     def _spot_fallback(
         self,

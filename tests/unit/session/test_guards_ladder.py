@@ -152,22 +152,32 @@ def test_a_long_perpetual_paying_funding_is_replaced_by_buying_spot() -> None:
     assert "450.00" in reasons[0] and "long perpetual" in reasons[0]
 
 
-def test_the_expected_hold_is_measured_from_the_hedges_ages() -> None:
+def test_a_numeric_horizon_is_the_expected_hold_however_long_the_hedges_were_held() -> None:
     policy = _policy()
     assert expected_hold_days(PERP, policy, {}) == 10
+    assert expected_hold_days(PERP, policy, {PERP: 183.0}, measured=90.0) == 10
+    assert expected_hold_days(PERP, policy, {PERP: 2.0}) == 10
+
+
+def test_an_auto_horizon_is_measured_from_the_hedges_ages() -> None:
+    policy = _policy(funding_horizon_days="auto")
+    assert expected_hold_days(PERP, policy, {}) == 7  # nothing measured: the planner's fallback week
     assert expected_hold_days(PERP, policy, {PERP: 183.0}) == 183.0  # held half a year: expect as much again
     assert expected_hold_days(PERP, policy, {"ETH/USDT:USDT": 40.0, "SOL/USDT:USDT": 20.0}) == 30.0
-    assert expected_hold_days(PERP, policy, {PERP: 2.0}) == 10  # never below the policy's horizon
+    assert expected_hold_days(PERP, policy, {PERP: 2.0}, measured=12.0) == 12.0
+    assert expected_hold_days(PERP, policy, {}, measured=12.0) == 12.0
 
 
 def test_a_hedge_cheap_over_a_week_but_dear_over_its_measured_hold_is_switched() -> None:
-    policy = _policy(funding_horizon_days=1)
     short = DerivativePosition(parse_symbol(PERP), -1.0, 50_000.0, 2.0)
     portfolio = Portfolio("USDT", (SpotHolding("BTC", 1.0), SpotHolding("USDT", 50_000.0)), (short,))
     market = _market(50_000.0, rate=-0.00005)  # shorts pay 0.015 % a day: 7.5 a day on 50 000
+    policy = _policy(funding_horizon_days="auto")
     valuation = valuate(portfolio, market, policy.asset_classes())
     kept, _ = funding_switch([], portfolio, valuation, market, policy)
-    assert kept == []  # over 1 day: 7.5 < 100 of round trip
+    assert kept == []  # over the fallback 7 days: 52.5 < 100 of round trip
+    one_day = _policy(funding_horizon_days=1)
+    assert funding_switch([], portfolio, valuation, market, one_day, ages={PERP: 30.0})[0] == []  # a number is kept
     switched, reasons = funding_switch([], portfolio, valuation, market, policy, ages={PERP: 30.0})
     assert [t.side for t in switched] == [Side.BUY, Side.SELL]  # over 30 days: 225 > 100
     assert "expected 30 d" in reasons[0]

@@ -186,21 +186,41 @@ def test_closed_hedges_count_their_whole_life_in_the_measured_holding_time() -> 
     assert SessionState.from_json(reopened.to_json()) == reopened
 
 
-def test_auto_prices_a_hedges_funding_over_the_measured_holding_time() -> None:
-    # BTC at 60 % of 10 000 (target 50 %): 1 000 to shed. Spot: 0.1 % x 1 000 = 1.00. A short hedge: 2.00 to
-    # open and close, and shorts receive 0.01 % a day: -0.70 over the 7-day horizon (hedge 1.30: spot wins),
-    # -12.00 over a measured 120-day hold (hedge -10.00: the hedge wins).
-    policy = _policy({"kind": "threshold"}, rebalance={"instrument": "auto", "hedge_leverage": 2})
-    receiving = MarketSnapshot(
-        T0, {"BTC": 100.0, "USDT": 1.0}, {PERP: DerivativeQuote(mark=100.0, funding_rate=0.0001 / 3)}
+def _receiving() -> MarketSnapshot:
+    return MarketSnapshot(T0, {"BTC": 100.0, "USDT": 1.0}, {PERP: DerivativeQuote(mark=100.0, funding_rate=0.0001 / 3)})
+
+
+# BTC at 60 % of 10 000 (target 50 %): 1 000 to shed. Spot: 0.1 % x 1 000 = 1.00. A short hedge: 2.00 to open and
+# close, and shorts receive 0.01 % a day: -0.70 over 7 days (hedge 1.30: spot wins), -12.00 over 120 days (hedge
+# -10.00: the hedge wins). The session below has measured a 120-day hold (two hedges closed after 240 days in all).
+
+
+def test_an_auto_horizon_prices_a_hedges_funding_over_the_measured_holding_time() -> None:
+    policy = _policy(
+        {"kind": "threshold"},
+        rebalance={"instrument": "auto", "hedge_leverage": 2},
+        costs={"taker_fee": 0.001, "slippage_bps": 0.0, "funding_horizon_days": "auto"},
     )
-    fresh = RebalancingSession(policy).decide(_book(60.0, 4_000.0), receiving)
+    fresh = RebalancingSession(policy).decide(_book(60.0, 4_000.0), _receiving())
     held_long = RebalancingSession(policy, state=SessionState(closed_hedge_days=240.0, closed_hedges=2))
-    decision = held_long.decide(_book(60.0, 4_000.0), receiving)
-    assert [t.symbol for t in fresh.trades] == ["BTC/USDT"]
+    decision = held_long.decide(_book(60.0, 4_000.0), _receiving())
+    assert [t.symbol for t in fresh.trades] == ["BTC/USDT"]  # nothing measured, no volatility: the 7-day fallback
     assert any("over 7 days" in note for note in fresh.plan.notes)
+    assert any("funding horizon of BTC: 7 days, no volatility for BTC" in note for note in fresh.plan.notes)
     assert [t.symbol for t in decision.trades] == [PERP]
     assert any("over 120 days" in note for note in decision.plan.notes)
+    assert any(
+        "funding horizon of BTC: 120 days, the session's measured holding time" in n for n in decision.plan.notes
+    )
+
+
+def test_a_numeric_horizon_is_used_as_is_even_when_the_session_measured_a_longer_hold() -> None:
+    policy = _policy({"kind": "threshold"}, rebalance={"instrument": "auto", "hedge_leverage": 2})  # 7 days
+    held_long = RebalancingSession(policy, state=SessionState(closed_hedge_days=240.0, closed_hedges=2))
+    decision = held_long.decide(_book(60.0, 4_000.0), _receiving())
+    assert [t.symbol for t in decision.trades] == ["BTC/USDT"]
+    assert any("over 7 days" in note for note in decision.plan.notes)
+    assert not any("over 120 days" in note for note in decision.plan.notes)
 
 
 def _alternating_window(step: float) -> PriceWindow:
