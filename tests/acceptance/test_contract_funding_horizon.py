@@ -10,6 +10,7 @@ time the estimate is the mean time a driftless random walk of the class's weight
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,22 @@ def test_a_horizon_that_is_neither_a_number_nor_auto_is_refused_naming_the_file_
     code, out, err = _plan(tmp_path, '"week"', _market())
     assert code == 2 and out == ""
     assert err.startswith("policy.toml: costs.funding_horizon_days: ") and len(err.strip().splitlines()) == 1
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_the_adaptive_example_estimates_ten_days_for_both_hedged_classes(tmp_path: Path) -> None:
+    # Adaptive bands: h = band x vol / 0.60, so h / sigma_w = (band / 0.60) / target for both hedged classes:
+    # BTC (0.04 / 0.60) / 0.40 = ETH (0.03 / 0.60) / 0.30 = 1/6, and (1/6)^2 years = 365 / 36 = 10.14 days.
+    for name in ("portfolio.toml", "policy-adaptive.toml", "market.json"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    done = run_cli(
+        "plan", "--portfolio", "portfolio.toml", "--policy", "policy-adaptive.toml", "--market", "market.json",
+        "--format", "json", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    notes: list[str] = json.loads(done.stdout)["notes"]
+    for name in ("BTC", "ETH"):
+        assert any(n.startswith(f"funding horizon of {name}: 10.1 days, estimated from its drift") for n in notes)
+    assert any(n.startswith("auto: BTC uses BTC/USDT:USDT") and "over 10.1 days" in n for n in notes)

@@ -73,6 +73,9 @@ TRIGGERS = {
 STRATEGIES = {
     "perp": '[rebalance]\ninstrument = "perp"\nhedge_leverage = 2\nmax_leverage = 3\n',
     "auto": '[rebalance]\ninstrument = "auto"\nhedge_leverage = 2\nmax_leverage = 3\n',
+    # (a line before the first table lands in the policy's [costs])
+    "auto-horizon": 'funding_horizon_days = "auto"\n'
+    '[rebalance]\ninstrument = "auto"\nhedge_leverage = 2\nmax_leverage = 3\n',
     "core-satellite": '[strategy]\nkind = "core-satellite"\ncore = ["BTC"]\nsatellite = ["ETH"]\n'
     'index_hedge = "BTC/USDT:USDT"\n' + HEDGED,
     "beta-neutral": '[strategy]\nkind = "beta-neutral"\nlong = "BTC"\nshort = "ETH"\nlookback = "30d"\n' + HEDGED,
