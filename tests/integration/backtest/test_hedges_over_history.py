@@ -33,7 +33,8 @@ def _policy(instrument: str) -> Policy:
                 {"name": "CASH", "assets": ["USDT"], "target": 0.3, "band": 0.05, "cash": True},
             ],
             "rebalance": {"instrument": instrument, "hedge_leverage": 2, "max_leverage": 3},
-            "costs": {"taker_fee": 0.001, "slippage_bps": 5.0},
+            # "auto": hedges priced and watched over their measured holding time (7 days would be taken as is)
+            "costs": {"taker_fee": 0.001, "slippage_bps": 5.0, "funding_horizon_days": "auto"},
         }
     )
 
