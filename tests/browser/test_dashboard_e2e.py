@@ -56,11 +56,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-# A fixed snapshot never trades through a resting limit: each leg waits out its chases before its market
-# remainder. Short chases keep that path (and the test) quick.
-FAST_CHASE = {"TRIMTAB__EXECUTION__CHASE_INTERVAL_S": "0.05", "TRIMTAB__EXECUTION__POLL_INTERVAL_S": "0.01"}
-
-
 def run_once(state: str, cwd: Path) -> dict[str, Any]:
     result = subprocess.run(
         [
@@ -69,7 +64,6 @@ def run_once(state: str, cwd: Path) -> dict[str, Any]:
             "--state", state, "--once", "--format", "json",
         ],
         cwd=cwd, capture_output=True, text=True, timeout=180, check=False,
-        env={**os.environ, **FAST_CHASE},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     line: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
