@@ -155,9 +155,7 @@ def point_label(params: dict[str, Any]) -> str:
 
 def apply_point(document: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     """A copy of a policy document (as ``Policy.model_dump(by_alias=True)`` gives it) with a grid point applied."""
-    import copy
-
-    out = copy.deepcopy(document)
+    out: dict[str, Any] = _copy_document(document)
     for name, value in params.items():
         if name == "band":
             for table in out["class"]:
@@ -184,6 +182,16 @@ def apply_point(document: dict[str, Any], params: dict[str, Any]) -> dict[str, A
     if trigger.get("kind") == "threshold":
         trigger.pop("every", None)  # a grid that sets kind=threshold next to every= means the bands alone
     return out
+
+
+def _copy_document(value: Any) -> Any:
+    """A copy of a JSON-like document's tables and lists (its strings and numbers are immutable and shared):
+    what ``copy.deepcopy`` gives, several times faster on the 191 points of a sweep."""
+    if isinstance(value, dict):
+        return {key: _copy_document(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_document(item) for item in value]
+    return value
 
 
 def _class_table(tables: list[Any], key: str, name: str) -> dict[str, Any]:
