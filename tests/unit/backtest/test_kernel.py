@@ -40,6 +40,8 @@ def _run(close: np.ndarray, half_width: float, fee: float = 0.001, slippage: flo
         flags_out,
         index,
         values,
+        False,
+        float(flags.get("edge_cost", 0.0)),
     )
     count = int(stats[kernel.STAT_TRADES])
     return stats, index[:count], values[:count], equity, weights, fees
@@ -71,6 +73,21 @@ def test_band_edge_stops_at_the_edge_and_slippage_moves_the_fill_price() -> None
     assert values[0, 1] == pytest.approx(100.0 * (1 + 0.001))
 
 
+def test_a_band_edge_sale_lands_inside_the_band_after_its_costs() -> None:
+    # 5 BTC bought at 100 x 1.0005 with the 0.1 % fee leave 1000 - 500.25 - 0.50025 of cash; BTC doubles: 1,000 of
+    # 1,499.24975, 66.7 %, above 60 %. Priced at r = 0.0015, the sale that lands on 60 % after its costs is
+    # x = (1,000 - 0.6 E) / (1 - 0.6 r). The fill costs 5 bp of slippage and the fee on 200 x 0.9995.
+    close = np.array([[100.0], [200.0]])
+    _, _, values, equity, weights, _ = _run(close, 0.1, fee=0.001, slippage=0.0005, band_edge=True, edge_cost=0.0015)
+    before = 1000.0 - 500.25 - 0.50025 + 1000.0
+    sale = (1000.0 - 0.6 * before) / (1.0 - 0.6 * 0.0015)
+    assert values[1, 0] == pytest.approx(-sale / 200.0, rel=1e-12)
+    after = before - sale * 0.0005 - sale * 0.9995 * 0.001
+    assert equity[1] == pytest.approx(after, rel=1e-12)
+    assert weights[1, 0] == pytest.approx((1000.0 - sale) / after, rel=1e-12)
+    assert weights[1, 0] <= 0.6
+
+
 def test_calendar_rebalances_every_period_even_inside_the_band() -> None:
     close = np.array([[100.0], [101.0], [102.0], [103.0], [104.0]])
     stats, index, *_ = _run(close, 0.4, trigger=kernel.TRIGGER_CALENDAR, period=2 * DAY)
@@ -91,7 +108,7 @@ def _batch(
     settings = np.zeros((runs, kernel_batch.RUN_SETTINGS), dtype=np.int64)
     settings[:, kernel_batch.RUN_TRIGGER_KIND] = trigger
     settings[:, kernel_batch.RUN_PERIOD_NS] = period
-    costs = np.tile([0.001, 0.0005, 10.0], (runs, 1))
+    costs = np.tile([0.001, 0.0005, 10.0, 0.0015], (runs, 1))
     return kernel_batch.simulate_batch(
         close,
         0,
@@ -177,7 +194,7 @@ def test_a_tracked_run_values_its_quiet_bars_in_a_tight_loop_to_the_same_bits() 
         settings = np.zeros((runs, kernel_batch.RUN_SETTINGS), dtype=np.int64)
         settings[:, kernel_batch.RUN_TRIGGER_KIND] = trigger
         settings[:, kernel_batch.RUN_PERIOD_NS] = period
-        costs = np.tile([0.001, 0.0005, 10.0], (runs, 1))
+        costs = np.tile([0.001, 0.0005, 10.0, 0.0015], (runs, 1))
         arguments = (close, 0, times, np.array([0, 1, 2]), np.ones(3), np.array([0.3, 0.3, 0.2, 0.2]), 3, 1e5, grid)
         quick = kernel_batch.simulate_batch(*arguments, settings, costs, np.zeros((runs, 0)), True)
         recorded = kernel_batch.simulate_batch(*arguments, settings, costs, np.zeros((runs, 800)), True)
