@@ -165,7 +165,8 @@ def quiet_history() -> MarketHistory:
     """BTC and ETH daily bars 2024-2025 with their perpetuals' funding stamps at a rate of zero."""
     start, end = datetime(2024, 1, 1, tzinfo=UTC), datetime(2025, 12, 31, tzinfo=UTC)
     history = load_history(DATA, ["BTC", "ETH", "USDT"], timeframe="1d", start=start, end=end, use_cache=False)
-    history.funding = {k: FundingSeries(v.times, np.zeros_like(v.rates)) for k, v in history.funding.items()}
+    funding = history.funding  # read on first use; its series replaced in place
+    funding.update({k: FundingSeries(v.times, np.zeros_like(v.rates)) for k, v in funding.items()})
     return history
 
 
