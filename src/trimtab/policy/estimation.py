@@ -143,7 +143,7 @@ def volatility_ceilings(window: PriceWindow, assets: Sequence[str], lookback: ti
     if count < 3:
         return {}
     block = window.prices[first:]
-    lows, highs = block.min(axis=0).tolist(), block.max(axis=0).tolist()
+    lows, highs = np.minimum.reduce(block).tolist(), np.maximum.reduce(block).tolist()  # without min's wrapper
     returns = count - 1
     scale = math.sqrt(returns / (returns - 1)) * math.sqrt(periods_per_year(times[first:])) * (1.0 + 1e-9)
     out = {}

@@ -438,15 +438,17 @@ class _CycleBuffers(EstimatedBuffers):
     first read, all at once, and a position far from liquidation is cleared by the cheap ceiling
     (:func:`~trimtab.policy.estimation.volatility_ceiling`) without them."""
 
-    __slots__ = ("_bases", "_ceilings", "_fixed", "_interval_days", "_sigmas", "_values", "_window")
+    __slots__ = ("_bases", "_ceilings", "_fixed", "_interval_days", "_root", "_sigmas", "_tops", "_values", "_window")
 
     def __init__(
         self, window: PriceWindow, bases: Mapping[str, str], fixed: float, sigmas: float, interval_days: float
     ) -> None:
         self._window, self._bases = window, bases
         self._fixed, self._sigmas, self._interval_days = fixed, sigmas, interval_days
+        self._root = math.sqrt(interval_days / 365.0)
         self._values: dict[str, float] | None = None
-        self._ceilings: dict[str, float] | None = None
+        self._ceilings: dict[str, float] = {}
+        self._tops: dict[str, float] | None = None
 
     def _buffer(self, volatility: float | None) -> float:
         return volatility_buffer(self._fixed, self._sigmas, volatility, self._interval_days)
@@ -461,11 +463,19 @@ class _CycleBuffers(EstimatedBuffers):
     def ceiling(self, symbol: str) -> float:
         if self._values is not None:
             return self._values.get(symbol, math.inf)
-        if self._ceilings is None:
-            assets = sorted(set(self._bases.values()))
-            tops = volatility_ceilings(self._window, assets, GUARD_LOOKBACK)
-            self._ceilings = {s: self._buffer(tops[b]) for s, b in self._bases.items() if b in tops}
-        return self._ceilings.get(symbol, math.inf)
+        found = self._ceilings.get(symbol)
+        if found is not None:
+            return found
+        if self._tops is None:
+            self._tops = volatility_ceilings(self._window, sorted(set(self._bases.values())), GUARD_LOOKBACK)
+        base = self._bases.get(symbol)
+        top = self._tops.get(base) if base is not None else None
+        if top is None:
+            return math.inf
+        # volatility_buffer's figure (the same products in the same order), its checks made once per cycle
+        found = max(self._fixed, self._sigmas * top * self._root) if math.isfinite(top) else self._fixed
+        self._ceilings[symbol] = found
+        return found
 
     def __getitem__(self, key: str) -> float:
         return self._read()[key]
