@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from trimtab.domain.plan import Plan
 from trimtab.feed.table import NS_PER_SECOND, to_ns
 from trimtab.planner.tax import SpotFill
 from trimtab.policy.estimation import PriceWindow
+from trimtab.policy.ranges import RollingRanges
 from trimtab.session import Decision, GuardSettings, RebalancingSession, SessionState
 from trimtab.valuation.valuate import valuate
 from trimtab.venues.simulation.fees import Liquidity
@@ -79,6 +81,7 @@ class EventRun:
         self.funding_by_hedge: dict[str, float] = {}
         self._close_seconds: np.ndarray | None = None
         self._columns: list[int] | slice = []
+        self._ranges: RollingRanges | None = None
         self._impact_vol: np.ndarray | None = None
         self.initial_cash = capital
         self.initial_amounts = np.zeros(len(replay.assets))
@@ -117,10 +120,13 @@ class EventRun:
             # the policy's assets side by side in the history: a view of the rows, no copy
             adjacent = columns == list(range(columns[0], columns[0] + len(columns))) if columns else False
             self._columns = slice(columns[0], columns[-1] + 1) if adjacent else columns
+            # the lows and highs over a lookback, for every row at once: the guard's ceiling is a lookup per bar
+            self._ranges = RollingRanges(self._close_seconds, history.close[:, self._columns])
         row = int(self.replay.rows[bar])
         first = int(self._close_seconds.searchsorted(self._close_seconds[row] - horizon.total_seconds(), "left"))
         prices = history.close[first : row + 1, self._columns]
-        return PriceWindow(self._close_seconds[first : row + 1], self.replay.assets, prices)
+        ranges = partial(self._ranges.at, row) if self._ranges is not None else None
+        return PriceWindow(self._close_seconds[first : row + 1], self.replay.assets, prices, ranges)
 
     # -- the loop ---------------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -48,6 +48,10 @@ class PriceWindow:
     times: FloatArray
     assets: tuple[str, ...]
     prices: FloatArray
+    ranges: Callable[[timedelta], tuple[list[float], list[float]]] | None = None
+    """The lows and highs per column over a lookback ending at the window's last time, from the history the
+    window was cut from (:class:`trimtab.policy.ranges.RollingRanges`): what :func:`volatility_ceilings` reads
+    instead of reducing the window. None: the window reduces its own rows."""
 
     @classmethod
     def from_rows(
@@ -142,8 +146,11 @@ def volatility_ceilings(window: PriceWindow, assets: Sequence[str], lookback: ti
     count = times.shape[0] - first
     if count < 3:
         return {}
-    block = window.prices[first:]
-    lows, highs = np.minimum.reduce(block).tolist(), np.maximum.reduce(block).tolist()  # without min's wrapper
+    if window.ranges is not None:  # the same rows, or more before them: a range as wide at least
+        lows, highs = window.ranges(lookback)
+    else:
+        block = window.prices[first:]
+        lows, highs = np.minimum.reduce(block).tolist(), np.maximum.reduce(block).tolist()  # without min's wrapper
     returns = count - 1
     scale = math.sqrt(returns / (returns - 1)) * math.sqrt(periods_per_year(times[first:])) * (1.0 + 1e-9)
     out = {}
