@@ -17,6 +17,7 @@ LAZY_PACKAGES = [
     "trimtab.session",
     "trimtab.venues",
     "trimtab.venues.simulation",
+    "trimtab.web",
 ]
 
 
@@ -41,3 +42,10 @@ def test_importing_one_module_of_a_package_leaves_its_siblings_unloaded() -> Non
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['trimtab.domain.classes']"
+
+
+def test_the_dashboards_controls_load_without_the_web_framework() -> None:
+    # trimtab pause, status and the Telegram commands read and act on the journal; only serve needs FastAPI.
+    script = "import sys; import trimtab.web.controls, trimtab.web.queries; print('fastapi' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
