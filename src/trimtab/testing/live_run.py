@@ -58,6 +58,47 @@ lost_after_s = 0.5
 """
 """Market orders, polled every 50 ms; an ambiguous order resolved within about a second."""
 
+HEDGED_BTC = """
+base_currency = "USDT"
+[[class]]
+name = "BTC"
+assets = ["BTC"]
+target = 0.20
+band = 0.02
+hedge = "BTC/USDT:USDT"
+[[class]]
+name = "STABLE"
+assets = ["USDT"]
+target = 0.80
+band = 0.02
+cash = true
+[rebalance]
+instrument = "perp"
+min_notional = 10.0
+hedge_leverage = 2.0
+margin_buffer = 0.5
+"""
+"""BTC 20 % (reached by shorting the USDT-margined perpetual at 2x), USDT 80 % (the cash class)."""
+
+HEDGE_EXECUTION = (
+    FAST_EXECUTION
+    + """twap_threshold = 10000000.0
+max_order_fraction = 1.0
+max_cycle_notional_fraction = 2.0
+"""
+)
+""":data:`FAST_EXECUTION` that sends a whole hedge at once: no TWAP, no cap on an order's or a cycle's size."""
+
+SPOT_ACCOUNT = """
+base_currency = "USDT"
+
+[[account]]
+name = "binance-spot"
+exchange = "binance"
+kind = "spot"
+"""
+"""The start of an ``accounts.toml``: the Binance spot wallet; the tests add the accounts that hold the hedge."""
+
 RUN_ARGS = (
     "run", "--venue", "binance", "--policy", "policy.toml", "--execution", "execution.toml",
     "--venue-config", "venue.json", "--state", "sqlite:///journal.db", "--format", "json", "--interval", "0",

@@ -21,16 +21,11 @@ from trimtab.storage import open_store
 from trimtab.storage.transfers import TransferJournal
 from trimtab.testing.fake_exchange import FakeExchange
 from trimtab.testing.fixtures import CANARY_API_KEY
-from trimtab.testing.live_run import LiveRunFolder
+from trimtab.testing.live_run import HEDGE_EXECUTION, HEDGED_BTC, SPOT_ACCOUNT, LiveRunFolder
 
-ACCOUNTS = """
-base_currency = "USDT"
-
-[[account]]
-name = "binance-spot"
-exchange = "binance"
-kind = "spot"
-
+ACCOUNTS = (
+    SPOT_ACCOUNT
+    + """
 [[account]]
 name = "binance-usdm"
 exchange = "binance"
@@ -38,37 +33,7 @@ kind = "derivatives"
 margin_mode = "cross"
 collateral = {USDT = 1.0}
 """
-POLICY = """
-base_currency = "USDT"
-[[class]]
-name = "BTC"
-assets = ["BTC"]
-target = 0.20
-band = 0.02
-hedge = "BTC/USDT:USDT"
-[[class]]
-name = "STABLE"
-assets = ["USDT"]
-target = 0.80
-band = 0.02
-cash = true
-[rebalance]
-instrument = "perp"
-min_notional = 10.0
-hedge_leverage = 2.0
-margin_buffer = 0.5
-"""
-EXECUTION = """
-algo = "market"
-poll_interval_s = 0.05
-final_wait_s = 3.0
-resolve_attempts = 6
-resolve_backoff_s = 0.05
-lost_after_s = 0.5
-twap_threshold = 10000000.0
-max_order_fraction = 1.0
-max_cycle_notional_fraction = 2.0
-"""
+)
 PORTFOLIO = ("--portfolio", "accounts.toml")
 
 
@@ -78,7 +43,7 @@ def fake(live: LiveRunFolder) -> Iterator[FakeExchange]:
         exchange.engine.futures_wallet["USDT"] = 100.0  # the USD-M wallet cannot margin the hedge by itself
         exchange.engine.spot_balances.update({"USDT": 100_000.0, "BTC": 1.0, "ETH": 0.0})
         by_class = {name: exchange.ccxt_urls(name) for name in ("binance", "binanceusdm")}
-        live.write(POLICY, EXECUTION, by_class=by_class, files={"accounts.toml": ACCOUNTS})
+        live.write(HEDGED_BTC, HEDGE_EXECUTION, by_class=by_class, files={"accounts.toml": ACCOUNTS})
         yield exchange
 
 
@@ -134,20 +99,16 @@ def test_a_live_portfolio_without_accounts_is_refused_before_anything_is_sent(
     assert fake.requests == [] and not (tmp_path / "journal.db").exists()
 
 
-COINM_ACCOUNTS = """
-base_currency = "USDT"
-
-[[account]]
-name = "binance-spot"
-exchange = "binance"
-kind = "spot"
-
+COINM_ACCOUNTS = (
+    SPOT_ACCOUNT
+    + """
 [[account]]
 name = "binance-coinm"
 exchange = "binance"
 kind = "derivatives"
 collateral = {BTC = 1.0}
 """
+)
 
 
 def test_a_coin_margined_hedge_is_funded_in_btc_and_sent_in_contracts(
@@ -155,9 +116,9 @@ def test_a_coin_margined_hedge_is_funded_in_btc_and_sent_in_contracts(
 ) -> None:
     fake.engine.spot_balances.update({"USDT": 20_000.0, "BTC": 2.0})
     fake.engine.coinm_wallet["BTC"] = 0.001
-    policy = POLICY.replace("BTC/USDT:USDT", "BTC/USD:BTC").replace("0.20", "0.30").replace("0.80", "0.70")
+    policy = HEDGED_BTC.replace("BTC/USDT:USDT", "BTC/USD:BTC").replace("0.20", "0.30").replace("0.80", "0.70")
     by_class = {name: fake.ccxt_urls(name) for name in ("binance", "binancecoinm")}
-    live.write(policy, EXECUTION, by_class=by_class, files={"accounts.toml": COINM_ACCOUNTS})
+    live.write(policy, HEDGE_EXECUTION, by_class=by_class, files={"accounts.toml": COINM_ACCOUNTS})
     (first,) = live.cycles(*PORTFOLIO, "--once")
     assert first["triggered"] is True and first["orders"], first
     (moved,) = fake.engine.transfers

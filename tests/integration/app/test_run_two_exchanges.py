@@ -21,16 +21,11 @@ from trimtab.storage.journal import Journal
 from trimtab.testing.fake_bybit import FakeBybit
 from trimtab.testing.fake_exchange import FakeExchange
 from trimtab.testing.fixtures import CANARY_API_KEY
-from trimtab.testing.live_run import LiveRunFolder
+from trimtab.testing.live_run import HEDGE_EXECUTION, HEDGED_BTC, SPOT_ACCOUNT, LiveRunFolder
 
-ACCOUNTS = """
-base_currency = "USDT"
-
-[[account]]
-name = "binance-spot"
-exchange = "binance"
-kind = "spot"
-
+ACCOUNTS = (
+    SPOT_ACCOUNT
+    + """
 [[account]]
 name = "bybit-uta"
 exchange = "bybit"
@@ -38,37 +33,7 @@ kind = "unified"
 margin_mode = "cross"
 collateral = {USDT = 1.0}
 """
-POLICY = """
-base_currency = "USDT"
-[[class]]
-name = "BTC"
-assets = ["BTC"]
-target = 0.20
-band = 0.02
-hedge = "BTC/USDT:USDT"
-[[class]]
-name = "STABLE"
-assets = ["USDT"]
-target = 0.80
-band = 0.02
-cash = true
-[rebalance]
-instrument = "perp"
-min_notional = 10.0
-hedge_leverage = 2.0
-margin_buffer = 0.5
-"""
-EXECUTION = """
-algo = "market"
-poll_interval_s = 0.05
-final_wait_s = 3.0
-resolve_attempts = 6
-resolve_backoff_s = 0.05
-lost_after_s = 0.5
-twap_threshold = 10000000.0
-max_order_fraction = 1.0
-max_cycle_notional_fraction = 2.0
-"""
+)
 PORTFOLIO = ("--portfolio", "accounts.toml")
 BYBIT_KEY, BYBIT_SECRET = "BYBIT-CANARY-KEY-41c2", "BYBIT-CANARY-SECRET-9d0e"
 
@@ -81,7 +46,7 @@ def fakes(live: LiveRunFolder) -> Iterator[tuple[FakeExchange, FakeBybit]]:
         bybit.engine.wallet["USDT"] = 20_000.0
         live.keys["bybit"] = (BYBIT_KEY, BYBIT_SECRET)
         by_class = {"binance": binance.ccxt_urls("binance"), "bybit": bybit.ccxt_urls()}
-        live.write(POLICY, EXECUTION, by_class=by_class, files={"accounts.toml": ACCOUNTS})
+        live.write(HEDGED_BTC, HEDGE_EXECUTION, by_class=by_class, files={"accounts.toml": ACCOUNTS})
         yield binance, bybit
 
 
