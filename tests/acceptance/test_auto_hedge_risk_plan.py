@@ -8,14 +8,13 @@ flips the choice.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from trimtab.testing.cli import run_cli
+from trimtab.testing.plan_inputs import HEDGED_HALVES, btc_market, plan_document
 
 PORTFOLIO = """\
 base_currency = "USDT"
@@ -31,20 +30,9 @@ amount = 1.0
 cost = 57000.0
 acquired = 2026-10-01T00:00:00Z
 """
-POLICY = """\
-base_currency = "USDT"
-[[class]]
-name = "BTC"
-assets = ["BTC"]
-target = 0.5
-band = 0.05
-hedge = "BTC/USDT:USDT"
-[[class]]
-name = "STABLE"
-assets = ["USDT"]
-target = 0.5
-band = 0.05
-cash = true
+POLICY = (
+    HEDGED_HALVES
+    + """
 [rebalance]
 instrument = "auto"
 hedge_leverage = 50
@@ -59,24 +47,12 @@ method = "fifo"
 short_term_rate = 0.30
 long_term_rate = 0.15
 """
-MARKET = {
-    "timestamp": "2026-11-21T00:00:00Z",
-    "prices": {"BTC": 58000.0},
-    "derivatives": {"BTC/USDT:USDT": {"mark": 58000.0, "funding_rate": 0.0001, "funding_interval_hours": 8}},
-}
+)
+MARKET = btc_market()
 
 
 def _plan(folder: Path, extra: str = "") -> dict[str, Any]:
-    (folder / "portfolio.toml").write_text(PORTFOLIO)
-    (folder / "policy.toml").write_text(POLICY.format(extra=extra))
-    (folder / "market.json").write_text(json.dumps(MARKET))
-    done = run_cli(
-        "plan", "--portfolio", "portfolio.toml", "--policy", "policy.toml", "--market", "market.json",
-        "--format", "json", cwd=folder,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    document: dict[str, Any] = json.loads(done.stdout)
-    return document
+    return plan_document(folder, PORTFOLIO, POLICY.format(extra=extra), MARKET)
 
 
 # BTC is 58 000 of 96 000 (60.4 % against 50 %): 10 000 of exposure to shed, 10 000 / 58 000 BTC.

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from trimtab.testing.cli import run_cli
+from trimtab.testing.plan_inputs import run_plan, write_plan_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "market"
@@ -82,13 +82,8 @@ def widths(sigmas: dict[str, float], cost: float = 0.003, budget: float = 0.02) 
 
 
 def plan(folder: Path, market: dict[str, Any]) -> Any:
-    (folder / "portfolio.toml").write_text(PORTFOLIO)
-    (folder / "policy.toml").write_text(POLICY)
-    (folder / "market.json").write_text(json.dumps(market))
-    return run_cli(
-        "plan", "--portfolio", "portfolio.toml", "--policy", "policy.toml", "--market", "market.json",
-        "--format", "json", cwd=folder,
-    )  # fmt: skip
+    write_plan_inputs(folder, PORTFOLIO, POLICY, market)
+    return run_plan(folder, "--format", "json")
 
 
 def test_plan_reports_auto_widths_and_trades_auto_classes_to_their_band_edge(tmp_path: Path) -> None:

@@ -15,36 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from trimtab.testing.cli import run_cli
+from trimtab.testing.plan_inputs import BTC_AND_CASH, HEDGED_HALVES, btc_market, run_plan, write_plan_inputs
 
-PORTFOLIO = """\
-base_currency = "USDT"
-
-[[spot]]
-asset = "BTC"
-amount = 1.0
-
-[[spot]]
-asset = "USDT"
-amount = 42000.0
-"""
-
-POLICY = """\
-base_currency = "USDT"
-
-[[class]]
-name = "BTC"
-assets = ["BTC"]
-target = 0.5
-band = 0.05
-hedge = "BTC/USDT:USDT"
-
-[[class]]
-name = "STABLE"
-assets = ["USDT"]
-target = 0.5
-band = 0.05
-cash = true
-
+POLICY = (
+    HEDGED_HALVES
+    + """
 [trigger]
 kind = "threshold"
 
@@ -56,27 +31,12 @@ taker_fee = 0.0010
 slippage_bps = 5.0
 funding_horizon_days = {horizon}
 """
-
-
-def _market(volatility: dict[str, float] | None = None) -> dict[str, Any]:
-    market: dict[str, Any] = {
-        "timestamp": "2026-11-21T00:00:00Z",
-        "prices": {"BTC": 58000.0},
-        "derivatives": {"BTC/USDT:USDT": {"mark": 58000.0, "funding_rate": 0.0001, "funding_interval_hours": 8}},
-    }
-    if volatility is not None:
-        market["volatility"] = volatility
-    return market
+)
 
 
 def _plan(folder: Path, horizon: str, market: dict[str, Any]) -> tuple[int, str, str]:
-    (folder / "portfolio.toml").write_text(PORTFOLIO)
-    (folder / "policy.toml").write_text(POLICY.format(horizon=horizon))
-    (folder / "market.json").write_text(json.dumps(market))
-    done = run_cli(
-        "plan", "--portfolio", "portfolio.toml", "--policy", "policy.toml", "--market", "market.json",
-        "--format", "json", cwd=folder,
-    )  # fmt: skip
+    write_plan_inputs(folder, BTC_AND_CASH, POLICY.format(horizon=horizon), market)
+    done = run_plan(folder, "--format", "json")
     return done.returncode, done.stdout, done.stderr
 
 
@@ -90,7 +50,7 @@ def _notes(folder: Path, horizon: str, market: dict[str, Any]) -> list[str]:
 def test_auto_estimates_the_horizon_from_the_drift_across_the_band(tmp_path: Path) -> None:
     # h = 0.05, sigma_w = 0.50 x 0.5 = 0.25: 0.05^2 / 0.25^2 = 0.04 years = 14.6 days. BTC is 58 % of 100 000:
     # 8 000 to shed; the short hedge receives 0.01 % every 8 hours, 8 000 x 0.0003 x 14.6 = 35.04.
-    notes = _notes(tmp_path, '"auto"', _market({"BTC": 0.5}))
+    notes = _notes(tmp_path, '"auto"', btc_market(volatility={"BTC": 0.5}))
     [horizon] = [n for n in notes if n.startswith("funding horizon of BTC:")]
     assert horizon.startswith("funding horizon of BTC: 14.6 days, estimated from its drift")
     [choice] = [n for n in notes if n.startswith("auto: BTC")]
@@ -98,21 +58,21 @@ def test_auto_estimates_the_horizon_from_the_drift_across_the_band(tmp_path: Pat
 
 
 def test_auto_without_volatility_falls_back_to_a_week_and_says_so(tmp_path: Path) -> None:
-    notes = _notes(tmp_path, '"auto"', _market())
+    notes = _notes(tmp_path, '"auto"', btc_market())
     assert "funding horizon of BTC: 7 days, no volatility for BTC: the 7-day fallback" in notes
     [choice] = [n for n in notes if n.startswith("auto: BTC")]
     assert "funding -16.80 over 7 days" in choice  # 8 000 x 0.0003 x 7
 
 
 def test_a_number_is_the_horizon_whatever_the_volatility(tmp_path: Path) -> None:
-    notes = _notes(tmp_path, "30", _market({"BTC": 0.5}))
+    notes = _notes(tmp_path, "30", btc_market(volatility={"BTC": 0.5}))
     assert not any(n.startswith("funding horizon of") for n in notes)
     [choice] = [n for n in notes if n.startswith("auto: BTC")]
     assert "funding -72.00 over 30 days" in choice  # 8 000 x 0.0003 x 30
 
 
 def test_a_horizon_that_is_neither_a_number_nor_auto_is_refused_naming_the_file_and_field(tmp_path: Path) -> None:
-    code, out, err = _plan(tmp_path, '"week"', _market())
+    code, out, err = _plan(tmp_path, '"week"', btc_market())
     assert code == 2 and out == ""
     assert err.startswith("policy.toml: costs.funding_horizon_days: ") and len(err.strip().splitlines()) == 1
 

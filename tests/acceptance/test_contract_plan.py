@@ -16,36 +16,11 @@ from typing import Any
 import pytest
 
 from trimtab.testing.cli import run_cli
+from trimtab.testing.plan_inputs import BTC_AND_CASH, HEDGED_HALVES, btc_market, plan_document
 
-PORTFOLIO = """\
-base_currency = "USDT"
-
-[[spot]]
-asset = "BTC"
-amount = 1.0
-
-[[spot]]
-asset = "USDT"
-amount = 42000.0
-"""
-
-POLICY = """\
-base_currency = "USDT"
-
-[[class]]
-name = "BTC"
-assets = ["BTC"]
-target = 0.5
-band = 0.05
-hedge = "BTC/USDT:USDT"
-
-[[class]]
-name = "STABLE"
-assets = ["USDT"]
-target = 0.5
-band = 0.05
-cash = true
-
+POLICY = (
+    HEDGED_HALVES
+    + """
 [trigger]
 kind = "threshold"
 
@@ -63,13 +38,10 @@ maker_fee = 0.0002
 slippage_bps = 5.0
 funding_horizon_days = 7
 """
+)
 
 # The base currency's own price is left out on purpose: the contract says it is 1 and may be omitted.
-MARKET: dict[str, Any] = {
-    "timestamp": "2026-11-21T00:00:00Z",
-    "prices": {"BTC": 58000.0},
-    "derivatives": {"BTC/USDT:USDT": {"mark": 58020.0, "funding_rate": 0.0001, "funding_interval_hours": 8}},
-}
+MARKET = btc_market(mark=58_020.0)
 
 THREE_CLASS_PORTFOLIO = """\
 base_currency = "USDT"
@@ -142,26 +114,12 @@ def trimtab(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return run_cli(*args, cwd=cwd)
 
 
-def plan(folder: Path, portfolio: str, policy: str, market: dict[str, Any]) -> dict[str, Any]:
-    """Write the three files and return ``trimtab plan --format json``'s document."""
-    (folder / "portfolio.toml").write_text(portfolio)
-    (folder / "policy.toml").write_text(policy)
-    (folder / "market.json").write_text(json.dumps(market))
-    done = trimtab(
-        "plan", "--portfolio", "portfolio.toml", "--policy", "policy.toml", "--market", "market.json",
-        "--format", "json", cwd=folder,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    document: dict[str, Any] = json.loads(done.stdout)
-    return document
-
-
 def by_name(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {row["name"]: row for row in document["classes"]}
 
 
 def test_the_contract_example_has_every_field_with_its_type_and_number(tmp_path: Path) -> None:
-    document = plan(tmp_path, PORTFOLIO, POLICY, MARKET)
+    document = plan_document(tmp_path, BTC_AND_CASH, POLICY, MARKET)
     assert document["base_currency"] == "USDT"
     assert isinstance(document["equity"], float) and document["equity"] == pytest.approx(100_000.0)
     assert document["triggered"] is True
@@ -191,7 +149,7 @@ def test_the_contract_example_has_every_field_with_its_type_and_number(tmp_path:
 
 
 def test_toml_and_json_files_give_the_same_plan(tmp_path: Path) -> None:
-    toml_plan = plan(tmp_path, PORTFOLIO, POLICY, MARKET)
+    toml_plan = plan_document(tmp_path, BTC_AND_CASH, POLICY, MARKET)
     (tmp_path / "portfolio.json").write_text(
         json.dumps(
             {"base_currency": "USDT", "spot": [{"asset": "BTC", "amount": 1.0}, {"asset": "USDT", "amount": 42000.0}]}
@@ -272,7 +230,7 @@ cash = true
             "BTC/USDT:USDT-261225-70000-C": {"mark": 1450.0, "iv": 0.55},
         },
     }
-    document = plan(tmp_path, portfolio, policy, market)
+    document = plan_document(tmp_path, portfolio, policy, market)
     # Equity: spot + the perpetual's unrealised PnL + the option's market value.
     equity = 58000.0 + 14000.0 + 6000.0 + 30000.0 + (110.0 - 100.0) * -10.0 + 1450.0
     assert document["equity"] == pytest.approx(equity)
@@ -302,8 +260,10 @@ cash = true
 
 def test_auto_takes_the_cheaper_instrument_and_says_why(tmp_path: Path) -> None:
     # Over 7 days the short hedge earns funding and beats spot; over a tenth of a day it does not.
-    long_hold = plan(tmp_path, THREE_CLASS_PORTFOLIO, three_class_policy(instrument="auto"), THREE_CLASS_MARKET)
-    short_hold = plan(
+    long_hold = plan_document(
+        tmp_path, THREE_CLASS_PORTFOLIO, three_class_policy(instrument="auto"), THREE_CLASS_MARKET
+    )
+    short_hold = plan_document(
         tmp_path, THREE_CLASS_PORTFOLIO, three_class_policy(instrument="auto", horizon=0.1), THREE_CLASS_MARKET
     )
     btc_long = [trade for trade in long_hold["trades"] if trade["class"] == "BTC"]
@@ -315,7 +275,7 @@ def test_auto_takes_the_cheaper_instrument_and_says_why(tmp_path: Path) -> None:
 
 
 def test_perp_moves_the_hedge_and_a_class_without_one_is_traded_spot_with_a_note(tmp_path: Path) -> None:
-    document = plan(tmp_path, THREE_CLASS_PORTFOLIO, three_class_policy(instrument="perp"), THREE_CLASS_MARKET)
+    document = plan_document(tmp_path, THREE_CLASS_PORTFOLIO, three_class_policy(instrument="perp"), THREE_CLASS_MARKET)
     equity = 58000.0 + 39000.0 + 12000.0
     trades = {trade["class"]: trade for trade in document["trades"]}
     assert (trades["BTC"]["symbol"], trades["BTC"]["instrument"], trades["BTC"]["side"]) == (
@@ -330,7 +290,9 @@ def test_perp_moves_the_hedge_and_a_class_without_one_is_traded_spot_with_a_note
 
 
 def test_min_notional_drops_small_orders_and_says_so(tmp_path: Path) -> None:
-    document = plan(tmp_path, THREE_CLASS_PORTFOLIO, three_class_policy(min_notional=4000.0), THREE_CLASS_MARKET)
+    document = plan_document(
+        tmp_path, THREE_CLASS_PORTFOLIO, three_class_policy(min_notional=4000.0), THREE_CLASS_MARKET
+    )
     # BTC's 3,500 sell is below 4,000; ETH's 6,300 sell is not.
     assert [(t["symbol"], round(t["notional"], 6)) for t in document["trades"]] == [("ETH/USDT", 6300.0)]
     assert any("BTC/USDT" in note and "min_notional" in note for note in document["notes"])
@@ -345,7 +307,7 @@ def test_the_margin_guard_cuts_a_hedge_and_the_json_says_why(tmp_path: Path) -> 
         .replace("target = 0.5\nband = 0.05\nhedge", "target = 0.3\nband = 0.05\nhedge")
         .replace("target = 0.5\nband = 0.05\ncash", "target = 0.7\nband = 0.05\ncash")
     )
-    document = plan(tmp_path, portfolio, policy, MARKET)
+    document = plan_document(tmp_path, portfolio, policy, MARKET)
     margin = document["margin"]
     # A short of ~41,000 needs more collateral than 2,000 of cash plus what the hedge frees: the guard cuts it.
     assert any(note.startswith("margin guard:") for note in document["notes"])
@@ -360,12 +322,12 @@ def test_the_margin_guard_cuts_a_hedge_and_the_json_says_why(tmp_path: Path) -> 
 def test_scope_breached_and_band_edge_move_only_what_must_move(tmp_path: Path) -> None:
     # Weights: BTC 53.2 % (inside 45-55), ETH 35.8 % (above 33), cash 11.0 % (below 15).
     equity = 109000.0
-    to_target = plan(tmp_path, THREE_CLASS_PORTFOLIO, three_class_policy(scope="breached"), THREE_CLASS_MARKET)
+    to_target = plan_document(tmp_path, THREE_CLASS_PORTFOLIO, three_class_policy(scope="breached"), THREE_CLASS_MARKET)
     assert [(t["symbol"], t["side"]) for t in to_target["trades"]] == [("ETH/USDT", "sell")]
     assert to_target["trades"][0]["notional"] == pytest.approx(39000.0 - 0.3 * equity)
     assert by_name(to_target)["BTC"]["goal"] == pytest.approx(58000.0 / equity)
 
-    to_edge = plan(
+    to_edge = plan_document(
         tmp_path, THREE_CLASS_PORTFOLIO, three_class_policy(scope="breached", to="band-edge"), THREE_CLASS_MARKET
     )
     # The least traded notional that puts ETH and cash inside their bands: cash to its lower edge, 15 %, after

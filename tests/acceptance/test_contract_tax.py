@@ -8,13 +8,12 @@ LONG 10 @ 70 (2024-01-01, long, +30 a unit), GAIN 10 @ 60 (2026-02-01, short, +4
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from trimtab.testing.cli import run_cli
+from trimtab.testing.plan_inputs import plan_document, run_plan, write_plan_inputs
 
 LOTS = """\
 [[lots]]
@@ -91,25 +90,8 @@ long_term_after = "365d"
     return text
 
 
-def write(folder: Path, portfolio: str, policy_text: str, market: dict[str, Any] = MARKET) -> None:
-    (folder / "portfolio.toml").write_text(portfolio)
-    (folder / "policy.toml").write_text(policy_text)
-    (folder / "market.json").write_text(json.dumps(market))
-
-
-def plan(folder: Path, *extra: str) -> Any:
-    return run_cli(
-        "plan", "--portfolio", "portfolio.toml", "--policy", "policy.toml", "--market", "market.json", *extra,
-        cwd=folder,
-    )  # fmt: skip
-
-
 def plan_json(folder: Path, portfolio: str, policy_text: str, market: dict[str, Any] = MARKET) -> dict[str, Any]:
-    write(folder, portfolio, policy_text, market)
-    done = plan(folder, "--format", "json")
-    assert done.returncode == 0, done.stderr
-    document: dict[str, Any] = json.loads(done.stdout)
-    return document
+    return plan_document(folder, portfolio, policy_text, market)
 
 
 def sold_lots(document: dict[str, Any]) -> list[tuple[str, float, float, str]]:
@@ -194,8 +176,8 @@ def test_auto_hedges_a_class_whose_sale_would_realise_large_short_term_gains(tmp
 
 
 def test_the_table_shows_the_lots_sold_and_the_tax(tmp_path: Path) -> None:
-    write(tmp_path, PORTFOLIO + LOTS, policy("hifo"))
-    done = plan(tmp_path)
+    write_plan_inputs(tmp_path, PORTFOLIO + LOTS, policy("hifo"), MARKET)
+    done = run_plan(tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Lots sold" in done.stdout and "2024-01-01" in done.stdout and "long" in done.stdout
     assert "Tax" in done.stdout and "45.00" in done.stdout
@@ -214,8 +196,8 @@ def test_the_table_shows_the_lots_sold_and_the_tax(tmp_path: Path) -> None:
     ],
 )  # fmt: skip
 def test_bad_lots_name_the_file_and_field_and_exit_2(tmp_path: Path, lots: str, field: str, message: str) -> None:
-    write(tmp_path, PORTFOLIO + lots, policy("fifo"))
-    done = plan(tmp_path, "--format", "json", "--output", "plan.json")
+    write_plan_inputs(tmp_path, PORTFOLIO + lots, policy("fifo"), MARKET)
+    done = run_plan(tmp_path, "--format", "json", "--output", "plan.json")
     assert done.returncode == 2
     assert done.stdout == "" and not (tmp_path / "plan.json").exists()
     assert f"portfolio.toml: {field}: " in done.stderr and message in done.stderr
@@ -229,11 +211,13 @@ def test_lots_within_a_billionth_of_the_holding_are_accepted(tmp_path: Path) -> 
 
 
 def test_a_bad_tax_table_names_the_field(tmp_path: Path) -> None:
-    write(tmp_path, PORTFOLIO + LOTS, policy("fifo").replace('method = "fifo"', 'method = "average"'))
-    done = plan(tmp_path)
+    write_plan_inputs(
+        tmp_path, PORTFOLIO + LOTS, policy("fifo").replace('method = "fifo"', 'method = "average"'), MARKET
+    )
+    done = run_plan(tmp_path)
     assert done.returncode == 2 and "policy.toml: tax.method: " in done.stderr
-    write(tmp_path, PORTFOLIO + LOTS, policy("fifo").replace('"365d"', '"a year"'))
-    done = plan(tmp_path)
+    write_plan_inputs(tmp_path, PORTFOLIO + LOTS, policy("fifo").replace('"365d"', '"a year"'), MARKET)
+    done = run_plan(tmp_path)
     assert done.returncode == 2 and "policy.toml: tax.long_term_after: " in done.stderr
 
 

@@ -22,25 +22,15 @@ from trimtab.domain import (
 from trimtab.domain.accounts import Account, AccountKind, MarginMode
 from trimtab.domain.plan import Side, Trade
 from trimtab.loaders.policy import load_policy
+from trimtab.testing.plan_inputs import HEDGED_HALVES
 from trimtab.valuation.valuate import valuate
 from trimtab.venues.ports import Ticker
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 PERP = "BTC/USDT:USDT"
-POLICY = """
-base_currency = "USDT"
-[[class]]
-name = "BTC"
-assets = ["BTC"]
-target = 0.5
-band = 0.05
-hedge = "BTC/USDT:USDT"
-[[class]]
-name = "STABLE"
-assets = ["USDT"]
-target = 0.5
-band = 0.05
-cash = true
+POLICY = (
+    HEDGED_HALVES
+    + """
 [rebalance]
 instrument = "perp"
 [costs]
@@ -48,6 +38,7 @@ taker_fee = 0.001
 slippage_bps = 5.0
 funding_horizon_days = 10
 """
+)
 
 
 def _read(price: float, age_s: float = 0.0) -> MarketRead:
