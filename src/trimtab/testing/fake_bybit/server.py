@@ -22,16 +22,15 @@ visits!" and the headers ``X-Bapi-Limit``, ``X-Bapi-Limit-Status`` (0) and ``X-B
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from trimtab.testing.fake_bybit.engine import BybitEngine, BybitRejectError
 from trimtab.testing.fake_bybit.market_data import BybitMarket, ok
 from trimtab.testing.fake_bybit.v5_api import ROUTES
-from trimtab.testing.faults import Answer, FakeHandler, Fault, FaultScript, faulty_answer
+from trimtab.testing.fake_server import FakeServer
+from trimtab.testing.faults import Answer, FakeHandler, Fault
 
 
 @dataclass(frozen=True)
@@ -86,50 +85,23 @@ def default_bybit() -> BybitEngine:
     return engine
 
 
-class FakeBybit:
+class FakeBybit(FakeServer):
     """The server, its engine, the recorded answers it replays and the requests it received."""
 
+    exchange_name = "fake Bybit"
+
     def __init__(self, engine: BybitEngine | None = None, api_key: str = "fake-api-key") -> None:
+        super().__init__()
         self.engine = engine or default_bybit()
         self.api_key = api_key
         self.requests: list[BybitRequest] = []
-        self.replays: dict[tuple[str, str], Any] = {}
-        self.script = FaultScript()
-        self._server: ThreadingHTTPServer | None = None
 
-    def start(self) -> FakeBybit:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        server.daemon_threads = True
-        self._server = server
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeBybit:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the fake Bybit is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def handler(self) -> type[FakeHandler]:
+        return _make_handler(self)
 
     def ccxt_urls(self) -> dict[str, Any]:
         """The ``urls`` override that points ccxt's ``bybit`` class at this server."""
         return {"api": dict.fromkeys(("spot", "futures", "v2", "public", "private"), self.url)}
-
-    def add_fault(self, fault: Fault) -> None:
-        """Misbehave once (or ``fault.times``) on the next matching request."""
-        self.script.add(fault)
 
     # ------------------------------------------------------------- Bybit's shape of faults
     def rate_limited(self, fault: Fault) -> Answer:
@@ -148,10 +120,6 @@ class FakeBybit:
             order = self.engine.find(params.get("orderId"), params.get("orderLinkId"))
             if order is not None and order.status in ("New", "PartiallyFilled"):
                 self.engine.fill(order, order.price or order.market.price)
-
-    def replay(self, method: str, path: str, body: Any) -> None:
-        """Answer ``method path`` with ``body`` verbatim (a recorded real answer), after the key check."""
-        self.replays[(method, path)] = body
 
     def set_price(self, symbol: str, price: float) -> None:
         """Move a market (ccxt unified symbol); resting orders the new price crosses fill at their limit."""
@@ -212,8 +180,6 @@ def _make_handler(fake: FakeBybit) -> type[FakeHandler]:
             def process() -> Answer:
                 return 200, fake.answer(method, parts.path, params, api_key), {}
 
-            fault = fake.script.take(method, parts.path)
-            answer = process() if fault is None else faulty_answer(fault, method, parts.path, params, process, fake)
-            self.send_answer(answer)
+            self.send_answer(fake.answer_with_faults(method, parts.path, params, process))
 
     return Handler

@@ -18,16 +18,15 @@ clock with ``engine.clock``.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from trimtab.testing.fake_exchange.binance_api import ROUTES, Params
 from trimtab.testing.fake_exchange.engine import Engine, ExchangeRejectError, Family, MarketSpec
-from trimtab.testing.faults import Answer, FakeHandler, Fault, FaultScript, faulty_answer
+from trimtab.testing.fake_server import FakeServer
+from trimtab.testing.faults import Answer, FakeHandler, Fault
 
 __all__ = ["FakeExchange", "Fault", "RecordedRequest", "default_engine", "market_id"]
 
@@ -99,64 +98,24 @@ def market_id(symbol: str) -> tuple[Family, str]:
     return ("usdm" if settle else "spot"), f"{base}{quote}"
 
 
-class FakeExchange:
+class FakeExchange(FakeServer):
     """The server, its engine, its faults and the requests it received.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
     def __init__(self, engine: Engine | None = None, api_key: str = "fake-api-key") -> None:
+        super().__init__()
         self.engine = engine or default_engine()
         self.api_key = api_key
-        self.script = FaultScript()
         self.requests: list[RecordedRequest] = []
         self.duplicate_trades = False
-        self.replays: dict[tuple[str, str], Any] = {}
         self._maintenance_until = 0.0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # ------------------------------------------------------------- lifecycle
-    def start(self) -> FakeExchange:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeExchange:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the fake exchange is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def handler(self) -> type[FakeHandler]:
+        return _make_handler(self)
 
     # ------------------------------------------------------------- scripting
-    @property
-    def faults(self) -> list[Fault]:
-        """The faults still to happen."""
-        return self.script.faults
-
-    def add_fault(self, fault: Fault) -> None:
-        self.script.add(fault)
-
-    def replay(self, method: str, path: str, body: Any) -> None:
-        """Answer ``method path`` with ``body`` verbatim (a recorded real answer), after the usual checks."""
-        self.replays[(method, path)] = body
-
     def maintenance(self, seconds: float) -> None:
         """Answer every request with 503 "System is under maintenance." for ``seconds``."""
         self._maintenance_until = time.monotonic() + seconds
@@ -190,7 +149,6 @@ class FakeExchange:
                 api[key] = local
         return {"api": api}
 
-    # ------------------------------------------------------------- serving
     # ------------------------------------------------------------- Binance's shape of faults
     def rate_limited(self, fault: Fault) -> Answer:
         return 429, {"code": -1003, "msg": "Too many requests."}, {"Retry-After": f"{fault.retry_after:g}"}
@@ -255,8 +213,6 @@ def _make_handler(fake: FakeExchange) -> type[FakeHandler]:
             def process() -> Answer:
                 return fake._handle(method, parts.path, params, api_key)
 
-            fault = fake.script.take(method, parts.path)
-            answer = process() if fault is None else faulty_answer(fault, method, parts.path, params, process, fake)
-            self.send_answer(answer)
+            self.send_answer(fake.answer_with_faults(method, parts.path, params, process))
 
     return Handler
