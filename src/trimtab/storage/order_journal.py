@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select
 
 from trimtab.storage.database import Store
 from trimtab.storage.fills import SETTLE_TOLERANCE, NewFill, apply_fill_row, is_short
+from trimtab.storage.keyed_rows import change_row, find_row
 from trimtab.storage.models import FillRow, IntentRow, OrderRow
 from trimtab.storage.records import (
     FINAL_STATUSES,
@@ -28,6 +29,9 @@ from trimtab.storage.records import (
     order_record,
     utc,
 )
+
+_CHANGEABLE = frozenset({"status", "venue_order_id", "misses", "first_miss_at", "last_error", "price", "filled"})
+"""The fields of an order :meth:`OrderJournal.update_order` may change."""
 
 
 class OrderJournal:
@@ -135,22 +139,14 @@ class OrderJournal:
 
     def update_order(self, client_order_id: str, now: datetime, **changes: Any) -> OrderRecord:
         """Change an order's fields (status, venue_order_id, misses, last_error ...) in one transaction."""
-        allowed = {"status", "venue_order_id", "misses", "first_miss_at", "last_error", "price", "filled"}
-        unknown = set(changes) - allowed
-        if unknown:
-            raise ValueError(f"cannot change {sorted(unknown)} of an order")
-        with self.store.transaction() as session:
-            row = session.scalars(select(OrderRow).where(OrderRow.client_order_id == client_order_id)).one()
-            for name, value in changes.items():
-                setattr(row, name, value)
-            row.updated_at = now
-            return order_record(row)
+        return change_row(
+            self.store, OrderRow.client_order_id, client_order_id, now, changes,
+            allowed=_CHANGEABLE, noun="an order", record=order_record,
+        )  # fmt: skip
 
     def order(self, client_order_id: str) -> OrderRecord | None:
         """The order with this client id, or None."""
-        with self.store.transaction() as session:
-            row = session.scalars(select(OrderRow).where(OrderRow.client_order_id == client_order_id)).first()
-            return None if row is None else order_record(row)
+        return find_row(self.store, OrderRow.client_order_id, client_order_id, order_record)
 
     def orders(self, *, open_only: bool = False, plan_id: str | None = None) -> list[OrderRecord]:
         """Orders, oldest first (the ``orders`` command's order: newest last)."""

@@ -17,10 +17,12 @@ from sqlalchemy import DateTime, Float, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trimtab.storage.database import Store
+from trimtab.storage.keyed_rows import change_row, find_row
 from trimtab.storage.models import Base
 from trimtab.storage.records import utc
 
 FINAL_TRANSFER_STATUSES = frozenset({"done", "rejected", "lost"})
+_CHANGEABLE = frozenset({"status", "exchange_transfer_id", "misses", "last_error"})
 
 
 class TransferRow(Base):
@@ -131,20 +133,13 @@ class TransferJournal:
 
     def update(self, transfer_id: str, now: datetime, **changes: Any) -> TransferRecord:
         """Change a transfer's status, exchange id, misses or last error in one transaction."""
-        unknown = set(changes) - {"status", "exchange_transfer_id", "misses", "last_error"}
-        if unknown:
-            raise ValueError(f"cannot change {sorted(unknown)} of a transfer")
-        with self.store.transaction() as session:
-            row = session.scalars(select(TransferRow).where(TransferRow.transfer_id == transfer_id)).one()
-            for name, value in changes.items():
-                setattr(row, name, value)
-            row.updated_at = now
-            return _record(row)
+        return change_row(
+            self.store, TransferRow.transfer_id, transfer_id, now, changes,
+            allowed=_CHANGEABLE, noun="a transfer", record=_record,
+        )  # fmt: skip
 
     def get(self, transfer_id: str) -> TransferRecord | None:
-        with self.store.transaction() as session:
-            row = session.scalars(select(TransferRow).where(TransferRow.transfer_id == transfer_id)).first()
-            return None if row is None else _record(row)
+        return find_row(self.store, TransferRow.transfer_id, transfer_id, _record)
 
     def all(self, *, unresolved_only: bool = False) -> list[TransferRecord]:
         """Every transfer, oldest first (or only those not final)."""
