@@ -20,33 +20,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from trimtab.errors import AmbiguousTransferError, RetryableError, TransferRejectedError
 from trimtab.execution.crash import crash_point
 from trimtab.execution.transfer_matching import TransferMatch, match_by_contents, match_by_id
 from trimtab.storage.transfers import TransferJournal, TransferRecord
-from trimtab.venues.ports import TransferRequest, TransferState
-
-
-class TransferVenue(Protocol):
-    """What the executor needs of a venue: send a transfer, and find it again (by its id where the exchange
-    keeps one, ``keeps_transfer_ids``; else in the list of the exchange's transfers)."""
-
-    name: str
-
-    @property
-    def keeps_transfer_ids(self) -> bool: ...
-
-    def transfer(self, request: TransferRequest) -> TransferState: ...
-
-    def fetch_transfer(
-        self, transfer_id: str, asset: str, from_wallet: str, to_wallet: str, since: datetime | None = None
-    ) -> TransferState | None: ...
-
-    def fetch_transfers(
-        self, asset: str, from_wallet: str, to_wallet: str, since: datetime | None = None
-    ) -> list[TransferState]: ...
+from trimtab.venues.ports import TransferCapable, TransferRequest
 
 
 @dataclass(frozen=True)
@@ -66,7 +45,7 @@ class TransferExecutor:
 
     def __init__(
         self,
-        venue: TransferVenue,
+        venue: TransferCapable,
         journal: TransferJournal,
         *,
         now: Callable[[], datetime],

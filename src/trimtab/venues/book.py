@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol, runtime_checkable
 
 from trimtab.errors import BadInputError, OrderRejectedError, TransferRejectedError
 from trimtab.venues.ports import (
@@ -22,35 +21,14 @@ from trimtab.venues.ports import (
     OrderRequest,
     OrderState,
     Ticker,
+    TransferCapable,
     TransferRequest,
-    TransferState,
     Venue,
     VenueMarket,
     VenuePosition,
 )
 
 SPOT_WALLETS = frozenset({"spot", "unified"})
-
-
-@runtime_checkable
-class TransferCapable(Protocol):
-    """A venue that can move assets between the wallets of its exchange account and find a transfer again (by
-    trimtab's transfer id where the exchange keeps one, else among the exchange's transfers)."""
-
-    name: str
-
-    @property
-    def keeps_transfer_ids(self) -> bool: ...
-
-    def transfer(self, request: TransferRequest) -> TransferState: ...
-
-    def fetch_transfer(
-        self, transfer_id: str, asset: str, from_wallet: str, to_wallet: str, since: datetime | None = None
-    ) -> TransferState | None: ...
-
-    def fetch_transfers(
-        self, asset: str, from_wallet: str, to_wallet: str, since: datetime | None = None
-    ) -> list[TransferState]: ...
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ __all__ = [
     "OrderType",
     "Side",
     "Ticker",
+    "TransferCapable",
     "TransferRequest",
     "TransferState",
     "Venue",
@@ -308,3 +309,25 @@ class Venue(Protocol):
     def close(self) -> None:
         """Release connections; the venue is not used afterwards."""
         ...
+
+
+@runtime_checkable
+class TransferCapable(Protocol):
+    """A venue that can move assets between the wallets of its exchange account and find a transfer again (by
+    trimtab's transfer id where the exchange keeps one, ``keeps_transfer_ids``; else among the exchange's
+    transfers)."""
+
+    name: str
+
+    @property
+    def keeps_transfer_ids(self) -> bool: ...
+
+    def transfer(self, request: TransferRequest) -> TransferState: ...
+
+    def fetch_transfer(
+        self, transfer_id: str, asset: str, from_wallet: str, to_wallet: str, since: datetime | None = None
+    ) -> TransferState | None: ...
+
+    def fetch_transfers(
+        self, asset: str, from_wallet: str, to_wallet: str, since: datetime | None = None
+    ) -> list[TransferState]: ...
