@@ -52,7 +52,9 @@ class Ladder:
     reasons: tuple[str, ...] = ()
 
 
-def _reduce(risk: PositionRisk, amount: float, reason: str) -> Trade:
+def reducing_trade(risk: PositionRisk, amount: float, reason: str, venue: str | None = None) -> Trade:
+    """A reduce-only trade of ``amount`` against ``risk``'s position (selling a long, buying back a short) at its
+    mark, on ``venue`` (by default the account that holds the position)."""
     side = Side.SELL if risk.amount > 0 else Side.BUY
     return Trade(
         risk.class_name,
@@ -62,7 +64,7 @@ def _reduce(risk: PositionRisk, amount: float, reason: str) -> Trade:
         amount,
         amount * risk.mark,
         risk.mark,
-        risk.venue or "default",
+        venue or risk.venue or "default",
         True,
         reason,
     )
@@ -125,7 +127,7 @@ def _climb(
         amount = abs(risk.amount) if stuck else abs(risk.amount) * fraction
         if abs(risk.amount) - amount <= 1e-12 * abs(start.amount):
             amount = abs(risk.amount)
-        current = apply_trades(current, [_reduce(risk, amount, "")], market, fee, leverage)
+        current = apply_trades(current, [reducing_trade(risk, amount, "")], market, fee, leverage)
         cut += amount
         steps += 1
         if cut >= abs(start.amount) * (1 - 1e-12):
@@ -199,7 +201,7 @@ def deleverage_ladder(
             moved = f"liquidation price {start.liquidation_price:,.2f} -> {after.liquidation_price:,.2f}"
             how = f"reducing it by {share:.0%} in {steps} step(s) ({moved}, {after.liquidation_distance:.1%} away)"
         reason = f"{before}: {how}"
-        trades.append(_reduce(start, cut, reason))
+        trades.append(reducing_trade(start, cut, reason))
         spot = _spot_fallback(start, cut, portfolio, market, policy, "")
         if spot is not None:
             side = "selling" if spot.side is Side.SELL else "buying"

@@ -30,6 +30,7 @@ from trimtab.domain.portfolio import Portfolio
 from trimtab.planner.horizon import FALLBACK_DAYS
 from trimtab.planner.tax import sale_tax
 from trimtab.policy.config import Policy
+from trimtab.session.deleverage import reducing_trade
 from trimtab.valuation.model import Valuation
 
 
@@ -237,22 +238,8 @@ def funding_switch(
         amount, spot, reason = monitor.switch(p.class_name, p.symbol, p.amount, p.mark, opening=False)
         if spot is None:
             continue
-        side = Side.BUY if p.amount < 0 else Side.SELL
         if out is trades:
             out = list(trades)
-        out.append(
-            Trade(
-                p.class_name,
-                p.symbol,
-                p.instrument.kind,
-                side,
-                amount,
-                amount * p.mark,
-                p.mark,
-                "default",
-                True,
-                reason,
-            )
-        )
+        out.append(reducing_trade(p, amount, reason, venue="default"))
         out.append(spot)
     return out, monitor.reasons

@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trimtab.domain.instruments import InstrumentKind
-from trimtab.domain.plan import Side, Trade
+from trimtab.domain.plan import Trade
+from trimtab.session.deleverage import reducing_trade
 from trimtab.session.funding import funding_switch
 from trimtab.valuation.model import Valuation
 
@@ -40,25 +41,10 @@ def liquidation_guard(valuation: Valuation, buffer: float, fraction: float) -> D
             continue
         if p.liquidation_distance is None or p.liquidation_distance >= buffer or p.amount == 0:
             continue
-        amount = abs(p.amount) * fraction
-        side = Side.SELL if p.amount > 0 else Side.BUY
         reason = (
             f"{p.symbol} is {p.liquidation_distance:.1%} from liquidation (buffer {buffer:.1%}): "
             f"reducing it by {fraction:.0%}"
         )
         reasons.append(reason)
-        trades.append(
-            Trade(
-                p.class_name,
-                p.symbol,
-                p.instrument.kind,
-                side,
-                amount,
-                amount * p.mark,
-                p.mark,
-                "default",
-                True,
-                reason,
-            )
-        )
+        trades.append(reducing_trade(p, abs(p.amount) * fraction, reason, venue="default"))
     return Deleverage(bool(trades), tuple(trades), tuple(reasons))
