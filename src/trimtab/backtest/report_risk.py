@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trimtab.backtest.report import COLORS, NamedRun, _styled, _times, thin
+from trimtab.backtest.report_figures import COLORS, NamedRun, bar_times, styled, thin
 from trimtab.backtest.result import BacktestResult
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def risk_figure(run: NamedRun) -> go.Figure | None:
         return None
     liquidated = liquidation_rows(result)
     rows = thin(result.bars, liquidated)
-    x = _times(result, rows)
+    x = bar_times(result, rows)
     titles = ("Gross leverage (exposure / equity)", "Minimum liquidation distance (% of the mark)")
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.12)
     figure.add_trace(
@@ -63,7 +63,7 @@ def risk_figure(run: NamedRun) -> go.Figure | None:
     if liquidated.size:
         figure.add_trace(
             go.Scatter(
-                x=_times(result, liquidated),
+                x=bar_times(result, liquidated),
                 y=np.zeros(liquidated.size),
                 mode="markers",
                 marker={"color": "#d62728", "size": 10, "symbol": "x"},
@@ -76,7 +76,7 @@ def risk_figure(run: NamedRun) -> go.Figure | None:
     figure.update_yaxes(title_text="x", tickformat=".2f", rangemode="tozero", row=1, col=1)
     figure.update_yaxes(title_text="%", tickformat=".1f", rangemode="tozero", row=2, col=1)
     figure.update_layout(title=f"{run.name}: leverage and liquidation distance", height=520, hovermode="x unified")
-    return _styled(figure)
+    return styled(figure)
 
 
 def risk_note(result: BacktestResult) -> str:
