@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import sys
 
-import typer
-from typer.exceptions import TyperException
+from trimtab.cli.startup import pause_collection
 
-from trimtab import __version__
-from trimtab.cli.commands import LazyGroup
-from trimtab.errors import BadInputError, TrimtabError
+pause_collection()  # before typer and the rest load: see trimtab.cli.startup
+
+import typer  # noqa: E402
+from typer.exceptions import TyperException  # noqa: E402
+
+from trimtab import __version__  # noqa: E402
+from trimtab.cli.commands import LazyGroup  # noqa: E402
+from trimtab.errors import BadInputError, TrimtabError  # noqa: E402
 
 app = typer.Typer(
     cls=LazyGroup,  # each command's module is imported when the command is used (trimtab.cli.commands)
@@ -42,8 +46,13 @@ def _root(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the command line; never shows a traceback for bad input."""
+    """Run the command line; never shows a traceback for bad input.
+
+    Automatic garbage collection waits while the command starts (:mod:`trimtab.cli.startup`).
+    """
     from trimtab.cli.help import readable_help
+
+    pause_collection()
 
     command = readable_help(typer.main.get_command(app))
     try:
