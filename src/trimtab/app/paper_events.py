@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 
 from trimtab.storage.journal import Journal
@@ -48,14 +49,7 @@ def liquidation_recorder(journal: Journal) -> Callable[[Liquidation, datetime], 
                 f"closed at {liquidation.price:g}, realised {liquidation.realised_pnl:.2f} and {liquidation.fee:.2f} "
                 "of fee"
             ),
-            payload={
-                "symbol": liquidation.symbol,
-                "amount": liquidation.amount,
-                "entry_price": liquidation.entry_price,
-                "price": liquidation.price,
-                "realised_pnl": liquidation.realised_pnl,
-                "fee": liquidation.fee,
-            },
+            payload=asdict(liquidation),
         )
 
     return record

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -310,12 +311,7 @@ class EventRun:
                     "kind": "liquidation",
                     "timestamp": _iso(self.replay.moment(bar)),
                     "bar": bar,
-                    "symbol": liquidation.symbol,
-                    "amount": liquidation.amount,
-                    "entry_price": liquidation.entry_price,
-                    "price": liquidation.price,
-                    "realised_pnl": liquidation.realised_pnl,
-                    "fee": liquidation.fee,
+                    **asdict(liquidation),  # the same fields a paper run journals
                 }
             )
 
