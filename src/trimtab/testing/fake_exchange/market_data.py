@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from trimtab.testing.fake_exchange.answers import Handler, Params, decimals, num
@@ -114,6 +115,18 @@ def empty_list(engine: Engine, params: Params) -> Any:
     return []
 
 
+def _one_or_all(family: Family, one: Callable[[Any, int], dict[str, Any]]) -> Handler:
+    """A ticker endpoint: the row of the market ``symbol`` names, else the rows of every market of ``family``."""
+
+    def handler(engine: Engine, params: Params) -> Any:
+        now = engine.now_ms()
+        if "symbol" in params:
+            return one(engine.market(family, params["symbol"]), now)
+        return [one(spec, now) for (fam, _), spec in engine.markets.items() if fam == family]
+
+    return handler
+
+
 def ticker_24hr(family: Family) -> Handler:
     def one(spec: Any, now: int) -> dict[str, Any]:
         row = {
@@ -136,13 +149,7 @@ def ticker_24hr(family: Family) -> Handler:
             row.update({"bidPrice": num(spec.bid), "bidQty": "10", "askPrice": num(spec.ask), "askQty": "10"})
         return row
 
-    def handler(engine: Engine, params: Params) -> Any:
-        now = engine.now_ms()
-        if "symbol" in params:
-            return one(engine.market(family, params["symbol"]), now)
-        return [one(spec, now) for (fam, _), spec in engine.markets.items() if fam == family]
-
-    return handler
+    return _one_or_all(family, one)
 
 
 def book_ticker(family: Family) -> Handler:
@@ -156,13 +163,7 @@ def book_ticker(family: Family) -> Handler:
             "time": now,
         }
 
-    def handler(engine: Engine, params: Params) -> Any:
-        now = engine.now_ms()
-        if "symbol" in params:
-            return one(engine.market(family, params["symbol"]), now)
-        return [one(spec, now) for (fam, _), spec in engine.markets.items() if fam == family]
-
-    return handler
+    return _one_or_all(family, one)
 
 
 def premium_index(family: Family) -> Handler:
