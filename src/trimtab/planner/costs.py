@@ -38,13 +38,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from trimtab.domain.instruments import parse_symbol
-from trimtab.domain.market import DerivativeQuote
-from trimtab.domain.plan import Trade
 from trimtab.planner.horizon import FALLBACK_DAYS
 from trimtab.policy.config import CostsConfig
+
+if TYPE_CHECKING:  # annotations only: a backtest's costs load no plan or quote module
+    from trimtab.domain.market import DerivativeQuote
+    from trimtab.domain.plan import Trade
 
 Route = Literal["spot", "hedge"]
 
@@ -141,7 +143,7 @@ class HedgeRisk:
         return value, True
 
 
-SaleTax = Callable[[Sequence[Trade]], float]
+SaleTax: TypeAlias = "Callable[[Sequence[Trade]], float]"
 """The tax that a set of spot sales would realise (the plan binds the lots, the rules and the time)."""
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from trimtab.domain.instruments import InstrumentKind, parse_symbol
 from trimtab.domain.lots import LotBook, LotMethod, Realised, TaxRules
-from trimtab.domain.plan import Side, Trade
+
+if TYPE_CHECKING:
+    from trimtab.domain.plan import Trade
 
 REPORTING_RULES = TaxRules()
 """Without ``[tax]`` lots are only reported: sales consume them first in, first out, at no tax."""
@@ -35,6 +38,8 @@ class TaxOutcome:
 
 
 def is_spot_sale(trade: Trade) -> bool:
+    from trimtab.domain.plan import Side  # here: a backtest's lot replay (apply_fills) loads no plan module
+
     return trade.instrument is InstrumentKind.SPOT and trade.side is Side.SELL
 
 

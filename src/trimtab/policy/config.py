@@ -116,7 +116,8 @@ class Policy(StrictModel):
     costs: CostsConfig = CostsConfig()
     strategy: StrategyConfig = FixedStrategy()
     tax: TaxConfig | None = None
-    cash_flows: list[CashFlowConfig] = Field(alias="cash_flow", default_factory=list)
+    # A lambda, not list: pydantic reads a default factory's signature, and a builtin's is parsed from text.
+    cash_flows: list[CashFlowConfig] = Field(alias="cash_flow", default_factory=lambda: [])
     """Backtests only: deposits and withdrawals on a schedule (paper and live record them with ``trimtab flow``)."""
 
     _base = field_validator("base_currency")(check_asset)
