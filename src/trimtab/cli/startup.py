@@ -1,4 +1,4 @@
-"""The command line's start: Python's cyclic garbage collector waits while a command loads.
+"""The command line's start: the garbage collector waits while a command loads, and BLAS runs on one thread.
 
 Starting a command imports typer, pydantic, numpy and numba, builds the policy's models and loads the
 kernel's compiled code: a few hundred thousand objects that live as long as the process. The collector
@@ -8,13 +8,23 @@ anything. So the command line pauses automatic collection while it starts, and r
 command returns or :data:`PAUSE_SECONDS` later, whichever comes first, so a long command (a live loop,
 an event-engine backtest, a server) collects as usual. A process forked meanwhile (a sweep's worker)
 resumes at once. Reference counting frees everything else as usual: only reference cycles wait.
+
+numpy's OpenBLAS starts a thread per core when numpy loads, and they spin waiting for work: 30 ms of CPU
+on two cores, and a start that waits for a free core on a busy machine. trimtab's linear algebra is on
+vectors and small matrices, which OpenBLAS computes on one thread anyway, so the command line asks it for
+one thread (:func:`one_blas_thread`) unless the user chose a number (``OPENBLAS_NUM_THREADS``,
+``OMP_NUM_THREADS`` or ``GOTO_NUM_THREADS``).
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import sys
 import threading
+
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "GOTO_NUM_THREADS")
+"""What OpenBLAS reads for its number of threads, the first set one winning."""
 
 PAUSE_SECONDS = 1.0
 """The longest the collector waits: the start of a command, not its work."""
@@ -67,3 +77,11 @@ def _resume_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_resume_in_child)
+
+
+def one_blas_thread() -> bool:
+    """Ask OpenBLAS for one thread when it has not loaded yet and no thread count is set; True if asked."""
+    if "numpy" in sys.modules or any(os.environ.get(name) for name in BLAS_THREAD_VARIABLES):
+        return False
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    return True

@@ -72,3 +72,27 @@ def test_the_command_line_starts_with_the_collector_paused() -> None:
     script = "import gc; import trimtab.cli.main; print(gc.isenabled())"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def _blas_threads(script: str, **variables: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in startup.BLAS_THREAD_VARIABLES}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env={**env, **variables}
+    )
+    return done.stdout.strip()
+
+
+def test_the_command_line_asks_openblas_for_one_thread_before_numpy_loads() -> None:
+    script = "import os, trimtab.cli.main; print(os.environ.get('OPENBLAS_NUM_THREADS'))"
+    assert _blas_threads(script) == "1"
+
+
+def test_a_thread_count_the_user_chose_stands() -> None:
+    script = "import os, trimtab.cli.main; print(os.environ.get('OPENBLAS_NUM_THREADS'))"
+    assert _blas_threads(script, OMP_NUM_THREADS="4") == "None"
+    assert _blas_threads(script, OPENBLAS_NUM_THREADS="8") == "8"
+
+
+def test_once_numpy_is_loaded_asking_is_useless_and_nothing_is_set() -> None:
+    script = "import os, numpy, trimtab.cli.main; print(os.environ.get('OPENBLAS_NUM_THREADS'))"
+    assert _blas_threads(script) == "None"
