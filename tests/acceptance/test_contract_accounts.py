@@ -584,6 +584,7 @@ def test_without_account_tables_the_wallet_is_unified_cross_in_the_base_currency
     (account,) = plan["margin"]["accounts"]
     assert set(account) == {
         "name", "exchange", "kind", "margin_mode", "collateral", "initial", "maintenance", "free_collateral", "ok",
+        "at_liquidation",
     }  # fmt: skip
     assert (account["name"], account["initial"], account["ok"]) == ("default", 0.0, True)
     # Before the plan: the contract's example, 42,000 free; after selling 8,000 of BTC (8 of fee): 49,992.
@@ -602,3 +603,65 @@ def test_an_expired_future_as_a_hedge_is_refused_naming_the_class(tmp_path: Path
     result = _run(tmp_path, portfolio, policy, market)
     assert result.returncode == 2
     assert result.stderr.startswith("policy.toml: class[0].hedge:") and "expired" in result.stderr
+
+
+def test_a_cross_account_below_its_maintenance_margin_is_at_liquidation_and_its_short_0_away(tmp_path: Path) -> None:
+    # The default account (collateral: USDT only) holds 1,000 USDT and 200,000 USDC that it cannot use as
+    # margin; an ETH long of 10 entered at 5,000 (mark 3,000: -20,000) and a BTC short of 0.1 at 60,000.
+    portfolio = """\
+base_currency = "USDT"
+[[spot]]
+asset = "USDT"
+amount = 1000.0
+[[spot]]
+asset = "USDC"
+amount = 200000.0
+[[derivatives]]
+symbol = "ETH/USDT:USDT"
+amount = 10.0
+entry_price = 5000.0
+leverage = 10
+[[derivatives]]
+symbol = "BTC/USDT:USDT"
+amount = -0.1
+entry_price = 60000.0
+leverage = 10
+"""
+    policy = """\
+base_currency = "USDT"
+[[class]]
+name = "CRYPTO"
+assets = ["BTC", "ETH"]
+target = 0.2
+band = 0.2
+[[class]]
+name = "STABLE"
+assets = ["USDT", "USDC"]
+target = 0.8
+band = 0.2
+cash = true
+"""
+    market = json.dumps(
+        {
+            "timestamp": "2026-11-21T00:00:00Z",
+            "prices": {"BTC": 60000.0, "ETH": 3000.0, "USDC": 1.0},
+            "derivatives": {"BTC/USDT:USDT": {"mark": 60000.0}, "ETH/USDT:USDT": {"mark": 3000.0}},
+        }
+    )
+    plan = _plan(tmp_path, portfolio, policy, market)
+    # Equity 201,000 - 20,000 = 181,000; net crypto 30,000 - 6,000 = 24,000 (13.3 %): inside its band.
+    assert plan["trades"] == []
+    (account,) = plan["margin"]["accounts"]
+    # Collateral 1,000 - 20,000 = -19,000; maintenance 0.5 % x (30,000 + 6,000) = 180: at liquidation.
+    assert account["collateral"] == pytest.approx(-19000.0)
+    assert account["maintenance"] == pytest.approx(180.0)
+    assert account["at_liquidation"] is True and account["ok"] is False
+    eth, btc = plan["positions"]
+    # ETH, BTC held: 1,000 + 10 (P - 5,000) = 30 + 0.05 P  ->  P = 49,030 / 9.95, above the 3,000 mark.
+    assert eth["liquidation_price"] == pytest.approx(49030.0 / 9.95)
+    assert eth["liquidation_distance"] == 0.0
+    # BTC, ETH held: -19,000 - 0.1 (P - 60,000) = 150 + 0.0005 P  ->  P = -13,150 / 0.1005 < 0: no price
+    # carries the account, so the short is liquidated now: its mark, 0 away (not null, which reads as safe).
+    assert btc["liquidation_price"] == pytest.approx(60000.0)
+    assert btc["liquidation_distance"] == 0.0
+    assert any("default is at or past liquidation" in note for note in plan["notes"])

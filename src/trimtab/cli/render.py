@@ -11,7 +11,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from trimtab.domain.plan import ClassReport, Plan, Trade
+from trimtab.domain.plan import AccountReport, ClassReport, Plan, Trade
 
 MIN_WIDTH = 140
 """Columns used when the output is not a terminal (a pipe or a file), so tables are not squeezed."""
@@ -139,6 +139,13 @@ def transfers_table(plan: Plan) -> Table:
     return table
 
 
+def _account_state(account: AccountReport) -> Text:
+    """ok, SHORT (under its margin buffer) or LIQUIDATION (collateral at or below maintenance margin)."""
+    if account.at_liquidation:
+        return Text("LIQUIDATION", style="bold red reverse")
+    return Text("ok", style="green") if account.ok else Text("SHORT", style="bold red")
+
+
 def accounts_table(plan: Plan) -> Table:
     """One row per derivatives or unified account, after the plan: collateral, margin, free collateral."""
     currency = plan.base_currency
@@ -158,7 +165,7 @@ def accounts_table(plan: Plan) -> Table:
             money(account.initial),
             money(account.maintenance),
             money(account.free_collateral),
-            Text("ok", style="green") if account.ok else Text("SHORT", style="bold red"),
+            _account_state(account),
         )
     return table
 

@@ -139,7 +139,8 @@ class AccountReport:
     """One derivatives or unified account's margin, in the base currency.
 
     ``ok``: free collateral >= ``margin_buffer x`` initial margin (collateral >= ``(1 + margin_buffer) x``
-    initial margin).
+    initial margin). ``at_liquidation``: a cross account whose collateral is at or below its maintenance
+    margin (liquidated now; its positions are 0 away from liquidation).
     """
 
     name: str
@@ -151,6 +152,7 @@ class AccountReport:
     maintenance: float
     free_collateral: float
     ok: bool
+    at_liquidation: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -163,6 +165,7 @@ class AccountReport:
             "maintenance": self.maintenance,
             "free_collateral": self.free_collateral,
             "ok": self.ok,
+            "at_liquidation": self.at_liquidation,
         }
 
 

@@ -26,7 +26,7 @@ from trimtab.planner.flows import steer_goals
 from trimtab.planner.goals import Goals, compute_goals
 from trimtab.planner.hedge_limits import DEFAULT_LIQUIDATION_BUFFER, Buffers, within_limits
 from trimtab.planner.horizon import auto_horizons
-from trimtab.planner.limits import Limits, margin_report, position_reports
+from trimtab.planner.limits import Limits, liquidation_notes, margin_report, position_reports
 from trimtab.planner.orders import OrderSizer
 from trimtab.planner.sizing import Instruction
 from trimtab.planner.tax import TaxOutcome, realise, sale_tax
@@ -230,7 +230,7 @@ def plan_outcome(
             bands,
             TriggerContext(now=market.timestamp, last_rebalance=context.last_rebalance, last_check=context.last_check),
         )
-    notes = list(target_set.notes)
+    notes = [*target_set.notes, *liquidation_notes(valuation)]
     if auto is not None:
         notes.append(_auto_band_note(classes, bands, volatility, auto))
     untraded = _realise((), policy, market, context.lots)

@@ -46,10 +46,22 @@ def account_reports(valuation: Valuation, limits: Limits) -> tuple[AccountReport
             a.maintenance,
             a.free_collateral,
             account_ok(a, limits.margin_buffer),
+            a.at_liquidation,
         )
         for a in valuation.accounts
         if a.margins
     )
+
+
+def liquidation_notes(valuation: Valuation) -> list[str]:
+    """One note per cross account at or past liquidation now (collateral at or below maintenance margin)."""
+    base = valuation.base_currency
+    return [
+        f"account {a.name} is at or past liquidation: collateral {a.collateral:,.2f} {base} <= maintenance margin "
+        f"{a.maintenance:,.2f} {base}; its positions are 0 away from liquidation"
+        for a in valuation.accounts
+        if a.at_liquidation
+    ]
 
 
 def over_tier(valuation: Valuation, market: MarketSnapshot) -> list[tuple[PositionRisk, float]]:

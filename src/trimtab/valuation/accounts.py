@@ -17,6 +17,10 @@ guard, the backtest's simulated account and the paper venue all call it; the rul
 * Liquidation price: the venue's figure when the portfolio row gives one; isolated, where the position's
   margin (``|amount| x entry / leverage``) plus its PnL meets its maintenance margin; cross, the price of that
   position at which the account's collateral value meets its total maintenance margin, other prices unchanged.
+  A cross account whose collateral is at or below its maintenance margin is at liquidation now
+  (:attr:`AccountMargin.at_liquidation`): its positions are 0 away, and one for which no price solves the
+  equation (a short whose account stays under maintenance even at a price of zero, an inverse long past it
+  at any price) reports its mark, never None, so that nothing reads it as safe.
 """
 
 from __future__ import annotations
@@ -227,6 +231,10 @@ def _priced(
                 else:
                     solved = (amount * risk.mark - cushion) / (amount - abs(amount) * MAINTENANCE_MARGIN_RATE)
                     price = solved if solved > 0.0 else None
+            if (price is None or math.isinf(price)) and margin.at_liquidation:
+                # No price carries the account (its collateral is at or below its maintenance margin whatever
+                # this position's price): it is liquidated now, at the mark, 0 away.
+                price = risk.mark
             if price is None:
                 out.append(risk)
                 continue

@@ -28,7 +28,9 @@ class PositionRisk(NamedTuple):
     ``notional x rate - amount`` of the position's margin tier (0.5 % without tiers; 0 for a long option).
     ``liquidation_price`` comes from the account model (:mod:`trimtab.valuation.accounts`): the venue's
     figure when the portfolio gives one, else the isolated or cross price, in the instrument's quote
-    currency; None for options and where none exists. ``liquidation_distance`` is how far the mark may
+    currency; None for options and where none exists. In a cross account at or past liquidation (collateral
+    <= maintenance margin) a position whose cross price does not exist (a short the account cannot carry at
+    any price) reports its mark: it is liquidated now. ``liquidation_distance`` is how far the mark may
     move against the position before it, as a fraction of the mark (0.0 once reached; None without one).
     ``venue`` is the account that holds the position.
     ``delta`` is per unit (1 for futures and perps, Black-76 delta for options); ``gamma`` is the
@@ -86,6 +88,20 @@ class AccountMargin(NamedTuple):
         """Whether the account can hold derivatives (derivatives and unified accounts)."""
         return self.kind is not AccountKind.SPOT
 
+    @property
+    def at_liquidation(self) -> bool:
+        """Whether a cross account with positions is at or past liquidation now: collateral <= maintenance.
+
+        Its positions then report their mark as the liquidation price (0 away) wherever the cross price
+        does not exist (see :mod:`trimtab.valuation.accounts`). Isolated accounts are judged per position.
+        """
+        return (
+            self.positions > 0
+            and self.margin_mode is MarginMode.CROSS
+            and self.maintenance > 0.0
+            and self.collateral <= self.maintenance
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The contract's ``margin.accounts`` row (without ``ok``, which depends on the policy's buffer)."""
         return {
@@ -97,6 +113,7 @@ class AccountMargin(NamedTuple):
             "initial": self.initial,
             "maintenance": self.maintenance,
             "free_collateral": self.free_collateral,
+            "at_liquidation": self.at_liquidation,
         }
 
 

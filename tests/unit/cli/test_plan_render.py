@@ -189,3 +189,16 @@ def test_transfers_accounts_and_positions_are_printed_as_tables() -> None:
     assert "Positions after the plan" in text and "84,577.11" in text and "40.96 %" in text and "none" in text
     # Transfers come before the trades, as they are made.
     assert text.index("Transfers (made") < text.index("Trades")
+
+
+def test_an_account_at_liquidation_is_marked_in_the_accounts_table() -> None:
+    from dataclasses import replace
+
+    from trimtab.domain.plan import AccountReport
+
+    # Collateral -19,000 against 180 of maintenance margin (tests/acceptance/test_contract_accounts.py).
+    account = AccountReport("default", "default", "unified", "cross", -19000.0, 3600.0, 180.0, -22600.0, False, True)
+    margin = MarginReport(0.0, 0.0, 0.0, 180.0, 0.2, False, accounts=(account,))
+    out = io.StringIO()
+    print_plan(replace(_plan(), margin=margin), file=out)
+    assert "LIQUIDATION" in out.getvalue() and "SHORT" not in out.getvalue()

@@ -351,19 +351,27 @@ class SimulatedAccount:
         """The first position whose bar reached its liquidation price, and that price (None: none did).
 
         Recomputed after each liquidation: closing one position of a cross account changes the collateral and
-        the maintenance margin the others' prices come from.
+        the maintenance margin the others' prices come from. A position whose bar crossed its own price goes
+        before one that is past only because its cross account is under maintenance at any of its prices
+        (the account model then gives its mark, :attr:`~trimtab.valuation.model.AccountMargin.at_liquidation`):
+        that one is closed at the mark if the account is still under maintenance once the others are gone.
         """
         modelled = liquidation_prices(self.to_portfolio(), market)
+        at_mark: tuple[str, float] | None = None
         for symbol, position in self.positions.items():
             price = modelled.get(symbol)
             if price is None or symbol not in adverse_prices:
                 continue
             if position.instrument.kind not in (InstrumentKind.PERP, InstrumentKind.FUTURE):
                 continue
+            quote = market.derivatives.get(symbol)
+            if quote is not None and price == quote.mark:
+                at_mark = at_mark or (symbol, price)
+                continue
             low, high = adverse_prices[symbol]
             if low <= price if position.amount > 0 else high >= price:
                 return symbol, price
-        return None
+        return at_mark
 
     def equity(self, prices: Mapping[str, float], marks: Mapping[str, float]) -> float:
         """Spot at ``prices`` + unrealised PnL of futures and perpetuals + options at ``marks``."""

@@ -18,7 +18,7 @@ from trimtab.domain import DerivativeQuote, MarketRules, MarketSnapshot
 from trimtab.domain.accounts import Account, AccountKind, MarginMode
 from trimtab.domain.instruments import parse_symbol
 from trimtab.domain.market import MarginTier
-from trimtab.venues.simulation import PerpPosition, RealityModels, SimulatedAccount
+from trimtab.venues.simulation import FeeModel, PerpPosition, RealityModels, SimulatedAccount
 
 PERP = "BTC/USDT:USDT"
 TIERS = (MarginTier(0.0, 0.004, 0.0, 125.0), MarginTier(50_000.0, 0.005, 50.0, 100.0))
@@ -60,3 +60,41 @@ def test_a_cross_account_is_liquidated_where_its_whole_collateral_is_gone() -> N
     assert account.check_liquidations({PERP: (41_000.0, 50_000.0)}, _market()) == []  # isolated would have gone
     (liquidation,) = account.check_liquidations({PERP: (40_000.0, 50_000.0)}, _market())
     assert liquidation.price == pytest.approx(cross)
+
+
+def _two_legged(cash: float) -> tuple[SimulatedAccount, MarketSnapshot]:
+    # A BTC short of 0.1 entered at 60,000 (listed first) and an ETH long of 10 entered at 5,000, no fees.
+    account = SimulatedAccount("USDT", RealityModels(fees=FeeModel(0.0, 0.0)), {"USDT": cash})
+    account.positions["BTC/USDT:USDT"] = PerpPosition(parse_symbol("BTC/USDT:USDT"), -0.1, 60_000.0, 10.0)
+    account.positions["ETH/USDT:USDT"] = PerpPosition(parse_symbol("ETH/USDT:USDT"), 10.0, 5_000.0, 10.0)
+    market = MarketSnapshot(
+        datetime(2026, 11, 21, tzinfo=UTC),
+        {"BTC": 60_000.0, "ETH": 3_000.0, "USDT": 1.0},
+        {"BTC/USDT:USDT": DerivativeQuote(mark=60_000.0), "ETH/USDT:USDT": DerivativeQuote(mark=3_000.0)},
+    )
+    return account, market
+
+
+def test_the_position_that_crossed_its_price_goes_before_one_past_only_through_the_account() -> None:
+    # 1,000 USDT; at the close ETH is 3,000 (-20,000), so the account (collateral -19,000, maintenance 180) is
+    # past liquidation. ETH's own price, BTC held: 1,000 + 10 (P - 5,000) = 0.05 P + 30, P = 49,030 / 9.95 =
+    # 4,927.64, which the bar crossed; BTC's does not exist (the short is 0 away, at its mark). ETH goes first,
+    # at 4,927.64, leaving 1,000 - 723.62 = 276.38; BTC then solves 276.38 - 0.1 (P - 60,000) = 0.0005 P,
+    # P = 6,276.38 / 0.1005 = 62,451.5, above the bar's 60,500 high: the short stays.
+    account, market = _two_legged(1_000.0)
+    adverse = {"BTC/USDT:USDT": (59_500.0, 60_500.0), "ETH/USDT:USDT": (3_000.0, 5_100.0)}
+    (liquidation,) = account.check_liquidations(adverse, market)
+    assert liquidation.symbol == "ETH/USDT:USDT"
+    assert liquidation.price == pytest.approx(49_030.0 / 9.95)
+    assert account.cash == pytest.approx(1_000.0 + 10.0 * (49_030.0 / 9.95 - 5_000.0))
+    assert list(account.positions) == ["BTC/USDT:USDT"]
+
+
+def test_a_short_its_account_cannot_carry_at_any_price_is_closed_at_the_mark() -> None:
+    # A debt of 7,000 USDT and the BTC short alone: 0.1 (60,000 - P) - 7,000 = 0.0005 P has no positive P.
+    # The account is under its maintenance margin whatever BTC's price: the short is liquidated at the mark.
+    account, market = _two_legged(-7_000.0)
+    del account.positions["ETH/USDT:USDT"]
+    (liquidation,) = account.check_liquidations({"BTC/USDT:USDT": (59_900.0, 60_100.0)}, market)
+    assert (liquidation.symbol, liquidation.price, liquidation.realised_pnl) == ("BTC/USDT:USDT", 60_000.0, 0.0)
+    assert account.positions == {}
