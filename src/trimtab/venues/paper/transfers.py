@@ -54,7 +54,7 @@ class PaperTransferDesk:
         source.sync()
         target.sync()
         try:
-            move(source.account, target.account, request.asset, request.amount, source.marks())
+            move(source.account, target.account, request.asset, request.amount, source.feed.snapshot())
         except ValueError as refusal:
             raise TransferRejectedError(f"{request.from_wallet} -> {request.to_wallet}: {refusal}") from None
         now = self.clock()

@@ -351,10 +351,6 @@ class PaperVenue:
         """Let time pass (funding, expiries, liquidations, resting orders) and save what changed."""
         self._sync()
 
-    def marks(self) -> dict[str, float]:
-        """Each quoted derivative's mark now."""
-        return {s: q.mark for s, q in self.feed.snapshot().derivatives.items()}
-
     def fill_order(self, client_order_id: str, amount: float | None = None) -> OrderState:
         """Fill a resting limit order at its price, as the market would (``amount`` None: all of it).
 
