@@ -136,7 +136,7 @@ class PlannerAlone:
         *,
         carried_out: bool,
         equity_after: float,
-        held: Iterable[str],
+        held: Iterable[object],
         fills: Sequence[SpotFill] = (),
     ) -> SessionState:
         moved = {"last_check": decision.now} if decision.checked else {}

@@ -255,9 +255,7 @@ class RunLoop:
     def _close(self, decision: Decision, carried_out: bool, equity_after: float, held: Portfolio) -> None:
         """Move the session past this cycle's decision and store its state."""
         before = self.session.state
-        after = self.session.close(
-            decision, carried_out=carried_out, equity_after=equity_after, held=[p.symbol for p in held.derivatives]
-        )
+        after = self.session.close(decision, carried_out=carried_out, equity_after=equity_after, held=held.derivatives)
         save_session_state(self.state, after, before)
 
     # -- steps ---------------------------------------------------------------------------------------------

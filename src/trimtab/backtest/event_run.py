@@ -196,7 +196,9 @@ class EventRun:
         if bar > 0 and traded and decision.triggered and decision.flow == 0.0:
             self.rebalance_bars.append(bar)  # a steered cash flow trades, but is no rebalance of the trigger
         equity = self._record(bar, snapshot, decision.plan, traded or bar == 0)
-        self.session.close(decision, carried_out=True, equity_after=equity, held=self.account.positions, fills=fills)
+        self.session.close(
+            decision, carried_out=True, equity_after=equity, held=self.account.positions.values(), fills=fills
+        )
 
     def _apply_flows(self, bar: int) -> None:
         """The schedule's deposits and withdrawals due at this close reach the account; the session steers them."""
@@ -347,10 +349,19 @@ class EventRun:
 
     def _result(self) -> BacktestResult:
         replay = self.replay
-        end = _iso(replay.moment(replay.times.shape[0] - 1))
+        last = replay.moment(replay.times.shape[0] - 1)
+        end = _iso(last)
         for symbol, paid in sorted(self.funding_by_hedge.items()):
             # Funding paid (> 0) or received (< 0) per hedge over the run: the figures behind the total.
             self.events.append({"kind": "hedge_funding", "timestamp": end, "symbol": symbol, "funding": paid})
+        state = self.session.state
+        for symbol, hold in sorted(state.measured_hold_days(last).items()):
+            # The notional-weighted holding time of each symbol's hedges (the open one up to the end) and the entry
+            # notional they opened: what a funding horizon of "auto" measures.
+            opened = state.holds[symbol].opened
+            self.events.append(
+                {"kind": "hedge_hold", "timestamp": end, "symbol": symbol, "hold_days": hold, "opened": opened}
+            )
         totals = RunTotals(
             rebalances=len([b for b in self.rebalance_bars if b > 0]),
             traded_notional=self.traded_notional,

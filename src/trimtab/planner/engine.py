@@ -57,9 +57,10 @@ class PlanContext:
     volatility: Mapping[str, float] | None = None
     window: PriceWindow | None = None
     lots: LotBook | None = None
-    hold_days: float | None = None
-    """The session's measured holding time of its hedges, in days (None: none measured); the funding horizon
-    of ``funding_horizon_days = "auto"`` (:mod:`trimtab.planner.horizon`)."""
+    hold_days: Mapping[str, float] | None = None
+    """Per hedge symbol, the session's measured notional-weighted holding time of its hedges, in days (a symbol
+    absent: none measured); the funding horizon of ``funding_horizon_days = "auto"``
+    (:mod:`trimtab.planner.horizon`)."""
     flow: float = 0.0
     """A deposit (> 0) or withdrawal (< 0) in the base currency that reached the account since the last
     carried-out cycle: the plan steers it (:mod:`trimtab.planner.flows`) instead of consulting the trigger."""
@@ -173,6 +174,8 @@ class PlanOutcome:
     checked: bool
     valuation: Valuation | None = None
     """The book as it was planned from (before the plan), so that the session's guards need not value it again."""
+    bands: Mapping[str, Band] | None = None
+    """The classes' bands the plan was made against (the session's funding monitor reads their drift horizons)."""
 
 
 def make_plan(
@@ -236,11 +239,11 @@ def plan_outcome(
     untraded = _realise((), policy, market, context.lots)
     if not decision.fired:
         quiet = _quiet_plan(valuation, classes, bands, policy, market, decision.reason, notes, untraded)
-        return PlanOutcome(quiet, decision.checked, valuation)
+        return PlanOutcome(quiet, decision.checked, valuation, bands)
     if valuation.equity <= 0.0:
         notes.append(f"equity is {valuation.equity:.2f}: nothing to rebalance")
         quiet = _quiet_plan(valuation, classes, bands, policy, market, decision.reason, notes, untraded)
-        return PlanOutcome(quiet, decision.checked, valuation)
+        return PlanOutcome(quiet, decision.checked, valuation, bands)
 
     rebalance = policy.rebalance
     cash = next(c.name for c in classes if c.cash)
@@ -295,7 +298,7 @@ def plan_outcome(
         transfers=transfers,
         positions=position_reports(reviewed.valuation, market),
     )
-    return PlanOutcome(plan, decision.checked, valuation)
+    return PlanOutcome(plan, decision.checked, valuation, bands)
 
 
 def _hedge_risk(policy: Policy, market: MarketSnapshot, volatility: Mapping[str, float]) -> HedgeRisk | None:

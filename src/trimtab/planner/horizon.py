@@ -2,9 +2,10 @@
 
 A number is used as is, for every class. ``"auto"`` estimates it per hedged class:
 
-* the rebalancing session's **measured** holding time of its hedges when it has measured some (the mean time a
-  hedge was held: closed ones for their whole life, open ones so far; :meth:`trimtab.session.SessionState.
-  measured_hold_days`);
+* the rebalancing session's **measured** holding time of the class's own hedges (on its ``hedge`` symbol) when it
+  has measured some: weighted by notional, the time-integral of the hedges' entry notional over the notional
+  opened, closed hedges for their whole life, the open one so far (:mod:`trimtab.session.holding`). Another
+  class's hedges never stand in for it;
 * else the **expected time the class's weight takes to drift across its band**. Modelled as a driftless random
   walk of annual volatility ``sigma_w`` (the class's volatility times its target, the ``sigma`` of
   ``band = "auto"``), started at the target, the weight leaves the band ``(target - h, target + h)`` after
@@ -51,15 +52,19 @@ def auto_horizons(
     classes: Sequence[AssetClass],
     bands: Mapping[str, Band],
     volatility: Mapping[str, float],
-    measured: float | None,
+    measured: Mapping[str, float] | None,
 ) -> Horizons:
-    """The ``"auto"`` horizon of every class with a hedge (see the module docstring)."""
+    """The ``"auto"`` horizon of every class with a hedge (see the module docstring).
+
+    ``measured`` holds the measured holding time per hedge symbol (a symbol absent: none measured).
+    """
     days: dict[str, float] = {}
     notes: list[str] = []
     for c in classes:
         if not c.hedge or c.cash:
             continue
-        days[c.hedge], why = _class_horizon(c, bands[c.name], volatility, measured)
+        held = measured.get(c.hedge) if measured else None
+        days[c.hedge], why = _class_horizon(c, bands[c.name], volatility, held)
         notes.append(f"funding horizon of {c.name}: {days[c.hedge]:g} days, {why}")
     return Horizons(days, tuple(notes))
 
@@ -69,7 +74,10 @@ def _class_horizon(
 ) -> tuple[float, str]:
     if measured is not None:
         held = round(min(max(measured, MIN_DAYS), MAX_DAYS), 1)
-        return held, f"the session's measured holding time of its hedges ({measured:.1f} days)"
+        return held, (
+            f"the session's measured holding time of its hedges on {asset_class.hedge}, weighted by notional "
+            f"({measured:.1f} days)"
+        )
     vol = class_volatility(asset_class, volatility)
     if vol is None:
         return FALLBACK_DAYS, f"no volatility for {asset_class.name}: the {FALLBACK_DAYS:g}-day fallback"

@@ -5,10 +5,11 @@ funding rate ``r`` (longs pay when ``r`` > 0, shorts when ``r`` < 0). Over the h
 time** ``H`` that is the hedge's cost; the spot alternative costs a round trip, ``2 x (taker_fee + slippage)
 x notional``, plus, for a short hedge replaced by a sale, the tax the sale realises on the open lots (with a
 ``[tax]`` section). ``H`` is ``funding_horizon_days`` when that is a number (exactly, as the contract says).
-When it is ``"auto"``, ``H`` is measured where it can be: a hedge held for ``d`` days is expected to be held at
-least ``d`` more (``H = max(d, measured)``); a new hedge, as long as the session's hedges have been held on
-average (closed ones for their whole life, open ones so far), else as long as the open ones; without any
-hedge seen, the planner's fallback week (:data:`trimtab.planner.horizon.FALLBACK_DAYS`).
+When it is ``"auto"``, ``H`` is the planner's horizon for the hedge's symbol (:mod:`trimtab.planner.horizon`):
+the notional-weighted holding time the session measured on that symbol (:mod:`trimtab.session.holding`), else
+the expected time its class's weight takes to drift across its band, else the fallback week
+(:data:`trimtab.planner.horizon.FALLBACK_DAYS`); another symbol's hedges never stand in for it. A hedge held
+for ``d`` days is expected to be held at least ``d`` more: ``H = max(d, horizon)``.
 
 When the hedge costs more, it is replaced by spot: a short hedge by selling the coin (as much as is held), a
 long perpetual by buying it (as much as the cash allows), and a ``funding`` decision says so. New hedges in
@@ -17,7 +18,6 @@ a plan are checked before they are sent, open ones every cycle.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,19 +34,19 @@ from trimtab.session.deleverage import reducing_trade
 from trimtab.valuation.model import Valuation
 
 
-def expected_hold_days(symbol: str, policy: Policy, ages: Mapping[str, float], measured: float | None = None) -> float:
+def expected_hold_days(
+    symbol: str, policy: Policy, ages: Mapping[str, float], horizons: Mapping[str, float] | None = None
+) -> float:
     """The holding time a hedge on ``symbol`` is expected to have, in days (see the module).
 
-    ``measured`` is the session's mean holding time of the hedges seen so far (closed ones included).
+    ``horizons`` holds the ``"auto"`` horizon per hedge symbol (measured, else from the class's drift); a symbol
+    absent takes the fallback week.
     """
     fixed = policy.costs.fixed_horizon_days
     if fixed is not None:
         return fixed
-    if symbol in ages:
-        return max(ages[symbol], measured or 0.0)
-    if measured is not None:
-        return measured
-    return statistics.fmean(ages.values()) if ages else FALLBACK_DAYS
+    horizon = horizons.get(symbol, FALLBACK_DAYS) if horizons else FALLBACK_DAYS
+    return max(ages[symbol], horizon) if symbol in ages else horizon
 
 
 @dataclass
@@ -101,9 +101,9 @@ class _Monitor:
         policy: Policy,
         ages: Mapping[str, float],
         lots: LotBook | None,
-        measured: float | None = None,
+        horizons: Mapping[str, float] | None = None,
     ) -> None:
-        self.market, self.policy, self.ages, self.measured = market, policy, ages, measured
+        self.market, self.policy, self.ages, self.horizons = market, policy, ages, horizons
         self.portfolio = portfolio
         self.round_trip = 2.0 * (policy.costs.taker_fee + policy.costs.slippage)
         self.lots = lots
@@ -152,7 +152,7 @@ class _Monitor:
         quote = self.market.derivatives.get(symbol)
         if quote is None or signed == 0:
             return 0.0, None, ""
-        hold = expected_hold_days(symbol, self.policy, self.ages, self.measured)
+        hold = expected_hold_days(symbol, self.policy, self.ages, self.horizons)
         notional = abs(signed) * mark
         funding = signed * mark * quote.funding_per_day * hold
         if funding <= self.round_trip * notional:
@@ -193,7 +193,7 @@ def funding_switch(
     policy: Policy,
     ages: Mapping[str, float] | None = None,
     lots: LotBook | None = None,
-    measured: float | None = None,
+    horizons: Mapping[str, float] | None = None,
 ) -> tuple[list[Trade], list[str]]:
     """Replace perpetual hedges (long or short) whose expected funding exceeds the spot alternative by spot.
 
@@ -203,8 +203,8 @@ def funding_switch(
         Days each open hedge has been held (the session's record), for the expected holding time.
     lots:
         The open tax lots, for the tax a replacing sale would realise.
-    measured:
-        The session's mean holding time of its hedges so far (closed ones included), in days.
+    horizons:
+        The ``"auto"`` horizon of each hedge symbol, in days (:func:`expected_hold_days`).
 
     Returns
     -------
@@ -212,7 +212,7 @@ def funding_switch(
         The trades to execute (the plan's, changed where a hedge was replaced, plus switches of open hedges)
         and one sentence per replacement.
     """
-    monitor = _Monitor(portfolio, market, policy, ages or {}, lots, measured)
+    monitor = _Monitor(portfolio, market, policy, ages or {}, lots, horizons)
     monitor.spend(trades)
     perps = [t for t in trades if t.instrument is InstrumentKind.PERP]
     replaced: dict[int, tuple[Trade, ...]] = {}

@@ -20,7 +20,7 @@ The session does no I/O and reads no clock: "now" is the market snapshot's times
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -32,12 +32,15 @@ from trimtab.domain.portfolio import Portfolio
 from trimtab.planner import PlanContext, PlanOutcome, plan_outcome
 from trimtab.planner.engine import fund_trades
 from trimtab.planner.hedge_limits import DEFAULT_LIQUIDATION_BUFFER, Buffers, EstimatedBuffers, volatility_buffer
+from trimtab.planner.horizon import auto_horizons
 from trimtab.planner.tax import SpotFill, apply_fills
+from trimtab.policy.bands import Band
 from trimtab.policy.config import CppiStrategy, Policy
 from trimtab.policy.estimation import PriceWindow, volatilities, volatility_ceilings
 from trimtab.policy.targets import build_target_model
 from trimtab.session.deleverage import deleverage_ladder
 from trimtab.session.funding import funding_switch
+from trimtab.session.holding import HeldPosition
 from trimtab.session.remainder import remainder_to_spot
 from trimtab.session.state import SessionState
 from trimtab.valuation.model import Valuation
@@ -193,8 +196,9 @@ class RebalancingSession:
     ) -> PlanContext:
         """The planner's view of the state, with this cycle's estimates and liquidation buffers.
 
-        With ``funding_horizon_days = "auto"`` and ``now``, the hedges' holding time measured until ``now`` is the
-        funding horizon ``auto`` prices a hedge over (:mod:`trimtab.planner.horizon`); a number is used as is.
+        With ``funding_horizon_days = "auto"`` and ``now``, each hedge symbol's notional-weighted holding time
+        measured until ``now`` is the funding horizon ``auto`` prices its hedge over (:mod:`trimtab.planner.horizon`;
+        a class whose hedge has none estimates it from its drift); a number is used as is.
         """
         peak: float | None = None
         strategy = self.policy.strategy
@@ -244,7 +248,7 @@ class RebalancingSession:
         outcome = self._spot_fallback(portfolio, market, context, outcome, notes)
         plan = outcome.plan
         planned: list[Trade] = list(plan.trades) if plan.triggered else []
-        trades, reducing_only = self._guard(planned, portfolio, market, notes, buffers, outcome.valuation)
+        trades, reducing_only = self._guard(planned, portfolio, market, notes, buffers, outcome, chosen)
         if plan.transfers and trades is not planned and trades != planned:
             # a guard changed the orders (a hedge bought spot instead): fund what will be sent, not what was planned
             funded = fund_trades(portfolio, market, self.policy, trades)
@@ -274,11 +278,23 @@ class RebalancingSession:
         self.state = self.state.with_flow(amount, seen)
         return self.state
 
-    def _hold_days(self, now: datetime | None) -> float | None:
-        """The measured holding time the planner's ``"auto"`` horizon uses (None with a numeric horizon)."""
+    def _hold_days(self, now: datetime | None) -> dict[str, float] | None:
+        """The measured holding times, per hedge symbol, the planner's ``"auto"`` horizon uses (None with a
+        numeric horizon)."""
         if now is None or self.policy.costs.fixed_horizon_days is not None:
             return None
         return self.state.measured_hold_days(now)
+
+    def _horizons(
+        self, bands: Mapping[str, Band] | None, volatility: Mapping[str, float], now: datetime
+    ) -> dict[str, float]:
+        """The expected holding time of a hedge on each symbol under ``funding_horizon_days = "auto"``: the
+        planner's per-class horizon (measured, else the class's drift, else the fallback week), and for a
+        derivative that hedges no class its own measured time."""
+        measured = self.state.measured_hold_days(now)
+        if bands is None:
+            return measured
+        return {**measured, **auto_horizons(self.policy.asset_classes(), bands, volatility, measured).days}
 
     def _spot_fallback(
         self,
@@ -303,7 +319,7 @@ class RebalancingSession:
         remainder = remainder_to_spot(portfolio, market, self.policy, plan, short)
         if remainder is not None and _goal_gap(remainder) < _goal_gap(plan) - 1e-9:
             notes.append(Note("margin", remainder.notes[-1]))
-            return PlanOutcome(remainder, outcome.checked, outcome.valuation)
+            return PlanOutcome(remainder, outcome.checked, outcome.valuation, outcome.bands)
         if self._spot_policy is None:
             rebalance = self.policy.rebalance.model_copy(update={"instrument": "spot"})
             self._spot_policy = self.policy.model_copy(update={"rebalance": rebalance})
@@ -315,7 +331,9 @@ class RebalancingSession:
             f"{'it' if len(short) == 1 else 'them'} short of the goal): rebalanced with spot instead"
         )
         notes.append(Note("margin", reason))
-        return PlanOutcome(replace(spot.plan, notes=(*spot.plan.notes, reason)), spot.checked, spot.valuation)
+        return PlanOutcome(
+            replace(spot.plan, notes=(*spot.plan.notes, reason)), spot.checked, spot.valuation, spot.bands
+        )
 
     def _guard(
         self,
@@ -324,15 +342,17 @@ class RebalancingSession:
         market: MarketSnapshot,
         notes: list[Note],
         buffers: Buffers,
-        planned_from: Valuation | None = None,
+        outcome: PlanOutcome,
+        volatility: Mapping[str, float] | None = None,
     ) -> tuple[list[Trade], bool]:
         """The liquidation buffer, then the funding monitor (only a book or plan with derivatives needs them).
 
-        ``planned_from`` is the planner's valuation of the same book at the same prices, reused when given.
+        ``outcome`` is what the planner made of the same book at the same prices (its valuation is reused, its
+        bands give the classes' drift horizons); ``volatility`` the estimates it planned with.
         """
         if not portfolio.derivatives and not any(t.instrument in DERIVATIVES for t in trades):
             return trades, False
-        valuation = planned_from or valuate(portfolio, market, self.policy.asset_classes())
+        valuation = outcome.valuation or valuate(portfolio, market, self.policy.asset_classes())
         ladder = deleverage_ladder(portfolio, market, self.policy, buffers, self.guards.deleverage_fraction, valuation)
         if ladder.trades:
             trades = list(ladder.trades)
@@ -340,9 +360,12 @@ class RebalancingSession:
         if self.guards.funding_switch and _pays_funding(trades, valuation, market):
             now = market.timestamp
             ages = {s: a for s in self.state.hedges if (a := self.state.hedge_age_days(s, now)) is not None}
-            measured = self.state.measured_hold_days(now)
+            horizons: dict[str, float] = {}
+            if self.policy.costs.fixed_horizon_days is None:
+                chosen = volatility if volatility is not None else market.volatility
+                horizons = self._horizons(outcome.bands, chosen, now)
             trades, reasons = funding_switch(
-                trades, portfolio, valuation, market, self.policy, ages, self.state.lots, measured
+                trades, portfolio, valuation, market, self.policy, ages, self.state.lots, horizons
             )
             notes.extend(Note("funding", reason) for reason in reasons)
         return trades, ladder.reducing_only
@@ -377,7 +400,7 @@ class RebalancingSession:
         *,
         carried_out: bool,
         equity_after: float,
-        held: Iterable[str],
+        held: Collection[HeldPosition],
         fills: Sequence[SpotFill] = (),
     ) -> SessionState:
         """Move the state past ``decision`` and return it.
@@ -390,7 +413,8 @@ class RebalancingSession:
         equity_after:
             Equity after the cycle's trades (the plan's equity when nothing traded).
         held:
-            The derivative symbols held after the cycle.
+            The derivative positions held after the cycle (their amounts and entry prices move the hedges'
+            holding records).
         fills:
             The cycle's spot fills, in the order they filled: buys open tax lots at their fill price, sales
             consume lots by the policy's ``[tax] method`` (first in, first out without ``[tax]``).

@@ -6,12 +6,13 @@ Every clock (the backtest's bars, a paper replay, the live loop) keeps this reco
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from trimtab.domain.lots import LotBook
+from trimtab.session.holding import HeldPosition, HoldRecord, entry_notional
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +37,10 @@ class SessionState:
         cycle has steered yet: the next plan steers them (:mod:`trimtab.planner.flows`).
     ``flows_seen``
         The journal id of the last cash flow counted into ``pending_flow`` (the live loop's bookmark).
-    ``closed_hedge_days``, ``closed_hedges``
-        How long the hedges closed so far were held, in days, summed, and how many there were: with the ages
-        of the open ones, the measured holding time of a hedge (:meth:`measured_hold_days`).
+    ``holds``
+        Per hedge symbol, the record of its hedges' entry notional over time, open and closed
+        (:class:`~trimtab.session.holding.HoldRecord`): their notional-weighted holding time
+        (:meth:`measured_hold_days`). A few numbers per symbol ever hedged, however many hedges it saw.
     """
 
     last_rebalance: datetime | None = None
@@ -49,17 +51,18 @@ class SessionState:
     lots: LotBook | None = None
     pending_flow: float = 0.0
     flows_seen: int = 0
-    closed_hedge_days: float = 0.0
-    closed_hedges: int = 0
+    holds: Mapping[str, HoldRecord] = field(default_factory=dict)
 
-    def measured_hold_days(self, now: datetime) -> float | None:
-        """The mean holding time of the hedges seen so far: closed ones' full time, open ones' age so far.
+    def measured_hold_days(self, now: datetime) -> dict[str, float]:
+        """Per hedge symbol, the notional-weighted holding time of its hedges up to ``now``, in days
+        (:mod:`trimtab.session.holding`): closed ones for their whole life, the open one so far.
 
-        None before any hedge; a lower bound while hedges are open (they are not over yet).
+        Only the symbols that have been hedged; a lower bound while a hedge is open (it is not over yet).
         """
-        ages = [(now - opened).total_seconds() / 86400.0 for opened in self.hedges.values()]
-        count = self.closed_hedges + len(ages)
-        return (self.closed_hedge_days + sum(ages)) / count if count else None
+        if not self.holds:
+            return {}
+        days = {symbol: record.hold_days(now) for symbol, record in self.holds.items()}
+        return {symbol: d for symbol, d in days.items() if d is not None}
 
     def with_flow(self, amount: float, seen: int | None = None) -> SessionState:
         """The state with a deposit (``amount`` > 0) or withdrawal (< 0) waiting to be steered.
@@ -85,7 +88,7 @@ class SessionState:
         rebalanced: bool,
         equity_before: float,
         equity_after: float,
-        held: Iterable[str],
+        held: Collection[HeldPosition],
     ) -> SessionState:
         """The state after a cycle at ``now`` (the one rule every clock follows).
 
@@ -99,14 +102,12 @@ class SessionState:
         equity_before, equity_after:
             Equity at the plan and after the cycle's trades, at the same prices.
         held:
-            The derivative symbols held after the cycle: a new one opens a hedge now, one gone closes it.
+            The derivative positions held after the cycle: a new one opens a hedge now, one gone closes it, one
+            whose amount changed moves its symbol's holding record (:mod:`trimtab.session.holding`).
         """
-        held_now = set(held)
-        hedges, closed = self.hedges, []
-        if held_now != hedges.keys():  # most cycles open and close no hedge: the record stays as it is
-            closed = [(now - t).total_seconds() / 86400.0 for s, t in hedges.items() if s not in held_now]
-            hedges = {s: t for s, t in hedges.items() if s in held_now}
-            hedges.update({s: now for s in sorted(held_now) if s not in hedges})
+        hedges, holds = self.hedges, self.holds
+        if not _unchanged(holds, hedges, held):  # most cycles change no hedge: the records stay as they are
+            hedges, holds = _moved(hedges, holds, held, now)
         peak = equity_after if self.peak_equity is None else max(self.peak_equity, equity_after)
         return SessionState(  # every field named: a cycle's one new state, built directly (replace() costs more)
             last_rebalance=now if rebalanced else self.last_rebalance,
@@ -117,8 +118,7 @@ class SessionState:
             lots=self.lots,
             pending_flow=self.pending_flow,
             flows_seen=self.flows_seen,
-            closed_hedge_days=self.closed_hedge_days + sum(closed),
-            closed_hedges=self.closed_hedges + len(closed),
+            holds=holds,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -131,25 +131,73 @@ class SessionState:
             "hedges": {symbol: _iso(opened) for symbol, opened in sorted(self.hedges.items())},
             "pending_flow": self.pending_flow,
             "flows_seen": self.flows_seen,
-            "closed_hedge_days": self.closed_hedge_days,
-            "closed_hedges": self.closed_hedges,
+            "holds": {symbol: record.to_json() for symbol, record in sorted(self.holds.items())},
         }
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any]) -> SessionState:
-        """The state :meth:`to_json` wrote (missing keys take their defaults)."""
-        hedges = document.get("hedges") or {}
+        """The state :meth:`to_json` wrote (missing keys take their defaults).
+
+        A document written before the holding records (no ``holds``; ``closed_hedge_days`` and
+        ``closed_hedges``, a plain mean over every symbol) keeps its open hedges: the next cycle takes each as
+        held since it was opened at the size it then sees (:meth:`advanced`). The closed hedges' plain total is
+        dropped: it says neither which class held them nor how large they were.
+        """
+        found = document.get("hedges") or {}
+        stored = document.get("holds") or {}
         return cls(
             last_rebalance=_time(document.get("last_rebalance")),
             last_check=_time(document.get("last_check")),
             peak_equity=_number(document.get("peak_equity")),
             initial_equity=_number(document.get("initial_equity")),
-            hedges={str(s): t for s, t in ((s, _time(v)) for s, v in hedges.items()) if t is not None},
+            hedges={str(s): t for s, t in ((s, _time(v)) for s, v in found.items()) if t is not None},
             pending_flow=_number(document.get("pending_flow")) or 0.0,
             flows_seen=int(document.get("flows_seen") or 0),
-            closed_hedge_days=_number(document.get("closed_hedge_days")) or 0.0,
-            closed_hedges=int(document.get("closed_hedges") or 0),
+            holds={str(s): HoldRecord.from_json(r) for s, r in stored.items() if isinstance(r, Mapping)},
         )
+
+
+def _unchanged(holds: Mapping[str, HoldRecord], hedges: Mapping[str, datetime], held: Collection[HeldPosition]) -> bool:
+    """Whether every position held is the amount its record holds, and every open hedge is still held (a dict
+    lookup and a comparison per position: no allocation)."""
+    matched = 0
+    for position in held:
+        amount = position.amount
+        if amount == 0.0:
+            continue
+        record = holds.get(position.instrument.symbol)
+        if record is None or record.amount != amount:
+            return False
+        matched += 1
+    return matched == len(hedges)
+
+
+def _moved(
+    hedges: Mapping[str, datetime],
+    holds: Mapping[str, HoldRecord],
+    held: Collection[HeldPosition],
+    now: datetime,
+) -> tuple[dict[str, datetime], dict[str, HoldRecord]]:
+    """The open hedges and the records after the positions became ``held`` at ``now``.
+
+    An open hedge without a record (a state from before the records) is taken as held since it was opened at
+    the size now seen.
+    """
+    positions = {p.instrument.symbol: p for p in held if p.amount != 0.0}
+    records = dict(holds)
+    for symbol, record in holds.items():
+        if symbol not in positions and record.amount != 0.0:
+            records[symbol] = record.moved(0.0, 0.0, now)
+    opened = dict(hedges)
+    for symbol in sorted(positions):
+        position, found = positions[symbol], records.get(symbol)
+        if found is not None and found.amount == position.amount:
+            continue
+        record = found if found is not None else HoldRecord(since=opened.get(symbol))
+        if record.amount * position.amount < 0.0 or symbol not in opened:  # turned to the other side: a new hedge
+            opened[symbol] = now
+        records[symbol] = record.moved(position.amount, entry_notional(position), now)
+    return {s: t for s, t in opened.items() if s in positions}, records
 
 
 def _iso(moment: datetime | None) -> str | None:

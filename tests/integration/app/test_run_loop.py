@@ -288,6 +288,28 @@ def test_cppi_remembers_its_starting_equity_or_its_peak(tmp_path: Path, ratchet:
     assert h.loop.session.context().peak_equity == pytest.approx(expected)
 
 
+def test_a_journal_from_before_the_holding_records_keeps_its_hedges_age_on_the_next_cycle(tmp_path: Path) -> None:
+    # On target (BTC 1.2 x 50 000 less the 10 000 short: 50 % of 100 000; ETH 20 %; the cash class the 30 % left),
+    # so the cycle keeps the short.
+    short = DerivativePosition(parse_symbol(PERP), -0.2, 50_000.0, 5.0)
+    portfolio = Portfolio(
+        "USDT", (SpotHolding("BTC", 1.2), SpotHolding("ETH", 8.0), SpotHolding("USDT", 20_000.0)), (short,)
+    )
+    h = Harness(tmp_path, portfolio, _policy(tmp_path))
+    # The session document an earlier version stored: the short opened 30 days ago, and a plain mean of the
+    # closed hedges over every symbol, without their sizes.
+    opened = NOW - timedelta(days=30)
+    h.state.set("session", {"hedges": {PERP: opened.isoformat()}, "closed_hedge_days": 500.0, "closed_hedges": 2})
+    assert h.loop.cycle().orders == []
+    document = h.state.get("session")
+    assert "closed_hedges" not in document and set(document["holds"]) == {PERP}
+    stored = load_session_state(h.state)
+    assert stored.hedges == {PERP: opened}
+    # 0.2 x 50 000 = 10 000 of entry notional, taken as held since it was opened: 30 days so far, 40 ten days on.
+    assert stored.holds[PERP].opened == pytest.approx(10_000.0)
+    assert stored.measured_hold_days(NOW + timedelta(days=10)) == {PERP: pytest.approx(40.0)}
+
+
 def test_each_snapshot_journals_leverage_and_the_liquidation_distance_of_every_position(tmp_path: Path) -> None:
     short = DerivativePosition(parse_symbol(PERP), -0.2, 50_000.0, 5.0)
     portfolio = Portfolio(

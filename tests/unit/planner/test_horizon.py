@@ -9,6 +9,7 @@ from trimtab.planner.horizon import auto_horizons, drift_days
 from trimtab.policy.bands import Band
 
 PERP = "BTC/USDT:USDT"
+ETH_PERP = "ETH/USDT:USDT"
 BTC = AssetClass("BTC", ("BTC",), 0.5, {"BTC": 1.0}, 0.05, hedge=PERP)
 CASH = AssetClass("CASH", ("USDT",), 0.5, {"USDT": 1.0}, 0.05, cash=True)
 BANDS = {"BTC": Band(0.5, 0.05), "CASH": Band(0.5, 0.05)}
@@ -27,6 +28,17 @@ def test_the_estimate_is_clipped_to_a_day_and_a_year() -> None:
 
 def test_a_measured_holding_time_wins_over_the_drift_and_no_volatility_falls_back_to_a_week() -> None:
     assert auto_horizons((BTC, CASH), BANDS, {"BTC": 0.5}, None).days == {PERP: 14.6}
-    assert auto_horizons((BTC, CASH), BANDS, {"BTC": 0.5}, 40.0).days == {PERP: 40.0}
+    measured = auto_horizons((BTC, CASH), BANDS, {"BTC": 0.5}, {PERP: 40.04})
+    assert measured.days == {PERP: 40.0}
+    assert measured.notes == (
+        "funding horizon of BTC: 40 days, the session's measured holding time of its hedges on BTC/USDT:USDT, "
+        "weighted by notional (40.0 days)",
+    )
     fallback = auto_horizons((BTC, CASH), BANDS, {}, None)
     assert fallback.days == {PERP: 7.0} and "no volatility for BTC" in fallback.notes[0]
+
+
+def test_another_classs_measured_hold_does_not_stand_in_for_a_class_without_its_own() -> None:
+    # ETH's hedges were held 183 days; BTC has measured none of its own: its drift, 14.6 days, not 183.
+    assert auto_horizons((BTC, CASH), BANDS, {"BTC": 0.5}, {ETH_PERP: 183.0}).days == {PERP: 14.6}
+    assert auto_horizons((BTC, CASH), BANDS, {}, {ETH_PERP: 183.0}).days == {PERP: 7.0}

@@ -155,17 +155,19 @@ def test_a_long_perpetual_paying_funding_is_replaced_by_buying_spot() -> None:
 def test_a_numeric_horizon_is_the_expected_hold_however_long_the_hedges_were_held() -> None:
     policy = _policy()
     assert expected_hold_days(PERP, policy, {}) == 10
-    assert expected_hold_days(PERP, policy, {PERP: 183.0}, measured=90.0) == 10
+    assert expected_hold_days(PERP, policy, {PERP: 183.0}, horizons={PERP: 90.0}) == 10
     assert expected_hold_days(PERP, policy, {PERP: 2.0}) == 10
 
 
-def test_an_auto_horizon_is_measured_from_the_hedges_ages() -> None:
+def test_an_auto_horizon_is_the_symbols_own_and_at_least_the_open_hedges_age() -> None:
     policy = _policy(funding_horizon_days="auto")
     assert expected_hold_days(PERP, policy, {}) == 7  # nothing measured: the planner's fallback week
     assert expected_hold_days(PERP, policy, {PERP: 183.0}) == 183.0  # held half a year: expect as much again
-    assert expected_hold_days(PERP, policy, {"ETH/USDT:USDT": 40.0, "SOL/USDT:USDT": 20.0}) == 30.0
-    assert expected_hold_days(PERP, policy, {PERP: 2.0}, measured=12.0) == 12.0
-    assert expected_hold_days(PERP, policy, {}, measured=12.0) == 12.0
+    # other symbols' hedges, however long held, do not stand in for this one's
+    assert expected_hold_days(PERP, policy, {"ETH/USDT:USDT": 40.0, "SOL/USDT:USDT": 20.0}) == 7
+    assert expected_hold_days(PERP, policy, {}, horizons={"ETH/USDT:USDT": 90.0}) == 7
+    assert expected_hold_days(PERP, policy, {PERP: 2.0}, horizons={PERP: 12.0}) == 12.0
+    assert expected_hold_days(PERP, policy, {}, horizons={PERP: 12.0}) == 12.0
 
 
 def test_a_hedge_cheap_over_a_week_but_dear_over_its_measured_hold_is_switched() -> None:

@@ -15,6 +15,7 @@ from trimtab.domain.lots import LotBook
 from trimtab.policy.config import Policy
 from trimtab.policy.estimation import PriceWindow
 from trimtab.session import GuardSettings, RebalancingSession, SessionState
+from trimtab.session.holding import HoldRecord
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -42,6 +43,10 @@ def _market(now: datetime, btc: float = 100.0, funding: float = 0.0) -> MarketSn
         {"BTC": btc, "USDT": 1.0},
         {PERP: DerivativeQuote(mark=btc, funding_rate=funding, funding_interval_hours=8.0)},
     )
+
+
+def _perp(amount: float, entry: float = 100.0) -> DerivativePosition:
+    return DerivativePosition(parse_symbol(PERP), amount, entry, 2.0)
 
 
 def _book(btc: float, cash: float, *positions: DerivativePosition) -> Portfolio:
@@ -99,9 +104,9 @@ def test_a_decision_that_was_blocked_leaves_the_times_for_the_next_cycle() -> No
 def test_peak_initial_equity_and_hedge_ages_follow_the_cycles() -> None:
     session = RebalancingSession(_policy({"kind": "threshold"}))
     first = session.decide(_book(50.0, 5_000.0), _market(T0))
-    session.close(first, carried_out=True, equity_after=10_000.0, held=[PERP])
+    session.close(first, carried_out=True, equity_after=10_000.0, held=[_perp(-10.0)])
     second = session.decide(_book(50.0, 5_000.0), _market(T0 + DAY, btc=80.0))
-    state = session.close(second, carried_out=True, equity_after=9_000.0, held=[PERP])
+    state = session.close(second, carried_out=True, equity_after=9_000.0, held=[_perp(-10.0)])
     assert state.initial_equity == pytest.approx(10_000.0)
     assert state.peak_equity == pytest.approx(10_000.0)
     assert state.hedge_age_days(PERP, T0 + 3 * DAY) == pytest.approx(3.0)
@@ -109,7 +114,8 @@ def test_peak_initial_equity_and_hedge_ages_follow_the_cycles() -> None:
 
 
 def test_the_state_survives_its_json_form() -> None:
-    state = SessionState(T0, T0 + DAY, 12_000.0, 10_000.0, {PERP: T0})
+    record = HoldRecord(3_000.0, 12_345.678, T0 + DAY, -10.0, 1_000.0)
+    state = SessionState(T0, T0 + DAY, 12_000.0, 10_000.0, {PERP: T0}, holds={PERP: record})
     assert SessionState.from_json(state.to_json()) == state
     assert SessionState.from_json({}) == SessionState()
 
@@ -171,19 +177,62 @@ def test_a_hedge_the_margin_carries_stays_a_hedge() -> None:
     assert not [n for n in decision.notes if n.kind == "margin"]
 
 
-def test_closed_hedges_count_their_whole_life_in_the_measured_holding_time() -> None:
-    state = SessionState(hedges={PERP: T0})
-    assert state.measured_hold_days(T0 + 10 * DAY) == pytest.approx(10.0)
-    closed = state.advanced(
-        T0 + 40 * DAY, checked=False, rebalanced=False, equity_before=1.0, equity_after=1.0, held=()
-    )
-    assert (closed.closed_hedges, closed.closed_hedge_days) == (1, pytest.approx(40.0))
-    reopened = closed.advanced(
-        T0 + 50 * DAY, checked=False, rebalanced=False, equity_before=1.0, equity_after=1.0, held=[PERP]
-    )
-    # One hedge held 40 days, one open for 10: (40 + 10) / 2 = 25 days.
-    assert reopened.measured_hold_days(T0 + 60 * DAY) == pytest.approx(25.0)
+def _cycle(state: SessionState, now: datetime, *held: DerivativePosition) -> SessionState:
+    return state.advanced(now, checked=False, rebalanced=False, equity_before=1.0, equity_after=1.0, held=held)
+
+
+def test_closed_hedges_count_their_whole_life_and_large_hedges_weigh_more() -> None:
+    # 10 short at 100 (1 000 of notional) for 40 days, then 1 000 short at 90 (90 000) for 2 days:
+    # by notional (1 000 x 40 + 90 000 x 2) / 91 000 = 220 000 / 91 000 = 2.418 days, where a plain mean says 21.
+    opened = _cycle(SessionState(), T0, _perp(-10.0))
+    assert opened.measured_hold_days(T0 + 10 * DAY) == {PERP: pytest.approx(10.0)}
+    closed = _cycle(opened, T0 + 40 * DAY)
+    assert closed.hedges == {} and closed.measured_hold_days(T0 + 99 * DAY) == {PERP: pytest.approx(40.0)}
+    reopened = _cycle(closed, T0 + 50 * DAY, _perp(-1_000.0, 90.0))
+    assert reopened.hedges == {PERP: T0 + 50 * DAY}
+    assert reopened.measured_hold_days(T0 + 52 * DAY) == {PERP: pytest.approx(220_000.0 / 91_000.0)}
     assert SessionState.from_json(reopened.to_json()) == reopened
+
+
+def test_each_hedged_symbol_has_its_own_measured_hold() -> None:
+    eth = DerivativePosition(parse_symbol("ETH/USDT:USDT"), -2.0, 2_000.0, 2.0)
+    state = _cycle(_cycle(SessionState(), T0, _perp(-10.0), eth), T0 + 30 * DAY, eth)
+    assert state.measured_hold_days(T0 + 183 * DAY) == {
+        PERP: pytest.approx(30.0),
+        "ETH/USDT:USDT": pytest.approx(183.0),
+    }
+
+
+def test_a_hedge_halved_then_closed_is_held_the_mean_of_its_halves() -> None:
+    # 20 short at 100 (2 000) for 10 days, halved (1 000 left), closed 30 days after opening:
+    # (2 000 x 10 + 1 000 x 20) / 2 000 = 20 days = (10 + 30) / 2.
+    state = _cycle(SessionState(), T0, _perp(-20.0))
+    state = _cycle(state, T0 + 10 * DAY, _perp(-10.0))
+    assert state.hedges == {PERP: T0}  # reduced, not closed: the hedge's age goes on
+    state = _cycle(state, T0 + 30 * DAY)
+    assert state.measured_hold_days(T0 + 400 * DAY) == {PERP: pytest.approx(20.0)}
+
+
+def test_a_hedge_turned_to_the_other_side_is_a_new_hedge() -> None:
+    # 10 short at 100 for 10 days, then 5 long at 120 (600) for 5 days: (1 000 x 10 + 600 x 5) / 1 600 = 8.125.
+    state = _cycle(SessionState(), T0, _perp(-10.0))
+    state = _cycle(state, T0 + 10 * DAY, _perp(5.0, 120.0))
+    assert state.hedges == {PERP: T0 + 10 * DAY}
+    assert state.measured_hold_days(T0 + 15 * DAY) == {PERP: pytest.approx(13_000.0 / 1_600.0)}
+
+
+def test_a_state_from_before_the_holding_records_keeps_its_open_hedges_age() -> None:
+    # The earlier document: a plain mean over every symbol (closed_hedge_days / closed_hedges), no sizes.
+    old = {"hedges": {PERP: T0.isoformat()}, "closed_hedge_days": 300.0, "closed_hedges": 2, "flows_seen": 4}
+    state = SessionState.from_json(old)
+    assert (state.hedges, state.holds, state.flows_seen) == ({PERP: T0}, {}, 4)
+    assert state.measured_hold_days(T0 + 20 * DAY) == {}  # the plain total says neither class nor size
+    # Next seen at 20 days, 10 short: taken as held since it was opened; reduced to 5 at 30 days:
+    # at 40 days (1 000 x 30 + 500 x 10) / 1 000 = 35 days.
+    state = _cycle(state, T0 + 20 * DAY, _perp(-10.0))
+    assert state.hedges == {PERP: T0}
+    state = _cycle(state, T0 + 30 * DAY, _perp(-5.0))
+    assert state.measured_hold_days(T0 + 40 * DAY) == {PERP: pytest.approx(35.0)}
 
 
 def _receiving() -> MarketSnapshot:
@@ -192,7 +241,9 @@ def _receiving() -> MarketSnapshot:
 
 # BTC at 60 % of 10 000 (target 50 %): 1 000 to shed. Spot: 0.1 % x 1 000 = 1.00. A short hedge: 2.00 to open and
 # close, and shorts receive 0.01 % a day: -0.70 over 7 days (hedge 1.30: spot wins), -12.00 over 120 days (hedge
-# -10.00: the hedge wins). The session below has measured a 120-day hold (two hedges closed after 240 days in all).
+# -10.00: the hedge wins). The session below has measured a 120-day hold on the BTC perpetual: 1 000 of notional held
+# 200 days and 3 000 held 93.33 days, (200 000 + 280 000) / 4 000 = 120 (a plain mean of the two would say 146.7).
+HELD_LONG = SessionState(holds={PERP: HoldRecord(4_000.0, 480_000.0, T0 - DAY)})
 
 
 def test_an_auto_horizon_prices_a_hedges_funding_over_the_measured_holding_time() -> None:
@@ -202,21 +253,25 @@ def test_an_auto_horizon_prices_a_hedges_funding_over_the_measured_holding_time(
         costs={"taker_fee": 0.001, "slippage_bps": 0.0, "funding_horizon_days": "auto"},
     )
     fresh = RebalancingSession(policy).decide(_book(60.0, 4_000.0), _receiving())
-    held_long = RebalancingSession(policy, state=SessionState(closed_hedge_days=240.0, closed_hedges=2))
+    held_long = RebalancingSession(policy, state=HELD_LONG)
     decision = held_long.decide(_book(60.0, 4_000.0), _receiving())
     assert [t.symbol for t in fresh.trades] == ["BTC/USDT"]  # nothing measured, no volatility: the 7-day fallback
     assert any("over 7 days" in note for note in fresh.plan.notes)
     assert any("funding horizon of BTC: 7 days, no volatility for BTC" in note for note in fresh.plan.notes)
     assert [t.symbol for t in decision.trades] == [PERP]
     assert any("over 120 days" in note for note in decision.plan.notes)
-    assert any(
-        "funding horizon of BTC: 120 days, the session's measured holding time" in n for n in decision.plan.notes
-    )
+    assert (
+        "funding horizon of BTC: 120 days, the session's measured holding time of its hedges on BTC/USDT:USDT, "
+        "weighted by notional (120.0 days)"
+    ) in decision.plan.notes
+    # ETH's hedges held half a year say nothing about BTC's: the 7-day fallback again
+    other = RebalancingSession(policy, state=SessionState(holds={"ETH/USDT:USDT": HoldRecord(1.0, 183.0, T0)}))
+    assert [t.symbol for t in other.decide(_book(60.0, 4_000.0), _receiving()).trades] == ["BTC/USDT"]
 
 
 def test_a_numeric_horizon_is_used_as_is_even_when_the_session_measured_a_longer_hold() -> None:
     policy = _policy({"kind": "threshold"}, rebalance={"instrument": "auto", "hedge_leverage": 2})  # 7 days
-    held_long = RebalancingSession(policy, state=SessionState(closed_hedge_days=240.0, closed_hedges=2))
+    held_long = RebalancingSession(policy, state=HELD_LONG)
     decision = held_long.decide(_book(60.0, 4_000.0), _receiving())
     assert [t.symbol for t in decision.trades] == ["BTC/USDT"]
     assert any("over 7 days" in note for note in decision.plan.notes)
@@ -283,12 +338,14 @@ def test_a_cycle_carries_every_field_it_does_not_move() -> None:
         lots=LotBook().buy("BTC", 1.0, 100.0, T0),
         pending_flow=7.0,
         flows_seen=3,
-        closed_hedge_days=2.0,
-        closed_hedges=1,
+        holds={PERP: HoldRecord(1_000.0, 2_000.0, T0, -10.0, 1_000.0)},
     )
     assert {f.name for f in fields(SessionState)} == set(state.to_json()) | {"lots"}
-    quiet = state.advanced(later, checked=False, rebalanced=False, equity_before=4.5, equity_after=4.5, held=[PERP])
+    quiet = state.advanced(
+        later, checked=False, rebalanced=False, equity_before=4.5, equity_after=4.5, held=[_perp(-10.0)]
+    )
     assert quiet == state
+    assert quiet.holds is state.holds and quiet.hedges is state.hedges  # nothing changed: nothing built
     moved = state.advanced(later, checked=True, rebalanced=True, equity_before=4.5, equity_after=6.0, held=[])
     assert moved == replace(
         state,
@@ -296,6 +353,5 @@ def test_a_cycle_carries_every_field_it_does_not_move() -> None:
         last_check=later,
         peak_equity=6.0,
         hedges={},
-        closed_hedge_days=3.0,
-        closed_hedges=2,
+        holds={PERP: HoldRecord(1_000.0, 3_000.0, later, 0.0, 0.0)},
     )
