@@ -189,7 +189,7 @@ def backtest_once(policy: Policy, history: MarketHistory, guards: GuardSettings 
         run.session = PlannerAlone(policy)  # type: ignore[assignment]
     result = run.run()
     seconds = time.process_time() - start
-    guarded = sorted({e["kind"] for e in result.events} - {"trigger", "idle", "hedge_funding"})
+    guarded = sorted({e["kind"] for e in result.events} - {"trigger", "idle", "hedge_funding", "hedge_hold"})
     metrics = result.metrics
     return seconds, {"equity": metrics["final_equity"], "rebalances": metrics["rebalances"], "guards": guarded}
 
