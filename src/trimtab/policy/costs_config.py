@@ -42,7 +42,8 @@ class CostsConfig(StrictModel):
     slippage_bps: float = Field(default=5.0, ge=0, lt=10000)
     funding_horizon_days: float | Literal["auto"] = 7.0
     """How long ``auto`` expects a hedge to be held, in days: exactly this number, or ``"auto"``, estimated per
-    class (the session's measured holding time, else the time the class's weight takes to drift across its band;
+    class (the session's notional-weighted holding time of the class's own hedges, else the time the class's
+    weight takes to drift across its band;
     :mod:`trimtab.planner.horizon`)."""
     fees: FeesByKind | None = None
     fill: Literal["taker", "maker"] = "taker"
