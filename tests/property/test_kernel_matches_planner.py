@@ -119,7 +119,10 @@ def test_the_kernels_goals_are_the_planners(
     halves = np.array([c.half_width for c in classes])
 
     goals, moving = np.zeros(n_classes), np.zeros(n_classes, dtype=np.bool_)
-    goals_for_rebalance(current, targets, halves, cash, scope_breached, band_edge, goals, moving, cost_rate)
+    scratch = (np.zeros(n_classes, dtype=np.bool_), np.zeros(n_classes), np.zeros(n_classes))
+    goals_for_rebalance(
+        current, targets, halves, cash, scope_breached, band_edge, goals, moving, cost_rate, *scratch, scratch[0].copy()
+    )
     planned = compute_goals(
         {c.name: float(w) for c, w in zip(classes, current, strict=True)},
         {c.name: Band(float(t), float(h)) for c, t, h in zip(classes, targets, halves, strict=True)},

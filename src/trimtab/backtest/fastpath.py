@@ -223,6 +223,7 @@ class KernelRun:
             rebalanced,
             trade_index,
             trade_values,
+            *kernel.workspace(len(replay.assets), len(replay.classes)),
             False,
             edge_cost_rate(replay),
         )

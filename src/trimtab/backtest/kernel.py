@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 from trimtab.backtest import kernel_cache, kernel_curve, kernel_track
 from trimtab.backtest.kernel_goals import goals_for_rebalance, minimal_turnover
@@ -77,17 +78,58 @@ NEGLIGIBLE = 1e-9
 """As :data:`trimtab.planner.sizing.NEGLIGIBLE`: exposure changes below this fraction of equity are noise."""
 
 
+@register_jitable
+def work_floats(n_assets: int, n_classes: int) -> int:
+    """Floats of :func:`simulate_window`'s scratch space: the stats, five per asset and five per class."""
+    return STAT_COUNT + 5 * n_assets + 5 * n_classes
+
+
+@register_jitable
+def work_flags(n_assets: int, n_classes: int) -> int:
+    """Booleans of the scratch space: one per asset and three per class."""
+    return n_assets + 3 * n_classes
+
+
+@register_jitable
+def work_slots(n_assets: int, n_classes: int) -> int:
+    """Integers of the scratch space: one per asset and one per class."""
+    return n_assets + n_classes
+
+
+def workspace(n_assets: int, n_classes: int, runs: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The scratch space of one run of :func:`simulate_window`, or of ``runs`` runs (one row each).
+
+    Returns
+    -------
+    tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]
+        ``work`` (floats), ``flags`` (booleans) and ``slots`` (int64), shaped (n,) or (runs, n).
+    """
+    shape = (runs,) if runs else ()
+    return (
+        np.zeros((*shape, work_floats(n_assets, n_classes))),
+        np.zeros((*shape, work_flags(n_assets, n_classes)), dtype=np.bool_),
+        np.zeros((*shape, work_slots(n_assets, n_classes)), dtype=np.int64),
+    )
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _one_asset_per_class(class_of: np.ndarray, n_classes: int, cash_class: int) -> bool:
     """Whether every non-cash class holds exactly one asset (the breach test then needs no class sums)."""
-    counts = np.zeros(n_classes, dtype=np.int64)
-    for a in range(class_of.shape[0]):
-        counts[class_of[a]] += 1
     single = True
     for c in range(n_classes):
-        if c != cash_class and counts[c] != 1:
+        if c != cash_class and _members(class_of, c) != 1:
             single = False
     return single
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _members(class_of: np.ndarray, c: int) -> int:
+    """How many assets class ``c`` holds."""
+    count = 0
+    for a in range(class_of.shape[0]):
+        if class_of[a] == c:
+            count += 1
+    return count
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -142,15 +184,10 @@ def _valuate(
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _sleeve_members(class_of: np.ndarray, n_classes: int, cash_class: int) -> np.ndarray:
-    """Whether each asset belongs to a non-cash class of two assets or more (a sleeve)."""
-    counts = np.zeros(n_classes, dtype=np.int64)
+def _sleeve_members(class_of: np.ndarray, cash_class: int, member: np.ndarray) -> None:
+    """Mark in ``member`` whether each asset belongs to a non-cash class of two assets or more (a sleeve)."""
     for a in range(class_of.shape[0]):
-        counts[class_of[a]] += 1
-    member = np.zeros(class_of.shape[0], dtype=np.bool_)
-    for a in range(class_of.shape[0]):
-        member[a] = class_of[a] != cash_class and counts[class_of[a]] >= 2
-    return member
+        member[a] = class_of[a] != cash_class and _members(class_of, class_of[a]) >= 2
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -290,6 +327,9 @@ def simulate_window(
     rebalanced_out: np.ndarray,
     trade_index: np.ndarray,
     trade_values: np.ndarray,
+    work: np.ndarray,
+    flags: np.ndarray,
+    slots: np.ndarray,
     track: bool = False,
     edge_cost: float = 0.0,
 ) -> np.ndarray:
@@ -328,6 +368,9 @@ def simulate_window(
         Buffers for the trade log, shapes (N, 2) int64 (bar, asset) and (N, 4) (signed amount, fill
         price, fee, slippage cost); the first ``min(N, STAT_TRADES)`` rows are written. Pass (0, 2) and
         (0, 4) not to record trades; if ``STAT_TRADES`` exceeds N, run again with larger buffers.
+    work, flags, slots:
+        The run's scratch space, from :func:`workspace`: floats, booleans and int64 (the kernel allocates
+        nothing, so that loading its compiled code imports none of Numba's array constructors).
     track:
         Whether to value every bar's class weights for ``STAT_TRACKING_SQUARED`` and
         ``STAT_OUTSIDE_BARS`` (always done when ``weights_out`` is recorded). Without it a bar on which
@@ -339,7 +382,7 @@ def simulate_window(
     Returns
     -------
     numpy.ndarray
-        ``stats`` (``STAT_COUNT``,) with the ``STAT_*`` figures.
+        ``stats`` (``STAT_COUNT``,) with the ``STAT_*`` figures: the start of ``work``.
     """
     n_bars = close.shape[0]
     n_assets = class_of.shape[0]
@@ -349,34 +392,50 @@ def simulate_window(
     record_weights = weights_out.shape[0] > 0
     record_costs = fees_out.shape[0] > 0
     value_every_bar = track or record_weights
+    if (
+        work.shape[0] < work_floats(n_assets, n_classes)
+        or flags.shape[0] < work_flags(n_assets, n_classes)
+        or slots.shape[0] < work_slots(n_assets, n_classes)
+    ):
+        raise ValueError("the workspace is too small for the policy's assets and classes")
+    stats = work[:STAT_COUNT]
+    asset_target = work[STAT_COUNT : STAT_COUNT + n_assets]
+    asset_band = work[STAT_COUNT + n_assets : STAT_COUNT + 2 * n_assets]
+    holdings = work[STAT_COUNT + 2 * n_assets : STAT_COUNT + 3 * n_assets]
+    values = work[STAT_COUNT + 3 * n_assets : STAT_COUNT + 4 * n_assets]
+    changes = work[STAT_COUNT + 4 * n_assets : STAT_COUNT + 5 * n_assets]
+    after_assets = STAT_COUNT + 5 * n_assets
+    weights = work[after_assets : after_assets + n_classes]
+    goals = work[after_assets + n_classes : after_assets + 2 * n_classes]
+    net = work[after_assets + 2 * n_classes : after_assets + 3 * n_classes]
+    rooms = work[after_assets + 3 * n_classes : after_assets + 4 * n_classes]
+    taken = work[after_assets + 4 * n_classes : after_assets + 5 * n_classes]
+    for i in range(after_assets + 5 * n_classes):
+        work[i] = 0.0
+    sleeve = flags[:n_assets]
+    moving = flags[n_assets : n_assets + n_classes]
+    in_scope = flags[n_assets + n_classes : n_assets + 2 * n_classes]
+    outside = flags[n_assets + 2 * n_classes : n_assets + 3 * n_classes]
+    for i in range(n_assets + 3 * n_classes):
+        flags[i] = False
     single = _one_asset_per_class(class_of, n_classes, cash_class)
-    sleeve = _sleeve_members(class_of, n_classes, cash_class)
+    _sleeve_members(class_of, cash_class, sleeve)
     within_squared = 0.0
     # Per-asset target and band for the one-asset-per-class test; cash assets never breach there.
-    asset_target = np.zeros(n_assets)
-    asset_band = np.full(n_assets, np.inf)
     n_cash_assets = 0
     for a in range(n_assets):
+        asset_band[a] = np.inf
         if class_of[a] == cash_class:
             n_cash_assets += 1
         else:
             asset_target[a] = targets[class_of[a]]
             asset_band[a] = half_widths[0, class_of[a]]
-    cash_assets = np.zeros(n_cash_assets, dtype=np.int64)
+    cash_assets = slots[:n_cash_assets]
     k = 0
     for a in range(n_assets):
         if class_of[a] == cash_class:
             cash_assets[k] = a
             k += 1
-
-    holdings = np.zeros(n_assets)
-    values = np.zeros(n_assets)
-    changes = np.zeros(n_assets)
-    weights = np.zeros(n_classes)
-    goals = np.zeros(n_classes)
-    moving = np.zeros(n_classes, dtype=np.bool_)
-    net = np.zeros(n_classes)
-    stats = np.zeros(STAT_COUNT)
     curve = kernel_curve.start()
 
     capacity = trade_index.shape[0]
@@ -402,7 +461,9 @@ def simulate_window(
     scan = single and band_rows == 1 and not (value_every_bar or record_equity or record_costs)
     # Tracked runs that record nothing per bar value their quiet bars in a tight loop too.
     scan_tracked = single and band_rows == 1 and track and not (record_weights or record_equity or record_costs)
-    class_asset = np.full(n_classes, -1, dtype=np.int64)
+    class_asset = slots[n_assets : n_assets + n_classes]
+    for c in range(n_classes):
+        class_asset[c] = -1
     for a in range(n_assets):
         if class_of[a] != cash_class:
             class_asset[class_of[a]] = a
@@ -601,6 +662,10 @@ def simulate_window(
                     goals,
                     moving,
                     edge_cost,
+                    in_scope,
+                    rooms,
+                    taken,
+                    outside,
                 )
                 for a in range(n_assets):
                     c = class_of[a]
@@ -731,7 +796,11 @@ def simulate(
     track: bool = False,
     edge_cost: float = 0.0,
 ) -> np.ndarray:
-    """:func:`simulate_window` over ``close`` (T bars x A assets) from its first column."""
+    """:func:`simulate_window` over ``close`` (T bars x A assets) from its first column, in a new workspace."""
+    n_assets, n_classes = class_of.shape[0], targets.shape[0]
+    work = np.zeros(work_floats(n_assets, n_classes))
+    flags = np.zeros(work_flags(n_assets, n_classes), dtype=np.bool_)
+    slots = np.zeros(work_slots(n_assets, n_classes), dtype=np.int64)
     return simulate_window(
         close,
         0,
@@ -756,6 +825,9 @@ def simulate(
         rebalanced_out,
         trade_index,
         trade_values,
+        work,
+        flags,
+        slots,
         track,
         edge_cost,
     )

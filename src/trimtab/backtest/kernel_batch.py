@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit, prange
 
 from trimtab.backtest import kernel_cache
-from trimtab.backtest.kernel import STAT_COUNT, simulate_window
+from trimtab.backtest.kernel import STAT_COUNT, simulate_window, workspace
 
 RUN_TRIGGER_KIND = 0
 RUN_PERIOD_NS = 1
@@ -29,7 +29,6 @@ RUN_COSTS = 4
 """Columns of the per-run cost array."""
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
 def simulate_batch(
     close: np.ndarray,
     first_column: int,
@@ -68,14 +67,53 @@ def simulate_batch(
     numpy.ndarray
         Shape (K, ``STAT_COUNT``): the ``STAT_*`` figures of each run.
     """
+    buffers = batch_buffers(half_width_grid.shape[0], class_of.shape[0], targets.shape[0])
+    return _simulate_batch(
+        close,
+        first_column,
+        timestamps,
+        class_of,
+        split,
+        targets,
+        cash_class,
+        capital,
+        half_width_grid,
+        settings,
+        costs,
+        equity_out,
+        track,
+        *buffers,
+    )
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _simulate_batch(
+    close: np.ndarray,
+    first_column: int,
+    timestamps: np.ndarray,
+    class_of: np.ndarray,
+    split: np.ndarray,
+    targets: np.ndarray,
+    cash_class: int,
+    capital: float,
+    half_width_grid: np.ndarray,
+    settings: np.ndarray,
+    costs: np.ndarray,
+    equity_out: np.ndarray,
+    track: bool,
+    out: np.ndarray,
+    work: np.ndarray,
+    flags: np.ndarray,
+    slots: np.ndarray,
+    empty: np.ndarray,
+    empty_flags: np.ndarray,
+    empty_weights: np.ndarray,
+    no_index: np.ndarray,
+    no_values: np.ndarray,
+) -> np.ndarray:
+    """:func:`simulate_batch` on buffers from :func:`batch_buffers` (``out`` is returned): each run's scratch
+    space (one row a run) and the empty outputs the runs record nothing into, so the kernel allocates nothing."""
     n_runs = half_width_grid.shape[0]
-    n_classes = targets.shape[0]
-    out = np.zeros((n_runs, STAT_COUNT))
-    empty = np.zeros(0)
-    empty_flags = np.zeros(0, dtype=np.uint8)
-    empty_weights = np.zeros((0, n_classes))
-    no_index = np.zeros((0, 2), dtype=np.int64)
-    no_values = np.zeros((0, 4))
     for k in prange(n_runs):
         stats = simulate_window(
             close,
@@ -101,6 +139,9 @@ def simulate_batch(
             empty_flags,
             no_index,
             no_values,
+            work[k],
+            flags[k],
+            slots[k],
             track,
             costs[k, COST_EDGE],
         )
@@ -108,4 +149,17 @@ def simulate_batch(
     return out
 
 
-kernel_cache.load_quickly(simulate_batch)
+def batch_buffers(n_runs: int, n_assets: int, n_classes: int) -> tuple[np.ndarray, ...]:
+    """The arrays :func:`simulate_batch` takes after ``track``, for ``n_runs`` runs."""
+    return (
+        np.zeros((n_runs, STAT_COUNT)),
+        *workspace(n_assets, n_classes, n_runs),
+        np.zeros(0),
+        np.zeros(0, dtype=np.uint8),
+        np.zeros((0, n_classes)),
+        np.zeros((0, 2), dtype=np.int64),
+        np.zeros((0, 4)),
+    )
+
+
+kernel_cache.load_quickly(_simulate_batch)

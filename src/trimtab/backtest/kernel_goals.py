@@ -22,30 +22,41 @@ COST_ROUNDS = 50
 def _water_fill(amount: float, rooms: np.ndarray, candidates: np.ndarray, taken: np.ndarray) -> float:
     """Spread ``amount`` evenly over ``candidates``, none taking more than its room (smallest rooms first).
 
-    The mirror of :func:`trimtab.planner.goals.water_fill`; returns what could not be placed.
+    The mirror of :func:`trimtab.planner.goals.water_fill`; returns what could not be placed. The classes
+    are taken in the order of a stable sort by room (equal rooms by index), each found as the next after
+    the previous one in that order, so that the kernel allocates nothing.
     """
     count = 0
     for c in range(rooms.shape[0]):
         taken[c] = 0.0
         if candidates[c] and rooms[c] > SHIFT_TOLERANCE:
             count += 1
-    eligible = np.empty(count, dtype=np.int64)
-    k = 0
-    for c in range(rooms.shape[0]):
-        if candidates[c] and rooms[c] > SHIFT_TOLERANCE:
-            eligible[k] = c
-            k += 1
-    order = eligible[np.argsort(rooms[eligible], kind="mergesort")]
     remaining = amount
+    previous = -1
     for position in range(count):
         if remaining <= SHIFT_TOLERANCE:
             break
-        c = order[position]
+        c = _next_by_room(rooms, candidates, previous)
         share = remaining / (count - position)
         take = share if share < rooms[c] else rooms[c]
         taken[c] = take
         remaining -= take
+        previous = c
     return remaining if remaining > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _next_by_room(rooms: np.ndarray, candidates: np.ndarray, previous: int) -> int:
+    """The eligible class after ``previous`` (-1: the first) in order of (room, index)."""
+    best = -1
+    for c in range(rooms.shape[0]):
+        if not (candidates[c] and rooms[c] > SHIFT_TOLERANCE):
+            continue
+        if previous >= 0 and (rooms[c] < rooms[previous] or (rooms[c] == rooms[previous] and c <= previous)):
+            continue
+        if best < 0 or rooms[c] < rooms[best]:
+            best = c
+    return best
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -136,17 +147,23 @@ def goals_for_rebalance(
     band_edge: bool,
     goals: np.ndarray,
     moving: np.ndarray,
-    cost_rate: float = 0.0,
+    cost_rate: float,
+    in_scope: np.ndarray,
+    rooms: np.ndarray,
+    taken: np.ndarray,
+    outside: np.ndarray,
 ) -> None:
     """Goal weight of every class and which non-cash classes trade.
 
     The mirror of :func:`trimtab.planner.goals.compute_goals` (scope widening and water-filling included);
     ``cost_rate`` is every class's fee plus slippage per unit of notional, which band-edge goals must hold
-    after (:func:`trimtab.planner.goals.edge_goals_after_costs`).
+    after (:func:`trimtab.planner.goals.edge_goals_after_costs`). ``in_scope``, ``rooms``, ``taken`` and
+    ``outside`` are the caller's scratch arrays of shape (C,) (booleans, floats, floats, booleans), so
+    that the kernel allocates nothing.
     """
     n_classes = weights.shape[0]
-    in_scope = np.zeros(n_classes, dtype=np.bool_)
     for c in range(n_classes):
+        in_scope[c] = False
         goals[c] = weights[c]
         if c == cash_class:
             continue
@@ -166,11 +183,11 @@ def goals_for_rebalance(
         for c in range(n_classes):
             moving[c] = in_scope[c]
     else:
-        rooms = np.zeros(n_classes)
-        taken = np.zeros(n_classes)
-        outside = np.zeros(n_classes, dtype=np.bool_)
         any_outside = False
         for c in range(n_classes):
+            rooms[c] = 0.0
+            taken[c] = 0.0
+            outside[c] = False
             if c != cash_class and not in_scope[c]:
                 outside[c] = True
                 any_outside = True

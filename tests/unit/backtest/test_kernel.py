@@ -200,3 +200,37 @@ def test_a_tracked_run_values_its_quiet_bars_in_a_tight_loop_to_the_same_bits() 
         recorded = kernel_batch.simulate_batch(*arguments, settings, costs, np.zeros((runs, 800)), True)
         assert np.array_equal(quick, recorded), trigger
         assert quick[:, kernel.STAT_REBALANCES].min() > 0
+
+
+def test_a_workspace_too_small_for_the_policy_is_refused() -> None:
+    close = np.array([[100.0], [200.0]])
+    work, flags, slots = kernel.workspace(1, 2)
+    with pytest.raises(ValueError, match="workspace"):
+        kernel.simulate_window(
+            close,
+            0,
+            np.arange(2, dtype=np.int64) * DAY,
+            np.array([0], dtype=np.int64),
+            np.array([1.0]),
+            np.array([0.5, 0.5]),
+            np.array([[0.1, 0.1]]),
+            1,
+            1000.0,
+            0.001,
+            0.0,
+            0.0,
+            0,
+            0,
+            False,
+            False,
+            np.zeros(0),
+            np.zeros((0, 2)),
+            np.zeros(0),
+            np.zeros(0),
+            np.zeros(0, dtype=np.uint8),
+            np.zeros((0, 2), dtype=np.int64),
+            np.zeros((0, 4)),
+            work[:-1],
+            flags,
+            slots,
+        )

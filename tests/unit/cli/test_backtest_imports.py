@@ -27,6 +27,7 @@ NOT_NEEDED = [
     "trimtab.domain.plan",  # plans and quotes: the planner's, not the kernel's
     "trimtab.domain.market",
     "trimtab.venues.simulation.account",
+    "numba.np.arrayobj",  # the kernel allocates nothing: its cached code needs none of Numba's array constructors
     "rich",  # tables and progress bars: text output only
     "pandas",
     "pyarrow",
