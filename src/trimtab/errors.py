@@ -75,6 +75,15 @@ class RateLimitedError(RetryableError):
         super().__init__(message)
 
 
+class IpBannedError(RateLimitedError):
+    """The exchange has banned this IP address for a while (Binance's HTTP 418, Bybit's HTTP 403).
+
+    Nothing may be sent before ``retry_after`` seconds: a request during a ban prolongs it (Binance's bans
+    grow from 2 minutes to 3 days; Bybit's become permanent). The request that got the answer was not
+    processed.
+    """
+
+
 class VenueUnavailableError(RetryableError):
     """The venue cannot be reached or is in maintenance."""
 

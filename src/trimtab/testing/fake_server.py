@@ -10,6 +10,7 @@ to :meth:`FakeServer.stop`.
 from __future__ import annotations
 
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from http.server import ThreadingHTTPServer
@@ -28,6 +29,9 @@ class FakeServer(ABC):
         self.script = FaultScript()
         self.replays: dict[tuple[str, str], Any] = {}
         self._server: ThreadingHTTPServer | None = None
+        self._banned_until = 0.0
+        self.banned_requests = 0
+        """Requests that reached the server while the client's IP was banned (each one lengthens a real ban)."""
 
     # ------------------------------------------------------------- lifecycle
     @abstractmethod
@@ -80,13 +84,24 @@ class FakeServer(ABC):
     ) -> Answer | None:
         """The answer to a request: ``process``'s (the exchange handling it), unless a scripted fault hits it
         (None: close the connection without one)."""
+        left = self._banned_until - time.monotonic()
+        if left > 0.0:
+            self.banned_requests += 1
+            return self.ip_banned(left)
         fault = self.script.take(method, path)
+        if fault is not None and fault.kind == "ip_ban":
+            self._banned_until = time.monotonic() + fault.retry_after
+            return self.ip_banned(fault.retry_after)
         return process() if fault is None else faulty_answer(fault, method, path, params, process, self)
 
     # ------------------------------------------------------------- the exchange's shape of faults
     @abstractmethod
     def rate_limited(self, fault: Fault) -> Answer:
         """The exchange's answer to a request over its rate limit."""
+
+    @abstractmethod
+    def ip_banned(self, seconds_left: float) -> Answer:
+        """The exchange's answer to any request from an IP it has banned for another ``seconds_left``."""
 
     @abstractmethod
     def rejected(self, fault: Fault) -> Answer:

@@ -11,6 +11,9 @@ A :class:`Fault` is consumed, in the order faults were added, by the first reque
 ``rate_limit``      answer as the exchange answers a request over its rate limit (Binance: 429 with
                     ``Retry-After``; Bybit: retCode 10006 with ``X-Bapi-Limit-Reset-Timestamp``), after
                     ``retry_after`` seconds
+``ip_ban``          ban the client's IP for ``retry_after`` seconds: this request and every one during the
+                    ban is answered as the exchange answers a banned IP (Binance: 418 with
+                    ``Retry-After``; Bybit: 403 "access too frequent"), unprocessed, and counted
 ``reject``          answer the exchange's refusal ``code`` and ``message`` (nothing is processed)
 ``fill_first``      fill the order the request names before handling it (a cancel racing a fill)
 ==================  ==========================================================================
@@ -30,7 +33,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal, Protocol
 
-FaultKind = Literal["timeout", "drop", "http_error", "rate_limit", "reject", "fill_first"]
+FaultKind = Literal["timeout", "drop", "http_error", "rate_limit", "ip_ban", "reject", "fill_first"]
 Answer = tuple[int, Any, dict[str, str]]
 """An HTTP answer: status, body (JSON-able, or a string sent as plain text) and extra headers."""
 
@@ -86,6 +89,8 @@ class ExchangeFaults(Protocol):
     """How one exchange answers the faults whose shape is its own."""
 
     def rate_limited(self, fault: Fault) -> Answer: ...
+
+    def ip_banned(self, seconds_left: float) -> Answer: ...
 
     def rejected(self, fault: Fault) -> Answer: ...
 

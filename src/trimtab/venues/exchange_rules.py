@@ -14,6 +14,16 @@ from typing import Any
 
 from trimtab.errors import BadInputError, OrderRejectedError
 
+HTTP_STATUS = re.compile(r"^\S+ (?:[A-Z]+ \S+ )?(\d{3}) ")
+"""The HTTP status in a ccxt error's message: ``"<id> <METHOD> <url> <status> ..."`` from ccxt's status
+table (``handle_http_status_code``), ``"<id> <status> ..."`` from an exchange's own (Binance's 418 and 429)."""
+
+
+def http_status(error: Exception) -> int | None:
+    """The HTTP status a ccxt error was raised for, where its message gives one (None otherwise)."""
+    found = HTTP_STATUS.match(str(error))
+    return int(found.group(1)) if found else None
+
 
 @dataclass(frozen=True)
 class ExchangeRules:
@@ -28,9 +38,11 @@ class ExchangeRules:
     ``order_lookup_field`` the parameter by which the exchange's order lists are filtered to one client id
     (None where they cannot be); ``rate_limit_pause`` how long a rate-limited answer asks to wait, read from
     its headers at the exchange's time in milliseconds, where the exchange says so without ``Retry-After``;
-    ``client_transfer_id`` the id the exchange keeps with a transfer, derived from trimtab's journaled
-    transfer id and sent as the ccxt parameter ``transfer_id_param`` (None where the exchange takes no client
-    id for transfers, as Binance's universal transfer: a transfer is then found again by its contents).
+    ``ip_ban`` how long an answer's HTTP status and headers say this IP is banned (None: not a ban), where the
+    exchange bans IPs that keep going over its limits; ``client_transfer_id`` the id the exchange keeps with a
+    transfer, derived from trimtab's journaled transfer id and sent as the ccxt parameter
+    ``transfer_id_param`` (None where the exchange takes no client id for transfers, as Binance's universal
+    transfer: a transfer is then found again by its contents).
     """
 
     exchange: str
@@ -44,6 +56,7 @@ class ExchangeRules:
     positions_by_settle_coin: bool = False
     order_lookup_field: str | None = None
     rate_limit_pause: Callable[[Mapping[str, Any], float], float | None] | None = None
+    ip_ban: Callable[[int | None, Mapping[str, Any]], float | None] | None = None
     client_transfer_id: Callable[[str], str] | None = None
     transfer_id_param: str = "transferId"
 

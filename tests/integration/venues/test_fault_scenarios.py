@@ -15,6 +15,7 @@ from trimtab.domain import Side
 from trimtab.errors import (
     AmbiguousOrderError,
     AuthenticationError,
+    IpBannedError,
     OrderRejectedError,
     PositionModeError,
     RateLimitedError,
@@ -261,3 +262,24 @@ def test_without_time_correction_the_exchange_refuses_skewed_requests(fake_excha
     venue._exchange.options["adjustForTimeDifference"] = False
     with pytest.raises(VenueUnavailableError, match="InvalidNonce"):
         venue.fetch_balances()
+
+
+def test_a_418_ip_ban_is_honoured_until_its_retry_after_and_nothing_is_sent_meanwhile(
+    fake_exchange: FakeExchange,
+) -> None:
+    # Binance's LIMITS: an IP that goes on after 429s is banned, 418 with Retry-After = seconds until the ban is
+    # over (2 minutes to 3 days). The read is not retried; every request waits out the ban without leaving.
+    now = [1_000.0]
+    venue = make_ccxt_venue(fake_exchange, limiter=RateLimiter(min_interval=0.0, clock=lambda: now[0]))
+    fake_exchange.add_fault(Fault("ip_ban", "GET", "/api/v3/account", retry_after=0.3))
+    with pytest.raises(IpBannedError) as raised:
+        venue.fetch_balances()
+    assert raised.value.retry_after == pytest.approx(1.0)  # the fake's Retry-After: 0.3 s rounded up
+    assert fake_exchange.count("GET", "/api/v3/account") == 1
+    sent = len(fake_exchange.requests)
+    with pytest.raises(IpBannedError):
+        venue.fetch_balances()
+    assert len(fake_exchange.requests) == sent and fake_exchange.banned_requests == 0
+    time.sleep(0.35)
+    now[0] += 1.0
+    assert venue.fetch_balances()["USDT"] == pytest.approx(100_000.0)

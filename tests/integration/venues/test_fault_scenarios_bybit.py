@@ -7,12 +7,13 @@ sending leaves an order "maybe placed", resolved by looking it up by its ``order
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from trimtab.domain import Side
-from trimtab.errors import AmbiguousOrderError, OrderRejectedError, RateLimitedError
+from trimtab.errors import AmbiguousOrderError, IpBannedError, OrderRejectedError, RateLimitedError
 from trimtab.testing.fake_bybit import FakeBybit
 from trimtab.testing.faults import Fault
 from trimtab.testing.fixtures import CANARY_API_KEY, make_bybit_venue
@@ -123,3 +124,45 @@ def test_a_cancel_racing_a_fill_returns_the_filled_order(fake: FakeBybit, venue:
     fake.add_fault(Fault("fill_first", "POST", "/v5/order/cancel"))
     state = venue.cancel_order("tt-race-1-0", "BTC/USDT")
     assert state.status is OrderStatus.FILLED and state.filled == pytest.approx(0.01)
+
+
+class Clock:
+    """The rate limiter's clock, moved by hand (Bybit's ban is 10 minutes; the test does not wait them)."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_ip_ban_stops_every_request_for_ten_minutes_and_nothing_hammers(fake: FakeBybit) -> None:
+    # Bybit's V5 rate-limit page: a banned IP gets "403, access too frequent" on every request; stop all HTTP
+    # sessions and wait at least 10 minutes (going on makes the ban permanent). ccxt raises RateLimitExceeded.
+    clock = Clock()
+    venue = make_bybit_venue(fake, limiter=RateLimiter(min_interval=0.0, clock=clock))
+    venue.load_markets()
+    fake.add_fault(Fault("ip_ban", "GET", "/v5/account/wallet-balance", retry_after=0.3))
+    with pytest.raises(IpBannedError) as raised:
+        venue.fetch_balances()
+    assert raised.value.retry_after == pytest.approx(600.0)
+    assert fake.count("GET", "/v5/account/wallet-balance") == 1  # not retried: a retry lengthens the ban
+    sent = len(fake.requests)
+    clock.now += 599.0
+    with pytest.raises(IpBannedError):
+        venue.fetch_balances()
+    with pytest.raises(IpBannedError):
+        venue.create_order(short("tt-ban-1-0"))
+    assert len(fake.requests) == sent and fake.banned_requests == 0  # nothing left during the ban
+    assert orders_with(fake, "tt-ban-1-0") == 0
+    time.sleep(0.35)  # the fake's own ban (0.3 s of real time) ends
+    clock.now += 1.0  # ten minutes after the 403 by the limiter's clock: requests may leave again
+    assert venue.fetch_balances()["USDT"] == pytest.approx(50_000.0)
+    venue.close()
+
+
+def test_a_create_answered_403_is_refused_unplaced_not_ambiguous(fake: FakeBybit, venue: CcxtVenue) -> None:
+    fake.add_fault(Fault("ip_ban", "POST", CREATE, retry_after=0.3))
+    with pytest.raises(IpBannedError):
+        venue.create_order(short("tt-ban-2-0"))
+    assert fake.count("POST", CREATE) == 1 and orders_with(fake, "tt-ban-2-0") == 0

@@ -4,8 +4,11 @@ import random
 
 import pytest
 
-from trimtab.errors import OrderRejectedError, RateLimitedError, VenueUnavailableError
+from trimtab.errors import IpBannedError, OrderRejectedError, RateLimitedError, VenueUnavailableError
+from trimtab.venues.binance.rules import ip_ban as binance_ban
+from trimtab.venues.bybit.rules import ip_ban as bybit_ban
 from trimtab.venues.ccxt.retry import RateLimiter, RetryPolicy, call_with_retry, shared_limiter
+from trimtab.venues.exchange_rules import http_status
 
 
 class FakeClock:
@@ -109,3 +112,46 @@ def test_one_limiter_is_shared_per_exchange_and_key() -> None:
     assert shared_limiter("binance", "key-1", 0.05) is one
     assert shared_limiter("binance", "key-2", 0.05) is not one
     assert shared_limiter("binanceusdm", "key-1", 0.05) is not one
+
+
+def test_an_ip_ban_is_not_retried_and_the_limiter_refuses_until_it_ends() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    calls = []
+
+    def banned() -> None:
+        calls.append(clock.now)
+        limiter.ban(600.0)
+        raise IpBannedError("403", retry_after=600.0)
+
+    with pytest.raises(IpBannedError):
+        call_with_retry(banned, RetryPolicy(attempts=4), limiter, random.Random(0), clock.sleep)
+    assert calls == [100.0] and clock.slept == []  # one request, no backoff spent waiting to send another
+    clock.now += 599.0
+    with pytest.raises(IpBannedError) as refused:
+        limiter.acquire()
+    assert refused.value.retry_after == pytest.approx(1.0)
+    clock.now += 1.0
+    limiter.acquire()  # the ban is over
+
+
+@pytest.mark.parametrize(
+    ("message", "status"),
+    [
+        ("bybit GET https://api.bybit.com/v5/account/wallet-balance 403 Forbidden 403, access too frequent", 403),
+        ('binance 418 I\'m a Teapot {"code":-1003,"msg":"Way too much request weight used; IP banned until 1"}', 418),
+        ('bybit {"retCode":10006,"retMsg":"Too many visits!"}', None),
+    ],
+)
+def test_the_http_status_is_read_from_ccxts_two_message_shapes(message: str, status: int | None) -> None:
+    assert http_status(Exception(message)) == status
+
+
+def test_each_exchange_reads_its_own_ban() -> None:
+    # Bybit: 403, at least 10 minutes (V5 rate-limit page); Binance: 418, its Retry-After (LIMITS), else 2 minutes.
+    assert (bybit_ban(403, {}), bybit_ban(429, {}), bybit_ban(None, {})) == (600.0, None, None)
+    assert (binance_ban(418, {"Retry-After": "7200"}), binance_ban(418, {}), binance_ban(429, {})) == (
+        7200.0,
+        120.0,
+        None,
+    )

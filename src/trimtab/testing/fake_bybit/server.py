@@ -16,7 +16,9 @@ Faults (:meth:`FakeBybit.add_fault`, the kinds of :mod:`trimtab.testing.faults`)
 visits!" and the headers ``X-Bapi-Limit``, ``X-Bapi-Limit-Status`` (0) and ``X-Bapi-Limit-Reset-Timestamp``
 (when requests are allowed again, in milliseconds); a refusal is HTTP 200 with the fault's ``code`` as
 ``retCode`` (by default 10001, a parameter error); ``fill_first`` fills the order a cancel names by its
-``orderLinkId``; a 5xx comes from Bybit's gateway as plain text.
+``orderLinkId``; a 5xx comes from Bybit's gateway as plain text; an ``ip_ban`` answers every request
+with HTTP 403 "403, access too frequent" (plain text, no ``Retry-After``) until it ends, as Bybit's V5
+rate-limit page describes its IP ban.
 """
 
 from __future__ import annotations
@@ -109,6 +111,11 @@ class FakeBybit(FakeServer):
         body = {"retCode": 10006, "retMsg": "Too many visits!", "result": {}, "retExtInfo": {}, "time": now}
         reset = str(now + int(fault.retry_after * 1000))
         return 200, body, {"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "0", "X-Bapi-Limit-Reset-Timestamp": reset}
+
+    def ip_banned(self, seconds_left: float) -> Answer:
+        # Bybit's V5 rate-limit page: over 600 requests in 5 s from one IP, every request gets "403, access too
+        # frequent" until the ban lifts (at least 10 minutes); no Retry-After, no JSON.
+        return 403, "403, access too frequent", {}
 
     def rejected(self, fault: Fault) -> Answer:
         code = 10001 if fault.code is None else fault.code

@@ -6,8 +6,10 @@ answer a recorded real body verbatim (the replay tests of ``tests/data/recorded/
 require the ``X-MBX-APIKEY`` header to carry the configured key; the HMAC signature itself is not verified.
 
 Faults (:class:`~trimtab.testing.faults.Fault`, the kinds in :mod:`trimtab.testing.faults`) are answered as
-Binance does: a rate limit is 429 with ``Retry-After`` and code -1003, a refusal 400 with its ``code`` and
-``msg`` (by default -1013 "Filter failure: NOTIONAL"), and ``fill_first`` fills the order a cancel names.
+Binance does: a rate limit is 429 with ``Retry-After`` and code -1003, an IP ban 418 with ``Retry-After``
+(the seconds until the ban is over) and code -1003 on every request while it lasts, a refusal 400 with its
+``code`` and ``msg`` (by default -1013 "Filter failure: NOTIONAL"), and ``fill_first`` fills the order a
+cancel names.
 
 Beside those: :meth:`FakeExchange.maintenance` (every request answers 503 "System is under maintenance."
 for a while), ``engine.invisible_for`` (new orders cannot be queried for that many seconds) and
@@ -18,6 +20,7 @@ clock with ``engine.clock``.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,6 +155,16 @@ class FakeExchange(FakeServer):
     # ------------------------------------------------------------- Binance's shape of faults
     def rate_limited(self, fault: Fault) -> Answer:
         return 429, {"code": -1003, "msg": "Too many requests."}, {"Retry-After": f"{fault.retry_after:g}"}
+
+    def ip_banned(self, seconds_left: float) -> Answer:
+        # Binance's LIMITS: 418 to an auto-banned IP, Retry-After the seconds until the ban is over; the body is
+        # code -1003 naming the end of the ban in milliseconds.
+        until = int(time.time() * 1000 + seconds_left * 1000)
+        message = (
+            f"Way too much request weight used; IP banned until {until}. "
+            "Please use the websocket for live updates to avoid bans."
+        )
+        return 418, {"code": -1003, "msg": message}, {"Retry-After": str(math.ceil(seconds_left))}
 
     def rejected(self, fault: Fault) -> Answer:
         code = -1013 if fault.code is None else fault.code

@@ -16,6 +16,10 @@
   (``/v5/asset/transfer/query-inter-transfer-list?transferId=...``).
 - A request over the rate limit is answered HTTP 200 with retCode 10006 "Too many visits!" and no
   ``Retry-After``; ``X-Bapi-Limit-Reset-Timestamp`` says when requests are allowed again (milliseconds).
+- An IP that keeps going over the limit (600 requests in 5 seconds) is banned: every request is answered
+  HTTP 403 ("403, access too frequent"), without ``Retry-After`` (ccxt raises ``RateLimitExceeded``). Bybit's
+  V5 rate-limit page says to stop all HTTP sessions and wait at least 10 minutes; the ban lifts itself, and
+  going on violating it makes it permanent. :func:`ip_ban` reads a 403 as a ban of :data:`IP_BAN_SECONDS`.
 - ccxt is told the account is unified (no ``/v5/user/query-api`` probe) and loads spot and linear markets
   only (no inverse or option markets: trimtab trades neither on Bybit).
 """
@@ -59,6 +63,15 @@ def rate_limit_pause(headers: Mapping[str, Any], now_ms: float) -> float | None:
     return None
 
 
+IP_BAN_SECONDS = 600.0
+"""How long trimtab sends nothing after Bybit's 403: the "at least 10 minutes" of Bybit's V5 rate-limit page."""
+
+
+def ip_ban(status: int | None, headers: Mapping[str, Any]) -> float | None:
+    """Seconds to send nothing after an answer: :data:`IP_BAN_SECONDS` for HTTP 403, else None (no ban)."""
+    return IP_BAN_SECONDS if status == 403 else None
+
+
 BYBIT = ExchangeRules(
     exchange="bybit",
     client_id=re.compile(r"[A-Za-z0-9_-]{1,36}"),
@@ -75,5 +88,6 @@ BYBIT = ExchangeRules(
     positions_by_settle_coin=True,
     order_lookup_field="orderLinkId",
     rate_limit_pause=rate_limit_pause,
+    ip_ban=ip_ban,
     client_transfer_id=transfer_uuid,
 )

@@ -2,7 +2,9 @@
 
 Reads and cancels are retried with bounded backoff and jitter; creates never are. A translated error names the
 venue and the operation, carries the exchange's requested pause (``Retry-After`` or its own rate-limit
-headers) and never the keys.
+headers) and never the keys. An answer the exchange's rules read as an IP ban (``ExchangeRules.ip_ban``)
+becomes :class:`~trimtab.errors.IpBannedError` and bans the limiter: nothing is sent, by any caller sharing
+it, until the ban ends.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Any, TypeVar
 
 import ccxt
 
+from trimtab.errors import IpBannedError
 from trimtab.venues.ccxt.errors import retry_after_seconds, translate
 from trimtab.venues.ccxt.retry import RateLimiter, RetryPolicy, call_with_retry
-from trimtab.venues.exchange_rules import ExchangeRules
+from trimtab.venues.exchange_rules import ExchangeRules, http_status
 
 T = TypeVar("T")
 
@@ -64,6 +67,9 @@ class ExchangeCalls:
         if isinstance(error, ccxt.InvalidNonce):
             self._refresh_time_difference()
         headers = getattr(self._exchange, "last_response_headers", None)
+        banned = self._ban(error, headers)
+        if banned is not None:
+            return banned
         retry_after = retry_after_seconds(headers)
         if retry_after is None and headers and self._rules is not None and self._rules.rate_limit_pause is not None:
             exchange_ms = self._exchange.milliseconds() - float(self._exchange.options.get("timeDifference") or 0)
@@ -76,6 +82,21 @@ class ExchangeCalls:
             redact=self._redact,
             **kwargs,
         )
+
+    def _ban(self, error: Exception, headers: Any) -> IpBannedError | None:
+        """The IP ban an answer announces (the exchange's rule reads its status and headers), with every request
+        on this limiter refused until it ends; None when the answer is no ban."""
+        if self._rules is None or self._rules.ip_ban is None or not isinstance(error, ccxt.BaseError):
+            return None
+        status = http_status(error)
+        seconds = self._rules.ip_ban(status, headers or {})
+        if seconds is None:
+            return None
+        self.limiter.ban(seconds)
+        text = self._redact(
+            f"{self._name}: the exchange banned this IP (HTTP {status}): nothing is sent for {seconds:g} s"
+        )
+        return IpBannedError(text, retry_after=seconds)
 
     def _refresh_time_difference(self) -> None:
         """The exchange refused a request for its timestamp (Binance -1021): the clocks drifted apart since the

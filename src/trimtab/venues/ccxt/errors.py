@@ -14,6 +14,9 @@ other ``ExchangeError`` during a create
 ``OrderNotFound``                                       handled by the caller (``None`` on fetch)
 =====================================================  ==================================================
 
+An answer the exchange's rules read as an IP ban (Binance's 418, Bybit's 403) is translated before this table,
+by :meth:`trimtab.venues.ccxt.calls.ExchangeCalls.translate`, into :class:`~trimtab.errors.IpBannedError`.
+
 A create that failed with a network error or an unparseable answer may have reached the exchange; the
 caller resolves it by looking the order up by its client id. Messages are redacted of credentials and the
 original ccxt exception is not chained (its text and attributes are the venue's, not ours to leak).

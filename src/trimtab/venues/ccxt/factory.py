@@ -79,7 +79,7 @@ def build_ccxt_venue(
         "adjustForTimeDifference": True,
     }
     # ccxt's own limiter paces requests by each endpoint's weight (a leaky bucket of the exchange's rateLimit);
-    # trimtab's limiter then only honours the pauses the exchange asks for (Retry-After, 429, 418).
+    # trimtab's limiter then only honours the pauses the exchange asks for (Retry-After, 429) and its bans (418, 403).
     settings: dict[str, Any] = {"enableRateLimit": True, "timeout": 10_000}
     settings.update(config or {})
     settings["verbose"] = False  # ccxt's verbose mode prints request headers, keys included

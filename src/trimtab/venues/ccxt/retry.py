@@ -2,6 +2,8 @@
 
 Reads and cancels go through :func:`call_with_retry`; creates never do (an order is never resent blindly).
 A ``Retry-After`` from the venue pauses every caller that shares the limiter, not just the one that got it.
+An IP ban (:class:`~trimtab.errors.IpBannedError`) is never retried: the limiter refuses every request until
+it ends (:meth:`RateLimiter.ban`), so nothing leaves while the exchange would only lengthen the ban.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from trimtab.errors import RateLimitedError, RetryableError
+from trimtab.errors import IpBannedError, RateLimitedError, RetryableError
 
 T = TypeVar("T")
 
@@ -50,12 +52,22 @@ class RateLimiter:
     sleep: Callable[[float], None] = time.sleep
     _next_slot: float = 0.0
     _paused_until: float = 0.0
+    _banned_until: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def acquire(self) -> None:
-        """Wait for the next free slot."""
+        """Wait for the next free slot.
+
+        Raises
+        ------
+        IpBannedError
+            While a ban lasts (:meth:`ban`): the request must not be sent at all.
+        """
         with self._lock:
             now = self.clock()
+            if now < self._banned_until:
+                left = self._banned_until - now
+                raise IpBannedError(f"the exchange banned this IP: nothing is sent for another {left:.0f} s", left)
             start = max(now, self._next_slot, self._paused_until)
             self._next_slot = start + self.min_interval
         if start > now:
@@ -65,6 +77,11 @@ class RateLimiter:
         """Hold every caller back for ``seconds`` (a ``Retry-After``)."""
         with self._lock:
             self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+    def ban(self, seconds: float) -> None:
+        """Refuse every request for ``seconds`` (the exchange banned the IP): :meth:`acquire` raises meanwhile."""
+        with self._lock:
+            self._banned_until = max(self._banned_until, self.clock() + seconds)
 
 
 _LIMITERS: dict[str, RateLimiter] = {}
@@ -101,7 +118,7 @@ def call_with_retry(
         try:
             return call()
         except RetryableError as error:
-            if attempt + 1 >= policy.attempts:
+            if attempt + 1 >= policy.attempts or isinstance(error, IpBannedError):
                 raise
             retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
             if retry_after is not None:
