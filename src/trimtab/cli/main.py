@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import sys
 
-from trimtab.cli.startup import one_blas_thread, pause_collection
+from trimtab.cli.startup import freeze_at_exit, one_blas_thread, pause_collection
 
 pause_collection()  # before typer and the rest load: see trimtab.cli.startup
 one_blas_thread()
+freeze_at_exit()
 
 import typer  # noqa: E402
 from typer.exceptions import TyperException  # noqa: E402

@@ -1,13 +1,20 @@
-"""The command line's start: the garbage collector waits while a command loads, and BLAS runs on one thread.
+"""The command line's start and end: the garbage collector waits while a command loads and skips the heap at
+exit, and BLAS runs on one thread.
 
 Starting a command imports typer, pydantic, numpy and numba, builds the policy's models and loads the
 kernel's compiled code: a few hundred thousand objects that live as long as the process. The collector
 runs every 700 new objects and traverses the young ones each time, and now and then all of them: about
 40 ms of CPU in a 0.5 s backtest (18 ms of them while numpy and numba import), none of which frees
-anything. So the command line pauses automatic collection while it starts, and resumes it when the
-command returns or :data:`PAUSE_SECONDS` later, whichever comes first, so a long command (a live loop,
-an event-engine backtest, a server) collects as usual. A process forked meanwhile (a sweep's worker)
+anything. So the command line pauses automatic collection while it starts and resumes it
+:data:`PAUSE_SECONDS` later (a daemon timer), so a long command (a live loop, an event-engine backtest,
+a server) collects as usual. A process forked meanwhile (a sweep's worker)
 resumes at once. Reference counting frees everything else as usual: only reference cycles wait.
+
+When the process ends, the interpreter traverses every object it still tracks once more, looking for
+cycles, before it tears the modules down: 65 ms of a backtest's 0.48 s of CPU, in memory the process is
+about to give back anyway. :func:`freeze_at_exit` moves them out of the collector's reach (``gc.freeze``) as the
+process exits, after every ``atexit`` handler registered later has run; modules are still torn down and
+objects freed as before.
 
 numpy's OpenBLAS starts a thread per core when numpy loads, and they spin waiting for work: 30 ms of CPU
 on two cores, and a start that waits for a free core on a busy machine. trimtab's linear algebra is on
@@ -18,10 +25,12 @@ one thread (:func:`one_blas_thread`) unless the user chose a number (``OPENBLAS_
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 import sys
 import threading
+from functools import cache
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "GOTO_NUM_THREADS")
 """What OpenBLAS reads for its number of threads, the first set one winning."""
@@ -85,3 +94,9 @@ def one_blas_thread() -> bool:
         return False
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     return True
+
+
+@cache
+def freeze_at_exit() -> None:
+    """Have the process's last garbage collection skip every object alive at exit (once per process)."""
+    atexit.register(gc.freeze)

@@ -96,3 +96,15 @@ def test_a_thread_count_the_user_chose_stands() -> None:
 def test_once_numpy_is_loaded_asking_is_useless_and_nothing_is_set() -> None:
     script = "import os, numpy, trimtab.cli.main; print(os.environ.get('OPENBLAS_NUM_THREADS'))"
     assert _blas_threads(script) == "None"
+
+
+def test_at_exit_the_heap_is_frozen_after_the_other_exit_handlers() -> None:
+    # Registered before the command line loads, this handler runs after its own (atexit runs them in reverse).
+    script = (
+        "import atexit, gc\n"
+        "atexit.register(lambda: print(gc.get_freeze_count() > 0))\n"
+        "import trimtab.cli.main\n"
+        "print(gc.get_freeze_count())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["0", "True"]
