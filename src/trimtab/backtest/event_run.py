@@ -81,6 +81,8 @@ class EventRun:
         self.session = RebalancingSession(self.policy, guards)
         self.funding_by_hedge: dict[str, float] = {}
         self._close_seconds: np.ndarray | None = None
+        self._firsts: list[int] = []
+        self._rows: list[int] = []
         self._columns: list[int] | slice = []
         self._ranges: RollingRanges | None = None
         self._impact_vol: np.ndarray | None = None
@@ -123,8 +125,12 @@ class EventRun:
             self._columns = slice(columns[0], columns[-1] + 1) if adjacent else columns
             # the lows and highs over a lookback, for every row at once: the guard's ceiling is a lookup per bar
             self._ranges = RollingRanges(self._close_seconds, history.close[:, self._columns])
-        row = int(self.replay.rows[bar])
-        first = int(self._close_seconds.searchsorted(self._close_seconds[row] - horizon.total_seconds(), "left"))
+            # each row's first row within the horizon, for every row at once
+            starts = self._close_seconds - horizon.total_seconds()
+            self._firsts = self._close_seconds.searchsorted(starts, "left").tolist()
+            self._rows = self.replay.rows.tolist()
+        row = self._rows[bar]
+        first = self._firsts[row]
         prices = history.close[first : row + 1, self._columns]
         ranges = partial(self._ranges.at, row) if self._ranges is not None else None
         return PriceWindow(self._close_seconds[first : row + 1], self.replay.assets, prices, ranges)

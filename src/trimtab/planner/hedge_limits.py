@@ -65,7 +65,7 @@ class EstimatedBuffers(Mapping[str, float]):
 
 def inside_buffer(buffers: Buffers, symbol: str, distance: float) -> bool:
     """Whether a position ``distance`` from its liquidation price is inside the buffer of ``symbol``."""
-    if isinstance(buffers, float | int):
+    if isinstance(buffers, (float, int)):  # a tuple: a cheaper check than a union, on every position every cycle
         return distance < buffers
     if isinstance(buffers, EstimatedBuffers) and distance >= buffers.ceiling(symbol):
         return False

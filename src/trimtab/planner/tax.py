@@ -86,7 +86,7 @@ def realise(trades: Sequence[Trade], book: LotBook, rules: TaxRules | None, now:
         after the sales and a note for each sale that no lot covers.
     """
     effective = rules if rules is not None else REPORTING_RULES
-    if not any(is_spot_sale(t) for t in trades):  # nothing consumes a lot (a quiet cycle's plan)
+    if not trades or not any(is_spot_sale(t) for t in trades):  # nothing consumes a lot (a quiet cycle's plan)
         return TaxOutcome(tuple(trades), Realised(), effective.tax(0.0, 0.0) if rules is not None else None, book)
     matched, realised, after, notes = _match(trades, book, effective, now)
     if effective.method is LotMethod.MIN_TAX:

@@ -48,10 +48,11 @@ class PriceWindow:
     times: FloatArray
     assets: tuple[str, ...]
     prices: FloatArray
-    ranges: Callable[[timedelta], tuple[list[float], list[float]]] | None = None
-    """The lows and highs per column over a lookback ending at the window's last time, from the history the
-    window was cut from (:class:`trimtab.policy.ranges.RollingRanges`): what :func:`volatility_ceilings` reads
-    instead of reducing the window. None: the window reduces its own rows."""
+    ranges: Callable[[timedelta], tuple[list[float], list[float], float, int]] | None = None
+    """The lows and highs per column over a lookback ending at the window's last time, the smallest spacing of
+    their times and their number of rows, from the history the window is the last rows of
+    (:class:`trimtab.policy.ranges.RollingRanges`): what :func:`volatility_ceilings` reads instead of searching
+    and reducing the window and taking its median spacing. None: the window works them out from its rows."""
 
     @classmethod
     def from_rows(
@@ -142,17 +143,23 @@ def volatility_ceilings(window: PriceWindow, assets: Sequence[str], lookback: ti
     ``ln(highest / lowest price)``; annualised as :func:`volatility` does, with a hair to spare for rounding.
     """
     times = window.times
-    first = int(times.searchsorted(times[-1] - lookback.total_seconds(), "left")) if times.size else 0
-    count = times.shape[0] - first
-    if count < 3:
-        return {}
-    if window.ranges is not None:  # the same rows, or more before them: a range as wide at least
-        lows, highs = window.ranges(lookback)
+    if window.ranges is not None:
+        # the same rows, or more before them: a range as wide at least, and a spacing as small at most
+        lows, highs, spacing, rows = window.ranges(lookback)
+        count = min(rows, times.shape[0])  # the window is the history's last rows
+        if count < 3:
+            return {}
+        per_year = SECONDS_PER_YEAR / spacing if spacing > 0.0 else math.inf
     else:
+        first = int(times.searchsorted(times[-1] - lookback.total_seconds(), "left")) if times.size else 0
+        count = times.shape[0] - first
+        if count < 3:
+            return {}
         block = window.prices[first:]
         lows, highs = np.minimum.reduce(block).tolist(), np.maximum.reduce(block).tolist()  # without min's wrapper
+        per_year = periods_per_year(times[first:])
     returns = count - 1
-    scale = math.sqrt(returns / (returns - 1)) * math.sqrt(periods_per_year(times[first:])) * (1.0 + 1e-9)
+    scale = math.sqrt(returns / (returns - 1)) * math.sqrt(per_year) * (1.0 + 1e-9)
     out = {}
     for asset in assets:
         if asset in window.assets:

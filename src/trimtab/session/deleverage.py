@@ -52,6 +52,10 @@ class Ladder:
     reasons: tuple[str, ...] = ()
 
 
+CLEAR = Ladder(False)
+"""The verdict when no position is inside its buffer (most cycles: one shared value)."""
+
+
 def reducing_trade(risk: PositionRisk, amount: float, reason: str, venue: str | None = None) -> Trade:
     """A reduce-only trade of ``amount`` against ``risk``'s position (selling a long, buying back a short) at its
     mark, on ``venue`` (by default the account that holds the position)."""
@@ -188,6 +192,8 @@ def deleverage_ladder(
     if valuation is None:
         valuation = valuate(portfolio, market, policy.asset_classes())
     at_risk = _at_risk(valuation, buffer)
+    if not at_risk:
+        return CLEAR
     for start in at_risk:
         limit = buffer_of(buffer, start.symbol)
         cut, after, steps, stuck = _climb(portfolio, market, policy, start, limit, fraction)

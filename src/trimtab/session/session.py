@@ -152,6 +152,10 @@ class RebalancingSession:
         self._falling_back: dict[str, bool] = {}
         self._spot_policy: Policy | None = None
         self._lookback = policy.volatility_lookback()
+        self._measures_hold = policy.costs.fixed_horizon_days is None
+        strategy = policy.strategy
+        self._peak_kind = ("peak" if strategy.ratchet else "initial") if isinstance(strategy, CppiStrategy) else None
+        """Which equity CPPI's floor follows: the highest seen (its ratchet), the first, or none (no CPPI)."""
         self._hedges = _hedge_bases(policy)
         """The hedges ``auto`` may open, symbol -> hedged asset (their liquidation buffers bound its choice)."""
 
@@ -200,20 +204,20 @@ class RebalancingSession:
         measured until ``now`` is the funding horizon ``auto`` prices its hedge over (:mod:`trimtab.planner.horizon`;
         a class whose hedge has none estimates it from its drift); a number is used as is.
         """
+        state = self.state
         peak: float | None = None
-        strategy = self.policy.strategy
-        if isinstance(strategy, CppiStrategy):
+        if self._peak_kind is not None:
             # With the ratchet the floor follows the highest equity seen; without it, the first equity.
-            peak = self.state.peak_equity if strategy.ratchet else self.state.initial_equity
+            peak = state.peak_equity if self._peak_kind == "peak" else state.initial_equity
         return PlanContext(
-            last_rebalance=self.state.last_rebalance,
-            last_check=self.state.last_check,
+            last_rebalance=state.last_rebalance,
+            last_check=state.last_check,
             peak_equity=peak,
-            betas=dict(betas or {}),
+            betas=dict(betas) if betas else {},
             volatility=volatility,
-            lots=self.state.lots,
+            lots=state.lots,
             window=window,
-            flow=self.state.pending_flow,
+            flow=state.pending_flow,
             hold_days=self._hold_days(now),
             liquidation_buffers=self.guards.liquidation_buffer if buffers is None else buffers,
         )
@@ -240,7 +244,7 @@ class RebalancingSession:
         estimated, status = self.estimate(window, market)
         if volatility is not None:
             status.pop("volatility", None)
-        notes: list[Note] = self._estimate_notes(status)
+        notes: list[Note] = self._estimate_notes(status) if status else []
         buffers = self._buffers(portfolio, window)
         chosen = volatility if volatility is not None else estimated
         context = self.context(chosen, betas, window, buffers, now=market.timestamp)
@@ -281,7 +285,7 @@ class RebalancingSession:
     def _hold_days(self, now: datetime | None) -> dict[str, float] | None:
         """The measured holding times, per hedge symbol, the planner's ``"auto"`` horizon uses (None with a
         numeric horizon)."""
-        if now is None or self.policy.costs.fixed_horizon_days is not None:
+        if now is None or not self._measures_hold:
             return None
         return self.state.measured_hold_days(now)
 
@@ -380,9 +384,10 @@ class RebalancingSession:
         and whose plan opens no ``auto`` hedge estimates nothing.
         """
         fixed, sigmas = self.guards.liquidation_buffer, self.guards.buffer_sigmas
-        if fixed <= 0.0 or sigmas <= 0.0 or window is None or window.times.size < 2:
+        if fixed <= 0.0 or sigmas <= 0.0 or window is None or window.times.shape[0] < 2:
             return fixed
-        interval_days = float(window.times[-1] - window.times[-2]) / 86_400.0
+        before, last = window.times[-2:].tolist()
+        interval_days = (last - before) / 86_400.0
         bases = {
             p.instrument.symbol: p.instrument.base
             for p in portfolio.derivatives
@@ -460,19 +465,17 @@ def _pays_funding(trades: Sequence[Trade], valuation: Valuation, market: MarketS
 class _CycleBuffers(EstimatedBuffers):
     """One cycle's buffers (:meth:`RebalancingSession._buffers`): the volatilities are estimated when a buffer is
     first read, all at once, and a position far from liquidation is cleared by the cheap ceiling
-    (:func:`~trimtab.policy.estimation.volatility_ceiling`) without them."""
+    (:func:`~trimtab.policy.estimation.volatility_ceilings`, every symbol's at the first look) without them."""
 
-    __slots__ = ("_bases", "_ceilings", "_fixed", "_interval_days", "_root", "_sigmas", "_tops", "_values", "_window")
+    __slots__ = ("_bases", "_ceilings", "_fixed", "_interval_days", "_sigmas", "_values", "_window")
 
     def __init__(
         self, window: PriceWindow, bases: Mapping[str, str], fixed: float, sigmas: float, interval_days: float
     ) -> None:
         self._window, self._bases = window, bases
         self._fixed, self._sigmas, self._interval_days = fixed, sigmas, interval_days
-        self._root = math.sqrt(interval_days / 365.0)
         self._values: dict[str, float] | None = None
-        self._ceilings: dict[str, float] = {}
-        self._tops: dict[str, float] | None = None
+        self._ceilings: dict[str, float] | None = None
 
     def _buffer(self, volatility: float | None) -> float:
         return volatility_buffer(self._fixed, self._sigmas, volatility, self._interval_days)
@@ -487,19 +490,21 @@ class _CycleBuffers(EstimatedBuffers):
     def ceiling(self, symbol: str) -> float:
         if self._values is not None:
             return self._values.get(symbol, math.inf)
-        found = self._ceilings.get(symbol)
-        if found is not None:
-            return found
-        if self._tops is None:
-            self._tops = volatility_ceilings(self._window, sorted(set(self._bases.values())), GUARD_LOOKBACK)
-        base = self._bases.get(symbol)
-        top = self._tops.get(base) if base is not None else None
-        if top is None:
-            return math.inf
-        # volatility_buffer's figure (the same products in the same order), its checks made once per cycle
-        found = max(self._fixed, self._sigmas * top * self._root) if math.isfinite(top) else self._fixed
-        self._ceilings[symbol] = found
-        return found
+        if self._ceilings is None:
+            self._ceilings = self._ceiling_of_each()
+        return self._ceilings.get(symbol, math.inf)
+
+    def _ceiling_of_each(self) -> dict[str, float]:
+        """The buffer of every symbol at its volatility ceiling (none where the ceiling is unknown)."""
+        fixed, sigmas, root = self._fixed, self._sigmas, math.sqrt(self._interval_days / 365.0)
+        tops = volatility_ceilings(self._window, sorted(set(self._bases.values())), GUARD_LOOKBACK)
+        out = {}
+        for symbol, base in self._bases.items():
+            top = tops.get(base)
+            if top is not None:
+                # volatility_buffer's figure (the same products in the same order), its checks made once per cycle
+                out[symbol] = max(fixed, sigmas * top * root) if math.isfinite(top) else fixed
+        return out
 
     def __getitem__(self, key: str) -> float:
         return self._read()[key]
