@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+
+import numpy as np
 
 from trimtab.policy.config import Policy
 from trimtab.policy.estimation import PriceWindow
@@ -23,11 +25,18 @@ from trimtab.storage.records import utc
 
 
 class PriceHistory:
-    """Spot prices (asset -> price) by time, oldest first; one row per time, the last one written wins."""
+    """Spot prices (asset -> price) by time, oldest first; one row per time, the last one written wins.
 
-    def __init__(self) -> None:
+    ``assets`` are the columns of :meth:`table`: each row is also kept as their prices (NaN where missing) and
+    its time as seconds since the epoch, converted once when it is added rather than at every window.
+    """
+
+    def __init__(self, assets: Sequence[str] = ()) -> None:
+        self.assets = tuple(assets)
         self._times: list[datetime] = []
         self._prices: list[dict[str, float]] = []
+        self._stamps: list[float] = []
+        self._table: list[list[float]] = []
 
     def __len__(self) -> int:
         return len(self._times)
@@ -35,24 +44,38 @@ class PriceHistory:
     def add(self, when: datetime, prices: Mapping[str, float]) -> None:
         """Record the prices seen at ``when`` (out of order is fine; the same time again replaces them)."""
         row = {asset: float(price) for asset, price in prices.items() if _valid(price)}
+        columns = [row.get(asset, math.nan) for asset in self.assets]
         index = bisect.bisect_left(self._times, when)
         if index < len(self._times) and self._times[index] == when:
             self._prices[index] = row
+            self._table[index] = columns
             return
         self._times.insert(index, when)
         self._prices.insert(index, row)
+        self._stamps.insert(index, when.timestamp())
+        self._table.insert(index, columns)
 
     def forget_before(self, moment: datetime) -> None:
         """Drop the rows older than ``moment`` (they lie outside every lookback)."""
         cut = bisect.bisect_left(self._times, moment)
         del self._times[:cut]
         del self._prices[:cut]
+        del self._stamps[:cut]
+        del self._table[:cut]
 
     def window(self, since: datetime, until: datetime) -> tuple[list[datetime], list[dict[str, float]]]:
         """The rows whose time lies in ``[since, until]``, oldest first."""
         first = bisect.bisect_left(self._times, since)
         last = bisect.bisect_right(self._times, until)
         return self._times[first:last], self._prices[first:last]
+
+    def table(self, since: datetime, until: datetime) -> PriceWindow:
+        """The rows whose time lies in ``[since, until]`` as a window of :attr:`assets` (the figures of
+        :meth:`PriceWindow.from_rows <trimtab.policy.estimation.PriceWindow.from_rows>` of :meth:`window`)."""
+        first = bisect.bisect_left(self._times, since)
+        last = bisect.bisect_right(self._times, until)
+        prices = np.array(self._table[first:last], dtype=np.float64).reshape(last - first, len(self.assets))
+        return PriceWindow(np.array(self._stamps[first:last], dtype=np.float64), self.assets, prices)
 
 
 def _valid(price: object) -> bool:
@@ -70,11 +93,11 @@ class HistoryEstimator:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.history = PriceHistory()
         self.horizon = history_needed(policy)
         """How far back prices matter (None: the policy needs no estimate)."""
         base = policy.base_currency
         self.assets = tuple(sorted({a for c in policy.asset_classes() for a in c.assets if a != base}))
+        self.history = PriceHistory(self.assets)
 
     @property
     def needed(self) -> bool:
@@ -94,8 +117,7 @@ class HistoryEstimator:
         if record:
             self.history.add(now, prices)
         self.history.forget_before(now - self.horizon)
-        times, rows = self.history.window(now - self.horizon, now)
-        return PriceWindow.from_rows(times, rows, self.assets)
+        return self.history.table(now - self.horizon, now)
 
 
 def journal_prices(store: Store, since: datetime) -> list[tuple[datetime, dict[str, float]]]:

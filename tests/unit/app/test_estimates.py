@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 from trimtab.app.estimates import HistoryEstimator, PriceHistory
 from trimtab.policy.config import Policy
+from trimtab.policy.estimation import PriceWindow
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -40,6 +42,26 @@ def test_the_same_time_twice_keeps_one_row_and_rows_may_come_out_of_order() -> N
     assert times == [NOW - HOUR, NOW] and rows == [{"BTC": 2.0}, {"BTC": 3.0}]
     history.forget_before(NOW)
     assert len(history) == 1
+
+
+def test_the_table_is_the_window_of_the_rows_as_from_rows_builds_it() -> None:
+    # Rows out of order, one replaced, a price missing, a NaN and a non-positive price left out, old rows dropped:
+    # the table kept as rows arrive holds the figures PriceWindow.from_rows works out from the rows themselves.
+    history = PriceHistory(("BTC", "ETH"))
+    history.add(NOW, {"BTC": 1.0, "ETH": 5.0})
+    history.add(NOW - 3 * HOUR, {"BTC": 9.0})
+    history.add(NOW - HOUR, {"BTC": 2.0, "ETH": float("nan")})
+    history.add(NOW - 2 * HOUR, {"BTC": 4.0, "ETH": -1.0})
+    history.add(NOW, {"BTC": 3.0, "ETH": 6.0})
+    history.forget_before(NOW - 2 * HOUR)
+    times, rows = history.window(NOW - 5 * HOUR, NOW)
+    expected = PriceWindow.from_rows(times, rows, ("BTC", "ETH"))
+    table = history.table(NOW - 5 * HOUR, NOW)
+    assert table.assets == expected.assets
+    np.testing.assert_array_equal(table.times, expected.times)
+    np.testing.assert_array_equal(table.prices, expected.prices)
+    assert table.prices.tolist()[0][0] == 4.0 and math.isnan(table.prices[1, 1]) and table.prices[2, 1] == 6.0
+    assert history.table(NOW + HOUR, NOW + 2 * HOUR).prices.shape == (0, 2)
 
 
 def test_the_window_reaches_back_the_longest_lookback_the_policy_needs() -> None:
