@@ -23,8 +23,12 @@ Run ``.venv/bin/python benchmarks/bench_session.py [--repeat N] [--runs N]``; se
 from __future__ import annotations
 
 import argparse
+import csv
+import gzip
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -38,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_core import build_book, build_policy, moved_markets
 
+from trimtab.app.run_setup import Run
 from trimtab.backtest.event_run import EventRun
 from trimtab.backtest.replay import prepare
 from trimtab.domain import DerivativeQuote, MarketSnapshot, Portfolio, SpotHolding
@@ -47,7 +52,8 @@ from trimtab.planner import PlanContext, plan_outcome
 from trimtab.planner.tax import SpotFill
 from trimtab.policy.config import Policy
 from trimtab.policy.estimation import PriceWindow
-from trimtab.session import Decision, GuardSettings, RebalancingSession, SessionState
+from trimtab.session import Decision, GuardSettings, Note, RebalancingSession, SessionState
+from trimtab.testing.paper_replay import start_like_backtest
 from trimtab.venues.simulation.models import RealityModels
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "market"
@@ -114,8 +120,9 @@ def interleaved(
 class PlannerAlone:
     """The reference loop's decision step: ``plan_outcome`` with the trigger's two times, no session.
 
-    It has the session's interface (``decide``, ``close``, ``history``, ``state``) so the engine can drive it; it
-    keeps no estimates, runs no guard and needs no price window.
+    It has the session's interface (``decide``, ``close``, ``estimate``, ``context``, ``history``, ``state``) so
+    the engine and the run loop can drive it; it keeps no estimates or tax lots, runs no guard, needs no price
+    window, and records what any loop records: the trigger, and a trigger that traded nothing.
     """
 
     history = None
@@ -124,11 +131,30 @@ class PlannerAlone:
         self.policy = policy
         self.state = SessionState()
 
-    def decide(self, portfolio: Portfolio, market: MarketSnapshot, *, window: PriceWindow | None = None) -> Decision:
-        context = PlanContext(last_rebalance=self.state.last_rebalance, last_check=self.state.last_check)
-        outcome = plan_outcome(portfolio, market, self.policy, context)
-        trades = outcome.plan.trades if outcome.plan.triggered else ()
-        return Decision(market.timestamp, outcome.plan, tuple(trades), outcome.checked)
+    def decide(
+        self,
+        portfolio: Portfolio,
+        market: MarketSnapshot,
+        *,
+        window: PriceWindow | None = None,
+        volatility: Any = None,
+    ) -> Decision:
+        outcome = plan_outcome(portfolio, market, self.policy, self.context())
+        plan = outcome.plan
+        trades = tuple(plan.trades) if plan.triggered else ()
+        notes: tuple[Note, ...] = ()
+        if plan.triggered:
+            notes = (Note("trigger", plan.trigger_reason or "the trigger fired"),)
+            if not trades:
+                why = "; ".join(plan.notes) if plan.notes else "every class is already at its goal"
+                notes += (Note("idle", f"the trigger fired but nothing was traded: {why}"),)
+        return Decision(market.timestamp, plan, trades, outcome.checked, notes=notes)
+
+    def estimate(self, window: PriceWindow | None, market: MarketSnapshot) -> tuple[None, dict[str, str | None]]:
+        return None, {}
+
+    def context(self, volatility: Any = None, betas: Any = None, window: PriceWindow | None = None) -> PlanContext:
+        return PlanContext(last_rebalance=self.state.last_rebalance, last_check=self.state.last_check)
 
     def close(
         self,
@@ -139,8 +165,8 @@ class PlannerAlone:
         held: Iterable[object],
         fills: Sequence[SpotFill] = (),
     ) -> SessionState:
-        moved = {"last_check": decision.now} if decision.checked else {}
-        if decision.triggered:
+        moved = {"last_check": decision.now} if decision.checked and carried_out else {}
+        if decision.triggered and carried_out:
             moved["last_rebalance"] = decision.now
         self.state = replace(self.state, **moved)
         return self.state
@@ -208,10 +234,85 @@ def measure_backtests(runs: int) -> tuple[list[float], dict[str, Any]]:
     return [statistics.median(s) for s in seconds], figures[0]
 
 
+# -- 3. paper cycles -------------------------------------------------------------------------------------------
+
+PAPER_START = datetime(2024, 1, 1, tzinfo=UTC)
+PAPER_FILES = ("spot_BTC-USDT_1d", "spot_ETH-USDT_1d", "perp_BTC-USDT_1h", "perp_ETH-USDT_1h")
+PAPER_FILES += ("perp_BTC-USDT_mark_8h", "perp_ETH-USDT_mark_8h")
+
+
+def quiet_data(folder: Path) -> Path:
+    """The bundled BTC and ETH daily closes, perpetuals and marks in ``folder``, with their funding stamps at a
+    rate of zero."""
+    data = folder / "data"
+    data.mkdir()
+    for name in PAPER_FILES:
+        shutil.copy(DATA / f"{name}.csv.gz", data)
+    for asset in ("BTC", "ETH"):
+        name = f"perp_{asset}-USDT_funding_8h.csv.gz"
+        with gzip.open(DATA / name, "rt", newline="") as source, gzip.open(data / name, "wt", newline="") as out:
+            rows = csv.reader(source)
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(next(rows))
+            writer.writerows([row[0], "0"] for row in rows)
+    return data
+
+
+def paper_pair(policy: Policy, data: Path, folder: Path) -> tuple[Run, Run]:
+    """Two paper replays of ``data`` from the backtest's initial allocation, each on its own journal: the loop
+    driving the session, and the same loop driving the planner alone (gathering no price window)."""
+    history = load_history(data, ["BTC", "ETH"])
+    runs = []
+    for name in ("session", "alone"):
+        (folder / name).mkdir()
+        runs.append(start_like_backtest(policy, history, data, folder / name, start=PAPER_START)[0])
+    reference = runs[1].loop
+    reference.session = PlannerAlone(policy)  # type: ignore[assignment]
+    reference.estimator.horizon = None  # only the session estimates from a window of prices
+    return runs[0], runs[1]
+
+
+def _cycle_record(result: Any, run: Run) -> tuple[Any, ...]:
+    """What a cycle did: its orders, the venue's equity after it and the decisions it journaled."""
+    orders = [(o["symbol"], o["side"], o["filled"], o["average_price"]) for o in result.orders]
+    return orders, run.loop.venue.equity(), result.decisions, result.paused, result.halted  # type: ignore[attr-defined]
+
+
+def measure_paper(policy: Policy, cycles: int, replays: int) -> tuple[float, float, int]:
+    """Median CPU seconds of ``cycles`` paper cycles with the session and with the planner alone (each replay's
+    cycles timed in turns, the order swapped every bar), and how many of them traded."""
+    seconds: tuple[list[float], list[float]] = ([], [])
+    traded = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        data = quiet_data(Path(tmp))
+        for replay in range(replays):
+            folder = Path(tmp) / f"replay{replay}"
+            folder.mkdir()
+            pair = paper_pair(policy, data, folder)
+            spent, traded = [0.0, 0.0], 0
+            for bar in range(cycles):
+                records = [(), ()]
+                for slot in (0, 1) if bar % 2 == 0 else (1, 0):
+                    start = time.process_time()
+                    result = pair[slot].loop.cycle()
+                    spent[slot] += time.process_time() - start
+                    records[slot] = _cycle_record(result, pair[slot])
+                if records[0] != records[1]:
+                    raise SystemExit(f"not the same decisions at paper cycle {bar}: {records}")
+                traded += bool(records[0][0])
+                if bar < cycles - 1 and not (pair[0].advance() and pair[1].advance()):
+                    raise SystemExit(f"the data ends after {bar + 1} cycles")
+            for slot in (0, 1):
+                seconds[slot].append(spent[slot])
+    return statistics.median(seconds[0]), statistics.median(seconds[1]), traded
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=60, help="timed planner calls per case")
     parser.add_argument("--runs", type=int, default=10, help="timed backtests of each kind")
+    parser.add_argument("--cycles", type=int, default=120, help="paper cycles per replay")
+    parser.add_argument("--replays", type=int, default=3, help="paper replays of each kind")
     args = parser.parse_args(argv)
     portfolio, market, classes = build_book()
     book, market = quiet_book(portfolio, market)
@@ -233,6 +334,14 @@ def main(argv: list[str] | None = None) -> int:
     for (name, _), seconds in zip(VARIANTS, medians, strict=True):
         per_bar = (seconds - reference) / 731 * 1e6
         print(f"  {name:<46}{seconds:>8.3f}s{seconds / reference:>8.2f}{per_bar:>9.1f} us/bar")
+    session, alone, traded = measure_paper(hedged_policy(), args.cycles, args.replays)
+    per_cycle = (session - alone) / args.cycles * 1e6
+    print(f"paper cycles from {PAPER_START:%Y-%m-%d}, {args.cycles} a replay, {traded} trading (CPU, median)")
+    print(
+        f"  {'the session, its guards on (defaults)':<46}{session / args.cycles * 1e3:>7.2f}ms{session / alone:>8.2f}"
+    )
+    print(f"  {'the planner alone (the reference)':<46}{alone / args.cycles * 1e3:>7.2f}ms{1.0:>8.2f}")
+    print(f"  the session's share: {per_cycle:.0f} us a cycle of {session / args.cycles * 1e6:.0f}")
     return 0
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from trimtab.app.flows import record_cash_flow
 from trimtab.app.loop import CycleResult
 from trimtab.app.session_store import save_session_state
-from trimtab.app.wiring import RunSetup, build_run
+from trimtab.app.wiring import Run, RunSetup, build_run
 from trimtab.backtest.engine import starting_point
 from trimtab.backtest.result import BacktestResult
 from trimtab.execution.config import ExecutionConfig
@@ -61,18 +61,18 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def replay_like_backtest(
+def start_like_backtest(
     policy: Policy,
     history: MarketHistory,
     data: Path,
     folder: Path,
     *,
     start: datetime,
-    bars: int,
     capital: float = 100_000.0,
     config: ExecutionConfig | None = None,
-) -> PaperReplay:
-    """Run ``bars`` paper cycles over ``data`` from ``start``, starting from the backtest's initial allocation.
+) -> tuple[Run, Store]:
+    """A paper run over ``data`` at ``start`` whose account and session start from the backtest's initial
+    allocation, and its journal (in ``folder``): the run :func:`replay_like_backtest` drives a cycle per bar.
 
     ``history`` is the history the backtest reads (for its starting point); ``data`` the folder the paper
     feed replays; ``folder`` holds the journal and the portfolio file; ``config`` the execution settings
@@ -91,7 +91,23 @@ def replay_like_backtest(
         at=start,
         config=config or ExecutionConfig(algo="market", twap_threshold=1e12),
     )
-    run = build_run(policy, store, setup)
+    return build_run(policy, store, setup), store
+
+
+def replay_like_backtest(
+    policy: Policy,
+    history: MarketHistory,
+    data: Path,
+    folder: Path,
+    *,
+    start: datetime,
+    bars: int,
+    capital: float = 100_000.0,
+    config: ExecutionConfig | None = None,
+) -> PaperReplay:
+    """Run ``bars`` paper cycles over ``data`` from ``start``, starting from the backtest's initial allocation
+    (:func:`start_like_backtest`, whose parameters these are)."""
+    run, store = start_like_backtest(policy, history, data, folder, start=start, capital=capital, config=config)
     replay = PaperReplay(store=store)
     pending = sorted(policy.cash_flows, key=lambda flow: flow.at)
     for bar in range(bars):
