@@ -73,7 +73,7 @@ slippage), as :func:`trimtab.backtest.metrics.compute_metrics` counts ``time_out
 the bars the squared drift of the multi-asset classes' members from their splits
 (:mod:`trimtab.backtest.composition`)."""
 
-_EDGE_TOLERANCE = 1e-12
+EDGE_TOLERANCE = 1e-12
 NEGLIGIBLE = 1e-9
 """As :data:`trimtab.planner.sizing.NEGLIGIBLE`: exposure changes below this fraction of equity are noise."""
 
@@ -113,7 +113,7 @@ def workspace(n_assets: int, n_classes: int, runs: int = 0) -> tuple[np.ndarray,
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _one_asset_per_class(class_of: np.ndarray, n_classes: int, cash_class: int) -> bool:
+def one_asset_per_class(class_of: np.ndarray, n_classes: int, cash_class: int) -> bool:
     """Whether every non-cash class holds exactly one asset (the breach test then needs no class sums)."""
     single = True
     for c in range(n_classes):
@@ -133,7 +133,7 @@ def _members(class_of: np.ndarray, c: int) -> int:
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _valuate(
+def valuate(
     close: np.ndarray,
     first_column: int,
     t: int,
@@ -206,7 +206,7 @@ def _sleeve_drift(
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _any_outside(weights: np.ndarray, targets: np.ndarray, half_widths: np.ndarray, row: int) -> bool:
+def any_outside(weights: np.ndarray, targets: np.ndarray, half_widths: np.ndarray, row: int) -> bool:
     """The planner's band test on valued weights: some class strictly outside its band."""
     outside = False
     for c in range(weights.shape[0]):
@@ -243,6 +243,120 @@ def _cash_breached(
         if c != cash_class:
             others += net[c] / equity
     return bool(abs((1.0 - others) - targets[cash_class]) > half_widths[row, cash_class])
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def initial_purchase(
+    close: np.ndarray,
+    first_column: int,
+    holdings: np.ndarray,
+    class_of: np.ndarray,
+    split: np.ndarray,
+    targets: np.ndarray,
+    capital: float,
+    taker_fee: float,
+    slippage: float,
+    trade_index: np.ndarray,
+    trade_values: np.ndarray,
+) -> tuple[float, float, float, int, bool]:
+    """Bar 0: every asset bought to target x split of the capital (``holdings`` start at 0).
+
+    Returns the cash, fees and slippage after it, the trades made and whether any was.
+    """
+    capacity = trade_index.shape[0]
+    cash = capital
+    fees = 0.0
+    slip_total = 0.0
+    n_trades = 0
+    traded_now = False
+    for a in range(class_of.shape[0]):
+        value = targets[class_of[a]] * split[a] * capital
+        if value <= 0.0:
+            continue
+        reference = close[0, np.uint64(first_column + a)]
+        price = reference * (1.0 + slippage)
+        amount = value / reference
+        notional = amount * price
+        fee = taker_fee * notional
+        slip_cost = amount * (price - reference)
+        holdings[a] += amount
+        cash -= amount * price
+        cash -= fee
+        fees += fee
+        slip_total += slip_cost
+        traded_now = True
+        if n_trades < capacity:
+            trade_index[n_trades, 0] = 0
+            trade_index[n_trades, 1] = a
+            trade_values[n_trades, 0] = amount
+            trade_values[n_trades, 1] = price
+            trade_values[n_trades, 2] = fee
+            trade_values[n_trades, 3] = slip_cost
+        n_trades += 1
+    return cash, fees, slip_total, n_trades, traded_now
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def trade(
+    close: np.ndarray,
+    first_column: int,
+    t: int,
+    holdings: np.ndarray,
+    changes: np.ndarray,
+    equity: float,
+    cash: float,
+    fees: float,
+    slip_total: float,
+    traded: float,
+    n_trades: int,
+    taker_fee: float,
+    slippage: float,
+    min_notional: float,
+    trade_index: np.ndarray,
+    trade_values: np.ndarray,
+) -> tuple[float, float, float, float, int, bool]:
+    """Fill each asset's value change ``changes`` at bar ``t`` (noise and orders below ``min_notional``
+    skipped, sells capped at the holding). Returns the cash, fees, slippage, traded notional and trade
+    count after the fills, and whether any was made."""
+    capacity = trade_index.shape[0]
+    traded_now = False
+    for a in range(changes.shape[0]):
+        change = changes[a]
+        if change == 0.0 or abs(change) <= NEGLIGIBLE * abs(equity):
+            continue
+        reference = close[t, np.uint64(first_column + a)]
+        amount = abs(change) / reference
+        if change < 0.0 and amount > holdings[a]:
+            amount = holdings[a] if holdings[a] > 0.0 else 0.0
+            if amount <= 0.0:
+                continue
+        if amount * reference < min_notional:
+            continue
+        if change > 0.0:
+            price = reference * (1.0 + slippage)
+            signed = amount
+        else:
+            price = reference * (1.0 - slippage)
+            signed = -amount
+        notional = amount * price
+        fee = taker_fee * notional
+        slip_cost = amount * abs(price - reference)
+        holdings[a] += signed
+        cash -= signed * price
+        cash -= fee
+        fees += fee
+        slip_total += slip_cost
+        traded += notional
+        traded_now = True
+        if n_trades < capacity:
+            trade_index[n_trades, 0] = t
+            trade_index[n_trades, 1] = a
+            trade_values[n_trades, 0] = signed
+            trade_values[n_trades, 1] = price
+            trade_values[n_trades, 2] = fee
+            trade_values[n_trades, 3] = slip_cost
+        n_trades += 1
+    return cash, fees, slip_total, traded, n_trades, traded_now
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -418,7 +532,7 @@ def simulate_window(
     outside = flags[n_assets + 2 * n_classes : n_assets + 3 * n_classes]
     for i in range(n_assets + 3 * n_classes):
         flags[i] = False
-    single = _one_asset_per_class(class_of, n_classes, cash_class)
+    single = one_asset_per_class(class_of, n_classes, cash_class)
     _sleeve_members(class_of, cash_class, sleeve)
     within_squared = 0.0
     # Per-asset target and band for the one-asset-per-class test; cash assets never breach there.
@@ -438,7 +552,6 @@ def simulate_window(
             k += 1
     curve = kernel_curve.start()
 
-    capacity = trade_index.shape[0]
     n_trades = 0
 
     cash = capital
@@ -449,7 +562,7 @@ def simulate_window(
     tracking_squared = 0.0
     outside_bars = 0
     loose_bars = 0
-    loose_margin = max(taker_fee + slippage, _EDGE_TOLERANCE)
+    loose_margin = max(taker_fee + slippage, EDGE_TOLERANCE)
     initial_cost = 0.0
     equity_sum = 0.0
     last_rebalance = timestamps[0] if n_bars > 0 else 0
@@ -492,7 +605,7 @@ def simulate_window(
                     tracking_squared,
                     equity_sum,
                     curve,
-                    _EDGE_TOLERANCE,
+                    EDGE_TOLERANCE,
                     loose_margin,
                 )
             )
@@ -528,36 +641,25 @@ def simulate_window(
         valued = False
         if t == 0:
             # The initial purchase: every asset to target x split of the capital.
-            for a in range(n_assets):
-                value = targets[class_of[a]] * split[a] * capital
-                if value <= 0.0:
-                    continue
-                reference = close[t, np.uint64(first_column + a)]
-                price = reference * (1.0 + slippage)
-                amount = value / reference
-                notional = amount * price
-                fee = taker_fee * notional
-                slip_cost = amount * (price - reference)
-                holdings[a] += amount
-                cash -= amount * price
-                cash -= fee
-                fees += fee
-                slip_total += slip_cost
-                traded_now = True
-                if n_trades < capacity:
-                    trade_index[n_trades, 0] = t
-                    trade_index[n_trades, 1] = a
-                    trade_values[n_trades, 0] = amount
-                    trade_values[n_trades, 1] = price
-                    trade_values[n_trades, 2] = fee
-                    trade_values[n_trades, 3] = slip_cost
-                n_trades += 1
+            cash, fees, slip_total, n_trades, traded_now = initial_purchase(
+                close,
+                first_column,
+                holdings,
+                class_of,
+                split,
+                targets,
+                capital,
+                taker_fee,
+                slippage,
+                trade_index,
+                trade_values,
+            )
             initial_cost = fees + slip_total
         else:
             if value_every_bar:
                 # Every bar is valued anyway: value it first, and test the bands on its weights (the
                 # planner's own numbers; the quick test below reaches the same decision).
-                equity, distance, excess = _valuate(
+                equity, distance, excess = valuate(
                     close,
                     first_column,
                     t,
@@ -589,7 +691,7 @@ def simulate_window(
                 if look:
                     last_check = now
             if look and valued:
-                fired = _any_outside(weights, targets, half_widths, row)
+                fired = any_outside(weights, targets, half_widths, row)
             elif look:
                 # The planner's test, |weight - target| > half_width for every class, without building
                 # the weights: a one-asset class's weight is its value over equity.
@@ -637,7 +739,7 @@ def simulate_window(
                         )
             if fired:
                 last_rebalance = now
-                equity, distance, excess = _valuate(
+                equity, distance, excess = valuate(
                     close,
                     first_column,
                     t,
@@ -672,47 +774,29 @@ def simulate_window(
                     changes[a] = split[a] * (goals[c] * equity) - values[a] if moving[c] else 0.0
                 if band_edge:
                     minimal_turnover(changes, class_of, moving)
-                for a in range(n_assets):
-                    change = changes[a]
-                    if change == 0.0 or abs(change) <= NEGLIGIBLE * abs(equity):
-                        continue
-                    reference = close[t, np.uint64(first_column + a)]
-                    amount = abs(change) / reference
-                    if change < 0.0 and amount > holdings[a]:
-                        amount = holdings[a] if holdings[a] > 0.0 else 0.0
-                        if amount <= 0.0:
-                            continue
-                    if amount * reference < min_notional:
-                        continue
-                    if change > 0.0:
-                        price = reference * (1.0 + slippage)
-                        signed = amount
-                    else:
-                        price = reference * (1.0 - slippage)
-                        signed = -amount
-                    notional = amount * price
-                    fee = taker_fee * notional
-                    slip_cost = amount * abs(price - reference)
-                    holdings[a] += signed
-                    cash -= signed * price
-                    cash -= fee
-                    fees += fee
-                    slip_total += slip_cost
-                    traded += notional
-                    traded_now = True
-                    if n_trades < capacity:
-                        trade_index[n_trades, 0] = t
-                        trade_index[n_trades, 1] = a
-                        trade_values[n_trades, 0] = signed
-                        trade_values[n_trades, 1] = price
-                        trade_values[n_trades, 2] = fee
-                        trade_values[n_trades, 3] = slip_cost
-                    n_trades += 1
+                cash, fees, slip_total, traded, n_trades, traded_now = trade(
+                    close,
+                    first_column,
+                    t,
+                    holdings,
+                    changes,
+                    equity,
+                    cash,
+                    fees,
+                    slip_total,
+                    traded,
+                    n_trades,
+                    taker_fee,
+                    slippage,
+                    min_notional,
+                    trade_index,
+                    trade_values,
+                )
                 if traded_now:
                     rebalances += 1
         if traded_now or (value_every_bar and not valued):
             # The bar's record is taken after its trades.
-            equity, distance, excess = _valuate(
+            equity, distance, excess = valuate(
                 close,
                 first_column,
                 t,
@@ -732,7 +816,7 @@ def simulate_window(
             if not single:
                 within_squared += _sleeve_drift(values, net, class_of, split, sleeve, equity)
             tracking_squared += distance
-            if excess > _EDGE_TOLERANCE:
+            if excess > EDGE_TOLERANCE:
                 outside_bars += 1
             if excess > loose_margin:
                 loose_bars += 1

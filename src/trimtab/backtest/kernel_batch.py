@@ -12,21 +12,30 @@ import numpy as np
 from numba import njit, prange
 
 from trimtab.backtest import kernel_cache
-from trimtab.backtest.kernel import STAT_COUNT, simulate_window, workspace
+from trimtab.backtest.kernel import (
+    STAT_COUNT,
+    TRIGGER_THRESHOLD,
+    one_asset_per_class,
+    simulate_window,
+    workspace,
+)
+from trimtab.backtest.kernel_lockstep import (
+    COST_EDGE,
+    COST_MIN_NOTIONAL,
+    COST_SLIPPAGE,
+    COST_TAKER_FEE,
+    LANES,
+    block_floats,
+    simulate_block,
+)
 
 RUN_TRIGGER_KIND = 0
 RUN_PERIOD_NS = 1
 RUN_SCOPE_BREACHED = 2
 RUN_BAND_EDGE = 3
 RUN_SETTINGS = 4
-"""Columns of the per-run integer settings array."""
-
-COST_TAKER_FEE = 0
-COST_SLIPPAGE = 1
-COST_MIN_NOTIONAL = 2
-COST_EDGE = 3
-RUN_COSTS = 4
-"""Columns of the per-run cost array."""
+"""Columns of the per-run integer settings array (those of the cost array: ``COST_*``, from
+:mod:`trimtab.backtest.kernel_lockstep`)."""
 
 
 def simulate_batch(
@@ -110,10 +119,36 @@ def _simulate_batch(
     empty_weights: np.ndarray,
     no_index: np.ndarray,
     no_values: np.ndarray,
+    blocks: np.ndarray,
 ) -> np.ndarray:
     """:func:`simulate_batch` on buffers from :func:`batch_buffers` (``out`` is returned): each run's scratch
     space (one row a run) and the empty outputs the runs record nothing into, so the kernel allocates nothing."""
     n_runs = half_width_grid.shape[0]
+    if _in_lockstep(close, class_of, targets, cash_class, settings, equity_out, track):
+        for b in prange(blocks.shape[0]):
+            first = b * LANES
+            simulate_block(
+                close,
+                first_column,
+                class_of,
+                split,
+                targets,
+                cash_class,
+                capital,
+                half_width_grid,
+                settings[:, RUN_SCOPE_BREACHED],
+                settings[:, RUN_BAND_EDGE],
+                costs,
+                first,
+                out,
+                blocks[b],
+                work[first],
+                flags[first],
+                slots[first],
+                no_index,
+                no_values,
+            )
+        return out
     for k in prange(n_runs):
         stats = simulate_window(
             close,
@@ -149,6 +184,28 @@ def _simulate_batch(
     return out
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _in_lockstep(
+    close: np.ndarray,
+    class_of: np.ndarray,
+    targets: np.ndarray,
+    cash_class: int,
+    settings: np.ndarray,
+    equity_out: np.ndarray,
+    track: bool,
+) -> bool:
+    """Whether the batch's runs go through :func:`trimtab.backtest.kernel_lockstep.simulate_block`: tracked,
+    recording no curve, threshold-triggered, one asset per class, over at least one bar."""
+    if not track or equity_out.shape[1] > 0 or close.shape[0] == 0:
+        return False
+    if not one_asset_per_class(class_of, targets.shape[0], cash_class):
+        return False
+    others = 0
+    for k in range(settings.shape[0]):
+        others += settings[k, RUN_TRIGGER_KIND] != TRIGGER_THRESHOLD
+    return others == 0
+
+
 def batch_buffers(n_runs: int, n_assets: int, n_classes: int) -> tuple[np.ndarray, ...]:
     """The arrays :func:`simulate_batch` takes after ``track``, for ``n_runs`` runs."""
     return (
@@ -159,6 +216,7 @@ def batch_buffers(n_runs: int, n_assets: int, n_classes: int) -> tuple[np.ndarra
         np.zeros((0, n_classes)),
         np.zeros((0, 2), dtype=np.int64),
         np.zeros((0, 4)),
+        np.zeros(((n_runs + LANES - 1) // LANES, block_floats(n_assets, n_classes))),
     )
 
 

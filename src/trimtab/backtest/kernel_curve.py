@@ -33,7 +33,7 @@ def start() -> CurveState:
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _fold(
+def fold(
     count: float, mean: float, m2: float, k: float, shift: float, total: float, squares: float
 ) -> tuple[float, float, float]:
     """Count, mean and squared deviations of the folded returns and of a block of ``k`` more."""
@@ -60,7 +60,7 @@ def accumulate(curve: CurveState, equity: float, first: bool) -> CurveState:
             if change < 0.0:
                 downside += change * change
             if k >= BLOCK:
-                count, mean, m2 = _fold(count, mean, m2, k, shift, total, squares)
+                count, mean, m2 = fold(count, mean, m2, k, shift, total, squares)
                 k = 0.0
                 total = 0.0
                 squares = 0.0
@@ -79,5 +79,5 @@ def figures(curve: CurveState) -> tuple[float, float, float, float, float]:
     drawdown (the open block folded in)."""
     _, count, mean, m2, downside, _, deepest, k, shift, total, squares = curve
     if k > 0.0:
-        count, mean, m2 = _fold(count, mean, m2, k, shift, total, squares)
+        count, mean, m2 = fold(count, mean, m2, k, shift, total, squares)
     return count, mean, m2, downside, deepest

@@ -3,7 +3,7 @@
 A sweep needs each run's tracking error, time outside the bands and return figures, so every bar is
 valued, not only the bars the trigger looks at. For a policy of one asset per class with fixed bands,
 :func:`scan_tracked` values the bars on which nothing trades in one short loop, with the arithmetic of
-:func:`trimtab.backtest.kernel._valuate` in the same order, and adds each bar to the run's figures as
+:func:`trimtab.backtest.kernel.valuate` in the same order, and adds each bar to the run's figures as
 the kernel's main loop does, so the figures are the same to the last bit. It stops at the first bar on
 which the trigger may fire, which the main loop then takes in full.
 """

@@ -35,17 +35,19 @@ from trimtab.backtest.fastpath import (
     trade_log,
 )
 from trimtab.backtest.kernel_batch import (
-    COST_EDGE,
-    COST_MIN_NOTIONAL,
-    COST_SLIPPAGE,
-    COST_TAKER_FEE,
     RUN_BAND_EDGE,
-    RUN_COSTS,
     RUN_PERIOD_NS,
     RUN_SCOPE_BREACHED,
     RUN_SETTINGS,
     RUN_TRIGGER_KIND,
     simulate_batch,
+)
+from trimtab.backtest.kernel_lockstep import (
+    COST_EDGE,
+    COST_MIN_NOTIONAL,
+    COST_SLIPPAGE,
+    COST_TAKER_FEE,
+    RUN_COSTS,
 )
 from trimtab.backtest.metrics import ReturnMoments, RunTotals, curve_metrics, periods_per_year
 from trimtab.backtest.replay import Replay, prepare
