@@ -26,6 +26,12 @@ from trimtab.backtest.kernel_goals import goals_for_rebalance, minimal_turnover
 LANES = 96
 """Runs in a block: long loops over runs, and a sweep of 191 widths in two blocks, one a thread."""
 
+BEYOND_EDGE = 2.0**20
+BEYOND_COSTS = 2.0**40
+"""Weights in a run's tally of its classes on a bar: 1 a class breached, ``BEYOND_EDGE`` one outside by more
+than the rounding, ``BEYOND_COSTS`` one outside by more than its costs (exact while a policy has fewer than
+2**19 classes). Each is also the least tally with a class at that level or beyond."""
+
 COST_TAKER_FEE = 0
 COST_SLIPPAGE = 1
 COST_MIN_NOTIONAL = 2
@@ -36,36 +42,34 @@ RUN_COSTS = 4
 ROW_CASH = 0
 ROW_EQUITY = 1
 ROW_DISTANCE = 2
-ROW_BEYOND_EDGE = 3
-ROW_OTHERS = 4
-ROW_BREACHED = 5
-ROW_PREVIOUS = 6
-ROW_COUNT = 7
-ROW_MEAN = 8
-ROW_M2 = 9
-ROW_DOWNSIDE = 10
-ROW_PEAK = 11
-ROW_DEEPEST = 12
-ROW_BLOCK_COUNT = 13
-ROW_SHIFT = 14
-ROW_TOTAL = 15
-ROW_SQUARES = 16
-ROW_TRACKING = 17
-ROW_OUTSIDE = 18
-ROW_LOOSE = 19
-ROW_EQUITY_SUM = 20
-ROW_LOOSE_MARGIN = 21
-ROW_FEES = 22
-ROW_SLIPPAGE = 23
-ROW_TRADED = 24
-ROW_REBALANCES = 25
-ROW_TRADES = 26
-ROW_INITIAL_COST = 27
-ROW_INVERSE = 28
-ROW_INVERSE_PREVIOUS = 29
-ROW_DEEPER = 30
-ROW_BEYOND_COSTS = 31
-ROW_HOLDINGS = 32
+ROW_OTHERS = 3
+ROW_TALLY = 4
+ROW_PREVIOUS = 5
+ROW_COUNT = 6
+ROW_MEAN = 7
+ROW_M2 = 8
+ROW_DOWNSIDE = 9
+ROW_PEAK = 10
+ROW_DEEPEST = 11
+ROW_BLOCK_COUNT = 12
+ROW_SHIFT = 13
+ROW_TOTAL = 14
+ROW_SQUARES = 15
+ROW_TRACKING = 16
+ROW_OUTSIDE = 17
+ROW_LOOSE = 18
+ROW_EQUITY_SUM = 19
+ROW_LOOSE_MARGIN = 20
+ROW_FEES = 21
+ROW_SLIPPAGE = 22
+ROW_TRADED = 23
+ROW_REBALANCES = 24
+ROW_TRADES = 25
+ROW_INITIAL_COST = 26
+ROW_INVERSE = 27
+ROW_INVERSE_PREVIOUS = 28
+ROW_DEEPER = 29
+ROW_HOLDINGS = 30
 """Rows of a block's state; the holdings' rows (one per asset) and then the half-widths' (one per class)."""
 
 
@@ -81,15 +85,27 @@ def _at(row: int, lane: int) -> np.uint64:
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _count_excess(state: np.ndarray, j: int, gap: float, band: float, edge_tolerance: float) -> None:
-    """Count for run ``j`` a class ``gap`` from its target against its ``band``: breached, and outside by
-    more than ``edge_tolerance`` and by more than the run's costs. The kernel compares the largest
-    ``gap - band`` with these (``max`` never takes a NaN), so a count above 0 is the same decision; the
-    counts are added without a branch, which keeps the loop over the runs vectorised."""
+def _tally(state: np.ndarray, j: int, gap: float, band: float, edge_tolerance: float) -> None:
+    """Count for run ``j`` a class ``gap`` from its target against its ``band`` in its tally: 1 if breached,
+    :data:`BEYOND_EDGE` more if outside by more than ``edge_tolerance``, :data:`BEYOND_COSTS` more if by more
+    than the run's costs. The kernel compares the largest ``gap - band`` with these (``max`` never takes a
+    NaN), so the tally's range is the same decision; it is added without a branch, which keeps the loop
+    over the runs vectorised, and in one row, which keeps it short."""
     excess = gap - band
-    state[_at(ROW_BREACHED, j)] += 1.0 if gap > band else 0.0
-    state[_at(ROW_BEYOND_EDGE, j)] += 1.0 if excess > edge_tolerance else 0.0
-    state[_at(ROW_BEYOND_COSTS, j)] += 1.0 if excess > state[_at(ROW_LOOSE_MARGIN, j)] else 0.0
+    state[_at(ROW_TALLY, j)] += (
+        (1.0 if gap > band else 0.0)
+        + (BEYOND_EDGE if excess > edge_tolerance else 0.0)
+        + (BEYOND_COSTS if excess > state[_at(ROW_LOOSE_MARGIN, j)] else 0.0)
+    )
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _invert(state: np.ndarray, j: int) -> bool:
+    """Store the reciprocal of run ``j``'s equity; whether its return's quotient is out of range."""
+    equity = state[_at(ROW_EQUITY, j)]
+    previous = state[_at(ROW_PREVIOUS, j)]
+    state[_at(ROW_INVERSE, j)] = 1.0 / equity
+    return not in_range(equity - previous, previous)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -117,19 +133,14 @@ def _value_block(
         state[_at(ROW_EQUITY, j)] = state[_at(ROW_CASH, j)]
         state[_at(ROW_OTHERS, j)] = 0.0
         state[_at(ROW_DISTANCE, j)] = 0.0
-        state[_at(ROW_BEYOND_EDGE, j)] = 0.0
-        state[_at(ROW_BEYOND_COSTS, j)] = 0.0
-        state[_at(ROW_BREACHED, j)] = 0.0
+        state[_at(ROW_TALLY, j)] = 0.0
     for a in range(n_assets):
         price = close[t, np.uint64(first_column + a)]
         for j in range(LANES):
             state[_at(ROW_EQUITY, j)] += state[_at(ROW_HOLDINGS + a, j)] * price
     unsafe = 0
     for j in range(LANES):
-        equity = state[_at(ROW_EQUITY, j)]
-        previous = state[_at(ROW_PREVIOUS, j)]
-        state[_at(ROW_INVERSE, j)] = 1.0 / equity
-        unsafe += not in_range(equity - previous, previous)
+        unsafe += _invert(state, j)
     for c in range(targets.shape[0]):
         if c == cash_class:
             continue
@@ -145,15 +156,15 @@ def _value_block(
             gap = abs(weight - target)
             state[_at(ROW_DISTANCE, j)] += gap * gap
             band = state[_at(band_row + c, j)]
-            _count_excess(state, j, gap, band, edge_tolerance)
+            _tally(state, j, gap, band, edge_tolerance)
     target = targets[cash_class]
     breached = 0
     for j in range(LANES):
         gap = abs((1.0 - state[_at(ROW_OTHERS, j)]) - target)
         state[_at(ROW_DISTANCE, j)] += gap * gap
         band = state[_at(band_row + cash_class, j)]
-        _count_excess(state, j, gap, band, edge_tolerance)
-        breached += state[_at(ROW_BREACHED, j)] != 0.0
+        _tally(state, j, gap, band, edge_tolerance)
+        breached += state[_at(ROW_TALLY, j)] != 0.0
     return breached > 0, unsafe == 0
 
 
@@ -166,7 +177,7 @@ def _record_block(state: np.ndarray, exact: bool) -> tuple[bool, bool]:
     full = 0
     deeper_runs = 0
     for j in range(LANES):
-        take = state[_at(ROW_BREACHED, j)] == 0.0
+        take = state[_at(ROW_TALLY, j)] == 0.0
         equity = state[_at(ROW_EQUITY, j)]
         previous = state[_at(ROW_PREVIOUS, j)]
         change = (
@@ -200,8 +211,8 @@ def _record_block(state: np.ndarray, exact: bool) -> tuple[bool, bool]:
         state[_at(ROW_INVERSE_PREVIOUS, j)] = state[_at(ROW_INVERSE, j)] if take else inverse
         tracking = state[_at(ROW_TRACKING, j)]
         state[_at(ROW_TRACKING, j)] = tracking + state[_at(ROW_DISTANCE, j)] if take else tracking
-        state[_at(ROW_OUTSIDE, j)] += 1.0 if take and state[_at(ROW_BEYOND_EDGE, j)] > 0.0 else 0.0
-        state[_at(ROW_LOOSE, j)] += 1.0 if take and state[_at(ROW_BEYOND_COSTS, j)] > 0.0 else 0.0
+        # A bar taken here is inside every band (else the run is breached and takes it in _step), so the
+        # bars outside the bands are all counted there.
         equity_sum = state[_at(ROW_EQUITY_SUM, j)]
         state[_at(ROW_EQUITY_SUM, j)] = equity_sum + equity if take else equity_sum
     return full > 0, deeper_runs > 0
@@ -448,7 +459,7 @@ def simulate_block(
         state[i] = 0.0
     for t in range(n_bars):
         for j in range(LANES):
-            if t > 0 and state[_at(ROW_BREACHED, j)] == 0.0:
+            if t > 0 and state[_at(ROW_TALLY, j)] == 0.0:
                 continue
             k = min(first_run + j, n_runs - 1)
             if t == 0:
