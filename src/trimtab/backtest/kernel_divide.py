@@ -2,10 +2,14 @@
 
 A division costs several times a multiplication, and the lockstep batch (:mod:`trimtab.backtest.kernel_lockstep`)
 divides every class's value and the bar's change by the same equity. With ``y = 1 / b`` correctly rounded,
-:func:`quotient` takes ``q = a x y``, the residual ``r = a - b x q`` (exact by a fused multiply-add) and
-returns ``q + r x y`` rounded once: Markstein's correction, which gives ``a / b`` correctly rounded, the
-very number the division gives (P. Markstein, IBM J. Res. Dev. 34(1), 1990; J.-M. Muller et al.,
-Handbook of Floating-Point Arithmetic, chapter 4). The residual must neither underflow nor overflow, so
+:func:`quotient` takes ``q = a x y`` and corrects it twice by the residual ``r = a - b x q`` (a fused
+multiply-add), returning ``q + r x y`` rounded once. Markstein's theorem (P. Markstein, IBM J. Res. Dev.
+34(1), 1990; J.-M. Muller et al., *Handbook of Floating-Point Arithmetic*, chapter 4) says that this last
+step gives ``a / b`` correctly rounded, the very number the division gives, when ``y`` is within half an ulp
+of ``1 / b`` and ``q`` within one ulp of ``a / b``. ``a x y`` rounded can be 1.5 ulps away (N. Brisebarre,
+J.-M. Muller and S. K. Raina, *Accelerating correctly rounded floating-point division when the divisor is
+known in advance*, IEEE Trans. Computers 53(8), 2004), so a first correction brings it within half an ulp
+and a bit, which the theorem needs; the second is the theorem's. The residual must neither underflow nor overflow, so
 it is used only where :func:`in_range` holds for the dividend and the divisor; elsewhere the caller
 divides. ``tests/unit/backtest/test_kernel_divide.py`` checks it against the division on millions of pairs.
 """
@@ -39,8 +43,10 @@ def fma(typingctx: Any, a: Any, b: Any, c: Any) -> Any:
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def quotient(a: float, b: float, inverse: float) -> float:
     """``a / b`` correctly rounded, given ``inverse = 1.0 / b`` (where :func:`in_range` holds)."""
-    q = a * inverse
+    q = a * inverse  # within 1.5 ulps of a / b
     residual: float = fma(-q, b, a)  # type: ignore[call-arg]  # Numba supplies the typing context
+    q = fma(residual, inverse, q)  # within 1 ulp: the theorem's premise
+    residual = fma(-q, b, a)  # exact
     return fma(residual, inverse, q)
 
 
