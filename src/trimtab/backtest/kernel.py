@@ -37,7 +37,7 @@ from numba import njit
 from numba.extending import register_jitable
 
 from trimtab.backtest import kernel_cache, kernel_curve, kernel_track
-from trimtab.backtest.kernel_goals import goals_for_rebalance, minimal_turnover
+from trimtab.backtest.kernel_goals import rebalance_changes
 
 # Before any cached kernel code is loaded: drop it if any kernel source changed (kernel_cache's docstring).
 kernel_cache.check(Path(__file__).resolve().parent)
@@ -754,26 +754,26 @@ def simulate_window(
                     net,
                     weights,
                 )
-                goals_for_rebalance(
+                rebalance_changes(
                     weights,
                     targets,
                     half_widths[row],
                     cash_class,
                     scope_breached,
                     band_edge,
+                    edge_cost,
+                    class_of,
+                    split,
+                    equity,
+                    values,
+                    changes,
                     goals,
                     moving,
-                    edge_cost,
                     in_scope,
                     rooms,
                     taken,
                     outside,
                 )
-                for a in range(n_assets):
-                    c = class_of[a]
-                    changes[a] = split[a] * (goals[c] * equity) - values[a] if moving[c] else 0.0
-                if band_edge:
-                    minimal_turnover(changes, class_of, moving)
                 cash, fees, slip_total, traded, n_trades, traded_now = trade(
                     close,
                     first_column,

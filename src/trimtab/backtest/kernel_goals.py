@@ -236,3 +236,50 @@ def minimal_turnover(changes: np.ndarray, class_of: np.ndarray, moving: np.ndarr
                 changes[a] = changes[a] * scale
             else:
                 changes[a] = 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def rebalance_changes(
+    weights: np.ndarray,
+    targets: np.ndarray,
+    half_widths: np.ndarray,
+    cash_class: int,
+    scope_breached: bool,
+    band_edge: bool,
+    cost_rate: float,
+    class_of: np.ndarray,
+    split: np.ndarray,
+    equity: float,
+    values: np.ndarray,
+    changes: np.ndarray,
+    goals: np.ndarray,
+    moving: np.ndarray,
+    in_scope: np.ndarray,
+    rooms: np.ndarray,
+    taken: np.ndarray,
+    outside: np.ndarray,
+) -> None:
+    """The change of every asset's value a rebalance asks for, into ``changes``: the classes' goals
+    (:func:`goals_for_rebalance`), each moving class's goal shared among its assets by ``split``, and, for
+    band-edge goals, only each class's net change (:func:`minimal_turnover`). The kernel's main loop and the
+    lockstep batch both rebalance through it."""
+    goals_for_rebalance(
+        weights,
+        targets,
+        half_widths,
+        cash_class,
+        scope_breached,
+        band_edge,
+        goals,
+        moving,
+        cost_rate,
+        in_scope,
+        rooms,
+        taken,
+        outside,
+    )
+    for a in range(class_of.shape[0]):
+        c = class_of[a]
+        changes[a] = split[a] * (goals[c] * equity) - values[a] if moving[c] else 0.0
+    if band_edge:
+        minimal_turnover(changes, class_of, moving)

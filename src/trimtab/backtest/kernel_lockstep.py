@@ -21,7 +21,7 @@ from numba import njit
 
 from trimtab.backtest import kernel, kernel_curve
 from trimtab.backtest.kernel_divide import in_range, quotient
-from trimtab.backtest.kernel_goals import goals_for_rebalance, minimal_turnover
+from trimtab.backtest.kernel_goals import rebalance_changes
 
 LANES = 96
 """Runs in a block: long loops over runs, and a sweep of 191 widths in two blocks, one a thread."""
@@ -344,26 +344,26 @@ def _step(
             close, first_column, t, holdings, class_of, cash, cash_class, targets, half_widths, 0, values, net, weights
         )
         if kernel.any_outside(weights, targets, half_widths, 0):
-            goals_for_rebalance(
+            rebalance_changes(
                 weights,
                 targets,
                 half_widths[0],
                 cash_class,
                 scope_breached,
                 band_edge,
+                edge_cost,
+                class_of,
+                split,
+                equity,
+                values,
+                changes,
                 goals,
                 moving,
-                edge_cost,
                 in_scope,
                 rooms,
                 taken,
                 outside,
             )
-            for a in range(n_assets):
-                c = class_of[a]
-                changes[a] = split[a] * (goals[c] * equity) - values[a] if moving[c] else 0.0
-            if band_edge:
-                minimal_turnover(changes, class_of, moving)
             cash, fees, slip_total, traded, n_trades, traded_now = kernel.trade(
                 close,
                 first_column,
